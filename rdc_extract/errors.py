@@ -1,0 +1,44 @@
+"""One exception hierarchy for the whole tool; only the CLI turns it into exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RdcExtractError(Exception):
+    """Base of every error the tool reports to a user."""
+
+
+class RenderDocNotFound(RdcExtractError):
+    """The RenderDoc Python module could not be found or imported."""
+
+
+class CaptureError(RdcExtractError):
+    """A problem with one capture file; the message always names the file."""
+
+    cause = "capture error"
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path = Path(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: {self.cause}: {detail}")
+
+
+class CaptureNotFound(CaptureError):
+    cause = "no such capture"
+
+
+class NotACapture(CaptureError):
+    cause = "not a RenderDoc capture"
+
+
+class CaptureCorrupt(CaptureError):
+    cause = "capture is truncated or corrupt"
+
+
+class ApiNotReplayable(CaptureError):
+    cause = "capture's graphics API cannot be replayed on this machine"
+
+
+class ReplayFailed(CaptureError):
+    cause = "replay failed"
