@@ -1,0 +1,1 @@
+"""The only package area that talks to RenderDoc: module loading, version differences, replay."""
