@@ -1,0 +1,35 @@
+"""Differences between RenderDoc versions, absorbed here so no other code branches on them.
+
+Known differences (Debian ships 1.24; current releases are 1.3x):
+- `OpenFile`/`OpenCapture` return `ResultDetails` (code + message) from 1.24 on,
+  a bare `ReplayStatus` enum before.
+- `PipeState.GetOutputTargets()` / `GetDepthTarget()` return `BoundResource`
+  (`.resourceId`) up to 1.32 and `Descriptor` (`.resource`) from 1.33.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def result_ok(result: Any) -> bool:
+    code = getattr(result, "code", result)
+    return int(code) == 0 or getattr(code, "name", "") in ("Succeeded", "Success")
+
+
+def result_code_name(result: Any) -> str:
+    code = getattr(result, "code", result)
+    return getattr(code, "name", str(code))
+
+
+def result_message(result: Any) -> str:
+    """Human-readable text of a result, with RenderDoc's own detail when it has one."""
+    message = getattr(result, "Message", None)
+    return message() if callable(message) else str(result)
+
+
+def bound_resource_id(binding: Any) -> Any:
+    """ResourceId of a bound output target, whatever the version's binding type."""
+    if hasattr(binding, "resourceId"):
+        return binding.resourceId
+    return binding.resource

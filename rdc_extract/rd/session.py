@@ -1,0 +1,113 @@
+"""Opening a capture for replay, with every failure mapped to a typed, path-carrying error.
+
+Replay is initialised once per process (RenderDoc forbids re-initialising
+after shutdown) and shut down at interpreter exit, which avoids the exit hang
+seen on these machines. A controller must be used from the thread that made it:
+parallelism comes from processes, never threads.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdc_extract.errors import (
+    ApiNotReplayable,
+    CaptureCorrupt,
+    CaptureNotFound,
+    NotACapture,
+    ReplayFailed,
+)
+from rdc_extract.rd import compat
+from rdc_extract.rd.loader import load_renderdoc
+
+CAPTURE_MAGIC = b"RDOC"
+
+_replay_initialised = False
+
+
+def configure_headless_egl(env: dict[str, str] | None = None) -> bool:
+    """Ask Mesa for a surfaceless EGL display when there is no window system.
+
+    OpenGL captures made through EGL need an EGL display at replay; without a
+    display server only the surfaceless platform works here. Returns True when
+    it set the variable. Must run before replay is initialised.
+    """
+    env = os.environ if env is None else env
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("EGL_PLATFORM"):
+        return False
+    env["EGL_PLATFORM"] = "surfaceless"
+    return True
+
+
+def initialise_replay() -> Any:
+    """Initialise RenderDoc replay for this process (idempotent); returns the module."""
+    global _replay_initialised
+    rd = load_renderdoc()
+    if not _replay_initialised:
+        configure_headless_egl()
+        rd.InitialiseReplay(rd.GlobalEnvironment(), [])
+        atexit.register(rd.ShutdownReplay)
+        _replay_initialised = True
+    return rd
+
+
+@dataclass
+class ReplaySession:
+    """An open capture: its path, graphics API and live replay controller."""
+
+    path: Path
+    api: str
+    controller: Any
+
+    @property
+    def structured_file(self) -> Any:
+        return self.controller.GetStructuredFile()
+
+
+def check_capture_file(path: Path) -> None:
+    """Cheap checks before RenderDoc sees the file, so the error says what is wrong."""
+    if not path.exists():
+        raise CaptureNotFound(path, "file does not exist")
+    if path.is_dir():
+        raise NotACapture(path, "is a directory")
+    with path.open("rb") as handle:
+        magic = handle.read(len(CAPTURE_MAGIC))
+    if not magic:
+        raise NotACapture(path, "file is empty")
+    if magic != CAPTURE_MAGIC:
+        raise NotACapture(path, f"no RenderDoc header (starts with {magic.hex()})")
+
+
+@contextmanager
+def open_capture(path: str | Path) -> Iterator[ReplaySession]:
+    """Open `path` for local replay; always shuts the capture and controller down."""
+    path = Path(path)
+    check_capture_file(path)
+    rd = initialise_replay()
+    capture = rd.OpenCaptureFile()
+    controller = None
+    try:
+        result = capture.OpenFile(str(path), "", None)
+        if not compat.result_ok(result):
+            raise CaptureCorrupt(path, compat.result_message(result))
+        api = capture.DriverName()
+        support = capture.LocalReplaySupport()
+        if support != rd.ReplaySupport.Supported:
+            raise ApiNotReplayable(
+                path, f"{api} capture ({support.name}); replay it on a machine that supports {api}"
+            )
+        result, controller = capture.OpenCapture(rd.ReplayOptions(), None)
+        if not compat.result_ok(result):
+            controller = None
+            raise ReplayFailed(path, f"{api} replay could not start: {compat.result_message(result)}")
+        yield ReplaySession(path=path, api=api, controller=controller)
+    finally:
+        if controller is not None:
+            controller.Shutdown()
+        capture.Shutdown()
