@@ -1,0 +1,3 @@
+from rdc_extract.cli import main
+
+main()

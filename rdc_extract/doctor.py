@@ -1,0 +1,108 @@
+"""`rdc-extract doctor`: can this machine extract? Proven by replaying real captures.
+
+Each graphics API is checked by replaying a tiny capture shipped with the tool
+(made by `samples/tiny/`), in a child process so a driver crash or hang is a
+finding rather than the end of the report.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+
+from rdc_extract import __version__
+from rdc_extract.errors import RenderDocNotFound
+from rdc_extract.rd.loader import load_renderdoc, module_path
+
+PROBE_CAPTURES = {"OpenGL": "gl_triangle.rdc", "Vulkan": "vk_gbuffer.rdc"}
+PROBE_TIMEOUT_S = 120
+
+
+@dataclass
+class ApiCheck:
+    api: str
+    capture: str
+    replays: bool
+    detail: str
+    seconds: float | None = None
+
+
+@dataclass
+class DoctorReport:
+    tool_version: str
+    python: str
+    python_executable: str
+    cpu_count: int
+    renderdoc_version: str | None = None
+    renderdoc_module: str | None = None
+    renderdoc_error: str | None = None
+    display: dict[str, str | None] = field(default_factory=dict)
+    apis: list[ApiCheck] = field(default_factory=list)
+
+    @property
+    def can_extract(self) -> bool:
+        return self.renderdoc_error is None and any(check.replays for check in self.apis)
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "can_extract": self.can_extract}, indent=2)
+
+
+def display_situation(env: dict[str, str] | None = None) -> dict[str, str | None]:
+    env = os.environ if env is None else env
+    egl_platform = env.get("EGL_PLATFORM")
+    headless = not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    return {
+        "DISPLAY": env.get("DISPLAY"),
+        "WAYLAND_DISPLAY": env.get("WAYLAND_DISPLAY"),
+        "EGL_PLATFORM": egl_platform or ("surfaceless (set by rdc-extract at replay)" if headless else None),
+        "libEGL": ctypes.util.find_library("EGL"),
+        "libvulkan": ctypes.util.find_library("vulkan"),
+    }
+
+
+def check_api(api: str, capture_name: str) -> ApiCheck:
+    capture = resources.files("rdc_extract") / "data" / capture_name
+    if not capture.is_file():
+        return ApiCheck(api, str(capture), False, "probe capture missing from the install")
+    command = [sys.executable, "-m", "rdc_extract.rd.probe", str(capture)]
+    try:
+        child = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return ApiCheck(api, str(capture), False, f"replay hung for more than {PROBE_TIMEOUT_S} s")
+    lines = child.stdout.strip().splitlines()
+    if child.returncode < 0:
+        return ApiCheck(api, str(capture), False, f"replay crashed (signal {-child.returncode})")
+    try:
+        verdict = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = (child.stderr.strip().splitlines() or ["no output"])[-1]
+        return ApiCheck(api, str(capture), False, f"probe failed (exit {child.returncode}): {tail}")
+    if not verdict["ok"]:
+        return ApiCheck(api, str(capture), False, verdict["error"])
+    detail = f"{verdict['actions']} actions, {verdict['textures']} textures read back"
+    return ApiCheck(api, str(capture), True, detail, verdict["seconds"])
+
+
+def run_doctor() -> DoctorReport:
+    report = DoctorReport(
+        tool_version=__version__,
+        python=platform.python_version(),
+        python_executable=sys.executable,
+        cpu_count=os.cpu_count() or 1,
+        display=display_situation(),
+    )
+    try:
+        renderdoc = load_renderdoc()
+    except RenderDocNotFound as exc:
+        report.renderdoc_error = str(exc)
+        return report
+    report.renderdoc_version = renderdoc.GetVersionString()
+    report.renderdoc_module = str(module_path())
+    report.apis = [check_api(api, name) for api, name in PROBE_CAPTURES.items()]
+    return report

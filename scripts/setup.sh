@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Set up rdc-extract on Debian/Ubuntu: system packages (RenderDoc, Mesa software
+# GL/EGL/Vulkan), a Python 3.11 virtualenv in .venv, and the package with its
+# test extras. Idempotent: a second run only checks, in a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(
+  python3-renderdoc librenderdoc renderdoccmd          # RenderDoc 1.24: Python module, capture library, launcher
+  libgl1-mesa-dri libegl-mesa0 libegl1 libgles2        # llvmpipe OpenGL 4.5 core through EGL
+  mesa-vulkan-drivers libvulkan1 libvulkan-dev         # lavapipe Vulkan 1.3 (+ headers for the tiny Vulkan sample)
+  vulkan-tools glslang-tools gcc libc6-dev             # building the tiny Vulkan capture program
+  python3-venv                                         # the Debian python3.11 venv module
+)
+
+missing=()
+for package in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing system packages: ${missing[*]}; run this script as root (or sudo apt-get install them)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The RenderDoc module is built for CPython 3.11: the venv must use 3.11 too.
+python=""
+for candidate in "${PYTHON:-}" python3.11 python3 /usr/bin/python3.11; do
+  [[ -n "$candidate" ]] && command -v "$candidate" >/dev/null || continue
+  if "$candidate" -c 'import sys, venv; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+    python=$(command -v "$candidate"); break
+  fi
+done
+[[ -n "$python" ]] || { echo "setup: no Python 3.11 with the venv module found (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  rm -rf .venv
+  "$python" -m venv .venv
+fi
+
+stamp=.venv/.rdc-extract-installed
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[test]'
+  echo "$wanted" > "$stamp"
+fi
+echo "setup: ready ($(.venv/bin/rdc-extract --version), $(.venv/bin/python --version))"
