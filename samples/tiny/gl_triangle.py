@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
         vbo = ctx.buffer(vertices.tobytes())
         vao = ctx.vertex_array(program, [(vbo, "2f 3f", "in_pos", "in_color")])
         colour = ctx.texture((SIZE, SIZE), 4, dtype="f1")
-        colour.label = "tiny.triangle.colour" if hasattr(colour, "label") else None
+        colour.label = "tiny.triangle.colour"
         fbo = ctx.framebuffer(color_attachments=[colour])
 
         api.start_frame_capture()
