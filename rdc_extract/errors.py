@@ -42,3 +42,30 @@ class ApiNotReplayable(CaptureError):
 
 class ReplayFailed(CaptureError):
     cause = "replay failed"
+
+
+class UnsupportedFormat(RdcExtractError):
+    """A texture format the pure decoders do not know how to read."""
+
+
+class TextureDataMismatch(RdcExtractError, ValueError):
+    """Raw texture bytes do not match the size implied by width, height and format."""
+
+
+class ProfileError(RdcExtractError):
+    """A game profile (pipelines/*.toml) is missing, malformed or does not fit a frame."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path = Path(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: {detail}")
+
+
+class IdentificationFailed(CaptureError):
+    """The profile could not find the G-buffer or the final image; carries every candidate pass."""
+
+    cause = "frame not understood"
+
+    def __init__(self, path: str | Path, detail: str, candidates: list | None = None) -> None:
+        super().__init__(path, detail)
+        self.candidates = candidates or []
