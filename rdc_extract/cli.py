@@ -6,15 +6,18 @@ could not be used); 2 usage error (typer/click).
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from rdc_extract import __version__
-from rdc_extract.doctor import DoctorReport, run_doctor
+from rdc_extract.doctor import run_doctor
 from rdc_extract.errors import RdcExtractError
+from rdc_extract.inspect import inspect_capture, inspection_json
+from rdc_extract.views import doctor_table, inspection_view
 
 app = typer.Typer(
     name="rdc-extract",
@@ -44,24 +47,6 @@ def main_options(
     """Turn RenderDoc frame captures of games into labelled computer-vision datasets."""
 
 
-def _print_doctor(report: DoctorReport) -> None:
-    table = Table(title="rdc-extract doctor", show_header=False)
-    table.add_row("rdc-extract", report.tool_version)
-    table.add_row("Python", f"{report.python} ({report.python_executable})")
-    table.add_row("CPU cores", str(report.cpu_count))
-    if report.renderdoc_error:
-        table.add_row("RenderDoc", f"[red]{report.renderdoc_error}[/red]")
-    else:
-        table.add_row("RenderDoc", f"{report.renderdoc_version} ({report.renderdoc_module})")
-    for key, value in report.display.items():
-        table.add_row(key, value or "-")
-    for check in report.apis:
-        verdict = "[green]replays[/green]" if check.replays else "[red]does not replay[/red]"
-        timing = f", {check.seconds:.2f} s" if check.seconds is not None else ""
-        table.add_row(f"{check.api} replay", f"{verdict}: {check.detail}{timing}")
-    stdout.print(table)
-
-
 @app.command()
 def doctor(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -71,12 +56,33 @@ def doctor(
     if json_output:
         print(report.to_json())
     else:
-        _print_doctor(report)
+        stdout.print(doctor_table(report))
     if not report.can_extract:
         if report.renderdoc_error:
             stderr.print(f"error: {report.renderdoc_error}", soft_wrap=True, highlight=False)
         else:
             stderr.print("error: no capture API replays on this machine", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def inspect(
+    capture: Annotated[Path, typer.Argument(help="The .rdc capture to read.")],
+    *,
+    profile: Annotated[
+        Optional[str], typer.Option("--profile", "-p", help="Profile name or .toml path; default: auto-detect.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the stable JSON schema (docs/inspect.md).")] = False,
+    draws: Annotated[bool, typer.Option("--draws", help="List every draw under its pass.")] = False,
+) -> None:
+    """Show a capture's passes and targets, and what the profile identified in it."""
+    inspection = inspect_capture(capture, profile)
+    if json_output:
+        print(json.dumps(inspection_json(inspection, with_draws=draws), indent=2))
+    else:
+        stdout.print(inspection_view(inspection, show_draws=draws))
+    if inspection.failure is not None:
+        stderr.print(f"error: {inspection.failure}", soft_wrap=True, highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILED)
 
 

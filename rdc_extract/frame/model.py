@@ -1,0 +1,130 @@
+"""What a frame is made of, as plain data: no RenderDoc types past this point.
+
+Built once per capture by `rdc_extract.rd.frame_reader` from the action tree,
+then grouped, matched against profiles, serialised by `inspect --json`, and
+used to pick the events extraction replays to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rdc_extract.decode.formats import TextureFormat
+
+
+@dataclass(frozen=True)
+class Texture:
+    """A texture the frame renders into (colour target, depth-stencil or swap buffer)."""
+
+    resource_id: int
+    name: str
+    width: int
+    height: int
+    format: TextureFormat
+    is_swap_buffer: bool = False
+    samples: int = 1
+
+    @property
+    def is_depth(self) -> bool:
+        return self.format.component_type == "Depth" or self.format.layout in ("D16S8", "D24S8", "D32S8")
+
+    @property
+    def has_stencil(self) -> bool:
+        return self.format.layout in ("D16S8", "D24S8", "D32S8", "S8")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One leaf action (draw, clear, copy, ...) in capture order.
+
+    `marker_path` is the stack of debug-marker names enclosing it (outermost
+    first); `colour_outputs` are the bound colour targets' resource ids in slot
+    order, with unbound slots (0) removed from the end only, so slot indices hold.
+    """
+
+    event_id: int
+    name: str
+    kind: str  # "draw" | "clear" | "dispatch" | "copy" | "present" | "other"
+    marker_path: tuple[str, ...] = ()
+    colour_outputs: tuple[int, ...] = ()
+    depth_output: int | None = None
+    begins_pass: bool = False
+    ends_pass: bool = False
+    vertex_count: int = 0
+
+    @property
+    def targets(self) -> tuple[tuple[int, ...], int | None]:
+        return (self.colour_outputs, self.depth_output)
+
+
+@dataclass
+class Pass:
+    """Consecutive draws into the same targets (split at markers and API pass boundaries)."""
+
+    index: int
+    colour_targets: tuple[int, ...]
+    depth_target: int | None
+    draws: list[Action] = field(default_factory=list)
+    clears: list[Action] = field(default_factory=list)
+    marker_path: tuple[str, ...] = ()
+
+    @property
+    def first_event(self) -> int:
+        return min(a.event_id for a in self.draws + self.clears)
+
+    @property
+    def last_event(self) -> int:
+        return max(a.event_id for a in self.draws + self.clears)
+
+    @property
+    def last_draw_event(self) -> int:
+        return self.draws[-1].event_id if self.draws else self.last_event
+
+    @property
+    def name(self) -> str:
+        return "/".join(self.marker_path) if self.marker_path else f"Pass #{self.index}"
+
+
+@dataclass
+class Frame:
+    """The whole captured frame: actions in order, passes, and the textures they touch."""
+
+    capture: str
+    api: str
+    actions: list[Action]
+    textures: dict[int, Texture]
+    passes: list[Pass] = field(default_factory=list)
+
+    @property
+    def draws(self) -> list[Action]:
+        return [a for a in self.actions if a.kind == "draw"]
+
+    @property
+    def has_markers(self) -> bool:
+        return any(a.marker_path for a in self.actions)
+
+    def texture(self, resource_id: int | None) -> Texture | None:
+        return None if resource_id is None else self.textures.get(resource_id)
+
+    @property
+    def back_buffer(self) -> Texture | None:
+        """The swap-chain image, or (headless, no swap chain) the last colour target drawn to."""
+        swap = [t for t in self.textures.values() if t.is_swap_buffer]
+        drawn = {out for a in self.draws for out in a.colour_outputs}
+        for texture in swap:
+            if texture.resource_id in drawn:
+                return texture
+        for action in reversed(self.draws):
+            if action.colour_outputs and action.colour_outputs[0] in self.textures:
+                return self.textures[action.colour_outputs[0]]
+        return swap[0] if swap else None
+
+
+def to_plain(value: Any) -> Any:
+    """Dataclasses → dicts/lists for JSON, tuples as lists."""
+    return asdict(value) if hasattr(value, "__dataclass_fields__") else value

@@ -1,0 +1,1 @@
+"""Game profiles: loading, validation, identification of passes and targets, auto-detection."""

@@ -1,0 +1,111 @@
+"""Finding profiles by name or path, and picking one for a frame when none is named.
+
+Profiles live in `pipelines/` at the repository root, or wherever
+`$RDC_EXTRACT_PIPELINES` points. Auto-detection tries every game profile
+whose `[match]` rules hold for the frame and whose G-buffer rules identify it;
+the one satisfying the most rules wins; the generic profile is the fallback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdc_extract.errors import IdentificationFailed, ProfileError
+from rdc_extract.frame.model import Frame
+from rdc_extract.profiles.identify import Identification, identify
+from rdc_extract.profiles.schema import Profile, load_profile
+
+ENV_VAR = "RDC_EXTRACT_PIPELINES"
+GENERIC = "generic"
+
+
+def pipelines_dir() -> Path:
+    override = os.environ.get(ENV_VAR)
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "pipelines"
+
+
+def available_profiles(folder: Path | None = None) -> list[Profile]:
+    folder = folder or pipelines_dir()
+    return [load_profile(path) for path in sorted(folder.glob("*.toml"))]
+
+
+def resolve_profile(name_or_path: str) -> Profile:
+    """A profile file path, or the name of one in the pipelines folder."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return load_profile(candidate)
+    path = pipelines_dir() / f"{name_or_path}.toml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in sorted(pipelines_dir().glob("*.toml"))) or "none"
+        raise ProfileError(path, f"no profile named {name_or_path!r} (available: {known})")
+    return load_profile(path)
+
+
+@dataclass
+class Detection:
+    profile: Profile
+    identification: Identification
+    why: str
+
+
+def _match_failures(frame: Frame, profile: Profile, found: Identification) -> tuple[list[str], list[str]]:
+    """(rules that failed, rules that held) for the profile's [match] table."""
+    rules = profile.match
+    failed: list[str] = []
+    held: list[str] = []
+
+    def check(ok: bool, good: str, bad: str) -> None:
+        (held if ok else failed).append(good if ok else bad)
+
+    if rules.apis:
+        check(frame.api in rules.apis, f"API {frame.api}", f"API {frame.api} not in {list(rules.apis)}")
+    if rules.markers_any and frame.has_markers:
+        names = {name for a in frame.actions for name in a.marker_path}
+        hit = [m for m in rules.markers_any if m in names]
+        check(bool(hit), f"marker {hit[0] if hit else ''!r}", f"none of markers {list(rules.markers_any)}")
+    gbuffer = frame.passes[found.gbuffer_pass]
+    formats = tuple(frame.textures[rid].format.name for rid in gbuffer.colour_targets if rid in frame.textures)
+    if rules.gbuffer_colour_formats:
+        check(formats == rules.gbuffer_colour_formats, f"G-buffer formats {','.join(formats)}",
+              f"G-buffer formats {','.join(formats)} ≠ {','.join(rules.gbuffer_colour_formats)}")
+    if rules.depth_formats:
+        depth = frame.textures[found.depth_target].format.name if found.depth_target in frame.textures else "none"
+        check(depth in rules.depth_formats, f"depth {depth}", f"depth {depth} not in {list(rules.depth_formats)}")
+    return failed, held
+
+
+def detect_profile(frame: Frame, profiles: list[Profile] | None = None) -> Detection:
+    """Pick the best-matching game profile, else the generic one; says why."""
+    profiles = available_profiles() if profiles is None else profiles
+    rejected: list[str] = []
+    best: tuple[int, Detection] | None = None
+    for profile in (p for p in profiles if not p.is_generic):
+        try:
+            found = identify(frame, profile)
+        except IdentificationFailed as exc:
+            rejected.append(f"{profile.name}: {exc.detail}")
+            continue
+        failed, held = _match_failures(frame, profile, found)
+        if failed:
+            rejected.append(f"{profile.name}: {'; '.join(failed)}")
+        elif best is None or len(held) > best[0]:
+            best = (len(held), Detection(profile, found, f"matched {', '.join(held) or 'its G-buffer rules'}"))
+    if best is not None:
+        return best[1]
+    generic = [p for p in profiles if p.is_generic]
+    if not generic:
+        raise IdentificationFailed(frame.capture, "no profile matches and no generic profile is installed: "
+                                   + " | ".join(rejected))
+    found = identify(frame, generic[0])
+    why = "no game profile matched" + (f" ({' | '.join(rejected)})" if rejected else "")
+    return Detection(generic[0], found, why)
+
+
+def choose_profile(frame: Frame, name_or_path: str | None) -> Detection:
+    """The named profile (must identify the frame), or auto-detection when None."""
+    if name_or_path is None:
+        return detect_profile(frame)
+    profile = resolve_profile(name_or_path)
+    return Detection(profile, identify(frame, profile), f"named with --profile ({profile.path})")

@@ -1,0 +1,231 @@
+"""Game profiles (`pipelines/*.toml`): the declarative game knowledge, loaded and validated.
+
+A profile says how to find each output in a frame of one game: which pass is
+the G-buffer, what each of its targets holds, how depth is encoded, what the
+stencil bits mean, where the final image before the HUD is, and which uniform
+block holds the camera. Errors name the file, the key and what was expected.
+See docs/profiles.md for the full reference.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdc_extract.errors import ProfileError
+
+GBUFFER_CHOICES = ("most_draws", "last", "first")
+FINAL_IMAGE_STRATEGIES = ("hud_marker", "fullscreen_run")
+DEPTH_CLIP_RANGES = ("zero_to_one", "minus_one_to_one")
+NORMAL_ENCODINGS = ("unorm_xyz", "float_xyz", "octahedral")
+NORMAL_SPACES = ("world", "view")
+API_NAMES = ("OpenGL", "Vulkan", "D3D11", "D3D12")
+_TABLES = ("profile", "match", "gbuffer", "depth", "camera", "stencil", "final_image")
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """What a frame must look like for auto-detection to pick this profile."""
+
+    apis: tuple[str, ...] = ()
+    markers_any: tuple[str, ...] = ()
+    gbuffer_colour_formats: tuple[str, ...] = ()
+    depth_formats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetRole:
+    """One G-buffer colour slot's meaning (role name → slot, encoding)."""
+
+    role: str
+    slot: int
+    encoding: str | None = None
+    space: str | None = None
+
+
+@dataclass(frozen=True)
+class GBufferRules:
+    min_colour_targets: int = 4
+    colour_formats: tuple[str, ...] = ()
+    depth_stencil: bool = True
+    same_size_as_back_buffer: bool = True
+    marker: str | None = None
+    choose: str = "most_draws"
+    targets: tuple[TargetRole, ...] = ()
+
+
+@dataclass(frozen=True)
+class DepthRules:
+    reversed: bool = False
+    clip_range: str = "zero_to_one"
+    infinite_far: bool = False
+    near_m: float | None = None
+    far_m: float | None = None
+
+
+@dataclass(frozen=True)
+class CameraRules:
+    """Names of the uniform/constant block and its members that hold the camera."""
+
+    block: str | None = None
+    view: str = "view"
+    projection: str = "proj"
+    near: str | None = None
+    far: str | None = None
+
+
+@dataclass(frozen=True)
+class StencilRules:
+    class_mask: int = 0xFF
+    player_bit: int = 0
+    classes: Path | None = None
+
+
+@dataclass(frozen=True)
+class FinalImageRules:
+    strategies: tuple[str, ...] = ("hud_marker", "fullscreen_run")
+    hud_marker: str | None = None
+    fullscreen_max_vertices: int = 6
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: Path
+    description: str = ""
+    is_generic: bool = False
+    match: MatchRules = field(default_factory=MatchRules)
+    gbuffer: GBufferRules = field(default_factory=GBufferRules)
+    depth: DepthRules = field(default_factory=DepthRules)
+    camera: CameraRules = field(default_factory=CameraRules)
+    stencil: StencilRules = field(default_factory=StencilRules)
+    final_image: FinalImageRules = field(default_factory=FinalImageRules)
+
+
+class _Section:
+    """Typed reads from one TOML table, each failure naming file and key."""
+
+    def __init__(self, path: Path, name: str, table: Any, known: tuple[str, ...]) -> None:
+        self.path, self.name = path, name
+        if not isinstance(table, dict):
+            self.fail(name, "a table", table)
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ProfileError(path, f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+        self.table = table
+
+    def fail(self, key: str, expected: str, got: Any) -> None:
+        where = f"[{self.name}].{key}" if key != self.name else f"[{self.name}]"
+        raise ProfileError(self.path, f"{where}: expected {expected}, got {got!r}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any, expected: str) -> Any:
+        value = self.table.get(key, default)
+        if value is not default and (not isinstance(value, kind) or isinstance(value, bool) and kind is int):
+            self.fail(key, expected, value)
+        return value
+
+    def string(self, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> Any:
+        value = self.get(key, str, default, "a string")
+        if choices and value is not None and value not in choices:
+            self.fail(key, f"one of {', '.join(choices)}", value)
+        return value
+
+    def strings(self, key: str, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
+        values = self.get(key, list, [], "a list of strings")
+        for value in values:
+            if not isinstance(value, str) or (choices and value not in choices):
+                self.fail(key, f"a list of {', '.join(choices) if choices else 'strings'}", values)
+        return tuple(values)
+
+    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+        value = self.get(key, int, default, f"an integer ≥ {minimum}")
+        if value < minimum:
+            self.fail(key, f"an integer ≥ {minimum}", value)
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.get(key, (int, float), None, "a number")
+        if value is not None and value <= 0:
+            self.fail(key, "a positive number", value)
+        return None if value is None else float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self.get(key, bool, default, "true or false")
+
+
+def _section(path: Path, data: dict, name: str, known: tuple[str, ...]) -> _Section:
+    return _Section(path, name, data.get(name, {}), known)
+
+
+def _target_roles(path: Path, table: Any) -> tuple[TargetRole, ...]:
+    roles = []
+    slots: dict[int, str] = {}
+    for role, spec in _Section(path, "gbuffer.targets", table, tuple(table or {})).table.items():
+        entry = _Section(path, f"gbuffer.targets.{role}", spec, ("slot", "encoding", "space"))
+        slot = entry.integer("slot", -1)
+        if slot < 0 or "slot" not in spec:
+            entry.fail("slot", "a colour slot index ≥ 0", spec.get("slot"))
+        if slot in slots:
+            entry.fail("slot", f"a slot not already used by {slots[slot]!r}", slot)
+        slots[slot] = role
+        encoding = entry.string("encoding", None, NORMAL_ENCODINGS + ("srgb", "linear", "hdr"))
+        roles.append(TargetRole(role, slot, encoding, entry.string("space", None, NORMAL_SPACES)))
+    return tuple(sorted(roles, key=lambda r: r.slot))
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate one profile file; raises ProfileError naming file and key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(path, "no such profile file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProfileError(path, f"not valid TOML: {exc}") from None
+    _Section(path, "top level", data, _TABLES)  # rejects unknown tables
+    meta = _section(path, data, "profile", ("name", "description", "generic"))
+    name = meta.string("name")
+    if not name:
+        meta.fail("name", "a profile name", None)
+    match = _section(path, data, "match", ("apis", "markers_any", "gbuffer_colour_formats", "depth_formats"))
+    gbuffer = _section(
+        path, data, "gbuffer",
+        ("min_colour_targets", "colour_formats", "depth_stencil", "same_size_as_back_buffer", "marker", "choose", "targets"),
+    )
+    depth = _section(path, data, "depth", ("reversed", "clip_range", "infinite_far", "near_m", "far_m"))
+    camera = _section(path, data, "camera", ("block", "view", "projection", "near", "far"))
+    stencil = _section(path, data, "stencil", ("class_mask", "player_bit", "classes"))
+    final = _section(path, data, "final_image", ("strategies", "hud_marker", "fullscreen_max_vertices"))
+    classes = stencil.string("classes")
+    if classes and not (path.parent / classes).is_file():
+        stencil.fail("classes", "a class-mapping file relative to the profile", classes)
+    return Profile(
+        name=name,
+        path=path,
+        description=meta.string("description", ""),
+        is_generic=meta.boolean("generic", False),
+        match=MatchRules(match.strings("apis", API_NAMES), match.strings("markers_any"),
+                         match.strings("gbuffer_colour_formats"), match.strings("depth_formats")),
+        gbuffer=GBufferRules(
+            min_colour_targets=gbuffer.integer("min_colour_targets", 4, minimum=1),
+            colour_formats=gbuffer.strings("colour_formats"),
+            depth_stencil=gbuffer.boolean("depth_stencil", True),
+            same_size_as_back_buffer=gbuffer.boolean("same_size_as_back_buffer", True),
+            marker=gbuffer.string("marker"),
+            choose=gbuffer.string("choose", "most_draws", GBUFFER_CHOICES),
+            targets=_target_roles(path, gbuffer.table.get("targets", {})),
+        ),
+        depth=DepthRules(depth.boolean("reversed", False), depth.string("clip_range", "zero_to_one", DEPTH_CLIP_RANGES),
+                         depth.boolean("infinite_far", False), depth.number("near_m"), depth.number("far_m")),
+        camera=CameraRules(camera.string("block"), camera.string("view", "view"), camera.string("projection", "proj"),
+                           camera.string("near"), camera.string("far")),
+        stencil=StencilRules(stencil.integer("class_mask", 0xFF), stencil.integer("player_bit", 0),
+                             (path.parent / classes) if classes else None),
+        final_image=FinalImageRules(
+            final.strings("strategies", FINAL_IMAGE_STRATEGIES) or ("hud_marker", "fullscreen_run"),
+            final.string("hud_marker"),
+            final.integer("fullscreen_max_vertices", 6, minimum=3),
+        ),
+    )

@@ -1,0 +1,90 @@
+"""Rich renderings of reports for people; JSON renderings live beside the data they show."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.tree import Tree
+
+from rdc_extract.doctor import DoctorReport
+from rdc_extract.inspect import Inspection
+
+
+def doctor_table(report: DoctorReport) -> Table:
+    table = Table(title="rdc-extract doctor", show_header=False)
+    table.add_row("rdc-extract", report.tool_version)
+    table.add_row("Python", f"{report.python} ({report.python_executable})")
+    table.add_row("CPU cores", str(report.cpu_count))
+    if report.renderdoc_error:
+        table.add_row("RenderDoc", f"[red]{report.renderdoc_error}[/red]")
+    else:
+        table.add_row("RenderDoc", f"{report.renderdoc_version} ({report.renderdoc_module})")
+    for key, value in report.display.items():
+        table.add_row(key, value or "-")
+    for check in report.apis:
+        verdict = "[green]replays[/green]" if check.replays else "[red]does not replay[/red]"
+        timing = f", {check.seconds:.2f} s" if check.seconds is not None else ""
+        table.add_row(f"{check.api} replay", f"{verdict}: {check.detail}{timing}")
+    return table
+
+
+def _target_label(inspection: Inspection, resource_id: int | None, with_role: bool = True) -> str:
+    texture = inspection.frame.texture(resource_id)
+    if texture is None:
+        return f"#{resource_id}"
+    roles = {}
+    if with_role and inspection.detection is not None:
+        found = inspection.detection.identification
+        roles = {rid: role for role, rid in found.target_roles.items()}
+        roles.setdefault(found.depth_target, "depth-stencil")
+        roles.setdefault(found.back_buffer, "back buffer")
+    role = f" [bold magenta]{roles[resource_id]}[/]" if resource_id in roles else ""
+    return f"{texture.name} {texture.format.name} {texture.width}x{texture.height}{role}"
+
+
+def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
+    frame = inspection.frame
+    found = inspection.detection.identification if inspection.detection else None
+    tree = Tree(f"[bold]{frame.capture}[/] — {frame.api}, {len(frame.draws)} draws, {len(frame.passes)} passes")
+    for pass_ in frame.passes:
+        tag = " [bold green]← G-buffer[/]" if found and pass_.index == found.gbuffer_pass else ""
+        node = tree.add(
+            f"[cyan]{pass_.name}[/] events {pass_.first_event}–{pass_.last_event}: "
+            f"{len(pass_.draws)} draws, {len(pass_.clears)} clears{tag}"
+        )
+        for rid in pass_.colour_targets:
+            node.add(f"colour {_target_label(inspection, rid)}")
+        if pass_.depth_target:
+            node.add(f"depth {_target_label(inspection, pass_.depth_target)}")
+        if show_draws:
+            for action in pass_.clears + pass_.draws:
+                marks = ""
+                if found and action.event_id == found.final_image_event:
+                    marks = " [bold green]← final image[/]"
+                if found and action.event_id == found.first_hud_event:
+                    marks = " [yellow]← first HUD draw[/]"
+                node.add(f"[dim]{action.event_id}[/] {action.name}{marks}")
+    parts: list = [tree]
+    if inspection.detection is not None and found is not None:
+        summary = Table(title=f"profile {inspection.detection.profile.name}", show_header=False)
+        summary.add_row("why", inspection.detection.why)
+        summary.add_row("G-buffer pass", f"#{found.gbuffer_pass}, events {found.gbuffer_first_event}–{found.gbuffer_last_event}")
+        for role, rid in found.target_roles.items():
+            summary.add_row(role, _target_label(inspection, rid, with_role=False))
+        summary.add_row("depth-stencil", _target_label(inspection, found.depth_target, with_role=False))
+        summary.add_row("final image", f"event {found.final_image_event} in {_target_label(inspection, found.final_image_target, with_role=False)}")
+        summary.add_row("", found.final_image_rule)
+        summary.add_row("first HUD draw", str(found.first_hud_event) if found.first_hud_event else "none")
+        parts.append(summary)
+    else:
+        candidates = Table(title="G-buffer candidates", show_lines=False)
+        for column in ("pass", "draws", "verdict"):
+            candidates.add_column(column)
+        for candidate in inspection.candidates:
+            verdict = "[green]accepted[/]" if candidate.accepted else "[red]" + "; ".join(candidate.reasons) + "[/]"
+            candidates.add_row(f"#{candidate.pass_index} {candidate.name}", str(candidate.draws), verdict)
+        parts.append(candidates)
+    return Group(*parts)
+
+
+
