@@ -17,8 +17,9 @@
  * Run:    renderdoccmd capture -w -d DIR -c TEMPLATE ./vk_gbuffer [TEMPLATE]
  * Outside RenderDoc it renders the frame and exits 0 without a capture.
  *
- * Known values: docs/tiny_captures.md and samples/tiny/vk_gbuffer_expected.json
- * (kept in sync with the QUADS table below by samples/tiny/expected.py).
+ * Known values: `./vk_gbuffer --describe` prints them as JSON from the tables
+ * below; samples/tiny/vk_gbuffer_expected.json is that output (a test checks
+ * they agree). See also docs/tiny_captures.md.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -186,7 +187,7 @@ typedef struct {
 
 /* Drawn in this order. C lies behind A and B where they overlap, so the depth
  * test rejects it there and the stencil keeps A's / B's reference (pass op
- * REPLACE, depth-fail op KEEP). Keep in sync with samples/tiny/expected.py. */
+ * REPLACE, depth-fail op KEEP). */
 static const Quad QUADS[3] = {
     /* A */ {4, 4, 28, 20, 0.25f, 0x02, {51, 102, 153, 204}, {256, 512, 1023, 3}, {10, 20, 30, 40}, {3.5f, 0.25f, 0.0f, 1.0f}},
     /* B */ {32, 4, 60, 28, 0.5f, 0x04, {200, 100, 50, 255}, {1023, 0, 768, 2}, {128, 64, 32, 255}, {0.0f, 1.5f, 8.0f, 0.5f}},
@@ -231,6 +232,40 @@ static Push quad_push(const Quad *q)
 /* HUD: a half-transparent yellow bar near the bottom-left corner. */
 static const int HUD_RECT[4] = {2, 40, 30, 46};
 static const float HUD_COLOUR[4] = {1.0f, 1.0f, 0.0f, 0.5f};
+
+/* `vk_gbuffer --describe`: the known values as JSON (written to vk_gbuffer_expected.json). */
+static void print_u8x4(const uint8_t v[4]) { printf("[%u, %u, %u, %u]", v[0], v[1], v[2], v[3]); }
+
+static int describe(void)
+{
+    printf("{\n \"capture\": \"vk_gbuffer.rdc\",\n \"api\": \"Vulkan\",\n \"program\": \"samples/tiny/vk_gbuffer.c\",\n");
+    printf(" \"convention\": \"rect = [x0, y0, x1, y1) in pixels, top-down: row 0 is the top of the image\",\n");
+    printf(" \"width\": %d,\n \"height\": %d,\n", WIDTH, HEIGHT);
+    printf(" \"targets\": {\"gbuffer.albedo\": \"R8G8B8A8_SRGB\", \"gbuffer.normal\": \"A2B10G10R10_UNORM_PACK32\",\n"
+           "  \"gbuffer.material\": \"R8G8B8A8_UNORM\", \"gbuffer.emissive\": \"R16G16B16A16_SFLOAT\",\n"
+           "  \"gbuffer.depth\": \"D32_SFLOAT_S8_UINT\", \"backbuffer\": \"B8G8R8A8_UNORM\"},\n");
+    printf(" \"clear\": {\"colour\": [0, 0, 0, 0], \"depth\": 1.0, \"stencil\": 0, \"backbuffer\": [0, 0, 0, 0]},\n");
+    printf(" \"depth_test\": \"LESS, write on; stencil ALWAYS, pass REPLACE, depth-fail KEEP\",\n");
+    printf(" \"gbuffer_quads\": [\n");
+    for (int i = 0; i < 3; i++) {
+        const Quad *q = &QUADS[i];
+        printf("  {\"name\": \"%c\", \"rect\": [%d, %d, %d, %d], \"depth\": %g, \"stencil\": %u,\n", 'A' + i,
+               q->x0, q->y0, q->x1, q->y1, q->depth, q->stencil);
+        printf("   \"albedo_srgb8\": ");
+        print_u8x4(q->albedo_srgb8);
+        printf(", \"normal_unorm10\": [%u, %u, %u, %u], \"material_unorm8\": ", q->normal_unorm10[0],
+               q->normal_unorm10[1], q->normal_unorm10[2], q->normal_unorm10[3]);
+        print_u8x4(q->material_unorm8);
+        printf(",\n   \"emissive\": [%g, %g, %g, %g]}%s\n", q->emissive[0], q->emissive[1], q->emissive[2],
+               q->emissive[3], i < 2 ? "," : "");
+    }
+    printf(" ],\n");
+    printf(" \"lighting\": \"backbuffer = (albedo_linear * (0.5 + 0.5 * normal.b) * (1 - material.r) + emissive * 0.25, 1), per texel\",\n");
+    printf(" \"hud\": {\"rect\": [%d, %d, %d, %d], \"colour\": [%g, %g, %g, %g], "
+           "\"blend\": \"src_alpha, one_minus_src_alpha; alpha kept\"}\n}\n",
+           HUD_RECT[0], HUD_RECT[1], HUD_RECT[2], HUD_RECT[3], HUD_COLOUR[0], HUD_COLOUR[1], HUD_COLOUR[2], HUD_COLOUR[3]);
+    return 0;
+}
 
 typedef struct {
     const uint32_t *vert;
@@ -392,6 +427,8 @@ static void set_viewport(VkCommandBuffer cmd)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--describe") == 0)
+        return describe();
     void **rd = renderdoc_api();
     if (rd && argc > 1)
         ((pSetCaptureFilePathTemplate)rd[RD_SET_CAPTURE_FILE_PATH_TEMPLATE])(argv[1]);
