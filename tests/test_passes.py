@@ -1,0 +1,59 @@
+"""Grouping actions into passes (pure logic, plain data)."""
+
+from __future__ import annotations
+
+from frames import FrameBuilder, deferred_frame
+
+
+def test_deferred_frame_groups_into_its_passes():
+    frame = deferred_frame()
+    assert [(p.name, len(p.draws), len(p.clears)) for p in frame.passes] == [
+        ("ShadowPass", 30, 1), ("GBufferPass", 50, 1), ("Lighting", 1, 0), ("PostFX", 1, 0), ("HUD", 5, 0),
+    ]
+
+
+def test_without_markers_targets_alone_split_passes():
+    frame = deferred_frame(markers=False)
+    # Post-processing and HUD share the back buffer: without markers they are one pass.
+    assert [len(p.draws) for p in frame.passes] == [30, 50, 1, 6]
+    assert frame.passes[1].first_event == 32 and frame.passes[1].last_event == 82
+
+
+def test_api_pass_boundaries_split_draws_into_the_same_targets():
+    b = FrameBuilder("Vulkan")
+    back = b.texture(1, "R8G8B8A8_UNORM")
+    b.add("other", (back,), begins_pass=True)
+    b.add("draw", (back,), vertices=3)
+    b.add("other", (back,), ends_pass=True)
+    b.add("other", (back,), begins_pass=True)
+    b.add("draw", (back,), vertices=6)
+    b.add("other", (back,), ends_pass=True)
+    assert [p.draws[0].vertex_count for p in b.frame().passes] == [3, 6]
+
+
+def test_nested_markers_stay_in_one_pass_named_by_their_common_prefix():
+    b = FrameBuilder()
+    target = b.texture(1, "R8G8B8A8_UNORM")
+    b.add("draw", (target,), markers=("GBuffer", "Buildings"), count=2)
+    b.add("draw", (target,), markers=("GBuffer", "Vehicles"), count=2)
+    (only,) = b.frame().passes
+    assert only.name == "GBuffer" and len(only.draws) == 4
+
+
+def test_clear_of_other_targets_becomes_its_own_pass_in_order():
+    b = FrameBuilder()
+    a, c = b.texture(1, "R8G8B8A8_UNORM"), b.texture(2, "R8G8B8A8_UNORM")
+    b.add("clear", (c,))
+    b.add("draw", (a,))
+    passes = b.frame().passes
+    assert [(p.colour_targets, len(p.draws), len(p.clears)) for p in passes] == [((2,), 0, 1), ((1,), 1, 0)]
+    assert [p.index for p in passes] == [0, 1]
+
+
+def test_copies_end_a_pass():
+    b = FrameBuilder()
+    a = b.texture(1, "R8G8B8A8_UNORM")
+    b.add("draw", (a,))
+    b.add("copy", ())
+    b.add("draw", (a,))
+    assert len(b.frame().passes) == 2

@@ -1,0 +1,133 @@
+"""Profiles: validation on load, identification on plain frames, auto-detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from frames import GBUFFER_FORMATS, deferred_frame
+from rdc_extract.errors import IdentificationFailed, ProfileError
+from rdc_extract.profiles.identify import identify
+from rdc_extract.profiles.registry import available_profiles, detect_profile, pipelines_dir, resolve_profile
+from rdc_extract.profiles.schema import load_profile
+
+GAME_PROFILE = f"""
+[profile]
+name = "testgame"
+
+[match]
+apis = ["OpenGL"]
+markers_any = ["GBufferPass"]
+gbuffer_colour_formats = {GBUFFER_FORMATS!r}
+
+[gbuffer]
+min_colour_targets = 4
+marker = "GBufferPass"
+
+[gbuffer.targets]
+albedo = {{ slot = 0, encoding = "srgb" }}
+normals = {{ slot = 1, encoding = "unorm_xyz", space = "world" }}
+emissive = {{ slot = 3 }}
+
+[final_image]
+strategies = ["hud_marker", "fullscreen_run"]
+hud_marker = "HUD"
+fullscreen_max_vertices = 3
+"""
+
+
+@pytest.fixture()
+def game_profile(tmp_path):
+    path = tmp_path / "testgame.toml"
+    path.write_text(GAME_PROFILE)
+    return load_profile(path)
+
+
+@pytest.fixture()
+def generic():
+    return resolve_profile("generic")
+
+
+def test_identifies_gbuffer_roles_and_final_image(game_profile):
+    found = identify(deferred_frame(), game_profile)
+    assert found.gbuffer_pass == 1
+    assert (found.gbuffer_first_event, found.gbuffer_last_event) == (32, 82)
+    assert found.target_roles == {"albedo": 10, "normals": 11, "emissive": 13}
+    assert found.depth_target == 20 and found.back_buffer == 40
+    assert (found.final_image_event, found.first_hud_event) == (84, 85)
+    assert "HUD" in found.final_image_rule
+
+
+def test_without_markers_final_image_is_the_fullscreen_run(game_profile, generic):
+    frame = deferred_frame(markers=False)
+    for profile in (game_profile, generic):
+        found = identify(frame, profile)
+        assert found.gbuffer_pass == 1
+        assert (found.final_image_event, found.first_hud_event) == (84, 85)
+        assert "full-screen" in found.final_image_rule
+
+
+def test_rejections_say_why_each_pass_was_not_the_gbuffer(game_profile):
+    candidates = identify(deferred_frame(), game_profile).candidates
+    shadow, gbuffer, lighting = candidates[0], candidates[1], candidates[2]
+    assert gbuffer.accepted
+    assert not shadow.accepted
+    assert "0 colour targets (needs ≥ 4)" in shadow.reasons
+    assert "depth target D32 has no stencil" in shadow.reasons
+    assert any("≠ back buffer 640x360" in r for r in shadow.reasons)
+    assert "no depth-stencil target" in lighting.reasons
+
+
+def test_failure_carries_every_candidate(game_profile):
+    frame = deferred_frame()
+    frame.passes = [p for p in frame.passes if p.index != 1]
+    with pytest.raises(IdentificationFailed) as caught:
+        identify(frame, game_profile)
+    assert "no pass qualifies as the G-buffer" in str(caught.value) and "test.rdc" in str(caught.value)
+    assert len(caught.value.candidates) == 4
+
+
+def test_auto_detection_prefers_the_matching_game_profile(game_profile, generic):
+    detection = detect_profile(deferred_frame(), [generic, game_profile])
+    assert detection.profile.name == "testgame"
+    assert "API OpenGL" in detection.why and "marker 'GBufferPass'" in detection.why
+
+
+def test_auto_detection_falls_back_to_generic_and_says_why(game_profile, generic):
+    frame = deferred_frame()
+    frame.api = "Vulkan"
+    detection = detect_profile(frame, [generic, game_profile])
+    assert detection.profile.name == "generic"
+    assert "testgame: API Vulkan not in ['OpenGL']" in detection.why
+
+
+def test_shipped_profiles_all_load():
+    names = {p.name for p in available_profiles()}
+    assert {"generic"} <= names
+    assert pipelines_dir().name == "pipelines"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[profile]\nname = 'x'\n[gbuffer]\nmin_colour_targets = 'four'", "[gbuffer].min_colour_targets: expected an integer ≥ 1, got 'four'"),
+        ("[profile]\nname = 'x'\n[gbuffer]\nchoose = 'biggest'", "[gbuffer].choose: expected one of most_draws, last, first"),
+        ("[profile]\nname = 'x'\n[depth]\nclip_range = 'zero-one'", "[depth].clip_range: expected one of zero_to_one"),
+        ("[profile]\nname = 'x'\n[gbufer]\n", "unknown key 'gbufer'"),
+        ("[profile]\nname = 'x'\n[gbuffer.targets]\na = { slot = 0 }\nb = { slot = 0 }", "a slot not already used by 'a'"),
+        ("[profile]\nname = 'x'\n[stencil]\nclasses = 'nope.toml'", "[stencil].classes: expected a class-mapping file"),
+        ("[profile]\n", "[profile].name: expected a profile name"),
+        ("[profile\n", "not valid TOML"),
+    ],
+)
+def test_invalid_profiles_name_file_and_key(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_unknown_profile_name_lists_available():
+    with pytest.raises(ProfileError, match="no profile named 'nosuch' \\(available: .*generic"):
+        resolve_profile("nosuch")
