@@ -1,0 +1,247 @@
+"""Window-space depth → metric depth, intrinsics, and the KITTI uint16 encoding.
+
+Conventions used throughout:
+
+- *window depth* ``d``: the value stored in the depth buffer, as returned by
+  ``decode_depth_stencil`` (float, normally 0..1).
+- *clip range*: how NDC z maps to ``d``. ``"zero_to_one"`` (D3D, Vulkan, OpenGL
+  with ``glClipControl(..., GL_ZERO_TO_ONE)``): ``d = z_ndc``. ``"minus_one_to_one"``
+  (OpenGL default): ``d = (z_ndc + 1) / 2``. A ``glDepthRange`` other than (0, 1)
+  is not modelled.
+- *projection matrix* ``proj``: 4x4, column-vector convention, ``clip = proj @ [x, y, z, 1]``
+  in view space. A GLSL ``mat4`` read from a uniform block as 16 floats is
+  column-major: ``np.array(floats).reshape(4, 4).T`` gives ``proj``. Both
+  right-handed (OpenGL: camera looks down -z, ``proj[3, 2] = -1``) and left-handed
+  (D3D-style: looks down +z, ``proj[3, 2] = +1``) perspective matrices are accepted;
+  conventional and reversed Z follow from the matrix itself.
+- *z distance* ``z_m``: distance along the camera's forward axis (the OpenCV
+  camera frame's z), in the units of the view matrix (metres for the games we
+  target). *Range* is the Euclidean distance from the camera centre.
+- Invalid pixels (far plane / cleared / sky, behind the camera, NaN) are ``+inf``
+  in float outputs and 0 in the KITTI uint16 encoding.
+
+GTA V's depth buffer may be logarithmic according to one 2015 write-up and
+linear according to others; no formula is implemented for it here (see
+``docs/decoding.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+ClipRange = Literal["zero_to_one", "minus_one_to_one"]
+
+KITTI_SCALE = 256.0  #: KITTI depth PNG: uint16 value = metres × 256, 0 = invalid.
+
+
+def _ndc_z(window_depth: np.ndarray, clip_range: ClipRange) -> np.ndarray:
+    d = np.asarray(window_depth, dtype=np.float64)
+    if clip_range == "zero_to_one":
+        return d
+    if clip_range == "minus_one_to_one":
+        return 2.0 * d - 1.0
+    raise ValueError(f"clip_range must be 'zero_to_one' or 'minus_one_to_one', got {clip_range!r}")
+
+
+def _check_perspective(proj: np.ndarray) -> np.ndarray:
+    p = np.asarray(proj, dtype=np.float64)
+    if p.shape != (4, 4):
+        raise ValueError(f"projection matrix must be 4x4, got shape {p.shape}")
+    if abs(p[3, 2]) < 1e-12 or abs(p[3, 3]) > 1e-9 * abs(p[3, 2]) or np.any(p[3, :2] != 0):
+        raise ValueError(
+            "only perspective projections with w_clip = ±z_view are supported "
+            f"(bottom row should be [0, 0, ±1, 0], got {p[3].tolist()})"
+        )
+    if np.any(p[2, :2] != 0):
+        raise ValueError(f"projection row 2 should not depend on x, y; got {p[2].tolist()}")
+    return p / abs(p[3, 2])
+
+
+def window_depth_from_z_distance(
+    z_m: np.ndarray | float, proj: np.ndarray, *, clip_range: ClipRange = "zero_to_one"
+) -> np.ndarray:
+    """Inverse of ``z_distance_m_from_projection``: forward distance → window depth (float64).
+
+    Used to build test inputs and to find the far-plane value of a matrix.
+    """
+    p = _check_perspective(proj)
+    w = p[3, 2]
+    z_view = w * np.asarray(z_m, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ndc = (p[2, 2] * z_view + p[2, 3]) / (w * z_view)
+    return ndc if clip_range == "zero_to_one" else (ndc + 1.0) / 2.0
+
+
+def is_reversed_z(proj: np.ndarray, *, clip_range: ClipRange = "zero_to_one") -> bool:
+    """True when window depth decreases with distance (reversed Z)."""
+    near, far = window_depth_from_z_distance(np.array([1.0, 2.0]), proj, clip_range=clip_range)
+    return bool(far < near)
+
+
+def z_distance_m_from_projection(
+    window_depth: np.ndarray,
+    proj: np.ndarray,
+    *,
+    clip_range: ClipRange = "zero_to_one",
+    far_plane_invalid: bool = True,
+) -> np.ndarray:
+    """Window depth → forward z distance, float32, same shape, ``+inf`` where invalid.
+
+    Solves ``z_ndc = (P22 z + P23) / (P32 z)`` for view-space ``z``. Pixels at the
+    far clear value (``d >= 1`` conventional, ``d <= 0`` reversed) are the far
+    plane, cleared or sky and become ``+inf`` when ``far_plane_invalid``; so do
+    points behind the camera and NaNs.
+    """
+    p = _check_perspective(proj)
+    w = p[3, 2]
+    ndc = _ndc_z(window_depth, clip_range)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_view = p[2, 3] / (w * ndc - p[2, 2])
+        z_fwd = w * z_view
+    invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
+    if far_plane_invalid:
+        d = np.asarray(window_depth)
+        invalid |= (d <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (d >= 1.0)
+    return np.where(invalid, np.inf, z_fwd).astype(np.float32)
+
+
+def projection_from_near_far(
+    near_m: float,
+    far_m: float,
+    *,
+    reversed_z: bool = False,
+    clip_range: ClipRange = "zero_to_one",
+) -> np.ndarray:
+    """Depth rows of a right-handed (OpenGL-style) perspective matrix, 4x4 float64.
+
+    Only rows 2 and 3 matter for depth; rows 0 and 1 are identity (fov of 90°).
+    ``far_m`` may be ``inf`` (infinite far plane). Maps z distance ``near_m`` to
+    window depth 0 (1 if reversed) and ``far_m`` to 1 (0 if reversed).
+    """
+    if not 0 < near_m < far_m:
+        raise ValueError(f"need 0 < near < far, got near={near_m}, far={far_m}")
+    n, f = float(near_m), float(far_m)
+    # ndc(z_dist) = a + b / z_dist with ndc(n) = lo, ndc(f) = hi, written for z_view = -z_dist.
+    lo, hi = (1.0, 0.0) if reversed_z else (0.0, 1.0)
+    if clip_range == "minus_one_to_one":
+        lo, hi = 2 * lo - 1, 2 * hi - 1
+    elif clip_range != "zero_to_one":
+        raise ValueError(f"unknown clip_range {clip_range!r}")
+    if np.isinf(f):
+        a, b = hi, (lo - hi) * n
+    else:
+        b = (lo - hi) * n * f / (f - n)
+        a = lo - b / n
+    p = np.eye(4)
+    p[2, 2], p[2, 3] = -a, b
+    p[3, 2], p[3, 3] = -1.0, 0.0
+    return p
+
+
+def z_distance_m_from_near_far(
+    window_depth: np.ndarray,
+    near_m: float,
+    far_m: float,
+    *,
+    reversed_z: bool = False,
+    clip_range: ClipRange = "zero_to_one",
+    far_plane_invalid: bool = True,
+) -> np.ndarray:
+    """Window depth → forward z distance for a standard perspective with known near/far.
+
+    Same output rules as ``z_distance_m_from_projection``. ``far_m = inf`` gives
+    an infinite far plane.
+    """
+    proj = projection_from_near_far(near_m, far_m, reversed_z=reversed_z, clip_range=clip_range)
+    return z_distance_m_from_projection(
+        window_depth, proj, clip_range=clip_range, far_plane_invalid=far_plane_invalid
+    )
+
+
+def z_distance_m_infinite_reversed(window_depth: np.ndarray, near_m: float) -> np.ndarray:
+    """Reversed Z with an infinite far plane and clip range 0..1: ``z = near / d``.
+
+    float32, same shape; ``d <= 0`` (cleared to 0 / sky) → ``+inf``.
+    """
+    d = np.asarray(window_depth, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = near_m / d
+    return np.where((d > 0) & np.isfinite(z), z, np.inf).astype(np.float32)
+
+
+def intrinsics_from_projection(
+    proj: np.ndarray, width: int, height: int, *, ndc_y_up: bool = True
+) -> np.ndarray:
+    """Pinhole intrinsics ``K`` (3x3 float64) in the OpenCV convention, from a projection matrix.
+
+    OpenCV camera frame: x right, y down, z forward; pixel ``(u, v)`` = (column,
+    row) with row 0 at the top and integer coordinates at pixel *centres*
+    (so the image spans -0.5 .. width - 0.5).
+
+    ``ndc_y_up``: True when NDC +y is the top row of the decoded (top-down) image:
+    OpenGL (after the row flip ``decode_*`` applies) and D3D. Vulkan's NDC +y
+    points down, so pass False there unless the game flips the viewport.
+    """
+    p = _check_perspective(proj)
+    if abs(p[1, 0]) > 1e-9:
+        raise ValueError("projection has an x→y shear that a pinhole K cannot represent")
+    w = p[3, 2]
+    sy = 1.0 if ndc_y_up else -1.0
+    k = np.zeros((3, 3))
+    k[0, 0] = width / 2.0 * p[0, 0]
+    k[0, 1] = -width / 2.0 * p[0, 1]
+    k[0, 2] = width / 2.0 * (1.0 + w * p[0, 2]) - 0.5
+    k[1, 1] = height / 2.0 * sy * p[1, 1]
+    k[1, 2] = height / 2.0 * (1.0 - sy * w * p[1, 2]) - 0.5
+    k[2, 2] = 1.0
+    return k
+
+
+def range_m_from_z_distance(z_m: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Forward z distance ``(H, W)`` → Euclidean range from the camera centre, float32.
+
+    ``range = z * |K^-1 [u, v, 1]|`` at each pixel centre (OpenCV pixel
+    convention, see ``intrinsics_from_projection``). ``+inf`` stays ``+inf``.
+    """
+    z = np.asarray(z_m, dtype=np.float64)
+    h, w = z.shape
+    k_inv = np.linalg.inv(np.asarray(K, dtype=np.float64))
+    u = np.arange(w, dtype=np.float64)
+    v = np.arange(h, dtype=np.float64)
+    x = k_inv[0, 0] * u[None, :] + k_inv[0, 1] * v[:, None] + k_inv[0, 2]
+    y = k_inv[1, 1] * v[:, None] + k_inv[1, 2]
+    ray_norm = np.sqrt(x * x + y * y + 1.0)
+    return (z * ray_norm).astype(np.float32)
+
+
+def depth_to_kitti_u16(depth_m: np.ndarray, *, too_far: Literal["clip", "invalid"] = "clip") -> np.ndarray:
+    """Metric depth (float, metres) → KITTI uint16: ``round(depth_m × 256)``, 0 = invalid.
+
+    Rules: non-finite or ``<= 0`` depths → 0 (invalid). Positive depths that
+    would round to 0 (< 1/512 m) → 1, so a valid pixel never reads as invalid.
+    Depths beyond 65535/256 ≈ 255.996 m: ``too_far="clip"`` stores 65535 (the
+    largest representable distance, so "at least 256 m"); ``too_far="invalid"``
+    stores 0.
+    """
+    d = np.asarray(depth_m, dtype=np.float64)
+    valid = np.isfinite(d) & (d > 0)
+    scaled = np.where(valid, np.rint(d * KITTI_SCALE), 0.0)
+    scaled = np.where(valid & (scaled < 1), 1.0, scaled)
+    over = scaled > 65535
+    if too_far == "clip":
+        scaled = np.where(over, 65535.0, scaled)
+    elif too_far == "invalid":
+        scaled = np.where(over, 0.0, scaled)
+    else:
+        raise ValueError(f"too_far must be 'clip' or 'invalid', got {too_far!r}")
+    return scaled.astype(np.uint16)
+
+
+def kitti_u16_to_depth(encoded: np.ndarray) -> np.ndarray:
+    """KITTI uint16 → metres, float32; 0 → ``+inf`` (invalid), as the float outputs here."""
+    e = np.asarray(encoded)
+    if e.dtype != np.uint16:
+        raise ValueError(f"expected uint16 KITTI depth, got {e.dtype}")
+    return np.where(e == 0, np.inf, e / KITTI_SCALE).astype(np.float32)
