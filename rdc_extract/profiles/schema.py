@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rdc_extract.errors import ProfileError
+from rdc_extract.tomlcheck import Section
 
 GBUFFER_CHOICES = ("most_draws", "last", "first")
 FINAL_IMAGE_STRATEGIES = ("hud_marker", "fullscreen_run")
@@ -104,55 +105,10 @@ class Profile:
     final_image: FinalImageRules = field(default_factory=FinalImageRules)
 
 
-class _Section:
-    """Typed reads from one TOML table, each failure naming file and key."""
+class _Section(Section):
+    """Typed reads from one profile table; failures are ProfileErrors naming file and key."""
 
-    def __init__(self, path: Path, name: str, table: Any, known: tuple[str, ...]) -> None:
-        self.path, self.name = path, name
-        if not isinstance(table, dict):
-            self.fail(name, "a table", table)
-        unknown = sorted(set(table) - set(known))
-        if unknown:
-            raise ProfileError(path, f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(known)})")
-        self.table = table
-
-    def fail(self, key: str, expected: str, got: Any) -> None:
-        where = f"[{self.name}].{key}" if key != self.name else f"[{self.name}]"
-        raise ProfileError(self.path, f"{where}: expected {expected}, got {got!r}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any, expected: str) -> Any:
-        value = self.table.get(key, default)
-        if value is not default and (not isinstance(value, kind) or isinstance(value, bool) and kind is int):
-            self.fail(key, expected, value)
-        return value
-
-    def string(self, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> Any:
-        value = self.get(key, str, default, "a string")
-        if choices and value is not None and value not in choices:
-            self.fail(key, f"one of {', '.join(choices)}", value)
-        return value
-
-    def strings(self, key: str, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
-        values = self.get(key, list, [], "a list of strings")
-        for value in values:
-            if not isinstance(value, str) or (choices and value not in choices):
-                self.fail(key, f"a list of {', '.join(choices) if choices else 'strings'}", values)
-        return tuple(values)
-
-    def integer(self, key: str, default: int, minimum: int = 0) -> int:
-        value = self.get(key, int, default, f"an integer ≥ {minimum}")
-        if value < minimum:
-            self.fail(key, f"an integer ≥ {minimum}", value)
-        return value
-
-    def number(self, key: str) -> float | None:
-        value = self.get(key, (int, float), None, "a number")
-        if value is not None and value <= 0:
-            self.fail(key, "a positive number", value)
-        return None if value is None else float(value)
-
-    def boolean(self, key: str, default: bool) -> bool:
-        return self.get(key, bool, default, "true or false")
+    error = ProfileError
 
 
 def _section(path: Path, data: dict, name: str, known: tuple[str, ...]) -> _Section:

@@ -1,0 +1,67 @@
+"""Typed reads from parsed TOML tables, each failure naming the file, the table and the key.
+
+Shared by every declarative file the tool reads (game profiles, class
+mappings), so their error messages look alike: ``<file>: [<table>].<key>:
+expected <what>, got <value>``. Subclasses choose the exception raised by
+setting ``error`` to an ``RdcExtractError`` subclass taking ``(path, detail)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+from rdc_extract.errors import RdcExtractError
+
+
+class Section:
+    """One TOML table: rejects unknown keys on construction, then reads typed values from it."""
+
+    error: Callable[[Path, str], RdcExtractError] = RdcExtractError  # type: ignore[assignment]
+
+    def __init__(self, path: Path, name: str, table: Any, known: tuple[str, ...]) -> None:
+        self.path, self.name = path, name
+        if not isinstance(table, dict):
+            self.fail(name, "a table", table)
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise self.error(path, f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+        self.table = table
+
+    def fail(self, key: str, expected: str, got: Any) -> NoReturn:
+        where = f"[{self.name}].{key}" if key != self.name else f"[{self.name}]"
+        raise self.error(self.path, f"{where}: expected {expected}, got {got!r}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any, expected: str) -> Any:
+        value = self.table.get(key, default)
+        if value is not default and (not isinstance(value, kind) or isinstance(value, bool) and kind is int):
+            self.fail(key, expected, value)
+        return value
+
+    def string(self, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> Any:
+        value = self.get(key, str, default, "a string")
+        if choices and value is not None and value not in choices:
+            self.fail(key, f"one of {', '.join(choices)}", value)
+        return value
+
+    def strings(self, key: str, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
+        values = self.get(key, list, [], "a list of strings")
+        for value in values:
+            if not isinstance(value, str) or (choices and value not in choices):
+                self.fail(key, f"a list of {', '.join(choices) if choices else 'strings'}", values)
+        return tuple(values)
+
+    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+        value = self.get(key, int, default, f"an integer ≥ {minimum}")
+        if value < minimum:
+            self.fail(key, f"an integer ≥ {minimum}", value)
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.get(key, (int, float), None, "a number")
+        if value is not None and value <= 0:
+            self.fail(key, "a positive number", value)
+        return None if value is None else float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self.get(key, bool, default, "true or false")
