@@ -69,3 +69,21 @@ class IdentificationFailed(CaptureError):
     def __init__(self, path: str | Path, detail: str, candidates: list | None = None) -> None:
         super().__init__(path, detail)
         self.candidates = candidates or []
+
+
+class ClassMapError(RdcExtractError):
+    """A class-mapping file (pipelines/classes/*.toml) is missing or malformed; names file and entry."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path = Path(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: {detail}")
+
+
+class NotADataset(RdcExtractError):
+    """A folder given as a dataset has no `frames/` folder of frame folders (docs/dataset.md)."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path = Path(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: {detail}")
