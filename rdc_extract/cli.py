@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from rdc_extract import __version__
 from rdc_extract.doctor import run_doctor
@@ -19,8 +20,23 @@ from rdc_extract.errors import RdcExtractError
 from rdc_extract.inspect import inspect_capture, inspection_json
 from rdc_extract.views import doctor_table, inspection_view
 
+EXIT_FAILED = 1
+
+
+class _ReportingGroup(TyperGroup):
+    """Turns the tool's own errors, from any command, into one stderr line and exit code 1."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except RdcExtractError as exc:
+            stderr.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False)
+            raise typer.Exit(EXIT_FAILED) from None
+
+
 app = typer.Typer(
     name="rdc-extract",
+    cls=_ReportingGroup,
     help="Turn RenderDoc frame captures of games into labelled computer-vision datasets.",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
@@ -28,8 +44,6 @@ app = typer.Typer(
 )
 stdout = Console()
 stderr = Console(stderr=True)
-
-EXIT_FAILED = 1
 
 
 def _show_version(value: bool) -> None:
@@ -87,8 +101,4 @@ def inspect(
 
 
 def main() -> None:
-    try:
-        app()
-    except RdcExtractError as exc:
-        stderr.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False)
-        raise SystemExit(EXIT_FAILED) from None
+    app()

@@ -20,3 +20,12 @@ def gl_capture() -> Path:
 def vk_capture() -> Path:
     """A tiny real Vulkan capture made by samples/tiny/vk_gbuffer.c."""
     return DATA / "vk_gbuffer.rdc"
+
+
+@pytest.fixture(scope="session")
+def vk_capture_made_now(tmp_path_factory) -> Path:
+    """A Vulkan capture built and captured in this test run by samples/tiny/vk_gbuffer.c."""
+    from samples.tiny.make_captures import make_captures
+
+    (capture,) = make_captures(tmp_path_factory.mktemp("vk"), ["vk_gbuffer"])
+    return capture

@@ -1,0 +1,62 @@
+"""`rdc-extract inspect` on real captures through the real replay."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from rdc_extract.cli import app
+from rdc_extract.inspect import SCHEMA
+
+runner = CliRunner()
+
+
+def _inspect_json(*args: str) -> tuple[int, dict]:
+    result = runner.invoke(app, ["inspect", *args, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_vulkan_capture_made_in_this_run_is_identified_by_the_generic_profile(vk_capture_made_now):
+    code, report = _inspect_json(str(vk_capture_made_now))
+    assert code == 0, report["error"]
+    assert report["schema"] == SCHEMA and report["api"] == "Vulkan"
+    assert report["profile"]["name"] == "generic" and "no game profile matched" in report["profile"]["why"]
+    found = report["identification"]
+    gbuffer = report["passes"][found["gbuffer_pass"]]
+    assert gbuffer["draws"] == 3 and len(gbuffer["colour_targets"]) == 4
+    textures = {t["resource_id"]: t for t in report["textures"]}
+    assert textures[found["depth_target"]]["format"] == "D32S8"
+    assert textures[found["target_roles"]["albedo"]]["format"] == "R8G8B8A8_SRGB"
+    assert textures[found["back_buffer"]]["name"] == "backbuffer"
+    # Lighting/tone map is one full-screen triangle; the HUD quad follows it.
+    assert found["first_hud_event"] > found["final_image_event"] > found["gbuffer_last_event"]
+
+
+def test_draws_flag_lists_every_action(vk_capture_made_now):
+    code, report = _inspect_json(str(vk_capture_made_now), "--draws")
+    assert code == 0
+    assert sum(a["kind"] == "draw" for a in report["actions"]) == 5
+
+
+def test_unidentifiable_frame_exits_non_zero_with_candidates(gl_capture):
+    result = runner.invoke(app, ["inspect", str(gl_capture)])
+    assert result.exit_code == 1
+    assert "frame not understood" in result.stderr and str(gl_capture) in result.stderr
+    assert "1 colour targets (needs ≥ 3)" in result.stdout
+    code, report = _inspect_json(str(gl_capture))
+    assert code == 1 and report["identification"] is None
+    assert report["candidates"][0]["reasons"] == ["1 colour targets (needs ≥ 3)", "no depth-stencil target"]
+
+
+def test_bad_capture_is_a_one_line_error(tmp_path):
+    bogus = tmp_path / "bogus.rdc"
+    bogus.write_bytes(b"nope")
+    result = runner.invoke(app, ["inspect", str(bogus)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {bogus}: not a RenderDoc capture: no RenderDoc header (starts with 6e6f7065)"
+
+
+def test_unknown_profile_is_reported(gl_capture):
+    result = runner.invoke(app, ["inspect", str(gl_capture), "--profile", "nosuch"])
+    assert result.exit_code == 1 and "no profile named 'nosuch'" in result.stderr
