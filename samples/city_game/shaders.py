@@ -1,0 +1,38 @@
+"""Loads the GLSL sources in shaders/ (with a minimal #include) and builds programs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import moderngl
+
+SHADER_DIR = Path(__file__).with_name("shaders")
+CAMERA_BINDING = 0
+OBJECT_BINDING = 1
+
+
+def source(name: str) -> str:
+    """The text of shaders/<name>, with `#include "x"` lines replaced by shaders/x."""
+    lines = []
+    for line in (SHADER_DIR / name).read_text().splitlines():
+        if line.startswith("#include"):
+            lines.append(source(line.split('"')[1]))
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def program(ctx: moderngl.Context, vertex: str, fragment: str) -> moderngl.Program:
+    """Compile a program and bind its uniform blocks to the fixed binding points the passes use."""
+    prog = ctx.program(vertex_shader=source(vertex), fragment_shader=source(fragment))
+    for block, binding in (("CameraConstants", CAMERA_BINDING), ("ObjectConstants", OBJECT_BINDING)):
+        if block in prog:
+            prog[block].binding = binding
+    return prog
+
+
+def set_uniforms(prog: moderngl.Program, **values) -> None:
+    """Assign uniforms the compiler kept; ones it optimised away are skipped, not errors."""
+    for name, value in values.items():
+        if name in prog:
+            prog[name].value = value
