@@ -23,7 +23,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY = REPO_ROOT / "samples" / "tiny"
 SHIPPED = REPO_ROOT / "rdc_extract" / "data"
-CAPTURE_NAMES = ("gl_triangle", "vk_gbuffer", "gl_formats")
+CAPTURE_NAMES = ("gl_triangle", "vk_gbuffer", "gl_formats", "vk_gbuffer_d24s8")
 MAX_CAPTURE_BYTES = 300 * 1024
 
 sys.path.insert(0, str(REPO_ROOT))
@@ -91,7 +91,7 @@ def replayed(fresh_captures, tmp_path_factory) -> dict[str, dict]:
     }
 
 
-def test_make_captures_writes_three_small_captures(fresh_captures):
+def test_make_captures_writes_small_captures(fresh_captures):
     for name in CAPTURE_NAMES:
         path = fresh_captures / f"{name}.rdc"
         assert path.read_bytes()[:4] == b"RDOC"
@@ -211,6 +211,21 @@ def test_vk_gbuffer_frame_structure(replayed):
     assert [d["depth_out"] for d in draws[:3]] == [ids["gbuffer.depth"]] * 3
     passes = [a["name"] for a in flatten(report["actions"]) if a["name"].startswith("vkCmdBeginRenderPass")]
     assert len(passes) == 3
+
+
+def test_vk_d24s8_readback_layout(replayed):
+    """Vulkan D24_UNORM_S8_UINT: W*H uint32 (depth = low 24 bits, stencil = high 8), then W*H zero bytes."""
+    report = replayed["vk_gbuffer_d24s8"]
+    ref = _vk_gbuffer_reference(_vk_expected())
+    tex = texture(report, "gbuffer.depth")
+    assert (tex["format"]["name"], tex["format"]["type"]) == ("D24S8", "D24S8")
+    data = raw(report, tex)
+    w, h = tex["width"], tex["height"]
+    assert len(data) == w * h * 5
+    u = np.frombuffer(data[: w * h * 4], "<u4").reshape(h, w)
+    np.testing.assert_array_equal(u & 0xFFFFFF, np.round(ref["depth"].astype(np.float64) * (2**24 - 1)))
+    np.testing.assert_array_equal(u >> 24, ref["stencil"])
+    assert not any(data[w * h * 4:])
 
 
 # ---- gl_formats ----

@@ -1,5 +1,8 @@
 """Build and run the tiny capture programs under RenderDoc; write gl_triangle.rdc, vk_gbuffer.rdc, gl_formats.rdc.
 
+Also vk_gbuffer_d24s8.rdc: the same Vulkan frame with a D24_UNORM_S8_UINT depth
+target, because RenderDoc returns that format's data in its own layout.
+
     python -m samples.tiny.make_captures [--out DIR] [--only NAME ...] [--force]
 
 Default output folder: rdc_extract/data/ (the captures `rdc-extract doctor` ships).
@@ -38,12 +41,15 @@ class TinyCapture:
     name: str  # output is <name>.rdc
     kind: str  # "python" or "c"
     source: str  # file in samples/tiny/
+    defines: tuple[str, ...] = ()  # -D options for a C program
 
 
 CAPTURES = (
     TinyCapture("gl_triangle", "python", "gl_triangle.py"),
     TinyCapture("vk_gbuffer", "c", "vk_gbuffer.c"),
     TinyCapture("gl_formats", "python", "gl_formats.py"),
+    TinyCapture("vk_gbuffer_d24s8", "c", "vk_gbuffer.c",
+                ("VK_GBUFFER_DEPTH_FORMAT=VK_FORMAT_D24_UNORM_S8_UINT",)),
 )
 
 
@@ -56,13 +62,14 @@ def _require_renderdoccmd() -> str:
     return path
 
 
-def build_vk_gbuffer(build_dir: Path) -> Path:
+def build_vk_gbuffer(build_dir: Path, defines: tuple[str, ...] = ()) -> Path:
     """Compile vk_gbuffer.c with gcc into build_dir; returns the executable."""
     gcc = shutil.which("gcc")
     if gcc is None:
         raise CaptureBuildError("gcc not found: install it (Debian: apt-get install gcc)")
     exe = build_dir / "vk_gbuffer"
-    command = [gcc, "-std=c11", "-O1", "-Wall", "-o", str(exe), str(HERE / "vk_gbuffer.c"),
+    command = [gcc, "-std=c11", "-O1", "-Wall", *(f"-D{d}" for d in defines), "-o", str(exe),
+               str(HERE / "vk_gbuffer.c"),
                "-I", str(HERE), "-lvulkan", "-ldl", "-lm"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -75,7 +82,7 @@ def build_vk_gbuffer(build_dir: Path) -> Path:
 
 def _program_command(capture: TinyCapture, build_dir: Path) -> list[str]:
     if capture.kind == "c":
-        return [str(build_vk_gbuffer(build_dir))]
+        return [str(build_vk_gbuffer(build_dir, capture.defines))]
     return [sys.executable, str(HERE / capture.source)]
 
 

@@ -2,7 +2,8 @@
  * vk_gbuffer: a headless Vulkan program shaped like a tiny deferred renderer,
  * made to be captured by RenderDoc (one frame, delimited by the in-app API).
  *
- *   render pass 1 "G-buffer": 4 colour targets + D32_SFLOAT_S8_UINT, 3 quads at
+ *   render pass 1 "G-buffer": 4 colour targets + D32_SFLOAT_S8_UINT (or the
+ *                 depth format given with -DVK_GBUFFER_DEPTH_FORMAT=...), 3 quads at
  *                 known depths, each writing a known stencil reference (REPLACE);
  *   render pass 2 "lighting": one fullscreen triangle sampling the 4 G-buffer
  *                 targets into a B8G8R8A8_UNORM "back buffer";
@@ -34,6 +35,29 @@
 
 #define WIDTH 64
 #define HEIGHT 48
+
+/* The shipped capture uses D32_SFLOAT_S8_UINT; other depth formats can be built
+ * in (-DVK_GBUFFER_DEPTH_FORMAT=VK_FORMAT_D24_UNORM_S8_UINT) to study how
+ * RenderDoc returns them (docs/tiny_captures.md). */
+#ifndef VK_GBUFFER_DEPTH_FORMAT
+#define VK_GBUFFER_DEPTH_FORMAT VK_FORMAT_D32_SFLOAT_S8_UINT
+#endif
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+/* "D32_SFLOAT_S8_UINT": the macro's spelling without its "VK_FORMAT_" prefix. */
+#define DEPTH_FORMAT_NAME (STRINGIFY(VK_GBUFFER_DEPTH_FORMAT) + 10)
+
+static VkImageAspectFlags depth_aspects(VkFormat format)
+{
+    switch (format) {
+    case VK_FORMAT_D16_UNORM:
+    case VK_FORMAT_X8_D24_UNORM_PACK32:
+    case VK_FORMAT_D32_SFLOAT:
+        return VK_IMAGE_ASPECT_DEPTH_BIT;
+    default:
+        return VK_IMAGE_ASPECT_DEPTH_BIT | VK_IMAGE_ASPECT_STENCIL_BIT;
+    }
+}
 
 /* ---- RenderDoc in-app API: the part of RENDERDOC_API_1_4_1 we call ---- */
 
@@ -243,7 +267,7 @@ static int describe(void)
     printf(" \"width\": %d,\n \"height\": %d,\n", WIDTH, HEIGHT);
     printf(" \"targets\": {\"gbuffer.albedo\": \"R8G8B8A8_SRGB\", \"gbuffer.normal\": \"A2B10G10R10_UNORM_PACK32\",\n"
            "  \"gbuffer.material\": \"R8G8B8A8_UNORM\", \"gbuffer.emissive\": \"R16G16B16A16_SFLOAT\",\n"
-           "  \"gbuffer.depth\": \"D32_SFLOAT_S8_UINT\", \"backbuffer\": \"B8G8R8A8_UNORM\"},\n");
+           "  \"gbuffer.depth\": \"%s\", \"backbuffer\": \"B8G8R8A8_UNORM\"},\n", DEPTH_FORMAT_NAME);
     printf(" \"clear\": {\"colour\": [0, 0, 0, 0], \"depth\": 1.0, \"stencil\": 0, \"backbuffer\": [0, 0, 0, 0]},\n");
     printf(" \"depth_test\": \"LESS, write on; stencil ALWAYS, pass REPLACE, depth-fail KEEP\",\n");
     printf(" \"gbuffer_quads\": [\n");
@@ -508,16 +532,16 @@ int main(int argc, char **argv)
     Target gbuffer[4];
     for (int i = 0; i < 4; i++)
         gbuffer[i] = make_target(gbuffer_formats[i], colour_usage, VK_IMAGE_ASPECT_COLOR_BIT, gbuffer_names[i]);
-    Target depth = make_target(VK_FORMAT_D32_SFLOAT_S8_UINT,
+    Target depth = make_target(VK_GBUFFER_DEPTH_FORMAT,
                                VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                               VK_IMAGE_ASPECT_DEPTH_BIT | VK_IMAGE_ASPECT_STENCIL_BIT, "gbuffer.depth");
+                               depth_aspects(VK_GBUFFER_DEPTH_FORMAT), "gbuffer.depth");
     Target backbuffer = make_target(VK_FORMAT_B8G8R8A8_UNORM, colour_usage, VK_IMAGE_ASPECT_COLOR_BIT, "backbuffer");
 
     /* Render passes. */
     VkAttachmentDescription gbuffer_attachments[5];
     for (int i = 0; i < 5; i++) {
         VkAttachmentDescription a = {
-            .format = i < 4 ? gbuffer_formats[i] : VK_FORMAT_D32_SFLOAT_S8_UINT,
+            .format = i < 4 ? gbuffer_formats[i] : VK_GBUFFER_DEPTH_FORMAT,
             .samples = VK_SAMPLE_COUNT_1_BIT,
             .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
             .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
