@@ -25,12 +25,15 @@ class Section:
             self.fail(name, "a table", table)
         unknown = sorted(set(table) - set(known))
         if unknown:
-            raise self.error(path, f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+            raise self.error(path, f"{self.where()}: unknown key {unknown[0]!r} (known: {', '.join(known)})")
         self.table = table
 
+    def where(self, key: str | None = None) -> str:
+        """How messages name this table (``[name]``) or one of its keys (``[name].key``)."""
+        return f"[{self.name}]" if key is None or key == self.name else f"[{self.name}].{key}"
+
     def fail(self, key: str, expected: str, got: Any) -> NoReturn:
-        where = f"[{self.name}].{key}" if key != self.name else f"[{self.name}]"
-        raise self.error(self.path, f"{where}: expected {expected}, got {got!r}")
+        raise self.error(self.path, f"{self.where(key)}: expected {expected}, got {got!r}")
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any, expected: str) -> Any:
         value = self.table.get(key, default)
@@ -51,10 +54,11 @@ class Section:
                 self.fail(key, f"a list of {', '.join(choices) if choices else 'strings'}", values)
         return tuple(values)
 
-    def integer(self, key: str, default: int, minimum: int = 0) -> int:
-        value = self.get(key, int, default, f"an integer ≥ {minimum}")
-        if value < minimum:
-            self.fail(key, f"an integer ≥ {minimum}", value)
+    def integer(self, key: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+        expected = f"an integer ≥ {minimum}" if maximum is None else f"an integer {minimum}..{maximum}"
+        value = self.get(key, int, default, expected)
+        if value < minimum or (maximum is not None and value > maximum):
+            self.fail(key, expected, value)
         return value
 
     def number(self, key: str) -> float | None:

@@ -1,0 +1,1 @@
+"""Labels: class mappings (raw stencil values → ids, trainIds, colours) and rebuilding a dataset's labels."""

@@ -1,0 +1,306 @@
+"""Class mappings: raw per-pixel values (the G-buffer stencil) → label ids, trainIds and colours.
+
+Class sets change with each research question, so the mapping from what the
+game wrote to what a dataset calls a class is data (a TOML file in
+`pipelines/classes/`, format in docs/classes.md), in the spirit of
+cityscapesScripts' `labels.py`: one declarative list of classes (name, id,
+trainId, category, colour) plus the raw values each covers. On load it is
+validated and compiled into 256-entry lookup tables, so labelling a frame is a
+table lookup — which is what lets `relabel` rebuild labels without replay, and
+why extraction and relabelling share `apply_class_map`.
+
+Raw values no rule covers are not an error at labelling time: they get
+`unlabelled_id` (and the ignore trainId) and are counted, so a user sees what
+the mapping misses instead of losing it silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rdc_extract.errors import ClassMapError
+from rdc_extract.tomlcheck import Section
+
+RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
+FORMAT_VERSION = 1  # part of the hash: bump if the meaning of a mapping file changes
+_SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ALL_RAW = np.arange(RAW_VALUES, dtype=np.int64)
+
+
+class _Section(Section):
+    """Sections named as written in the file: ``[mapping]``, ``[[classes]] #3 'road'.raw[0]``."""
+
+    error = ClassMapError
+
+    def where(self, key: str | None = None) -> str:
+        return self.name if key is None or key == self.name else f"{self.name}.{key}"
+
+
+@dataclass(frozen=True)
+class RawRule:
+    """Raw values ``v`` with ``v & mask`` in ``values`` or inside ``range`` (inclusive)."""
+
+    mask: int = 0xFF
+    values: tuple[int, ...] = ()
+    range: tuple[int, int] | None = None
+
+    def covers(self) -> np.ndarray:
+        """Bool ``(256,)``: which raw values this rule matches."""
+        masked = _ALL_RAW & self.mask
+        hit = np.isin(masked, self.values)
+        if self.range is not None:
+            hit |= (masked >= self.range[0]) & (masked <= self.range[1])
+        return hit
+
+    def describe(self) -> str:
+        """Short human form, e.g. ``& 0x0F == 4``, ``in {4, 11}``, ``in 16..31``."""
+        lhs = "" if self.mask == 0xFF else f"& {self.mask:#04x} "
+        if self.range is not None:
+            return f"{lhs}in {self.range[0]}..{self.range[1]}"
+        if len(self.values) == 1:
+            return f"{lhs}== {self.values[0]} ({self.values[0]:#04x})"
+        return f"{lhs}in {{{', '.join(str(v) for v in self.values)}}}"
+
+
+@dataclass(frozen=True)
+class LabelClass:
+    """One row of the class table; ``raw`` may be empty (a class only listed for its colour/legend)."""
+
+    name: str
+    id: int
+    train_id: int | None
+    category: str
+    color: tuple[int, int, int]  # sRGB uint8
+    raw: tuple[RawRule, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class ClassMap:
+    """A validated mapping compiled to lookup tables indexed by raw value (0..255).
+
+    ``ids``: uint8 ``(256,)``; ``train_ids``: uint8 ``(256,)`` or None when the
+    mapping defines no trainIds; ``colors``: uint8 ``(256, 3)``; ``covered``:
+    bool ``(256,)``, False where no rule applies (those raw values get
+    ``unlabelled_id`` / ``ignore_train_id`` and are reported). ``sha256`` hashes
+    what decides the labels (not comments or formatting), so it identifies the
+    labels a frame carries.
+    """
+
+    name: str
+    description: str
+    source: str
+    unlabelled_id: int
+    ignore_train_id: int
+    classes: tuple[LabelClass, ...]
+    path: Path | None
+    ids: np.ndarray
+    train_ids: np.ndarray | None
+    colors: np.ndarray
+    covered: np.ndarray
+    sha256: str
+
+    @property
+    def has_train_ids(self) -> bool:
+        return self.train_ids is not None
+
+
+@dataclass(frozen=True, eq=False)
+class LabelImages:
+    """Label images for one frame, all ``(H, W)`` like the raw map they came from.
+
+    ``ids`` uint8 class ids; ``train_ids`` uint8 trainIds (ignore value where
+    unused) or None when the mapping has none; ``color`` uint8 RGB ``(H, W, 3)``;
+    ``unmapped``: raw value → pixel count for values no rule covers.
+    """
+
+    ids: np.ndarray
+    train_ids: np.ndarray | None
+    color: np.ndarray
+    unmapped: dict[int, int]
+
+
+def apply_class_map(raw: np.ndarray, class_map: ClassMap) -> LabelImages:
+    """Label one frame: look every pixel of a uint8 ``(H, W)`` raw map (e.g. the stencil) up in ``class_map``.
+
+    Pure and cheap (three table lookups and a histogram); extraction and
+    `relabel` both call it, so the same raw map and mapping always give the
+    same labels. Raises ``ValueError`` for anything but a 2D uint8 array.
+    """
+    raw = np.asarray(raw)
+    if raw.dtype != np.uint8 or raw.ndim != 2:
+        raise ValueError(f"raw ids must be a 2D uint8 array, got {raw.dtype} {raw.shape}")
+    counts = np.bincount(raw.ravel(), minlength=RAW_VALUES)
+    missing = np.flatnonzero((counts > 0) & ~class_map.covered)
+    return LabelImages(
+        ids=class_map.ids[raw],
+        train_ids=None if class_map.train_ids is None else class_map.train_ids[raw],
+        color=class_map.colors[raw],
+        unmapped={int(v): int(counts[v]) for v in missing},
+    )
+
+
+def load_class_map(path: str | Path) -> ClassMap:
+    """Read and validate a class-mapping TOML file; raises ClassMapError naming the file and entry."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ClassMapError(path, "no such class-mapping file") from None
+    except IsADirectoryError:
+        raise ClassMapError(path, "is a folder, expected a class-mapping .toml file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ClassMapError(path, f"not valid TOML: {exc}") from None
+    return parse_class_map(data, path)
+
+
+def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
+    """Validate an already-parsed mapping (``path`` is only used in messages and kept on the result)."""
+    _Section(path, "top level", data, ("mapping", "classes"))
+    meta = _Section(path, "[mapping]", data.get("mapping", {}),
+                    ("name", "description", "source", "unlabelled_id", "ignore_train_id"))
+    name = meta.string("name")
+    if not name:
+        meta.fail("name", "a mapping name", name)
+    source = meta.string("source", "stencil")
+    if not _SOURCE_NAME.match(source):
+        meta.fail("source", "the stem of a raw id map in the frame folder, like 'stencil'", source)
+    unlabelled_id = meta.integer("unlabelled_id", 0, maximum=255)
+    ignore_train_id = meta.integer("ignore_train_id", 255, maximum=255)
+
+    entries = data.get("classes")
+    if not isinstance(entries, list) or not entries:
+        raise ClassMapError(path, f"[[classes]]: expected at least one [[classes]] entry, got {entries!r}")
+    classes = tuple(_parse_class(path, i, entry) for i, entry in enumerate(entries, start=1))
+    _check_unique(path, classes)
+    with_train = [c for c in classes if c.train_id is not None]
+    if with_train and len(with_train) != len(classes):
+        lacking = next(i for i, c in enumerate(classes, start=1) if c.train_id is None)
+        raise ClassMapError(path, f"{_entry(lacking, classes[lacking - 1].name)}: train_id missing; "
+                                  "give every class a train_id (use the ignore value for void classes) or none")
+    return _compile(name, meta.string("description", ""), source, unlabelled_id, ignore_train_id,
+                    classes, path, has_train=bool(with_train))
+
+
+def _entry(index: int, name: Any) -> str:
+    return f"[[classes]] #{index} {name!r}" if name else f"[[classes]] #{index}"
+
+
+def _parse_class(path: Path, index: int, entry: Any) -> LabelClass:
+    label = _entry(index, entry.get("name") if isinstance(entry, dict) else None)
+    table = _Section(path, label, entry, ("name", "id", "train_id", "category", "color", "raw"))
+    name = table.string("name")
+    if not name:
+        table.fail("name", "a class name", name)
+    if "id" not in table.table:
+        table.fail("id", "a class id 0..255", None)
+    class_id = table.integer("id", 0, maximum=255)
+    train_id = table.integer("train_id", 0, maximum=255) if "train_id" in table.table else None
+    raw = table.table.get("raw", [])
+    specs = raw if isinstance(raw, list) else [raw]
+    rules = tuple(_parse_rule(path, f"{label}.raw" + (f"[{j}]" if isinstance(raw, list) else ""), spec)
+                  for j, spec in enumerate(specs))
+    return LabelClass(name, class_id, train_id, table.string("category", ""), _parse_colour(table), rules)
+
+
+def _parse_colour(table: _Section) -> tuple[int, int, int]:
+    expected = "a colour [r, g, b] with integers 0..255, or '#rrggbb'"
+    value = table.table.get("color")
+    if isinstance(value, str) and _HEX_COLOUR.match(value):
+        return (int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16))
+    if (isinstance(value, list) and len(value) == 3
+            and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value)):
+        return (value[0], value[1], value[2])
+    table.fail("color", expected, value)
+
+
+def _parse_rule(path: Path, label: str, spec: Any) -> RawRule:
+    rule = _Section(path, label, spec, ("value", "values", "range", "mask"))
+    kinds = [k for k in ("value", "values", "range") if k in rule.table]
+    if len(kinds) != 1:
+        rule.fail(label, "exactly one of value, values, range", spec)
+    mask = rule.integer("mask", 0xFF, minimum=1, maximum=255)
+    if "range" in rule.table:
+        bounds = rule.table["range"]
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+                or not 0 <= bounds[0] <= bounds[1] <= 255):
+            rule.fail("range", "[lo, hi] with 0 ≤ lo ≤ hi ≤ 255 (inclusive)", bounds)
+        result = RawRule(mask, (), (bounds[0], bounds[1]))
+    else:
+        if "value" in rule.table:
+            values = [rule.integer("value", 0, maximum=255)]
+        else:
+            values = rule.table["values"]
+            if (not isinstance(values, list) or not values
+                    or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values)):
+                rule.fail("values", "a non-empty list of integers 0..255", values)
+        for v in values:
+            if v & ~mask:
+                rule.fail(kinds[0], f"values within mask {mask:#04x} (raw & mask can never equal {v:#04x})", v)
+        result = RawRule(mask, tuple(values), None)
+    if not result.covers().any():
+        rule.fail(label, "a rule matching at least one raw value", spec)
+    return result
+
+
+def _check_unique(path: Path, classes: tuple[LabelClass, ...]) -> None:
+    seen_ids: dict[int, int] = {}
+    seen_names: dict[str, int] = {}
+    for i, c in enumerate(classes, start=1):
+        if c.id in seen_ids:
+            first = seen_ids[c.id]
+            raise ClassMapError(path, f"{_entry(i, c.name)}: id {c.id} already used by "
+                                      f"{_entry(first, classes[first - 1].name)}")
+        if c.name in seen_names:
+            raise ClassMapError(path, f"{_entry(i, c.name)}: name already used by {_entry(seen_names[c.name], c.name)}")
+        seen_ids[c.id] = i
+        seen_names[c.name] = i
+
+
+def _compile(name: str, description: str, source: str, unlabelled_id: int, ignore_train_id: int,
+             classes: tuple[LabelClass, ...], path: Path, *, has_train: bool) -> ClassMap:
+    """Build the lookup tables; two classes covering one raw value is an error (order must not matter)."""
+    owner = np.full(RAW_VALUES, -1, dtype=np.int64)
+    fallback = next((c for c in classes if c.id == unlabelled_id), None)
+    ids = np.full(RAW_VALUES, unlabelled_id, dtype=np.uint8)
+    train_ids = np.full(RAW_VALUES, ignore_train_id, dtype=np.uint8)
+    colors = np.zeros((RAW_VALUES, 3), dtype=np.uint8)
+    colors[:] = fallback.color if fallback else (0, 0, 0)
+    for i, c in enumerate(classes):
+        hit = np.zeros(RAW_VALUES, dtype=bool)
+        for rule in c.raw:
+            hit |= rule.covers()
+        clash = np.flatnonzero(hit & (owner >= 0))
+        if clash.size:
+            other = int(owner[clash[0]])
+            more = f" (and {clash.size - 1} more)" if clash.size > 1 else ""
+            raise ClassMapError(path, f"{_entry(i + 1, c.name)}: raw value {int(clash[0])} ({int(clash[0]):#04x}){more} "
+                                      f"is also covered by {_entry(other + 1, classes[other].name)}; "
+                                      "rules of different classes must not overlap")
+        owner[hit] = i
+        ids[hit] = c.id
+        colors[hit] = c.color
+        if c.train_id is not None:
+            train_ids[hit] = c.train_id
+    covered = owner >= 0
+    for table in (ids, train_ids, colors, covered):
+        table.flags.writeable = False
+    canonical = {
+        "format": FORMAT_VERSION, "name": name, "source": source,
+        "unlabelled_id": unlabelled_id, "ignore_train_id": ignore_train_id,
+        "classes": [[c.name, c.id, c.train_id, c.category, list(c.color)] for c in classes],
+        "ids": ids.tolist(), "train_ids": train_ids.tolist() if has_train else None,
+        "colors": colors.tolist(), "covered": covered.tolist(),
+    }
+    digest = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
+    return ClassMap(name, description, source, unlabelled_id, ignore_train_id, classes, path,
+                    ids, train_ids if has_train else None, colors, covered, digest)
