@@ -87,3 +87,16 @@ class NotADataset(RdcExtractError):
         self.path = Path(path)
         self.detail = detail
         super().__init__(f"{self.path}: {detail}")
+
+
+class SidecarError(RdcExtractError):
+    """A capture's sidecar JSON is missing, unreadable or does not follow the schema (docs/capture.md)."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path = Path(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: invalid sidecar: {detail}")
+
+
+class CaptureRunFailed(RdcExtractError):
+    """`rdc-extract capture` gave up: the game keeps failing to produce captures, or RenderDoc is missing."""

@@ -53,6 +53,7 @@ class InAppApi:
         if get_api(_API_VERSION_1_4_1, ctypes.byref(table_ptr)) != 1 or not table_ptr.value:
             raise InAppApiUnavailable("RENDERDOC_GetAPI refused API version 1.4.1")
         table = ctypes.cast(table_ptr, ctypes.POINTER(ctypes.c_void_p * _TABLE_SIZE)).contents
+        self._library = library
 
         def fn(index: int, restype, *argtypes):
             return ctypes.CFUNCTYPE(restype, *argtypes)(table[index])
@@ -67,6 +68,17 @@ class InAppApi:
         self._is_capturing = fn(_IS_FRAME_CAPTURING, ctypes.c_uint32)
         self._end = fn(_END_FRAME_CAPTURE, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p)
         self._discard = fn(_DISCARD_FRAME_CAPTURE, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p)
+
+    def renderdoc_version(self) -> str:
+        """RenderDoc's own version string (e.g. "1.24"), not the in-app API version."""
+        try:
+            get_version = self._library.RENDERDOC_GetVersionString
+        except AttributeError:
+            return "unknown"
+        get_version.restype = ctypes.c_char_p
+        get_version.argtypes = []
+        value = get_version()
+        return value.decode("utf-8", "replace") if value else "unknown"
 
     def set_capture_path_template(self, template: str) -> None:
         """Captures are written as `<template>_frame<N>.rdc` (RenderDoc appends the suffix)."""
