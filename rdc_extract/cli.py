@@ -100,5 +100,46 @@ def inspect(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command()
+def capture(
+    command: Annotated[list[str], typer.Argument(help="The game's command line, after `--`.", show_default=False)],
+    *,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Captures folder (created; existing captures count).")],
+    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop at this many complete captures.")] = None,
+    time_budget_s: Annotated[Optional[float], typer.Option("--time-budget", help="Stop after this many seconds.")] = None,
+    every: Annotated[int, typer.Option("--every", min=1, help="Game frames between captures.")] = 40,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Game frames before a launch's first capture.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the scenario plan.")] = 0,
+    plan: Annotated[str, typer.Option("--plan", help="Scenario plan: schedule or random.")] = "schedule",
+    ground_truth: Annotated[bool, typer.Option("--ground-truth", help="Ask the mod for <name>.gt.npz too.")] = False,
+    stall_timeout_s: Annotated[float, typer.Option("--stall-timeout", help="Restart the game after this many seconds without a capture.")] = 120.0,
+    max_fruitless: Annotated[int, typer.Option("--max-fruitless", min=1, help="Give up after this many launches in a row without a capture.")] = 3,
+    replace: Annotated[bool, typer.Option("--replace", help="Delete the folder's existing captures first.")] = False,
+    workdir: Annotated[Optional[Path], typer.Option("--workdir", help="Working directory of the game (default: here).")] = None,
+    renderdoccmd: Annotated[Optional[str], typer.Option("--renderdoccmd", help="Path of renderdoccmd.")] = None,
+) -> None:
+    """Run a game under RenderDoc with a capture mod; restart it on crash or stall; stop at --count or --time-budget.
+
+    Example: rdc-extract capture --out caps --count 6 -- python -m samples.city_game --mod mod_scripts/city_game/autocapture.py
+    """
+    from rdc_extract.capture.launcher import CaptureRunConfig, run_capture
+    from rdc_extract.capture.plan import PLANS
+    from rdc_extract.capture.progress import CaptureProgress, summary
+
+    if count is None and time_budget_s is None:
+        raise typer.BadParameter("give --count, --time-budget or both", param_hint="--count")
+    if plan not in PLANS:
+        raise typer.BadParameter(f"expected one of {', '.join(PLANS)}", param_hint="--plan")
+    config = CaptureRunConfig(command=command, out_dir=out, count=count, every=every, warmup=warmup, seed=seed,
+                              plan=plan, ground_truth=ground_truth, time_budget_s=time_budget_s,
+                              stall_timeout_s=stall_timeout_s, max_fruitless_launches=max_fruitless,
+                              workdir=workdir or Path.cwd(), replace=replace, renderdoccmd=renderdoccmd)
+    with CaptureProgress(stderr, count) as view:
+        result = run_capture(config, view.update)
+    stdout.print(summary(result), highlight=False, markup=False)
+    if count is not None and len(result.captures) < count:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def main() -> None:
     app()

@@ -1,0 +1,283 @@
+"""`rdc-extract capture`: run a game under RenderDoc with a capture mod until enough captures exist.
+
+Generic by design: the game is only a command line, and the mod gets its
+settings from RDC_CAPTURE_* environment variables (modkit.ModConfig). Each
+launch is ``renderdoccmd capture -w -d WORKDIR -c TEMPLATE <command...>`` in its
+own process group (renderdoc-linux.md: this is what makes the in-app API work
+for a headless EGL program). The launcher watches two things:
+
+- the process: when the game exits or dies (renderdoccmd then exits, with
+  status 0 whatever happened to the game), it is launched again;
+- the captures folder: a capture counts once its .rdc and sidecar are both
+  there (folder.py). When none arrives within the stall timeout the game is
+  killed and launched again.
+
+Between launches, with no game alive, partial files are removed, so a killed
+game never leaves half a capture. The run stops at `count` complete captures or
+when the time budget is spent; it gives up after `max_fruitless_launches`
+launches in a row that produced nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdc_extract.capture.folder import (
+    STAGING_DIR,
+    STEM_PATTERN,
+    clean_partial_captures,
+    complete_captures,
+    new_run_id,
+)
+from rdc_extract.capture.modkit import ModConfig
+from rdc_extract.errors import CaptureRunFailed
+
+LOG_DIR = ".logs"
+POLL_S = 0.2
+EXIT_GRACE_S = 10.0  # how long a game that has done its share may take to quit by itself
+
+
+@dataclass(frozen=True)
+class CaptureRunConfig:
+    """One capture run. Times in seconds; `every`/`warmup` in game frames; `count` None = until the budget ends."""
+
+    command: Sequence[str]
+    out_dir: Path
+    count: int | None = 6
+    every: int = 40
+    warmup: int = 30
+    seed: int = 0
+    plan: str = "schedule"
+    ground_truth: bool = False
+    time_budget_s: float | None = None
+    stall_timeout_s: float = 120.0
+    max_fruitless_launches: int = 3
+    workdir: Path = field(default_factory=Path.cwd)
+    replace: bool = False
+    renderdoccmd: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.command:
+            raise ValueError("no game command given")
+        if self.count is None and self.time_budget_s is None:
+            raise ValueError("give a capture count, a time budget, or both")
+        if self.count is not None and self.count < 1:
+            raise ValueError(f"count must be >= 1, got {self.count}")
+
+
+@dataclass
+class RunProgress:
+    """What the run has done so far; passed to the progress callback after every change."""
+
+    target: int | None
+    complete: int = 0
+    found_at_start: int = 0  # complete captures already in the folder (a resumed run)
+    launches: int = 0
+    restarts: int = 0
+    elapsed_s: float = 0.0
+    game_running: bool = False
+    launcher_pid: int | None = None  # renderdoccmd of the current launch; `game_pids` finds the game under it
+    message: str = ""
+    last_capture: str | None = None
+    restart_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        """Captures made by this run."""
+        return self.complete - self.found_at_start
+
+    @property
+    def captures_per_minute(self) -> float:
+        return 60.0 * self.new / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class CaptureRunResult:
+    out_dir: Path
+    captures: list[Path]
+    progress: RunProgress
+    stopped_because: str  # "count reached" | "time budget spent"
+    run_id: str
+
+
+def find_renderdoccmd(explicit: str | None = None) -> str:
+    path = explicit or shutil.which("renderdoccmd")
+    if not path or not Path(path).exists():
+        raise CaptureRunFailed(
+            "renderdoccmd not found: install RenderDoc (Debian: apt-get install renderdoccmd librenderdoc) "
+            "or pass --renderdoccmd PATH"
+        )
+    return path
+
+
+def game_pids(launcher_pid: int) -> list[int]:
+    """The processes renderdoccmd started (the game), read from /proc on Linux; [] elsewhere or when gone."""
+    children: list[int] = []
+    for task in Path(f"/proc/{launcher_pid}/task").glob("*"):
+        try:
+            children += [int(p) for p in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return sorted(set(children))
+
+
+def _remove_existing(out_dir: Path) -> int:
+    """--replace: delete this pipeline's complete captures (files with our naming pattern) before the run."""
+    removed = 0
+    for capture in complete_captures(out_dir):
+        if not STEM_PATTERN.match(capture.stem):
+            continue
+        for path in (capture.capture, capture.sidecar, capture.ground_truth):
+            if path is not None:
+                path.unlink()
+        removed += 1
+    return removed
+
+
+def _log_tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class _Launch:
+    """One game process (renderdoccmd and its child) in its own process group."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], workdir: Path, log_path: Path) -> None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.started = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace_s: float = 3.0) -> None:
+        """SIGTERM the whole group, SIGKILL what is left after `grace_s`, and reap renderdoccmd."""
+        pgid = self.process.pid
+        for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(timeout=wait_s)
+            except subprocess.TimeoutExpired:
+                continue
+            # renderdoccmd is gone; its child (the game) may linger in the group a moment.
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                break
+        self.process.wait()
+        self._log.close()
+
+
+def _watch(launch: _Launch, config: CaptureRunConfig, out_dir: Path, progress: RunProgress,
+           report: Callable[[str | None], None], count_reached: Callable[[], bool],
+           budget_spent: Callable[[], bool]) -> str:
+    """Poll the game and the captures folder until this launch should end; returns why it ended."""
+    last_arrival = time.monotonic()
+    while True:
+        time.sleep(POLL_S)
+        now_complete = complete_captures(out_dir)
+        if len(now_complete) != progress.complete:
+            last_arrival = time.monotonic()
+            progress.complete = len(now_complete)
+            progress.last_capture = now_complete[-1].capture.name if now_complete else None
+            report(f"{progress.complete} captures")
+        if count_reached():
+            deadline = time.monotonic() + EXIT_GRACE_S
+            while launch.running and time.monotonic() < deadline:
+                time.sleep(POLL_S)
+            return "count reached"
+        if not launch.running:
+            return f"game exited (renderdoccmd status {launch.process.returncode})"
+        if budget_spent():
+            return "time budget spent"
+        if time.monotonic() - last_arrival > config.stall_timeout_s:
+            return f"no capture for {config.stall_timeout_s:.0f} s"
+
+
+def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], None] | None = None) -> CaptureRunResult:
+    """Launch, watch and relaunch the game until the run is done; returns the complete captures in out_dir."""
+    renderdoccmd = find_renderdoccmd(config.renderdoccmd)
+    out_dir = config.out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / STAGING_DIR
+    clean_partial_captures(out_dir)
+    if config.replace:
+        _remove_existing(out_dir)
+    run_id = new_run_id()
+    at_start = len(complete_captures(out_dir))
+    progress = RunProgress(target=config.count, complete=at_start, found_at_start=at_start)
+    started = time.monotonic()
+    fruitless = 0
+
+    def report(message: str | None = None) -> None:
+        progress.elapsed_s = time.monotonic() - started
+        if message is not None:
+            progress.message = message
+        if on_progress is not None:
+            on_progress(progress)
+
+    def budget_spent() -> bool:
+        return config.time_budget_s is not None and time.monotonic() - started >= config.time_budget_s
+
+    def count_reached() -> bool:
+        return config.count is not None and progress.complete >= config.count
+
+    report("starting")
+    while not count_reached() and not budget_spent():
+        progress.launches += 1
+        launch_number = progress.launches
+        remaining = 0 if config.count is None else config.count - progress.complete
+        mod_config = ModConfig(out_dir=out_dir, staging_dir=staging, every=config.every, warmup=config.warmup,
+                               seed=config.seed, plan=config.plan, ground_truth=config.ground_truth,
+                               run_id=run_id, launch=launch_number, start_index=progress.complete,
+                               limit=remaining)
+        staging.mkdir(parents=True, exist_ok=True)
+        template = staging / f"{run_id}_r{launch_number:02d}"
+        argv = [renderdoccmd, "capture", "-w", "-d", str(config.workdir), "-c", str(template), *config.command]
+        env = {**os.environ, **mod_config.to_env()}
+        launch = _Launch(argv, env, config.workdir, out_dir / LOG_DIR / f"{run_id}_r{launch_number:02d}.log")
+        progress.game_running, progress.launcher_pid = True, launch.process.pid
+        before = progress.complete
+        report(f"launch {launch_number} started")
+        try:
+            why_ended = _watch(launch, config, out_dir, progress, report, count_reached, budget_spent)
+        finally:
+            launch.stop()
+        progress.game_running, progress.launcher_pid = False, None
+        # The game is dead: anything it left half-written goes, then recount.
+        clean_partial_captures(out_dir)
+        progress.complete = len(complete_captures(out_dir))
+        made = progress.complete - before
+        fruitless = 0 if made > 0 else fruitless + 1
+        if count_reached() or budget_spent():
+            report(why_ended)
+            break
+        progress.restarts += 1
+        progress.restart_reasons.append(f"launch {launch_number}: {why_ended}")
+        report(f"restarting: {why_ended}")
+        if fruitless >= config.max_fruitless_launches:
+            raise CaptureRunFailed(
+                f"{fruitless} launches in a row produced no capture (last: {why_ended}); "
+                f"log {launch.log_path}:\n{_log_tail(launch.log_path)}"
+            )
+    shutil.rmtree(staging, ignore_errors=True)
+    captures = [c.capture for c in complete_captures(out_dir)]
+    stopped = "count reached" if count_reached() else "time budget spent"
+    report(stopped)
+    return CaptureRunResult(out_dir, captures, progress, stopped, run_id)
