@@ -1,0 +1,257 @@
+"""Capture automation: sidecar schema, folder layout, plan, mod settings, and the real launcher end to end.
+
+The end-to-end tests run the sample game under renderdoccmd with the autocapture
+mod (small frames, a capture every few frames) and replay what it wrote; the kill
+test kills the game mid-run and checks the launcher restarts it and ends with
+exactly the requested number of complete pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rdc_extract.capture.folder import (
+    STAGING_DIR,
+    STEM_PATTERN,
+    capture_stem,
+    clean_partial_captures,
+    complete_captures,
+    partial_captures,
+    publish_capture,
+)
+from rdc_extract.capture.launcher import CaptureRunConfig, game_pids, run_capture
+from rdc_extract.capture.modkit import ENV_DIR, ENV_EVERY, ENV_PLAN, ModConfig, ModConfigError
+from rdc_extract.capture.plan import WEATHERS, plan_step
+from rdc_extract.capture.sidecar import PlayerPose, Sidecar, read_sidecar, sidecar_from_json, write_sidecar
+from rdc_extract.cli import app
+from rdc_extract.errors import SidecarError
+
+REPO = Path(__file__).resolve().parent.parent
+MOD = REPO / "mod_scripts" / "city_game" / "autocapture.py"
+GAME = [sys.executable, "-m", "samples.city_game", "--width", "320", "--height", "180", "--frames", "100000",
+        "--mod", str(MOD)]
+needs_renderdoccmd = pytest.mark.skipif(shutil.which("renderdoccmd") is None, reason="renderdoccmd not installed")
+
+
+def _sidecar(**changes) -> Sidecar:
+    fields = dict(capture="g_20260101T000000_r01_f000040.rdc", game="g", game_build="1.0", frame_number=40,
+                  clock_hour=23, clock_minute=5, weather="fog",
+                  player_pose=PlayerPose(x=1.5, y=-2.0, heading_deg=90.0, z=0.0), seed=3, mod_name="m",
+                  mod_version="1", renderdoc_version="1.24", run_id="20260101T000000", launch=1, capture_index=0)
+    fields.update(changes)
+    return Sidecar(**fields)
+
+
+# --- sidecar --------------------------------------------------------------------------------------------------
+
+def test_sidecar_round_trip(tmp_path):
+    original = _sidecar(ground_truth="g.gt.npz", plan_step={"index": 0, "weather": "fog"}, extra={"k": [1, 2]})
+    path = write_sidecar(tmp_path / "a.json", original)
+    assert read_sidecar(path) == original
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_sidecar_refuses_to_overwrite(tmp_path):
+    write_sidecar(tmp_path / "a.json", _sidecar())
+    with pytest.raises(SidecarError, match="already exists"):
+        write_sidecar(tmp_path / "a.json", _sidecar(frame_number=41))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"frame_number": True}, "frame_number"),
+    ({"frame_number": "40"}, "frame_number"),
+    ({"clock_hour": 24}, "time of day"),
+    ({"weather": None}, "weather"),
+    ({"schema_version": 2}, "schema_version"),
+    ({"schema": "other"}, "schema"),
+    ({"player_pose": {"x": 1.0, "y": float("nan"), "heading_deg": 0.0}}, "non-finite"),
+    ({"player_pose": {"x": 1.0}}, "player_pose"),
+    ({"launch": 0}, "launch"),
+])
+def test_sidecar_validation_rejects(change, message):
+    data = _sidecar().to_json()
+    data.update(change)
+    with pytest.raises(SidecarError, match=message):
+        sidecar_from_json(data)
+
+
+def test_read_sidecar_errors_name_the_file(tmp_path):
+    with pytest.raises(SidecarError, match="does not exist"):
+        read_sidecar(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(SidecarError, match="broken.json.*not JSON"):
+        read_sidecar(broken)
+
+
+# --- names and folder -------------------------------------------------------------------------------------------
+
+def test_capture_stem_is_unique_per_launch_and_frame():
+    stem = capture_stem("city_game", "20261125T120301", 2, 450)
+    assert stem == "city_game_20261125T120301_r02_f000450"
+    assert STEM_PATTERN.match(stem).group("game", "run", "launch", "frame") == (
+        "city_game", "20261125T120301", "02", "000450")
+    assert capture_stem("Grand Theft/Auto V", "20261125T120301", 1, 1).startswith("Grand-Theft-Auto-V_")
+    assert len({capture_stem("g", "20261125T120301", launch, frame)
+                for launch in (1, 2) for frame in (0, 40)}) == 4
+
+
+def _touch(path: Path, text: str = "x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_complete_pairs_and_cleanup_of_partials(tmp_path):
+    run = "20261125T120301"
+    full = capture_stem("g", run, 1, 40)
+    orphan_rdc = capture_stem("g", run, 1, 80)  # died between renaming the .rdc and the sidecar
+    lone_json = capture_stem("g", run, 2, 10)
+    for name in (f"{full}.rdc", f"{full}.json", f"{full}.gt.npz", f"{orphan_rdc}.rdc", f"{orphan_rdc}.gt.npz",
+                 f"{lone_json}.json", f"{full}.json.tmp", "notes.txt", "someone_else.rdc"):
+        _touch(tmp_path / name)
+    _touch(tmp_path / STAGING_DIR / f"{run}_r02_frame12.rdc")
+
+    [complete] = [c for c in complete_captures(tmp_path) if c.stem == full]
+    assert complete.ground_truth == tmp_path / f"{full}.gt.npz"
+    assert {p.name for p in partial_captures(tmp_path)} == {
+        f"{orphan_rdc}.rdc", f"{orphan_rdc}.gt.npz", f"{lone_json}.json", f"{full}.json.tmp"}
+
+    clean_partial_captures(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{full}.rdc", f"{full}.json", f"{full}.gt.npz", "notes.txt", "someone_else.rdc"])
+
+
+def test_publish_moves_sidecar_last_and_never_clobbers(tmp_path):
+    staging = tmp_path / STAGING_DIR
+    stem = capture_stem("g", "20261125T120301", 1, 40)
+    rdc = _touch(staging / "x_frame1.rdc")
+    side = write_sidecar(staging / f"{stem}.json", _sidecar(capture=f"{stem}.rdc"))
+    published = publish_capture(rdc, side, tmp_path, stem)
+    assert [c.stem for c in complete_captures(tmp_path)] == [stem] and published.sidecar.is_file()
+    rdc2 = _touch(staging / "x_frame2.rdc")
+    with pytest.raises(FileExistsError):
+        publish_capture(rdc2, side, tmp_path, stem)
+
+
+# --- plan and mod settings ----------------------------------------------------------------------------------------
+
+def test_schedule_covers_day_night_fog_rain_in_six_captures():
+    steps = [plan_step("schedule", 7, k) for k in range(6)]
+    assert {s.period for s in steps} >= {"day", "night"}
+    assert {s.weather for s in steps} >= {"fog", "rain"}
+    assert steps == [plan_step("schedule", 7, k) for k in range(6)]
+    assert [s.minute for s in steps] != [plan_step("schedule", 8, k).minute for k in range(6)]
+
+
+def test_random_plan_is_seeded():
+    a = [plan_step("random", 5, k) for k in range(20)]
+    assert a == [plan_step("random", 5, k) for k in range(20)]
+    assert all(0 <= s.hour < 24 and s.weather in WEATHERS for s in a)
+    with pytest.raises(ValueError):
+        plan_step("nonsense", 0, 0)
+
+
+def test_mod_config_env_round_trip(tmp_path):
+    config = ModConfig(out_dir=tmp_path.resolve(), staging_dir=(tmp_path / STAGING_DIR).resolve(), every=7,
+                       warmup=3, seed=9, plan="random", ground_truth=True, run_id="20261125T120301", launch=3,
+                       start_index=4, limit=2)
+    assert ModConfig.from_env(config.to_env()) == config
+    with pytest.raises(ModConfigError, match=ENV_DIR):
+        ModConfig.from_env({})
+    with pytest.raises(ModConfigError, match=ENV_EVERY):
+        ModConfig.from_env({ENV_DIR: str(tmp_path), ENV_EVERY: "0"})
+    with pytest.raises(ModConfigError, match=ENV_PLAN):
+        ModConfig.from_env({ENV_DIR: str(tmp_path), ENV_PLAN: "chaos"})
+
+
+def test_cli_capture_needs_a_stop_condition(tmp_path):
+    result = CliRunner().invoke(app, ["capture", "--out", str(tmp_path), "--", "true"])
+    assert result.exit_code == 2
+    assert "--count" in result.output
+
+
+# --- end to end with the sample game -----------------------------------------------------------------------------
+
+def _check_complete_run(out: Path, expected: int) -> list[Sidecar]:
+    pairs = complete_captures(out)
+    assert len(pairs) == expected
+    assert partial_captures(out) == []
+    assert not (out / STAGING_DIR).exists()
+    sidecars = [read_sidecar(p.sidecar) for p in pairs]
+    for pair, sidecar in zip(pairs, sidecars):
+        assert sidecar.capture == pair.capture.name
+        assert STEM_PATTERN.match(pair.stem)
+        assert pair.capture.read_bytes()[:4] == b"RDOC"
+    assert sorted(s.capture_index for s in sidecars) == list(range(expected))
+    return sidecars
+
+
+@needs_renderdoccmd
+def test_capture_sample_game_and_replay(tmp_path):
+    from rdc_extract.rd.session import open_capture
+
+    out = tmp_path / "caps"
+    result = run_capture(CaptureRunConfig(command=GAME, out_dir=out, count=2, every=5, warmup=5,
+                                          ground_truth=True, stall_timeout_s=60, workdir=REPO))
+    assert result.stopped_because == "count reached" and result.progress.restarts == 0
+    sidecars = _check_complete_run(out, 2)
+    assert {s.game for s in sidecars} == {"city_game"}
+    assert all(s.renderdoc_version.startswith("1.") for s in sidecars)
+    assert [(s.clock_hour, s.weather) for s in sidecars] == [
+        (plan_step("schedule", 0, k).hour, plan_step("schedule", 0, k).weather) for k in range(2)]
+    for pair in complete_captures(out):
+        import numpy as np
+
+        with np.load(pair.ground_truth) as gt:
+            assert gt["depth_m"].shape == (180, 320)
+        with open_capture(pair.capture) as session:
+            assert session.api == "OpenGL"
+            assert len(session.controller.GetRootActions()) > 0
+
+
+@needs_renderdoccmd
+def test_killing_the_game_mid_run_restarts_it_and_ends_with_whole_pairs(tmp_path):
+    out = tmp_path / "caps"
+    staging = out / STAGING_DIR
+    launcher_pids: list[int] = []
+    killed: list[int] = []
+
+    def killer() -> None:
+        """Once a capture is complete, kill the game as soon as RenderDoc is writing the next one (or 5 s later)."""
+        deadline = None
+        while not killed:
+            if launcher_pids and complete_captures(out):
+                deadline = deadline or time.monotonic() + 5.0
+                busy = staging.is_dir() and any(staging.iterdir())
+                if busy or time.monotonic() > deadline:
+                    for pid in game_pids(launcher_pids[0]):
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+
+    def on_progress(progress) -> None:
+        if progress.launcher_pid and not launcher_pids:
+            launcher_pids.append(progress.launcher_pid)
+
+    result = run_capture(CaptureRunConfig(command=GAME, out_dir=out, count=4, every=12, warmup=5,
+                                          stall_timeout_s=60, workdir=REPO), on_progress)
+    thread.join(timeout=1)
+    assert killed, "the game was never killed"
+    assert result.progress.restarts >= 1 and result.progress.launches >= 2
+    sidecars = _check_complete_run(out, 4)
+    assert {s.launch for s in sidecars} >= {2}
+    assert json.loads((out / f"{complete_captures(out)[0].stem}.json").read_text())["schema_version"] == 1
