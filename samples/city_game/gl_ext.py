@@ -30,6 +30,8 @@ GL_ZERO_TO_ONE = 0x935F
 GL_STENCIL_TEST = 0x0B90
 GL_FRAMEBUFFER_SRGB = 0x8DB9
 GL_ALWAYS = 0x0207
+GL_EQUAL = 0x0202
+GL_NOTEQUAL = 0x0205
 GL_KEEP = 0x1E00
 GL_REPLACE = 0x1E01
 GL_DEPTH_STENCIL = 0x84F9
@@ -127,6 +129,12 @@ class GLExt:
     def stencil_write(self, value: int) -> None:
         """Every following fragment that passes depth writes `value` into the stencil."""
         self.glStencilFunc(GL_ALWAYS, value, 0xFF)
+
+    def stencil_only_where(self, func: int) -> None:
+        """Test (without writing) the G-buffer stencil against 0: GL_NOTEQUAL = geometry, GL_EQUAL = sky."""
+        self.glEnable(GL_STENCIL_TEST)
+        self.glStencilMask(0x00)
+        self.glStencilFunc(func, 0, 0xFF)
 
     def read_stencil(self, width: int, height: int) -> bytes:
         """Stencil of the bound read framebuffer, bottom-up rows, one byte per pixel."""

@@ -21,7 +21,9 @@ from .world import World
 
 VERTEX_FORMAT = "3f 3f 3f 4f"
 ATTRIBUTES = ("in_position", "in_normal", "in_color", "in_material")
-DRAW_DISTANCE_M = 260.0
+DRAW_DISTANCE_M = 160.0
+PROP_DISTANCE_M = 140.0  # small props (poles, signs, markings, trees) vanish beyond this, like an engine's LOD
+PROP_CLASSES = frozenset({C.VEGETATION, C.POLE, C.TRAFFIC_SIGN, C.TRAFFIC_LIGHT, C.LANE_MARKING})
 
 
 class GpuMesh:
@@ -84,6 +86,8 @@ class GpuScene:
         self.static_stencil = [b.stencil for b in world.batches]
         lo = np.array([b.bounds_min for b in world.batches])
         hi = np.array([b.bounds_max for b in world.batches])
+        self._lo, self._hi = lo, hi
+        self._is_prop = np.array([b.stencil in PROP_CLASSES for b in world.batches])
         corners = np.stack([np.where([(k >> a) & 1 for a in range(3)], hi, lo) for k in range(8)], axis=1)
         self._corners = np.concatenate([corners, np.ones((len(lo), 8, 1))], axis=2)  # (B, 8, 4)
         self.car = GpuMesh(ctx, car_mesh())
@@ -97,9 +101,12 @@ class GpuScene:
         return ~outside
 
     def draws(self, sim: Simulation, view_proj: np.ndarray, centre: np.ndarray, static_classes=None) -> list[Draw]:
-        """Static batches in the frustum, then cars and people within draw distance of `centre` and in view."""
+        """Static batches in the frustum (nearest first), then cars and people near `centre` and in view."""
         out = []
-        for k in np.flatnonzero(self._visible(view_proj)):
+        gap = np.maximum(np.maximum(self._lo - centre, centre - self._hi), 0.0)
+        distance = np.linalg.norm(gap[:, :2], axis=1)
+        keep = self._visible(view_proj) & ~(self._is_prop & (distance > PROP_DISTANCE_M))
+        for k in sorted(np.flatnonzero(keep), key=lambda k: distance[k]):
             if static_classes is None or self.static_stencil[k] in static_classes:
                 out.append(Draw(self.static[k], np.eye(4), self.static_stencil[k], 1000 + int(k)))
         z = self.world.layout.curb_height

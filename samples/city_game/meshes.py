@@ -81,17 +81,29 @@ def cylinder(base, radius, height, color, material: Material = MATTE, sides: int
 def blob(center, radius, height, color, material: Material = MATTE, sides: int = 6) -> np.ndarray:
     """A faceted double cone (tree canopies, bushes): cheap but reads as foliage."""
     cx, cy, cz = center
-    top = np.array([cx, cy, cz + height])
+    top = (cx, cy, cz + height)
+    bottom = (cx, cy, cz)
     mid_z = cz + height * 0.4
-    bottom = np.array([cx, cy, cz])
+    ring = [(cx + radius * math.cos(2 * math.pi * k / sides), cy + radius * math.sin(2 * math.pi * k / sides), mid_z)
+            for k in range(sides)]
     tris = []
     for k in range(sides):
-        a0, a1 = 2 * math.pi * k / sides, 2 * math.pi * (k + 1) / sides
-        p0 = np.array([cx + radius * math.cos(a0), cy + radius * math.sin(a0), mid_z])
-        p1 = np.array([cx + radius * math.cos(a1), cy + radius * math.sin(a1), mid_z])
-        tris.append((p0, p1, top, top))
-        tris.append((p1, p0, bottom, bottom))
-    return _faces(tris, color, material)
+        p0, p1 = ring[k], ring[(k + 1) % sides]
+        tris += [(p0, p1, top), (p1, p0, bottom)]
+    return _triangles(tris, color, material)
+
+
+def _triangles(tris: list, color, material: Material) -> np.ndarray:
+    """Flat-shaded triangles (3 corners, counter-clockwise seen from outside)."""
+    t = np.asarray(tris, dtype=np.float64).reshape(-1, 3, 3)
+    normal = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    out = np.empty((len(t) * 3, VERTEX_FLOATS), dtype=np.float32)
+    out[:, 0:3] = t.reshape(-1, 3)
+    out[:, 3:6] = np.repeat(normal, 3, axis=0)
+    out[:, 6:9] = color
+    out[:, 9:13] = material
+    return out
 
 
 def concat(parts: list[np.ndarray]) -> np.ndarray:

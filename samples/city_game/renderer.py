@@ -23,7 +23,7 @@ from .targets import RenderTargets
 from .world import World
 from . import classes as C
 
-SHADOW_CLASSES = frozenset({C.BUILDING, C.VEGETATION, C.POLE, C.TRAFFIC_SIGN, C.TRAFFIC_LIGHT})
+SHADOW_CLASSES = frozenset({C.BUILDING, C.VEGETATION, C.POLE})
 
 
 class Renderer:
@@ -33,7 +33,7 @@ class Renderer:
         self.targets = RenderTargets(ctx, ext, width, height)
         self.scene = GpuScene(ctx, world)
         self.geometry = GeometryPasses(ctx, ext, self.targets)
-        self.screen = ScreenPasses(ctx, self.targets)
+        self.screen = ScreenPasses(ctx, ext, self.targets)
         self.hud = Hud(ctx, width, height) if hud else None
         self.lamps = world.lamp_positions
         self.last_draws: list[Draw] = []

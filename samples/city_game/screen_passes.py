@@ -11,6 +11,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
+from . import gl_ext as G
 from .camera import CameraState
 from .environment import Environment
 from .shaders import CAMERA_BINDING, program, set_uniforms
@@ -27,8 +28,8 @@ def _mat(m: np.ndarray) -> tuple[float, ...]:
 
 
 class ScreenPasses:
-    def __init__(self, ctx: moderngl.Context, targets: RenderTargets) -> None:
-        self.ctx, self.targets = ctx, targets
+    def __init__(self, ctx: moderngl.Context, ext: G.GLExt, targets: RenderTargets) -> None:
+        self.ctx, self.ext, self.targets = ctx, ext, targets
         self.lighting_prog = program(ctx, "fullscreen.vert", "lighting.frag")
         self.sky_prog = program(ctx, "fullscreen.vert", "sky.frag")
         self.particle_prog = program(ctx, "particles.vert", "particles.frag")
@@ -47,7 +48,7 @@ class ScreenPasses:
         t, prog = self.targets, self.lighting_prog
         camera_ubo.bind_to_uniform_block(CAMERA_BINDING)
         t.hdr_fbo.use()
-        t.hdr_fbo.clear(0.0, 0.0, 0.0, 1.0)
+        self.ext.stencil_only_where(G.GL_NOTEQUAL)
         for unit, tex in enumerate((t.albedo, t.normal, t.material, t.emissive, t.depth_stencil, t.shadow_map)):
             tex.use(unit)
         set_uniforms(prog, g_albedo=0, g_normal=1, g_material=2, g_emissive=3, g_depth=4, shadow_map=5)
@@ -61,22 +62,24 @@ class ScreenPasses:
                      ambient=tuple(env.ambient), ground_ambient=tuple(env.ambient * np.array([0.5, 0.45, 0.4])),
                      wetness=env.wetness, shadow_strength=env.shadow_strength)
         self._vaos[prog.glo].render(moderngl.TRIANGLES, vertices=3)
+        self.ext.glDisable(G.GL_STENCIL_TEST)
 
     def sky(self, env: Environment, cam: CameraState) -> None:
-        self.targets.depth_stencil.use(4)
-        set_uniforms(self.sky_prog, g_depth=4)
+        """Only where the G-buffer pass drew nothing (stencil 0)."""
+        self.ext.stencil_only_where(G.GL_EQUAL)
         self._env_uniforms(self.sky_prog, env, cam)
         self._vaos[self.sky_prog.glo].render(moderngl.TRIANGLES, vertices=3)
+        self.ext.glDisable(G.GL_STENCIL_TEST)
 
     def particles(self, env: Environment, time_s: float) -> None:
-        """Rain streaks, alpha-blended over the lit scene and depth-tested in the shader against the G-buffer."""
-        self.targets.depth_stencil.use(4)
+        """Rain streaks, alpha-blended over the lit scene, depth-tested (not written) against the G-buffer depth."""
         color = tuple(np.clip(env.sky_horizon * 1.4 + 0.05, 0.0, 4.0))
-        set_uniforms(self.particle_prog, g_depth=4, time_s=time_s, rain_color=color)
-        self.ctx.enable(moderngl.BLEND)
+        set_uniforms(self.particle_prog, time_s=time_s, rain_color=color)
+        self.ctx.enable(moderngl.BLEND | moderngl.DEPTH_TEST)
+        self.ctx.depth_func = ">"
         self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         self._vaos[self.particle_prog.glo].render(moderngl.TRIANGLES, vertices=6, instances=RAIN_STREAKS)
-        self.ctx.disable(moderngl.BLEND)
+        self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST)
 
     def post(self, env: Environment) -> None:
         t = self.targets

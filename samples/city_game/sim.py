@@ -160,31 +160,35 @@ class Simulation:
         cars = self.active_vehicles
         player = self.player
         drivers = cars + [player.vehicle]
-        positions = np.array([[v.x, v.y] for v in drivers])
-        for v in cars:
-            self._drive(v, v.cruise_mps, positions)
+        blocked = self._blocked(drivers)
+        for v, stop in zip(cars, blocked):
+            self._drive(v, 0.0 if stop else v.cruise_mps)
         if player.alive and player.in_vehicle and player.autopilot:
-            self._drive(player.vehicle, player.autopilot_mps, positions)
+            self._drive(player.vehicle, 0.0 if blocked[-1] else player.autopilot_mps)
         else:
-            player.vehicle.speed_mps = max(0.0, player.vehicle.speed_mps - 6.0 * TICK_S)
-            player.vehicle.driver.advance(player.vehicle.speed_mps * TICK_S)
-            player.vehicle.sync()
+            self._drive(player.vehicle, 0.0)
         for p in self.active_pedestrians:
             p.t += p.direction * p.speed_mps * TICK_S
             self._place_pedestrian(p)
         events += self._hazards()
         return events
 
-    def _drive(self, v: Vehicle, cruise: float, positions: np.ndarray) -> None:
-        """Accelerate towards cruise speed, brake for anything close ahead in the same direction of travel."""
-        forward = np.array([math.cos(v.heading), math.sin(v.heading)])
-        rel = positions - np.array([v.x, v.y])
-        ahead = rel @ forward
-        lateral = np.abs(rel @ np.array([-forward[1], forward[0]]))
-        blocked = (ahead > 0.5) & (ahead < 14.0) & (lateral < 1.8)
-        target = 0.0 if blocked.any() else cruise
-        rate = 3.0 if target > v.speed_mps else 8.0
-        v.speed_mps += float(np.clip(target - v.speed_mps, -rate * TICK_S, rate * TICK_S))
+    @staticmethod
+    def _blocked(drivers: list[Vehicle]) -> np.ndarray:
+        """For each driver: is another car within 14 m ahead, less than 1.8 m to the side of its path?"""
+        pos = np.array([[v.x, v.y] for v in drivers])
+        heading = np.array([v.heading for v in drivers])
+        forward = np.stack([np.cos(heading), np.sin(heading)], axis=1)
+        rel = pos[None, :, :] - pos[:, None, :]  # rel[i, j] = j seen from i
+        ahead = np.einsum("ijk,ik->ij", rel, forward)
+        lateral = np.abs(rel[..., 0] * -forward[:, 1:2] + rel[..., 1] * forward[:, 0:1])
+        return ((ahead > 0.5) & (ahead < 14.0) & (lateral < 1.8)).any(axis=1)
+
+    @staticmethod
+    def _drive(v: Vehicle, target_mps: float) -> None:
+        """Accelerate gently towards the target speed, brake harder when slowing down."""
+        rate = 3.0 if target_mps > v.speed_mps else 8.0
+        v.speed_mps += min(max(target_mps - v.speed_mps, -rate * TICK_S), rate * TICK_S)
         v.driver.advance(v.speed_mps * TICK_S)
         v.sync()
 

@@ -8,7 +8,7 @@
 | GBuffer.Material  | RGBA8                | GBufferPass RT2   |
 | GBuffer.Emissive  | RGBA16F              | GBufferPass RT3   |
 | GBuffer.DepthStencil | DEPTH32F_STENCIL8 | GBufferPass       |
-| HDR               | RGBA16F              | Lighting, Sky, Particles |
+| HDR               | RGBA16F (+ the G-buffer depth-stencil, read-only) | Lighting, Sky, Particles |
 | BackBuffer        | RGBA8                | PostFX, HUD       |
 | GroundTruth.*     | R32F, R8UI, DEPTH32F | ground-truth render (never in a captured frame) |
 """
@@ -27,7 +27,8 @@ class RenderTargets:
     def __init__(self, ctx: moderngl.Context, ext: GLExt, width: int, height: int) -> None:
         self.ctx, self.ext, self.size = ctx, ext, (width, height)
         self.shadow_map = ctx.depth_texture((SHADOW_MAP_SIZE, SHADOW_MAP_SIZE))
-        self.shadow_map.compare_func = ""
+        self.shadow_map.compare_func = ">="  # lit where the receiver is at least as near the sun (reversed depth)
+        self.shadow_map.filter = (moderngl.LINEAR, moderngl.LINEAR)
         ext.label_texture(self.shadow_map.glo, "ShadowMap")
         self.shadow_fbo = ctx.framebuffer(depth_attachment=self.shadow_map)
 
@@ -43,6 +44,9 @@ class RenderTargets:
 
         self.hdr = self._texture(G.GL_RGBA16F, 4, "f2", "HDR")
         self.hdr_fbo = ctx.framebuffer(color_attachments=[self.hdr])
+        self.hdr_fbo.depth_mask = False  # the G-buffer depth-stencil is attached read-only: stencil masks, depth tests
+        self.hdr_fbo.use()
+        ext.attach_depth(G.GL_DEPTH_STENCIL_ATTACHMENT, self.depth_stencil.glo)
         self.back = self._texture(G.GL_RGBA8, 4, "f1", "BackBuffer")
         self.back_fbo = ctx.framebuffer(color_attachments=[self.back])
 

@@ -36,15 +36,19 @@ class Segment:
     p2: np.ndarray
 
     def __post_init__(self) -> None:
+        self._coeffs = [tuple(float(c) for c in p) for p in (self.p0, self.p1, self.p2)]
         pts = np.array([self.point(t) for t in np.linspace(0.0, 1.0, 9)])
         self.length = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
 
-    def point(self, t: float) -> np.ndarray:
-        return (1 - t) ** 2 * self.p0 + 2 * (1 - t) * t * self.p1 + t * t * self.p2
+    def point(self, t: float) -> tuple[float, float]:
+        (ax, ay), (bx, by), (cx, cy) = self._coeffs
+        u = 1.0 - t
+        return u * u * ax + 2 * u * t * bx + t * t * cx, u * u * ay + 2 * u * t * by + t * t * cy
 
     def heading(self, t: float) -> float:
-        tangent = 2 * (1 - t) * (self.p1 - self.p0) + 2 * t * (self.p2 - self.p1)
-        return math.atan2(tangent[1], tangent[0])
+        (ax, ay), (bx, by), (cx, cy) = self._coeffs
+        u = 1.0 - t
+        return math.atan2(u * (by - ay) + t * (cy - by), u * (bx - ax) + t * (cx - bx))
 
 
 class LaneFollower:
@@ -105,7 +109,7 @@ class LaneFollower:
         seg = self.segments[0]
         t = min(self.s / seg.length, 1.0)
         x, y = seg.point(t)
-        return float(x), float(y), seg.heading(t)
+        return x, y, seg.heading(t)
 
 
 def nearest_lane_start(layout: CityLayout, x: float, y: float, heading: float) -> tuple[tuple[int, int], Direction, float]:

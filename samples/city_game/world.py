@@ -158,7 +158,7 @@ def _buildings(b: _Builder, rng: np.random.Generator, x0: float, y0: float, x1: 
 def _tree(b: _Builder, rng: np.random.Generator, x: float, y: float, z: float) -> None:
     height = float(rng.uniform(4.0, 7.0))
     green = (0.05 + rng.uniform(0, 0.06), 0.16 + rng.uniform(0, 0.1), 0.03)
-    mesh = concat([cylinder((x, y, z), 0.16, height * 0.5, (0.18, 0.11, 0.06)),
+    mesh = concat([cylinder((x, y, z), 0.16, height * 0.5, (0.18, 0.11, 0.06), sides=4),
                    blob((x, y, z + height * 0.35), float(rng.uniform(1.4, 2.2)), height * 0.7, green)])
     b.add(C.VEGETATION, x, y, mesh)
 
@@ -191,17 +191,17 @@ def _street_furniture(b: _Builder, rng: np.random.Generator, i: int, j: int, lam
                 _tree(b, rng, px - ox * 0.5, py - oy * 0.5, z)
         if rng.random() < 0.5:
             px, py = sx + dx * 5.0, sy + dy * 5.0
-            b.add(C.POLE, px, py, cylinder((px, py, z), 0.05, 2.6, (0.4, 0.4, 0.42), (0.4, 0.8, 0.0, 0.0)))
+            b.add(C.POLE, px, py, cylinder((px, py, z), 0.05, 2.6, (0.4, 0.4, 0.42), (0.4, 0.8, 0.0, 0.0), sides=4))
             color = [(0.7, 0.05, 0.05), (0.05, 0.2, 0.6), (0.8, 0.65, 0.05)][int(rng.integers(3))]
             b.add(C.TRAFFIC_SIGN, px, py, box((px, py, z + 2.0), (0.7, 0.7, 0.7), color,
                                               (0.4, 0.2, 0.0, 0.0), heading=math.atan2(dy, dx)))
     corner = [(x0 + inset, y0 + inset), (x1 - inset, y0 + inset), (x1 - inset, y1 - inset), (x0 + inset, y1 - inset)]
     for cx, cy in corner:
-        b.add(C.POLE, cx, cy, cylinder((cx, cy, z), 0.09, 3.2, (0.15, 0.15, 0.15), (0.4, 0.8, 0.0, 0.0)))
-        lights = [box((cx, cy, z + 3.2), (0.35, 0.35, 1.0), (0.05, 0.05, 0.04))]
-        for k, col in enumerate([(1.0, 0.05, 0.02), (1.0, 0.6, 0.0), (0.1, 1.0, 0.3)]):
-            lit = 3.0 if k == (i + j) % 3 else 0.2
-            lights.append(box((cx, cy, z + 3.85 - k * 0.3), (0.42, 0.42, 0.18), col, (0.3, 0.0, 0.0, lit)))
+        b.add(C.POLE, cx, cy, cylinder((cx, cy, z), 0.09, 3.2, (0.15, 0.15, 0.15), (0.4, 0.8, 0.0, 0.0), sides=4))
+        phase = (i + j) % 2
+        lamp = [(1.0, 0.05, 0.02), (0.1, 1.0, 0.3)][phase]
+        lights = [box((cx, cy, z + 3.2), (0.35, 0.35, 1.0), (0.05, 0.05, 0.04)),
+                  box((cx, cy, z + 3.75 - phase * 0.45), (0.42, 0.42, 0.2), lamp, (0.3, 0.0, 0.0, 3.0))]
         b.add(C.TRAFFIC_LIGHT, cx, cy, concat(lights))
 
 
@@ -209,10 +209,9 @@ def _lamp(b: _Builder, x: float, y: float, z: float, ox: float, oy: float, lamps
     """A street lamp leaning over the road (direction (ox, oy)); its head is the light source at night."""
     metal = (0.4, 0.8, 0.0, 0.0)
     head = (x + ox * 1.5, y + oy * 1.5)
-    mesh = concat([cylinder((x, y, z), 0.1, 7.0, (0.2, 0.2, 0.22), metal),
-                   box(((x + head[0]) / 2, (y + head[1]) / 2, z + 6.9), (abs(ox) * 1.6 + 0.12, abs(oy) * 1.6 + 0.12,
-                                                                          0.12), (0.2, 0.2, 0.22), metal),
-                   box((head[0], head[1], z + 6.75), (0.6, 0.6, 0.15), (1.0, 0.85, 0.6), (0.3, 0.0, 0.0, 6.0))])
+    mesh = concat([cylinder((x, y, z), 0.1, 7.0, (0.2, 0.2, 0.22), metal, sides=4),
+                   box(((x + head[0]) / 2, (y + head[1]) / 2, z + 6.75), (abs(ox) * 1.9 + 0.5, abs(oy) * 1.9 + 0.5,
+                                                                           0.2), (1.0, 0.85, 0.6), (0.3, 0.0, 0.0, 6.0))])
     b.add(C.POLE, x, y, mesh)
     lamps.append((head[0], head[1], z + 6.6))
 
@@ -232,8 +231,11 @@ def _terrain(b: _Builder, rng: np.random.Generator) -> None:
         return rise * rise * waves - 0.02
 
     h = np.array([[height(x, y) for y in g] for x in g])
+    city_lo, city_hi = -lay.road_half_width, lay.size + lay.road_half_width
     for a in range(cells):
         for c in range(cells):
+            if g[a] >= city_lo and g[a + 1] <= city_hi and g[c] >= city_lo and g[c + 1] <= city_hi:
+                continue  # under roads and sidewalks: never visible
             corners = [(g[a], g[c], h[a, c]), (g[a + 1], g[c], h[a + 1, c]),
                        (g[a + 1], g[c + 1], h[a + 1, c + 1]), (g[a], g[c + 1], h[a, c + 1])]
             shade = 0.8 + 0.2 * math.sin(a * 1.7 + c * 2.3)

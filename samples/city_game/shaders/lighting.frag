@@ -7,7 +7,7 @@ uniform sampler2D g_normal;
 uniform sampler2D g_material;
 uniform sampler2D g_emissive;
 uniform sampler2D g_depth;
-uniform sampler2D shadow_map;
+uniform sampler2DShadow shadow_map;  // compare mode on, linear: 2x2 PCF in one fetch
 uniform mat4 inv_view_proj;
 uniform mat4 shadow_matrix;
 uniform vec3 sun_dir;
@@ -28,18 +28,12 @@ float shadow_term(vec3 world_pos, vec3 n) {
     vec3 p = ls.xyz / ls.w;
     vec2 uv = p.xy * 0.5 + 0.5;
     if (any(lessThan(uv, vec2(0.0))) || any(greaterThan(uv, vec2(1.0)))) return 1.0;
-    vec2 texel = 1.0 / vec2(textureSize(shadow_map, 0));
-    float lit = 0.0;
-    for (int i = 0; i < 4; ++i) {
-        vec2 o = vec2((i & 1) - 0.5, (i >> 1) - 0.5) * texel;
-        lit += p.z + 0.0015 >= texture(shadow_map, uv + o).r ? 1.0 : 0.0;  // reversed depth: larger is nearer
-    }
-    return mix(1.0, lit * 0.25, shadow_strength);
+    float lit = texture(shadow_map, vec3(uv, p.z + 0.0015));  // reversed depth: larger is nearer the sun
+    return mix(1.0, lit, shadow_strength);
 }
 
 void main() {
     float depth = texture(g_depth, v_uv).r;
-    if (depth <= 0.0) discard;  // sky: the Sky pass fills it
     vec4 wp = inv_view_proj * vec4(v_uv * 2.0 - 1.0, depth, 1.0);
     vec3 world_pos = wp.xyz / wp.w;
     vec3 albedo = texture(g_albedo, v_uv).rgb;

@@ -2,7 +2,6 @@
 #include "common_blocks.glsl"
 in vec2 v_uv;
 out vec4 out_color;
-uniform sampler2D g_depth;
 uniform mat4 inv_view_proj;
 uniform vec3 sun_dir;
 uniform vec3 sun_color;
@@ -12,7 +11,6 @@ uniform vec3 fog_color;
 uniform float fog_density;
 uniform float night;
 void main() {
-    if (texture(g_depth, v_uv).r > 0.0) discard;  // geometry is already lit
     vec4 far_point = inv_view_proj * vec4(v_uv * 2.0 - 1.0, 0.5, 1.0);
     vec3 dir = normalize(far_point.xyz / far_point.w - camera_pos.xyz);
     float up = clamp(dir.z, 0.0, 1.0);
