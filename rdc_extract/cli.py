@@ -15,9 +15,13 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from rdc_extract import __version__
+from rdc_extract.dataset.files import write_png
 from rdc_extract.doctor import run_doctor
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.inspect import inspect_capture, inspection_json
+from rdc_extract.labels.classmap import resolve_class_map
+from rdc_extract.labels.relabel import relabel_dataset
+from rdc_extract.labels.views import class_table, legend_image, relabel_summary, uncovered_values
 from rdc_extract.views import doctor_table, inspection_view
 
 EXIT_FAILED = 1
@@ -97,6 +101,42 @@ def inspect(
         stdout.print(inspection_view(inspection, show_draws=draws))
     if inspection.failure is not None:
         stderr.print(f"error: {inspection.failure}", soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def classes(
+    mapping: Annotated[str, typer.Argument(help="Class-mapping .toml path, or a name in pipelines/classes/.")],
+    *,
+    legend: Annotated[Optional[Path], typer.Option("--legend", help="Also write a colour legend PNG here.")] = None,
+) -> None:
+    """Show a class mapping as a table (validating it) so it can be checked before `relabel`."""
+    class_map = resolve_class_map(mapping)
+    stdout.print(class_table(class_map))
+    stdout.print(f"raw values no rule covers: {uncovered_values(class_map)}", highlight=False)
+    if legend is not None:
+        write_png(legend, legend_image(class_map))
+        stdout.print(f"legend written to {legend}", highlight=False, markup=False)
+
+
+@app.command()
+def relabel(
+    out: Annotated[Path, typer.Argument(help="Dataset folder (the one holding frames/).")],
+    *,
+    classes_: Annotated[
+        str, typer.Option("--classes", "-c", help="Class-mapping .toml path, or a name in pipelines/classes/.")
+    ],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers; -1 = all cores.")] = -1,
+    force: Annotated[bool, typer.Option("--force", help="Redo frames already labelled with this mapping.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail if any raw value is not covered.")] = False,
+) -> None:
+    """Rebuild every frame's labels from its stored stencil with a new class mapping, without replay."""
+    class_map = resolve_class_map(classes_)
+    with stderr.status(f"relabelling {out} with {class_map.name}…") as status:
+        report = relabel_dataset(out, class_map, jobs=jobs, force=force,
+                                 on_frame=lambda o: status.update(f"relabelling {out}: {o.frame_id} {o.status}"))
+    stdout.print(relabel_summary(report))
+    if report.failed or (strict and report.unmapped):
         raise typer.Exit(EXIT_FAILED)
 
 

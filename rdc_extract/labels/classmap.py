@@ -62,13 +62,13 @@ class RawRule:
         return hit
 
     def describe(self) -> str:
-        """Short human form, e.g. ``& 0x0F == 4``, ``in {4, 11}``, ``in 16..31``."""
-        lhs = "" if self.mask == 0xFF else f"& {self.mask:#04x} "
+        """Short human form in hex, as stencil bits are read: ``& 0x0F == 0x04``, ``in {0x04, 0x0B}``, ``in 0x10..0x1F``."""
+        lhs = "" if self.mask == 0xFF else f"& 0x{self.mask:02X} "
         if self.range is not None:
-            return f"{lhs}in {self.range[0]}..{self.range[1]}"
+            return f"{lhs}in 0x{self.range[0]:02X}..0x{self.range[1]:02X}"
         if len(self.values) == 1:
-            return f"{lhs}== {self.values[0]} ({self.values[0]:#04x})"
-        return f"{lhs}in {{{', '.join(str(v) for v in self.values)}}}"
+            return f"{lhs}== 0x{self.values[0]:02X}"
+        return f"{lhs}in {{{', '.join(f'0x{v:02X}' for v in self.values)}}}"
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,21 @@ def load_class_map(path: str | Path) -> ClassMap:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ClassMapError(path, f"not valid TOML: {exc}") from None
     return parse_class_map(data, path)
+
+
+def resolve_class_map(name_or_path: str | Path) -> ClassMap:
+    """Load a mapping from a file path, or by name from ``<pipelines>/classes/<name>.toml``."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return load_class_map(candidate)
+    from rdc_extract.profiles.registry import pipelines_dir  # where shipped mappings live
+
+    folder = pipelines_dir() / "classes"
+    path = folder / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(folder.glob("*.toml"))) or "none"
+        raise ClassMapError(path, f"no class mapping named {str(name_or_path)!r} (available: {known})")
+    return load_class_map(path)
 
 
 def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:

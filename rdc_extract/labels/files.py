@@ -1,0 +1,68 @@
+"""Label files in a frame folder (docs/dataset.md): reading the raw id map, writing label images and meta.json.
+
+Extraction and `relabel` both write labels through `write_labels`, and every
+PNG goes through the dataset's one PNG writer (rdc_extract/dataset/files.py:
+temp name in the same folder, then rename), so the same stencil and mapping
+give byte-identical files whichever command wrote them. `meta.json` is
+written last, by the caller.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import imageio.v3 as iio
+import numpy as np
+
+from rdc_extract.dataset.files import atomic_write, write_png
+from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
+
+LABEL_FILES = {"ids": "labels.png", "train_ids": "labels_train.png", "color": "labels_color.png"}
+META_FILE = "meta.json"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text exactly as given (no newline translation) via a temp file + rename."""
+    atomic_write(path, lambda temp: temp.write_text(text, encoding="utf-8", newline=""))
+
+
+def read_raw(frame_dir: Path, source: str) -> np.ndarray:
+    """The frame's raw id map ``<source>.png`` (e.g. the stencil) as uint8 ``(H, W)``; read-only use."""
+    path = frame_dir / f"{source}.png"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no raw id map {source!r} in this frame")
+    raw = np.asarray(iio.imread(path))
+    if raw.dtype != np.uint8 or raw.ndim != 2:
+        raise ValueError(f"{path}: expected a uint8 single-channel image, got {raw.dtype} {raw.shape}")
+    return raw
+
+
+def label_record(class_map: ClassMap, images: LabelImages) -> dict[str, Any]:
+    """The ``labels`` entry of a frame's meta.json: which mapping made the labels, and what it missed."""
+    files = {kind: name for kind, name in LABEL_FILES.items() if kind != "train_ids" or images.train_ids is not None}
+    return {
+        "mapping": class_map.name,
+        "mapping_sha256": class_map.sha256,
+        "source": f"{class_map.source}.png",
+        "files": files,
+        "unmapped": {str(value): count for value, count in sorted(images.unmapped.items())},
+    }
+
+
+def write_labels(frame_dir: Path, raw: np.ndarray, class_map: ClassMap) -> dict[str, Any]:
+    """Label ``raw`` with ``class_map`` and write labels.png, labels_train.png (if any) and labels_color.png.
+
+    A labels_train.png left by an earlier mapping with trainIds is removed when
+    this one has none, so the folder never mixes two mappings. Returns the
+    record for meta.json's ``labels`` entry; writing meta.json is the caller's
+    job (it goes last, see docs/dataset.md).
+    """
+    images = apply_class_map(raw, class_map)
+    write_png(frame_dir / LABEL_FILES["ids"], images.ids)
+    if images.train_ids is not None:
+        write_png(frame_dir / LABEL_FILES["train_ids"], images.train_ids)
+    else:
+        (frame_dir / LABEL_FILES["train_ids"]).unlink(missing_ok=True)
+    write_png(frame_dir / LABEL_FILES["color"], images.color)
+    return label_record(class_map, images)

@@ -1,0 +1,91 @@
+"""Renderings of class mappings and relabel reports for people: rich tables and a colour legend image."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from rdc_extract.labels.classmap import ClassMap
+from rdc_extract.labels.relabel import CURRENT, RELABELLED, UNFINISHED, RelabelReport
+
+
+def _swatch(color: tuple[int, int, int]) -> Text:
+    r, g, b = color
+    return Text.assemble(("   ", f"on rgb({r},{g},{b})"), f" {r},{g},{b}")
+
+
+def class_table(class_map: ClassMap) -> Table:
+    """One row per class: name, id, trainId, category, colour swatch, the raw values it covers."""
+    title = f"{class_map.name} — {class_map.description}" if class_map.description else class_map.name
+    table = Table(title=title, caption=(
+        f"source {class_map.source}.png · uncovered values → id {class_map.unlabelled_id}"
+        + (f", trainId {class_map.ignore_train_id}" if class_map.has_train_ids else "")
+        + f" · sha256 {class_map.sha256[:16]}…"
+    ))
+    for column in ("name", "id", "trainId", "category", "colour", "raw"):
+        table.add_column(column, justify="right" if column in ("id", "trainId") else "left",
+                         no_wrap=column in ("name", "colour", "raw"))
+    for c in class_map.classes:
+        rules = " | ".join(rule.describe() for rule in c.raw) or "—"
+        train = "—" if c.train_id is None else str(c.train_id)
+        table.add_row(c.name, str(c.id), train, c.category, _swatch(c.color), rules)
+    return table
+
+
+def uncovered_values(class_map: ClassMap) -> str:
+    """The raw values no rule covers, as compact ranges (``4-6, 8-127``)."""
+    values = np.flatnonzero(~class_map.covered).tolist()
+    spans: list[tuple[int, int]] = []
+    for v in values:
+        if spans and spans[-1][1] == v - 1:
+            spans[-1] = (spans[-1][0], v)
+        else:
+            spans.append((v, v))
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans) or "none"
+
+
+def relabel_summary(report: RelabelReport) -> Group:
+    """Counts per outcome, unmapped raw values with pixel counts, failures, and the index note."""
+    parts = []
+    counts = Table(title=f"relabel {report.out_dir} → {report.mapping} ({report.mapping_sha256[:12]})", show_header=False)
+    counts.add_row("relabelled", str(report.count(RELABELLED)))
+    counts.add_row("already current (skipped)", str(report.count(CURRENT)))
+    counts.add_row("unfinished (no meta.json, left alone)", str(report.count(UNFINISHED)))
+    failed = report.failed
+    counts.add_row("failed", f"[red]{len(failed)}[/red]" if failed else "0")
+    counts.add_row("index", report.index_note)
+    parts.append(counts)
+    unmapped = report.unmapped
+    if unmapped:
+        table = Table(title="[yellow]raw values not covered by the mapping[/yellow] (labelled as unlabelled)")
+        for column in ("value", "hex", "bits", "pixels", "frames"):
+            table.add_column(column, justify="right")
+        for value, (pixels, frames) in unmapped.items():
+            table.add_row(str(value), f"{value:#04x}", f"{value:08b}", f"{pixels:,}", str(frames))
+        parts.append(table)
+    else:
+        parts.append(Text("every raw value present is covered by the mapping", style="green"))
+    if failed:
+        table = Table(title="[red]failed frames[/red]")
+        table.add_column("frame")
+        table.add_column("error")
+        for outcome in failed:
+            table.add_row(outcome.frame_id, outcome.error or "")
+        parts.append(table)
+    return Group(*parts)
+
+
+def legend_image(class_map: ClassMap, *, row_px: int = 24, width_px: int = 360) -> np.ndarray:
+    """A uint8 RGB ``(rows * row_px, width_px, 3)`` legend: a swatch and ``id/trainId name`` per class."""
+    from PIL import Image, ImageDraw  # pillow comes with imageio; only the legend needs drawing
+
+    image = Image.new("RGB", (width_px, row_px * len(class_map.classes)), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    for row, c in enumerate(class_map.classes):
+        top = row * row_px
+        draw.rectangle((4, top + 3, 4 + 2 * row_px, top + row_px - 4), fill=c.color, outline=(0, 0, 0))
+        train = "" if c.train_id is None else f"/{c.train_id}"
+        draw.text((12 + 2 * row_px, top + row_px // 2 - 6), f"{c.id}{train}  {c.name}", fill=(0, 0, 0))
+    return np.asarray(image, dtype=np.uint8)

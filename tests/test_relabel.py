@@ -1,0 +1,178 @@
+"""relabel: rebuilding a dataset's labels from the stored stencil, on synthetic frame folders.
+
+`make_dataset` writes what extraction writes for labels (stencil.png, labels via
+`write_labels` with the native mapping, meta.json last); an end-to-end test on
+real `batch` output can call `relabel_dataset` the same way on its out folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from rdc_extract.cli import app
+from rdc_extract.dataset.files import write_json, write_png
+from rdc_extract.errors import NotADataset
+from rdc_extract.labels.classmap import resolve_class_map
+from rdc_extract.labels.files import LABEL_FILES, write_labels
+from rdc_extract.labels.relabel import CURRENT, FAILED, RELABELLED, UNFINISHED, relabel_dataset
+
+GAME_VALUES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x82]
+UNMAPPED_VALUE, UNMAPPED_BOX = 0x0C, (slice(0, 3), slice(0, 5))  # 15 pixels per frame the game never writes
+
+# The Cityscapes mapping written out by hand from the official table, independently of the mapping file.
+CITYSCAPES_ID = {0: 23, 1: 24, 2: 26, 3: 21, 4: 7, 5: 8, 6: 11, 7: 17, 8: 20, 9: 19, 10: 22, 11: 7, 0x82: 1,
+                 UNMAPPED_VALUE: 0}
+CITYSCAPES_TRAIN = {0: 10, 1: 11, 2: 13, 3: 8, 4: 0, 5: 1, 6: 2, 7: 5, 8: 7, 9: 6, 10: 9, 11: 0, 0x82: 255,
+                    UNMAPPED_VALUE: 255}
+
+
+def synthetic_stencil(rng: np.random.Generator, height: int = 36, width: int = 64) -> np.ndarray:
+    stencil = np.zeros((height, width), dtype=np.uint8)
+    for _ in range(40):
+        y, x = rng.integers(0, height), rng.integers(0, width)
+        stencil[y:y + rng.integers(2, 12), x:x + rng.integers(2, 16)] = rng.choice(GAME_VALUES)
+    stencil[UNMAPPED_BOX] = UNMAPPED_VALUE
+    return stencil
+
+
+def make_dataset(root: Path, frames: int = 4, seed: int = 0) -> Path:
+    """A dataset folder as extraction leaves it, labelled with the native mapping."""
+    rng = np.random.default_rng(seed)
+    native = resolve_class_map("city_game")
+    for i in range(frames):
+        frame = root / "frames" / f"day__cap_{i:04d}"
+        frame.mkdir(parents=True)
+        stencil = synthetic_stencil(rng)
+        write_png(frame / "stencil.png", stencil)
+        record = write_labels(frame, stencil, native)
+        write_json(frame / "meta.json", {"capture": f"day/cap_{i:04d}.rdc", "labels": record})
+    return root
+
+
+def snapshot(root: Path, names: tuple[str, ...]) -> dict[str, bytes]:
+    return {f"{f.parent.name}/{f.name}": f.read_bytes()
+            for name in names for f in sorted((root / "frames").glob(f"*/{name}"))}
+
+
+LABEL_NAMES = tuple(LABEL_FILES.values())
+
+
+@pytest.fixture()
+def dataset(tmp_path) -> Path:
+    return make_dataset(tmp_path / "out")
+
+
+def test_cityscapes_relabel_matches_stencil_pixel_for_pixel(dataset):
+    report = relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
+    assert [f.status for f in report.frames] == [RELABELLED] * 4
+    for frame in sorted((dataset / "frames").iterdir()):
+        stencil = iio.imread(frame / "stencil.png")
+        ids, train = iio.imread(frame / "labels.png"), iio.imread(frame / "labels_train.png")
+        for value in np.unique(stencil):
+            where = stencil == value
+            assert (ids[where] == CITYSCAPES_ID[int(value)]).all(), hex(value)
+            assert (train[where] == CITYSCAPES_TRAIN[int(value)]).all(), hex(value)
+        colour = iio.imread(frame / "labels_color.png")
+        assert (colour[stencil == 0] == (70, 130, 180)).all()  # sky
+        meta = json.loads((frame / "meta.json").read_text())
+        assert meta["capture"].startswith("day/")  # the rest of meta.json is kept
+        assert meta["labels"]["mapping"] == "city_game_cityscapes"
+        assert meta["labels"]["mapping_sha256"] == report.mapping_sha256
+
+
+def test_native_relabel_restores_originals_byte_for_byte(dataset):
+    originals = snapshot(dataset, LABEL_NAMES)
+    stencils = snapshot(dataset, ("stencil.png",))
+    relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
+    changed = snapshot(dataset, LABEL_NAMES)
+    assert all(changed[k] != originals[k] for k in originals)
+    relabel_dataset(dataset, resolve_class_map("city_game"), jobs=1)
+    assert snapshot(dataset, LABEL_NAMES) == originals
+    assert snapshot(dataset, ("stencil.png",)) == stencils  # raw buffers never touched
+
+
+def test_unmapped_values_reported_with_pixel_counts(dataset):
+    report = relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
+    assert report.unmapped == {UNMAPPED_VALUE: (15 * 4, 4)}
+    meta = json.loads(next((dataset / "frames").glob("*/meta.json")).read_text())
+    assert meta["labels"]["unmapped"] == {str(UNMAPPED_VALUE): 15}
+
+
+def test_rerun_skips_current_frames_unless_forced(dataset):
+    cityscapes = resolve_class_map("city_game_cityscapes")
+    relabel_dataset(dataset, cityscapes, jobs=1)
+    again = relabel_dataset(dataset, cityscapes, jobs=1)
+    assert [f.status for f in again.frames] == [CURRENT] * 4
+    assert again.unmapped == {UNMAPPED_VALUE: (60, 4)}  # still reported, from meta.json
+    forced = relabel_dataset(dataset, cityscapes, jobs=1, force=True)
+    assert [f.status for f in forced.frames] == [RELABELLED] * 4
+
+
+def test_parallel_run_gives_the_same_files(tmp_path):
+    serial, parallel = make_dataset(tmp_path / "a"), make_dataset(tmp_path / "b")
+    cityscapes = resolve_class_map("city_game_cityscapes")
+    relabel_dataset(serial, cityscapes, jobs=1)
+    report = relabel_dataset(parallel, cityscapes, jobs=2)
+    assert report.count(RELABELLED) == 4
+    assert snapshot(serial, LABEL_NAMES) == snapshot(parallel, LABEL_NAMES)
+
+
+def test_mapping_without_train_ids_removes_stale_train_labels(dataset):
+    relabel_dataset(dataset, resolve_class_map("gtav"), jobs=1)
+    assert not list((dataset / "frames").glob("*/labels_train.png"))
+    meta = json.loads(next((dataset / "frames").glob("*/meta.json")).read_text())
+    assert "train_ids" not in meta["labels"]["files"]
+
+
+def test_unfinished_and_broken_frames(dataset):
+    frames = sorted((dataset / "frames").iterdir())
+    (frames[0] / "meta.json").unlink()  # extraction did not finish it
+    (frames[1] / "stencil.png").unlink()
+    report = relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
+    statuses = {f.frame_id: f.status for f in report.frames}
+    assert statuses[frames[0].name] == UNFINISHED and statuses[frames[1].name] == FAILED
+    assert "stencil" in report.failed[0].error
+    assert not (frames[0] / "meta.json").exists()
+
+
+def test_index_csv_records_the_mapping(dataset):
+    index = dataset / "index.csv"
+    index.write_text("frame_id,scenario,label_mapping\nday__cap_0000,a,city_game\nday__cap_0001,b,city_game\n"
+                     "gone,c,old\n", encoding="utf-8")
+    report = relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
+    rows = list(csv.DictReader(index.open(newline="")))
+    assert [r["label_mapping"] for r in rows] == ["city_game_cityscapes", "city_game_cityscapes", "old"]
+    assert rows[0]["label_mapping_sha256"] == report.mapping_sha256 and rows[2]["label_mapping_sha256"] == ""
+    assert [r["scenario"] for r in rows] == ["a", "b", "c"]
+    assert "2 of 3 rows" in report.index_note
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(NotADataset, match="no frames/ folder"):
+        relabel_dataset(tmp_path, resolve_class_map("city_game"))
+
+
+def test_relabel_command(dataset):
+    runner = CliRunner()
+    result = runner.invoke(app, ["relabel", str(dataset), "--classes", "city_game_cityscapes", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "relabelled" in result.output and "0x0c" in result.output and "60" in result.output
+    strict = runner.invoke(app, ["relabel", str(dataset), "--classes", "city_game_cityscapes", "--strict"])
+    assert strict.exit_code == 1
+    assert "already current" in strict.output
+
+
+def test_relabel_command_fails_on_broken_frame_and_non_dataset(dataset, tmp_path):
+    (next((dataset / "frames").iterdir()) / "stencil.png").unlink()
+    runner = CliRunner()
+    result = runner.invoke(app, ["relabel", str(dataset), "-c", "city_game_cityscapes", "-j", "1"])
+    assert result.exit_code == 1 and "failed frames" in result.output
+    missing = runner.invoke(app, ["relabel", str(tmp_path / "nothing"), "-c", "city_game"])
+    assert missing.exit_code == 1 and "not a dataset" in missing.output
