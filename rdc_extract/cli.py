@@ -18,11 +18,12 @@ from rdc_extract import __version__
 from rdc_extract.dataset.files import write_png
 from rdc_extract.doctor import run_doctor
 from rdc_extract.errors import RdcExtractError
+from rdc_extract.extract.pipeline import extract_capture
 from rdc_extract.inspect import inspect_capture, inspection_json
 from rdc_extract.labels.classmap import resolve_class_map
 from rdc_extract.labels.relabel import relabel_dataset
 from rdc_extract.labels.views import class_table, legend_image, relabel_summary, uncovered_values
-from rdc_extract.views import doctor_table, inspection_view
+from rdc_extract.views import doctor_table, extraction_view, inspection_view
 
 EXIT_FAILED = 1
 
@@ -102,6 +103,25 @@ def inspect(
     if inspection.failure is not None:
         stderr.print(f"error: {inspection.failure}", soft_wrap=True, highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def extract(
+    capture: Annotated[Path, typer.Argument(help="The .rdc capture to extract.")],
+    out: Annotated[Path, typer.Argument(help="Dataset folder; the frame goes to OUT/frames/<capture name>/.")],
+    *,
+    profile: Annotated[
+        Optional[str], typer.Option("--profile", "-p", help="Profile name or .toml path; default: auto-detect.")
+    ] = None,
+    outputs: Annotated[
+        Optional[str], typer.Option("--outputs", help="Comma-separated outputs, e.g. rgb,depth,labels; default: all.")
+    ] = None,
+) -> None:
+    """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
+    wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+    frame_dir = out / "frames" / capture.stem
+    meta = extract_capture(capture, frame_dir, profile=profile, outputs=wanted)
+    stdout.print(extraction_view(meta, frame_dir))
 
 
 @app.command()

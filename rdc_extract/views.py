@@ -88,3 +88,16 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
 
 
 
+
+
+def extraction_view(meta: dict, frame_dir) -> Table:
+    table = Table(title=f"{meta['capture']['path']} → {frame_dir}", show_header=False)
+    table.add_row("profile", f"{meta['profile']['name']} ({meta['profile']['why']})")
+    events = meta["events"]
+    table.add_row("events", f"G-buffer {events['gbuffer_first']}–{events['gbuffer_last']}, final image {events['final_image']}")
+    table.add_row("outputs", ", ".join(meta["outputs"].values()))
+    if meta.get("labels") and meta["labels"]["unmapped"]:
+        table.add_row("[yellow]unmapped stencil[/]", ", ".join(f"{v}: {n} px" for v, n in meta["labels"]["unmapped"].items()))
+    timing = meta["timing_s"]
+    table.add_row("time", f"replay {timing['replay']:.2f} s, decode {timing['decode']:.2f} s, write {timing['write']:.2f} s")
+    return table

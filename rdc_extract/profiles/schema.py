@@ -20,7 +20,7 @@ from rdc_extract.tomlcheck import Section
 GBUFFER_CHOICES = ("most_draws", "last", "first")
 FINAL_IMAGE_STRATEGIES = ("hud_marker", "fullscreen_run")
 DEPTH_CLIP_RANGES = ("zero_to_one", "minus_one_to_one")
-NORMAL_ENCODINGS = ("unorm_xyz", "float_xyz", "octahedral")
+NORMAL_ENCODINGS = ("unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm")
 NORMAL_SPACES = ("world", "view")
 API_NAMES = ("OpenGL", "Vulkan", "D3D11", "D3D12")
 _TABLES = ("profile", "match", "gbuffer", "depth", "camera", "stencil", "final_image")

@@ -5,6 +5,8 @@ Known differences (Debian ships 1.24; current releases are 1.3x):
   a bare `ReplayStatus` enum before.
 - `PipeState.GetOutputTargets()` / `GetDepthTarget()` return `BoundResource`
   (`.resourceId`) up to 1.32 and `Descriptor` (`.resource`) from 1.33.
+- Constant buffers: `GetConstantBuffer` (`BoundCBuffer`) up to 1.32,
+  `GetConstantBlock` (`UsedDescriptor`) from 1.33.
 """
 
 from __future__ import annotations
@@ -33,3 +35,16 @@ def bound_resource_id(binding: Any) -> Any:
     if hasattr(binding, "resourceId"):
         return binding.resourceId
     return binding.resource
+
+
+def constant_buffer_range(pipe_state: Any, stage: Any, slot: int) -> tuple[Any, int, int]:
+    """(buffer ResourceId, byte offset, byte size) bound to a shader's constant block `slot`.
+
+    1.24 has `GetConstantBuffer` → `BoundCBuffer`; 1.33+ has `GetConstantBlock`
+    → `UsedDescriptor` whose `.descriptor` holds the range.
+    """
+    if hasattr(pipe_state, "GetConstantBuffer"):
+        bound = pipe_state.GetConstantBuffer(stage, slot, 0)
+        return bound.resourceId, bound.byteOffset, bound.byteSize
+    descriptor = pipe_state.GetConstantBlock(stage, slot, 0).descriptor
+    return descriptor.resource, descriptor.byteOffset, descriptor.byteSize

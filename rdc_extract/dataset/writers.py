@@ -1,0 +1,87 @@
+"""The table of writers, one per output name: each checks dtype/shape/range, then writes atomically.
+
+Every writer takes the frame folder and the output array and returns the
+files it wrote as {key: file name relative to the frame folder}. Writers
+raise ValueError instead of clipping or casting silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from rdc_extract.dataset.files import write_png, write_tiff
+from rdc_extract.decode.depth import depth_to_kitti_u16
+from rdc_extract.decode.normals import normals_to_u16_png
+
+Writer = Callable[[Path, np.ndarray], dict[str, str]]
+
+
+def _check(name: str, array: np.ndarray, dtypes: tuple[type, ...], ndims: tuple[int, ...]) -> None:
+    if array.dtype not in [np.dtype(d) for d in dtypes]:
+        raise ValueError(f"{name}: expected dtype {'/'.join(np.dtype(d).name for d in dtypes)}, got {array.dtype}")
+    if array.ndim not in ndims:
+        raise ValueError(f"{name}: expected {' or '.join(f'{n}D' for n in ndims)} array, got shape {array.shape}")
+
+
+def write_rgb(frame_dir: Path, rgb: np.ndarray) -> dict[str, str]:
+    _check("rgb", rgb, (np.uint8,), (3,))
+    if rgb.shape[-1] != 3:
+        raise ValueError(f"rgb: expected 3 channels, got shape {rgb.shape}")
+    write_png(frame_dir / "rgb.png", rgb)
+    return {"rgb": "rgb.png"}
+
+
+def write_depth(frame_dir: Path, depth_m: np.ndarray) -> dict[str, str]:
+    """depth.tiff (float32 metres, +inf = none) and depth_kitti.png (uint16 metres × 256, 0 = none)."""
+    _check("depth", depth_m, (np.float32,), (2,))
+    if np.any(np.isnan(depth_m)) or np.any(depth_m <= 0):
+        raise ValueError("depth: values must be positive metres or +inf (no geometry), found NaN or ≤ 0")
+    write_tiff(frame_dir / "depth.tiff", depth_m)
+    write_png(frame_dir / "depth_kitti.png", depth_to_kitti_u16(depth_m))
+    return {"depth": "depth.tiff", "depth_kitti": "depth_kitti.png"}
+
+
+def write_normals(frame_dir: Path, normals: np.ndarray) -> dict[str, str]:
+    """normals.tiff (float32, NaN = none) and normals.png (uint16 Kubric encoding, 0 = none)."""
+    _check("normals", normals, (np.float32,), (3,))
+    valid = np.all(np.isfinite(normals), axis=-1)
+    encoded = normals_to_u16_png(np.where(valid[..., None], normals, 0.0))
+    encoded[~valid] = 0
+    write_tiff(frame_dir / "normals.tiff", normals)
+    write_png(frame_dir / "normals.png", encoded)
+    return {"normals": "normals.tiff", "normals_u16": "normals.png"}
+
+
+def write_stencil(frame_dir: Path, stencil: np.ndarray) -> dict[str, str]:
+    _check("stencil", stencil, (np.uint8,), (2,))
+    write_png(frame_dir / "stencil.png", stencil)
+    return {"stencil": "stencil.png"}
+
+
+def gbuffer_target_writer(name: str) -> Writer:
+    """8-bit targets as PNG (values as stored), float targets as float32 TIFF."""
+
+    def write(frame_dir: Path, image: np.ndarray) -> dict[str, str]:
+        _check(name, image, (np.uint8, np.float32), (2, 3))
+        if image.dtype == np.uint8:
+            write_png(frame_dir / f"{name}.png", image)
+            return {name: f"{name}.png"}
+        write_tiff(frame_dir / f"{name}.tiff", image)
+        return {name: f"{name}.tiff"}
+
+    return write
+
+
+WRITERS: dict[str, Writer] = {
+    "rgb": write_rgb,
+    "depth": write_depth,
+    "normals": write_normals,
+    "stencil": write_stencil,
+}
+
+
+def writer_for(name: str) -> Writer:
+    return WRITERS.get(name) or gbuffer_target_writer(name)

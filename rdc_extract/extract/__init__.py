@@ -1,0 +1,1 @@
+"""Turning one capture into one labelled training frame (plan → replay → decode → write)."""

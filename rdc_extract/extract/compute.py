@@ -1,0 +1,110 @@
+"""Raw texture bytes → the frame's output arrays (pure numpy, no replay, no files).
+
+Output arrays (docs/dataset.md):
+- `rgb`: uint8 (H, W, 3), the final image before the HUD, as displayed.
+- G-buffer roles (`albedo`, `material`, ...): uint8 (H, W, C) for 8-bit
+  targets (values as stored, sRGB-encoded where the format is sRGB), float32
+  (H, W, C) for float targets.
+- `normals`: float32 (H, W, 3) unit normals in the OpenCV camera frame, NaN
+  where there is no geometry.
+- `depth`: float32 (H, W) z-distance in metres, +inf where there is no geometry.
+- `stencil`: uint8 (H, W), as the G-buffer pass left it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rdc_extract.decode.depth import z_distance_m_from_near_far, z_distance_m_from_projection
+from rdc_extract.decode.formats import TextureDesc
+from rdc_extract.decode.normals import decode_normals
+from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
+from rdc_extract.errors import RdcExtractError
+from rdc_extract.extract.camera import Camera
+from rdc_extract.frame.model import Texture
+from rdc_extract.profiles.identify import Identification
+from rdc_extract.profiles.schema import Profile
+
+_EIGHT_BIT_TYPES = ("UNorm", "UNormSRGB")
+
+
+@dataclass(frozen=True)
+class RawFrame:
+    """What replay read: texture bytes by resource id (at the planned events), and the camera."""
+
+    api: str
+    textures: dict[int, Texture]
+    data: dict[int, bytes]
+    camera: Camera | None
+
+
+def _desc(raw: RawFrame, resource_id: int) -> TextureDesc:
+    texture = raw.textures[resource_id]
+    return TextureDesc(texture.width, texture.height, texture.format, raw.api)
+
+
+def _is_eight_bit(texture: Texture) -> bool:
+    fmt = texture.format
+    return fmt.layout == "Regular" and fmt.component_bytes == 1 and fmt.component_type in _EIGHT_BIT_TYPES
+
+
+def decode_target(raw: RawFrame, resource_id: int) -> np.ndarray:
+    """uint8 for 8-bit targets (exact), float32 otherwise."""
+    desc = _desc(raw, resource_id)
+    data = raw.data[resource_id]
+    return decode_color_u8(data, desc) if _is_eight_bit(raw.textures[resource_id]) else decode_color(data, desc)
+
+
+def final_image_rgb(raw: RawFrame, resource_id: int) -> np.ndarray:
+    image = decode_target(raw, resource_id)[..., :3]
+    if image.dtype != np.uint8:
+        image = np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return np.ascontiguousarray(image)
+
+
+def depth_m(window_depth: np.ndarray, profile: Profile, camera: Camera | None, source: str) -> np.ndarray:
+    """Metric z-distance: from the captured projection when there is one, else the profile's near/far."""
+    rules = profile.depth
+    if camera is not None:
+        return z_distance_m_from_projection(window_depth, camera.proj, clip_range=rules.clip_range)
+    if rules.near_m is None or rules.far_m is None:
+        raise RdcExtractError(f"{source}: cannot make metric depth: profile {profile.name!r} names no camera "
+                              "block and no [depth] near_m/far_m")
+    return z_distance_m_from_near_far(window_depth, rules.near_m, rules.far_m, reversed_z=rules.reversed,
+                                      clip_range=rules.clip_range)
+
+
+def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outputs: tuple[str, ...],
+                    source: str) -> dict[str, np.ndarray]:
+    """Every requested output array except labels (made from `stencil` by the class map)."""
+    arrays: dict[str, np.ndarray] = {}
+    if "rgb" in outputs:
+        arrays["rgb"] = final_image_rgb(raw, found.final_image_target)
+    roles = {role.role: role for role in profile.gbuffer.targets}
+    for name in outputs:
+        if name in found.target_roles and name != "normals":
+            arrays[name] = decode_target(raw, found.target_roles[name])
+    if found.depth_target in raw.data:
+        window_depth, stencil = decode_depth_stencil(raw.data[found.depth_target], _desc(raw, found.depth_target))
+        depth = depth_m(window_depth, profile, raw.camera, source)
+        if "depth" in outputs:
+            arrays["depth"] = depth
+        if {"stencil", "labels"} & set(outputs):
+            if stencil is None:
+                raise RdcExtractError(f"{source}: depth target {raw.textures[found.depth_target].format.name} "
+                                      "has no stencil to label from")
+            arrays["stencil"] = stencil
+        if "normals" in outputs and "normals" in found.target_roles:
+            role = roles["normals"]
+            world_to_view = None
+            if role.space == "world":
+                if raw.camera is None:
+                    raise RdcExtractError(f"{source}: world-space normals need the camera block")
+                world_to_view = raw.camera.view[:3, :3]
+            encoded = decode_color(raw.data[found.target_roles["normals"]], _desc(raw, found.target_roles["normals"]))
+            normals = decode_normals(encoded, role.encoding or "unorm_xyz", world_to_view=world_to_view)
+            normals[~np.isfinite(depth)] = np.nan
+            arrays["normals"] = normals
+    return arrays

@@ -1,0 +1,141 @@
+"""`extract_capture`: one capture in, one complete frame folder out (docs/dataset.md).
+
+Replay does the minimum (open, a `SetFrameEvent` per planned event, a
+`GetTextureData` per planned target, one constant-block read); the capture is
+closed before decoding and writing. `meta.json` is removed first and written
+last, so a folder with `meta.json` is always complete.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rdc_extract import __version__
+from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, read_sidecar
+from rdc_extract.dataset.files import remove_temporaries, write_json
+from rdc_extract.dataset.writers import writer_for
+from rdc_extract.extract.camera import Camera, camera_from_block
+from rdc_extract.extract.compute import RawFrame, compute_outputs
+from rdc_extract.extract.plan import choose_outputs, plan_reads
+from rdc_extract.labels.classmap import ClassMap, load_class_map
+from rdc_extract.labels.files import META_FILE, write_labels
+from rdc_extract.profiles.registry import Detection, choose_profile
+from rdc_extract.rd.frame_reader import read_frame
+from rdc_extract.rd.loader import load_renderdoc
+from rdc_extract.rd.readback import read_at_events
+from rdc_extract.rd.session import open_capture
+
+FRAME_SCHEMA = "rdc-extract/frame/1"
+
+
+@functools.lru_cache(maxsize=16)
+def _class_map(path: Path) -> ClassMap:
+    return load_class_map(path)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scenario_of(capture: Path) -> dict[str, Any] | None:
+    """The capture's sidecar (`<name>.json`, docs/capture.md) as a dict, or None when there is none."""
+    sidecar = capture.with_suffix(SIDECAR_SUFFIX)
+    return read_sidecar(sidecar).to_json() if sidecar.is_file() else None
+
+
+def _camera_record(camera: Camera | None, width: int, height: int, api: str, source: str) -> dict[str, Any] | None:
+    if camera is None:
+        return None
+    return {
+        "convention": "OpenCV camera frame: x right, y down, z forward; pixel centres at integer (u, v)",
+        "K": camera.intrinsics(width, height, ndc_y_up=api != "Vulkan").tolist(),
+        "world_to_camera": camera.world_to_camera.tolist(),
+        "view": camera.view.tolist(),
+        "proj": camera.proj.tolist(),
+        "near_m": camera.near_m,
+        "far_m": camera.far_m,
+        "source": source,
+    }
+
+
+def _meta(capture: Path, frame_id: str, detection: Detection, raw: RawFrame, files: dict[str, str],
+          labels: dict[str, Any] | None, timing: dict[str, float]) -> dict[str, Any]:
+    found = detection.identification
+    texture = raw.textures[found.final_image_target]
+    camera_source = f"constant block {detection.profile.camera.block!r}" if raw.camera else None
+    return {
+        "schema": FRAME_SCHEMA,
+        "frame_id": frame_id,
+        "capture": {"path": str(capture), "sha256": file_sha256(capture), "bytes": capture.stat().st_size},
+        "api": raw.api,
+        "profile": {"name": detection.profile.name, "path": str(detection.profile.path), "why": detection.why},
+        "events": {
+            "gbuffer_first": found.gbuffer_first_event,
+            "gbuffer_last": found.gbuffer_last_event,
+            "final_image": found.final_image_event,
+            "first_hud": found.first_hud_event,
+        },
+        "targets": {
+            role: {"resource_id": rid, "name": raw.textures[rid].name, "format": raw.textures[rid].format.name}
+            for role, rid in {**found.target_roles, "depth_stencil": found.depth_target,
+                              "final_image": found.final_image_target}.items()
+            if rid in raw.textures
+        },
+        "image": {"width": texture.width, "height": texture.height},
+        "camera": _camera_record(raw.camera, texture.width, texture.height, raw.api, camera_source or ""),
+        "depth": {"kind": "z-distance along the optical axis", "unit": "m", "invalid": "+inf in depth.tiff, 0 in depth_kitti.png",
+                  "from": camera_source and "captured projection matrix" or "profile near/far"},
+        "outputs": files,
+        "labels": labels,
+        "scenario": scenario_of(capture),
+        "versions": {"rdc_extract": __version__, "renderdoc": load_renderdoc().GetVersionString()},
+        "timing_s": {key: round(value, 4) for key, value in timing.items()},
+    }
+
+
+def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str | None = None,
+                    outputs: Sequence[str] | None = None, frame_id: str | None = None) -> dict[str, Any]:
+    """Write one frame folder from `capture`; returns its meta.json document.
+
+    Raises CaptureError subclasses (path-carrying) for captures that cannot be
+    used, ProfileError for a bad profile.
+    """
+    capture, frame_dir = Path(capture), Path(frame_dir)
+    started = time.perf_counter()
+    with open_capture(capture) as session:
+        frame = read_frame(session)
+        detection = choose_profile(frame, profile)
+        rules = detection.profile
+        wanted = choose_outputs(rules, list(outputs) if outputs else None)
+        plan = plan_reads(detection.identification, rules, wanted)
+        data, block = read_at_events(session.controller, plan.reads, plan.camera_event, rules.camera.block)
+    replayed = time.perf_counter()
+    camera = camera_from_block(block, rules.camera, rules.depth) if block else None
+    raw = RawFrame(api=frame.api, textures=frame.textures, data=data, camera=camera)
+    arrays = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
+    decoded = time.perf_counter()
+
+    frame_dir.mkdir(parents=True, exist_ok=True)
+    (frame_dir / META_FILE).unlink(missing_ok=True)
+    remove_temporaries(frame_dir)
+    files: dict[str, str] = {}
+    for name, array in arrays.items():
+        if name != "stencil" or "stencil" in wanted:
+            files.update(writer_for(name)(frame_dir, array))
+    labels = None
+    if "labels" in wanted and rules.stencil.classes is not None:
+        labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
+        files.update({f"labels_{kind}": name for kind, name in labels["files"].items()})
+    timing = {"replay": replayed - started, "decode": decoded - replayed, "write": time.perf_counter() - decoded}
+    meta = _meta(capture, frame_id or capture.stem, detection, raw, files, labels, timing)
+    write_json(frame_dir / META_FILE, meta)
+    return meta

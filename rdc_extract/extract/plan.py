@@ -1,0 +1,66 @@
+"""Which events to replay to and which textures to read there, for a set of wanted outputs (pure).
+
+The replay floor of a capture is: open it, move to each event in the plan,
+read each planned texture. Extraction adds only decoding and writing to that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdc_extract.errors import RdcExtractError
+from rdc_extract.profiles.identify import Identification
+from rdc_extract.profiles.schema import Profile
+
+BASE_OUTPUTS = ("rgb", "normals", "depth", "stencil", "labels")
+
+
+def available_outputs(profile: Profile) -> tuple[str, ...]:
+    """Every output name extraction can write with this profile, in a stable order."""
+    roles = tuple(r.role for r in profile.gbuffer.targets if r.role != "normals")
+    return ("rgb", *roles, *BASE_OUTPUTS[1:])
+
+
+def choose_outputs(profile: Profile, requested: list[str] | None) -> tuple[str, ...]:
+    allowed = available_outputs(profile)
+    if not requested:
+        return allowed
+    unknown = [name for name in requested if name not in allowed]
+    if unknown:
+        raise RdcExtractError(f"unknown output {unknown[0]!r} for profile {profile.name!r} "
+                              f"(available: {', '.join(allowed)})")
+    return tuple(name for name in allowed if name in requested)
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """Events in ascending order, each with the textures to read there; camera read at the G-buffer event."""
+
+    reads: tuple[tuple[int, tuple[int, ...]], ...]
+    camera_event: int | None
+
+    @property
+    def events(self) -> tuple[int, ...]:
+        return tuple(event for event, _ in self.reads)
+
+
+def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]) -> ReadPlan:
+    """G-buffer targets are read at the end of the G-buffer pass (later passes may reuse them)."""
+    gbuffer: list[int] = []
+    for name in outputs:
+        if name in found.target_roles:
+            gbuffer.append(found.target_roles[name])
+        if name == "normals" and "normals" in found.target_roles:
+            gbuffer.append(found.target_roles["normals"])
+    if {"normals", "depth", "stencil", "labels"} & set(outputs) and found.depth_target:
+        gbuffer.append(found.depth_target)
+    reads: dict[int, list[int]] = {}
+    if gbuffer:
+        reads[found.gbuffer_last_event] = list(dict.fromkeys(gbuffer))
+    if "rgb" in outputs:
+        reads.setdefault(found.final_image_event, []).append(found.final_image_target)
+    needs_camera = profile.camera.block is not None and bool({"normals", "depth"} & set(outputs))
+    return ReadPlan(
+        reads=tuple((event, tuple(ids)) for event, ids in sorted(reads.items())),
+        camera_event=found.gbuffer_last_event if needs_camera else None,
+    )
