@@ -100,3 +100,11 @@ class SidecarError(RdcExtractError):
 
 class CaptureRunFailed(RdcExtractError):
     """`rdc-extract capture` gave up: the game keeps failing to produce captures, or RenderDoc is missing."""
+
+
+class BatchError(RdcExtractError):
+    """`rdc-extract batch` cannot run at all (bad input folder, output folder busy, workers cannot start)."""
+
+
+class WorkerStartFailed(BatchError):
+    """A batch worker could not import its job or initialise replay: an environment problem, so the batch stops."""

@@ -1,0 +1,184 @@
+"""The child interpreter that runs the per-capture job: `python -m rdc_extract.batch.child`.
+
+One child serves one supervisor (workers.py) over pipes, one JSON line per
+message. It imports the job and runs its initialiser once (RenderDoc's
+`InitialiseReplay`), then handles captures one at a time until the supervisor
+closes its stdin (recycling) or it has been idle for `idle_timeout` seconds. A
+native crash or hang here takes down only this process; the supervisor records
+it against the capture it held.
+
+Protocol: the first stdin line is the settings `{"job", "initialiser",
+"kwargs", "idle_timeout"}`; the child answers `{"ready": true, "pid"}` or
+`{"ready": false, "error"}`. Then per task `{"capture", "frame_dir", "frame_id"}` (frame_id is passed on to
+jobs that take it) → `{"ok":
+true, "result", "seconds", "peak_rss_mb"}` or `{"ok": false, "cause", "error",
+"seconds", "peak_rss_mb"}`. Protocol messages use the original stdout; anything
+else printed (by the job or native code) goes to stderr, the child's log.
+
+Test-only fault hook: `RDC_EXTRACT_TEST_FAULT="crash:<substring>,hang:<substring>,abort:<substring>"`
+makes the child segfault, hang forever or abort when handed a capture whose path
+contains the substring. It exists so tests can prove isolation; never set it in
+production.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import inspect
+import json
+import os
+import resource
+import select
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+FAULT_ENV = "RDC_EXTRACT_TEST_FAULT"
+IDLE_EXIT_CODE = 75
+_PR_SET_PDEATHSIG = 1
+_SIGKILL = 9
+
+
+def resolve(name: str) -> Callable[..., Any]:
+    """`"package.module:function"` → the function."""
+    module_name, _, attribute = name.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"job name {name!r} is not of the form 'module:function'")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def parse_faults(spec: str | None) -> list[tuple[str, str]]:
+    """`"crash:bad,hang:slow"` → `[("crash", "bad"), ("hang", "slow")]`; unknown kinds are rejected."""
+    faults = []
+    for item in (spec or "").split(","):
+        if not item.strip():
+            continue
+        kind, _, substring = item.strip().partition(":")
+        if kind not in {"crash", "hang", "abort"} or not substring:
+            raise ValueError(f"{FAULT_ENV}: bad entry {item!r} (want crash:|hang:|abort:<substring>)")
+        faults.append((kind, substring))
+    return faults
+
+
+def _inject_fault(faults: list[tuple[str, str]], capture: str) -> None:
+    for kind, substring in faults:
+        if substring in capture:
+            if kind == "crash":
+                ctypes.string_at(0)  # a real segmentation fault: read address 0
+            elif kind == "abort":
+                os.abort()
+            else:
+                while True:
+                    time.sleep(3600)
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def failure_cause(exc: BaseException) -> str:
+    """The short, groupable cause of a job failure: the error's `.cause` when it has one."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, str) and cause:
+        return cause
+    from rdc_extract.errors import RdcExtractError
+
+    if isinstance(exc, RdcExtractError):
+        return type(exc).__name__
+    return f"internal error ({type(exc).__name__})"
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this child when its supervisor dies (kill -9 of the batch)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+class _LineReader:
+    """Line reads from a raw fd with a timeout (select), without buffering past what was asked."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def readline(self, timeout: float | None) -> bytes | None:
+        """A line, b"" at EOF, or None on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                line, self.buffer = self.buffer, b""
+                return line
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line + b"\n"
+
+
+def main() -> int:
+    _die_with_parent()
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def send(message: dict[str, Any]) -> None:
+        protocol.write(json.dumps(message, default=str) + "\n")
+        protocol.flush()
+
+    reader = _LineReader(sys.stdin.fileno())
+    settings = json.loads(reader.readline(None) or b"{}")
+    try:
+        faults = parse_faults(os.environ.get(FAULT_ENV))
+        job = resolve(settings["job"])
+        if settings.get("initialiser"):
+            resolve(settings["initialiser"])()
+    except Exception as exc:  # noqa: BLE001 - reported to the supervisor, which aborts the batch
+        traceback.print_exc()
+        send({"ready": False, "error": one_line(f"{type(exc).__name__}: {exc}")})
+        return 1
+    send({"ready": True, "pid": os.getpid()})
+    kwargs = settings.get("kwargs") or {}
+    takes_frame_id = "frame_id" in inspect.signature(job).parameters
+    idle_timeout = settings.get("idle_timeout")
+
+    while True:
+        line = reader.readline(idle_timeout)
+        if line is None:
+            return IDLE_EXIT_CODE
+        if not line.strip():
+            return 0
+        task = json.loads(line)
+        started = time.perf_counter()
+        try:
+            _inject_fault(faults, task["capture"])
+            extra = {"frame_id": task["frame_id"]} if takes_frame_id and task.get("frame_id") else {}
+            result = job(Path(task["capture"]), Path(task["frame_dir"]), **kwargs, **extra)
+        except Exception as exc:  # noqa: BLE001 - every job failure is a per-capture record
+            print(f"[{task['capture']}]", file=sys.stderr)
+            traceback.print_exc()
+            send({"ok": False, "cause": failure_cause(exc), "error": one_line(exc),
+                  "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()})
+            continue
+        send({"ok": True, "result": result, "seconds": time.perf_counter() - started,
+              "peak_rss_mb": peak_rss_mb()})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

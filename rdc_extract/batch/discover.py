@@ -1,0 +1,73 @@
+"""Streaming discovery of captures under a folder, and the frame_id rule of docs/dataset.md.
+
+Discovery walks the tree depth-first with `os.scandir`, one directory listing
+in memory at a time, entries sorted by name so that two runs see the same
+order. Hidden files and folders (names starting with ".") are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+CAPTURE_SUFFIX = ".rdc"
+FRAME_ID_SEPARATOR = "__"
+
+
+@dataclass(frozen=True)
+class FoundCapture:
+    """A capture file as discovered: absolute path, path relative to the input folder (POSIX), identity."""
+
+    path: Path
+    relative: str
+    size: int
+    mtime_ns: int
+
+
+def frame_id(relative: str) -> str:
+    """`day/cap_0001.rdc` → `day__cap_0001`: relative path without `.rdc`, `/` replaced by `__`."""
+    posix = PurePosixPath(relative)
+    if posix.suffix.lower() == CAPTURE_SUFFIX:
+        posix = posix.with_suffix("")
+    return FRAME_ID_SEPARATOR.join(posix.parts)
+
+
+def _is_capture_name(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(CAPTURE_SUFFIX)
+
+
+def iter_captures(root: str | Path) -> Iterator[FoundCapture]:
+    """Yield every `.rdc` file under `root`, recursively, in a stable depth-first order.
+
+    Files of a directory come before its subdirectories; both sorted by name.
+    Entries that vanish or cannot be stat'ed while walking are skipped.
+    """
+    root = Path(root)
+    stack: list[tuple[Path, str]] = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    subfolders.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                elif entry.is_file() and _is_capture_name(entry.name):
+                    stat = entry.stat()
+                    yield FoundCapture(Path(entry.path), prefix + entry.name, stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                continue
+        stack.extend(reversed(subfolders))
+
+
+def count_captures(root: str | Path) -> int:
+    """Number of captures `iter_captures` would yield (one cheap extra walk; nothing kept)."""
+    return sum(1 for _ in iter_captures(root))

@@ -1,0 +1,87 @@
+"""The dataset index `out/index.csv`: one row per done frame, for training loaders.
+
+Columns: `frame_id`, `capture` (relative to the batch input), `profile`,
+`frame_dir` and one `outputs.<name>` column per output, all paths relative to
+`out/`; then the capture's scenario sidecar flattened with dotted keys
+(`scenario.clock_hour`, `scenario.player_pose.x`) and the label mapping
+likewise (`label_mapping.<key>`). Lists and other non-scalar values are JSON
+text; missing values are empty cells. The file is rewritten atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from rdc_extract.batch.manifest import DONE
+
+INDEX_NAME = "index.csv"
+LEADING_COLUMNS = ["frame_id", "capture", "profile", "frame_dir"]
+FLATTENED_FIELDS = ("outputs", "scenario", "label_mapping")
+
+
+def flatten(value: Any, prefix: str) -> dict[str, Any]:
+    """`{"a": {"b": 1}, "c": [1, 2]}` under "s" → `{"s.a.b": 1, "s.c": "[1, 2]"}`."""
+    if isinstance(value, Mapping):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(flatten(item, f"{prefix}.{key}"))
+        return flat
+    if isinstance(value, (list, tuple)):
+        return {prefix: json.dumps(value)}
+    return {prefix: value}
+
+
+def index_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The index row of one done manifest record; output paths become relative to `out/`."""
+    frame_dir = PurePosixPath("frames") / record["frame_id"]
+    row: dict[str, Any] = {
+        "frame_id": record["frame_id"], "capture": record["capture"],
+        "profile": record.get("profile"), "frame_dir": str(frame_dir),
+    }
+    outputs = {name: str(frame_dir / relative) for name, relative in (record.get("outputs") or {}).items()}
+    row.update(flatten(outputs, "outputs"))
+    for name in FLATTENED_FIELDS[1:]:
+        if record.get(name):
+            row.update(flatten(record[name], name))
+    return row
+
+
+def index_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    rows = [index_row(record) for record in records if record.get("status") == DONE]
+    rows.sort(key=lambda row: row["frame_id"])
+    return rows
+
+
+def columns_of(rows: list[dict[str, Any]]) -> list[str]:
+    extra = sorted({key for row in rows for key in row} - set(LEADING_COLUMNS),
+                   key=lambda key: (not key.startswith("outputs."), key))
+    return LEADING_COLUMNS + extra
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def write_index(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:
+    """Write `out/index.csv` from manifest records (only done ones), atomically; returns its path."""
+    target = Path(out_dir) / INDEX_NAME
+    rows = index_rows(records)
+    temporary = target.with_name(f".{INDEX_NAME}.{os.getpid()}.tmp")
+    with temporary.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns_of(rows), restval="")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _cell(value) for key, value in row.items()})
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+    return target

@@ -1,0 +1,106 @@
+"""The batch manifest: `out/manifest.jsonl`, one JSON record per finished capture attempt.
+
+Append-only: a record is one line, written and flushed as soon as the capture
+finishes, so a batch killed at any moment loses at most the line being written.
+Loading reads the file once into a dict keyed by the capture's relative path
+(the last record wins) and tolerates a torn last line. `compact` rewrites the
+file atomically with only the latest record per capture.
+
+Record fields (docs/batch.md): capture, size, mtime_ns, frame_id, status
+("done" | "failed"), cause, error, profile, profile_why, outputs, scenario,
+seconds, worker_pid, worker_host, worker_peak_rss_mb, finished_at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+MANIFEST_NAME = "manifest.jsonl"
+DONE = "done"
+FAILED = "failed"
+
+
+def read_records(path: Path) -> tuple[dict[str, dict[str, Any]], int]:
+    """Latest record per capture, and the number of lines read (superseded and torn ones included)."""
+    records: dict[str, dict[str, Any]] = {}
+    lines = 0
+    if not path.exists():
+        return records, lines
+    with path.open("r", encoding="utf-8") as handle:
+        for line in handle:
+            lines += 1
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("capture"), str):
+                records[record["capture"]] = record
+    return records, lines
+
+
+class Manifest:
+    """The manifest of one output folder: the latest records in memory, appends on disk."""
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.path = Path(out_dir) / MANIFEST_NAME
+        self.records, self._lines = read_records(self.path)
+        self._handle: TextIO | None = None
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def get(self, capture: str) -> dict[str, Any] | None:
+        return self.records.get(capture)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record durably (flush + fsync) and make it the capture's latest."""
+        if self._handle is None:
+            self._handle = self._open_for_append()
+        self._handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self.records[record["capture"]] = record
+        self._lines += 1
+
+    def _open_for_append(self) -> TextIO:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+b")
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() > 0:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")  # end a line torn by a killed batch, so the next record parses
+        handle.close()
+        return self.path.open("a", encoding="utf-8")
+
+    @property
+    def superseded_lines(self) -> int:
+        return self._lines - len(self.records)
+
+    def compact(self) -> None:
+        """Rewrite the file with the latest record per capture (temp file + rename)."""
+        self.close()
+        write_records(self.path, self.records.values())
+        self._lines = len(self.records)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def write_records(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

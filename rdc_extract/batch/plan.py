@@ -1,0 +1,69 @@
+"""What to do with each discovered capture, given its manifest record: pure decisions on plain data."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rdc_extract.batch.discover import FoundCapture, frame_id
+from rdc_extract.batch.manifest import DONE, FAILED
+
+
+class Action(enum.Enum):
+    RUN = "run"
+    SKIP_DONE = "skip-done"          # done earlier, capture unchanged, frame folder complete
+    SKIP_FAILED = "skip-failed"      # failed earlier, capture unchanged, no --retry-failed
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str   # why it runs: new | changed | forced | retry-failed | outputs-missing; or why skipped
+
+
+@dataclass(frozen=True)
+class Task:
+    """One capture to extract, as handed to a worker (picklable plain data)."""
+
+    capture: str        # path relative to the input folder, POSIX
+    path: str           # absolute path of the capture
+    size: int
+    mtime_ns: int
+    frame_id: str
+    reason: str
+
+    @classmethod
+    def from_found(cls, found: FoundCapture, reason: str) -> Task:
+        return cls(found.relative, str(found.path), found.size, found.mtime_ns, frame_id(found.relative), reason)
+
+
+def same_identity(found: FoundCapture, record: dict[str, Any]) -> bool:
+    """A capture is unchanged when its size and modification time (ns) match the record's."""
+    return record.get("size") == found.size and record.get("mtime_ns") == found.mtime_ns
+
+
+def decide(
+    found: FoundCapture,
+    record: dict[str, Any] | None,
+    *,
+    force: bool = False,
+    retry_failed: bool = False,
+    frame_complete: Callable[[], bool] = lambda: True,
+) -> Decision:
+    """Run or skip one capture. `frame_complete` is only called for an unchanged, done capture."""
+    if record is None:
+        return Decision(Action.RUN, "new")
+    if not same_identity(found, record):
+        return Decision(Action.RUN, "changed")
+    if force:
+        return Decision(Action.RUN, "forced")
+    status = record.get("status")
+    if status == DONE:
+        if frame_complete():
+            return Decision(Action.SKIP_DONE, "done")
+        return Decision(Action.RUN, "outputs-missing")
+    if status == FAILED and not retry_failed:
+        return Decision(Action.SKIP_FAILED, "failed earlier")
+    return Decision(Action.RUN, "retry-failed" if status == FAILED else "unknown-status")

@@ -1,0 +1,199 @@
+"""Orchestration of a batch: discover, decide, hand out, record, index.
+
+The parent process alone writes `out/manifest.jsonl` and `out/index.csv`;
+workers only write frame folders (through staging, see workers.py). Captures are
+handed out lazily in discovery order (joblib pre-dispatches a few per worker),
+and records are written as results arrive, in whatever order they finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from joblib import Parallel, delayed, parallel_config
+
+from rdc_extract.batch.discover import iter_captures
+from rdc_extract.batch.index import write_index
+from rdc_extract.batch.manifest import DONE, Manifest
+from rdc_extract.batch.plan import Action, Task, decide
+from rdc_extract.batch.workers import (
+    FRAMES_DIR, META_NAME, STAGING_DIR, WorkerSettings, run_task, shutdown_children,
+)
+from rdc_extract.errors import BatchError
+
+LOCK_NAME = ".batch.lock"
+DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
+REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
+BACKENDS = ("loky", "dask")
+
+
+@dataclass
+class BatchOptions:
+    input_dir: Path
+    out_dir: Path
+    jobs: int | None = None               # None: every core (loky) / every cluster thread (dask)
+    timeout_s: float = 600.0
+    recycle_after: int = 25
+    force: bool = False
+    retry_failed: bool = False
+    backend: str = "loky"
+    scheduler: str | None = None          # dask.distributed scheduler address, with backend "dask"
+    job: str = DEFAULT_JOB
+    initialiser: str | None = REPLAY_INITIALISER
+    job_kwargs: dict[str, Any] = field(default_factory=dict)
+    index_every_s: float = 60.0
+
+
+@dataclass
+class BatchSummary:
+    done: int = 0
+    failed: int = 0
+    skipped_done: int = 0
+    skipped_failed: int = 0
+    causes: Counter = field(default_factory=Counter)           # this run's failures
+    earlier_causes: Counter = field(default_factory=Counter)   # failures skipped (not retried)
+    seconds: float = 0.0
+    out_dir: Path | None = None
+
+    @property
+    def failed_total(self) -> int:
+        return self.failed + self.skipped_failed
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every capture of the input is done; 1 when any is failed (this run or earlier)."""
+        return 1 if self.failed_total else 0
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def skipped(self, action: Action) -> None: ...
+    def finished(self, record: dict[str, Any]) -> None: ...
+    def stop(self) -> None: ...
+
+
+class _NoProgress:
+    def start(self, total: int) -> None: pass
+    def skipped(self, action: Action) -> None: pass
+    def finished(self, record: dict[str, Any]) -> None: pass
+    def stop(self) -> None: pass
+
+
+@contextlib.contextmanager
+def _exclusive(out_dir: Path) -> Iterator[None]:
+    """One batch per output folder: an flock the kernel drops when the process dies (even kill -9)."""
+    with (out_dir / LOCK_NAME).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchError(f"{out_dir}: another batch is writing to this output folder") from None
+        yield
+
+
+@contextlib.contextmanager
+def _backend(options: BatchOptions) -> Iterator[int]:
+    """Select joblib's backend; yields n_jobs."""
+    if options.backend == "loky":
+        yield options.jobs or os.cpu_count() or 1
+        return
+    if options.backend != "dask":
+        raise BatchError(f"unknown backend {options.backend!r} (choose from {', '.join(BACKENDS)})")
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise BatchError('the dask backend needs dask.distributed: pip install "dask[distributed]"') from None
+    if not options.scheduler:
+        raise BatchError("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.1:8786)")
+    with Client(options.scheduler, timeout="30s") as client, parallel_config(backend="dask"):
+        threads = sum(client.nthreads().values())
+        yield options.jobs or max(threads, 1)
+
+
+def _frame_complete(out_dir: Path, frame_id: str) -> bool:
+    return (out_dir / FRAMES_DIR / frame_id / META_NAME).is_file()
+
+
+def _plan(options: BatchOptions, manifest: Manifest) -> Iterator[tuple[Action, Task]]:
+    """(action, task) per discovered capture, in discovery order."""
+    for found in iter_captures(options.input_dir):
+        task = Task.from_found(found, "")
+        decision = decide(
+            found, manifest.get(found.relative), force=options.force, retry_failed=options.retry_failed,
+            frame_complete=lambda: _frame_complete(options.out_dir, task.frame_id),
+        )
+        yield decision.action, Task.from_found(found, decision.reason)
+
+
+def _clear_staging(out_dir: Path) -> None:
+    """Remove what killed batches left half-written (only ever under out/.staging)."""
+    staging = out_dir / STAGING_DIR
+    if staging.exists():
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchSummary:
+    """Extract every capture under `options.input_dir` that is not done yet; see docs/batch.md."""
+    progress = progress or _NoProgress()
+    started = time.perf_counter()
+    if not options.input_dir.is_dir():
+        raise BatchError(f"{options.input_dir}: input folder does not exist")
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    options.input_dir = options.input_dir.resolve()
+    options.out_dir = options.out_dir.resolve()
+    summary = BatchSummary(out_dir=options.out_dir)
+    settings = WorkerSettings(
+        out_dir=str(options.out_dir), job=options.job, initialiser=options.initialiser,
+        kwargs=options.job_kwargs, timeout_s=options.timeout_s, recycle_after=options.recycle_after,
+    )
+    with _exclusive(options.out_dir), Manifest(options.out_dir) as manifest:
+        _clear_staging(options.out_dir)
+        progress.start(sum(1 for action, _ in _plan(options, manifest) if action is Action.RUN))
+        lock = threading.Lock()
+
+        def tasks() -> Iterator[Task]:
+            for action, task in _plan(options, manifest):
+                if action is Action.RUN:
+                    yield task
+                    continue
+                with lock:
+                    if action is Action.SKIP_DONE:
+                        summary.skipped_done += 1
+                    else:
+                        summary.skipped_failed += 1
+                        summary.earlier_causes[manifest.get(task.capture).get("cause")] += 1
+                progress.skipped(action)
+
+        try:
+            last_index = time.monotonic()
+            with _backend(options) as n_jobs:
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1,
+                                    pre_dispatch="2*n_jobs")
+                for record in parallel(delayed(run_task)(task, settings) for task in tasks()):
+                    manifest.append(record)
+                    if record["status"] == DONE:
+                        summary.done += 1
+                    else:
+                        summary.failed += 1
+                        summary.causes[record["cause"]] += 1
+                    progress.finished(record)
+                    if time.monotonic() - last_index > options.index_every_s:
+                        write_index(options.out_dir, manifest.records.values())
+                        last_index = time.monotonic()
+        finally:
+            shutdown_children()
+            progress.stop()
+            write_index(options.out_dir, manifest.records.values())
+        if manifest.superseded_lines:
+            manifest.compact()
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,298 @@
+"""Process isolation: each capture runs in a supervised child interpreter (child.py).
+
+`run_task` is what joblib (loky or dask) executes for one capture. It runs in a
+joblib worker process and never touches RenderDoc itself: it hands the capture
+to a long-lived child kept per worker thread, which initialised replay once and
+serves up to `recycle_after` captures before it is replaced. The supervisor
+enforces the per-capture timeout (SIGKILL, record "timeout") and turns a child
+that dies into a "crashed (SIGSEGV)"-style record for the capture it held; the
+next capture gets a fresh child. So a native crash or hang costs one capture,
+never the joblib worker and never the batch.
+
+Outputs are staged: the job writes into `out/.staging/<frame_id>.<tag>/` and
+the supervisor renames the folder to `out/frames/<frame_id>/` only after the job
+returned and `meta.json` exists. `out/frames/` therefore only ever holds
+complete frame folders, whatever kills what.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
+from rdc_extract.batch.manifest import DONE, FAILED
+from rdc_extract.batch.plan import Task
+from rdc_extract.errors import WorkerStartFailed
+
+FRAMES_DIR = "frames"
+STAGING_DIR = ".staging"
+LOGS_DIR = "logs"
+META_NAME = "meta.json"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Everything a joblib worker needs to run tasks; plain data, pickled to each worker."""
+
+    out_dir: str
+    job: str
+    initialiser: str | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    timeout_s: float = 600.0
+    recycle_after: int = 25
+    idle_timeout_s: float = 60.0
+    startup_timeout_s: float = 120.0
+
+
+class _ChildDied(Exception):
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
+class _ChildTimedOut(Exception):
+    pass
+
+
+class Child:
+    """One child interpreter serving tasks over pipes; see child.py for the protocol."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        log_dir = Path(settings.out_dir) / LOGS_DIR
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = (log_dir / f"worker-{socket.gethostname()}-{os.getpid()}.log").open("ab")
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "rdc_extract.batch.child"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, close_fds=True,
+            )
+        finally:
+            log.close()
+        self.reader = _LineReader(self.process.stdout.fileno())
+        self.tasks_done = 0
+        self.pid = self.process.pid
+        self.peak_rss_mb: float | None = None
+        hello = {"job": settings.job, "initialiser": settings.initialiser, "kwargs": settings.kwargs,
+                 "idle_timeout": settings.idle_timeout_s}
+        try:
+            self._send(hello)
+            ready = self._receive(settings.startup_timeout_s)
+        except (_ChildDied, _ChildTimedOut, OSError) as exc:
+            self.kill()
+            raise WorkerStartFailed(f"batch worker could not start ({_describe_death(exc)})") from None
+        if not ready.get("ready"):
+            self.kill()
+            raise WorkerStartFailed(f"batch worker could not start: {ready.get('error')}")
+
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            self.process.stdin.write((json.dumps(message, default=str) + "\n").encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise _ChildDied(self.process.wait()) from None
+
+    def _receive(self, timeout_s: float) -> dict[str, Any]:
+        line = self.reader.readline(timeout_s)
+        if line is None:
+            raise _ChildTimedOut()
+        if not line.endswith(b"\n"):
+            raise _ChildDied(self.process.wait())
+        return json.loads(line)
+
+    def run(self, capture: str, frame_dir: str, frame_id: str, timeout_s: float) -> dict[str, Any]:
+        self._send({"capture": capture, "frame_dir": frame_dir, "frame_id": frame_id})
+        reply = self._receive(timeout_s)
+        self.tasks_done += 1
+        self.peak_rss_mb = reply.get("peak_rss_mb", self.peak_rss_mb)
+        return reply
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self, grace_s: float = 10.0) -> None:
+        """Ask the child to exit (EOF on stdin: it shuts replay down), killing it if it lingers."""
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.process.stdout.close()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def _describe_death(exc: BaseException) -> str:
+    if isinstance(exc, _ChildTimedOut):
+        return "timed out"
+    if isinstance(exc, _ChildDied):
+        return death_cause(exc.returncode)
+    return one_line(exc)
+
+
+def death_cause(returncode: int | None) -> str:
+    """`-11` → "crashed (SIGSEGV)"; a positive code → "worker exited (code N)"."""
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"crashed ({name})"
+    return f"worker exited (code {returncode})"
+
+
+_local = threading.local()
+_stage_counter = itertools.count()
+
+
+def _child_for_this_thread(settings: WorkerSettings) -> Child:
+    child: Child | None = getattr(_local, "child", None)
+    if child is not None and (child.tasks_done >= settings.recycle_after or not child.alive()):
+        child.close()
+        child = None
+    if child is None:
+        child = Child(settings)
+        _local.child = child
+    return child
+
+
+def _drop_child(kill: bool) -> None:
+    child: Child | None = getattr(_local, "child", None)
+    _local.child = None
+    if child is not None:
+        child.kill() if kill else child.close()
+
+
+def shutdown_children() -> None:
+    """Close this thread's child (tests and benchmarks call it to release replay memory)."""
+    _drop_child(kill=False)
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _retire(final: Path, staging: Path, tag: str) -> None:
+    """Move a frame folder out of `frames/` (rename: atomic), then delete it."""
+    if final.exists():
+        trash = staging / f"{final.name}.old.{tag}"
+        os.rename(final, trash)
+        _remove_tree(trash)
+
+
+def publish_frame(stage: Path, final: Path, staging: Path, tag: str) -> None:
+    """Replace `final` by the complete folder `stage` (renames only; `final` is never half-written)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _retire(final, staging, tag)
+    os.rename(stage, final)
+
+
+def _attempt(settings: WorkerSettings, task: Task, stage: Path) -> dict[str, Any]:
+    """Run the task in this thread's child; a dead or hung child becomes a failure reply."""
+    for attempt in range(2):
+        child = _child_for_this_thread(settings)
+        try:
+            reply = child.run(task.path, str(stage), task.frame_id, settings.timeout_s)
+        except _ChildTimedOut:
+            _drop_child(kill=True)
+            return {"ok": False, "cause": f"timeout (> {settings.timeout_s:g} s)",
+                    "error": f"no result after {settings.timeout_s:g} s; worker killed",
+                    "seconds": settings.timeout_s, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
+        except _ChildDied as died:
+            _drop_child(kill=True)
+            if died.returncode == IDLE_EXIT_CODE and attempt == 0:
+                continue  # the child had just retired for idleness and never read the task
+            return {"ok": False, "cause": death_cause(died.returncode),
+                    "error": f"worker process {child.pid} died while replaying this capture",
+                    "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            _drop_child(kill=True)
+            return {"ok": False, "cause": "worker protocol error", "error": one_line(exc),
+                    "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
+        reply["worker_pid"] = child.pid
+        return reply
+    raise AssertionError("unreachable")
+
+
+def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
+    """Extract one capture in isolation; returns its manifest record (status done or failed)."""
+    out_dir = Path(settings.out_dir)
+    staging = out_dir / STAGING_DIR
+    staging.mkdir(parents=True, exist_ok=True)
+    tag = f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}"
+    stage = staging / f"{task.frame_id}.{tag}"
+    final = out_dir / FRAMES_DIR / task.frame_id
+    started = time.perf_counter()
+    try:
+        reply = _attempt(settings, task, stage)
+        if reply.get("ok") and not (stage / META_NAME).is_file():
+            reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
+                     "error": f"the job returned but {stage.name}/{META_NAME} does not exist"}
+        if reply.get("ok"):
+            publish_frame(stage, final, staging, tag)
+        else:
+            _retire(final, staging, tag)  # a failed capture has no frame folder (docs/batch.md)
+    finally:
+        _remove_tree(stage)
+    return make_record(task, reply, time.perf_counter() - started)
+
+
+def make_record(task: Task, reply: dict[str, Any], wall_s: float) -> dict[str, Any]:
+    """The manifest record of one attempt (field list in manifest.py and docs/batch.md)."""
+    record: dict[str, Any] = {
+        "capture": task.capture, "size": task.size, "mtime_ns": task.mtime_ns, "frame_id": task.frame_id,
+        "reason": task.reason,
+        "seconds": round(wall_s, 3),
+        "worker_pid": reply.get("worker_pid"), "worker_host": socket.gethostname(),
+        "worker_peak_rss_mb": reply.get("peak_rss_mb"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if reply.get("ok"):
+        record.update(status=DONE, cause=None, error=None, **summarise_result(reply.get("result") or {}))
+    else:
+        record.update(status=FAILED, cause=reply.get("cause"), error=reply.get("error"),
+                      profile=None, outputs={})
+    return record
+
+
+def summarise_result(result: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's view of a job's return value (extract_capture's meta.json document or a summary).
+
+    Accepts `profile` as a name or as meta.json's `{"name", "why"}`, and the
+    `labels` entry of meta.json as the label mapping.
+    """
+    profile, why = result.get("profile"), result.get("profile_why")
+    if isinstance(profile, dict):
+        profile, why = profile.get("name"), profile.get("why", why)
+    labels = result.get("label_mapping") or result.get("labels")
+    if isinstance(labels, dict):
+        labels = {key: labels[key] for key in ("mapping", "mapping_sha256", "source") if key in labels} or labels
+    job_seconds = result.get("seconds")
+    if job_seconds is None and isinstance(result.get("timing_s"), dict):
+        job_seconds = round(sum(result["timing_s"].values()), 3)
+    return {"profile": profile, "profile_why": why, "outputs": result.get("outputs") or {},
+            "scenario": result.get("scenario") or {}, "label_mapping": labels or None,
+            "api": result.get("api"), "job_seconds": job_seconds}
