@@ -15,6 +15,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from rdc_extract import __version__
+from rdc_extract.batch.report import RichProgress, summary_table
+from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
 from rdc_extract.dataset.files import write_png
 from rdc_extract.doctor import run_doctor
 from rdc_extract.errors import RdcExtractError
@@ -198,6 +200,38 @@ def capture(
         result = run_capture(config, view.update)
     stdout.print(summary(result), highlight=False, markup=False)
     if count is not None and len(result.captures) < count:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def batch(
+    captures: Annotated[Path, typer.Argument(help="Folder of .rdc captures, searched recursively.")],
+    out: Annotated[Path, typer.Argument(help="Dataset folder: frames/, manifest.jsonl, index.csv.")],
+    *,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel workers; default: every core.")] = None,
+    timeout_s: Annotated[float, typer.Option("--timeout", min=1, help="Seconds one capture may take before its worker is killed.")] = 600.0,
+    recycle_after: Annotated[int, typer.Option("--recycle-after", min=1, help="Captures per worker process before it is replaced (bounds memory).")] = 25,
+    force: Annotated[bool, typer.Option("--force", help="Redo captures already done.")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Retry captures that failed before.")] = False,
+    profile: Annotated[Optional[str], typer.Option("--profile", "-p", help="Profile name or .toml path; default: auto-detect per capture.")] = None,
+    outputs: Annotated[Optional[str], typer.Option("--outputs", help="Comma-separated outputs; default: all.")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="joblib backend: loky (this machine) or dask (a dask.distributed cluster).")] = "loky",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask scheduler address, with --backend dask.")] = None,
+    job: Annotated[str, typer.Option("--job", hidden=True, help="module:function run per capture (tests, benchmarks).")] = DEFAULT_JOB,
+) -> None:
+    """Extract every capture under a folder: parallel, crash-isolated, resumable (docs/batch.md).
+
+    Exits 1 when any capture of the folder is failed (in this run or an earlier one).
+    """
+    wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+    options = BatchOptions(
+        input_dir=captures, out_dir=out, jobs=jobs, timeout_s=timeout_s, recycle_after=recycle_after,
+        force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job,
+        job_kwargs={"profile": profile, "outputs": wanted},
+    )
+    result = run_batch(options, RichProgress(stderr))
+    stdout.print(summary_table(result))
+    if result.exit_code:
         raise typer.Exit(EXIT_FAILED)
 
 
