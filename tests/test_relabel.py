@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from rdc_extract.batch.index import write_index
+from rdc_extract.batch.manifest import DONE
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import write_json, write_png
 from rdc_extract.errors import NotADataset
@@ -142,16 +144,34 @@ def test_unfinished_and_broken_frames(dataset):
     assert not (frames[0] / "meta.json").exists()
 
 
-def test_index_csv_records_the_mapping(dataset):
-    index = dataset / "index.csv"
-    index.write_text("frame_id,scenario,label_mapping\nday__cap_0000,a,city_game\nday__cap_0001,b,city_game\n"
-                     "gone,c,old\n", encoding="utf-8")
-    report = relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
-    rows = list(csv.DictReader(index.open(newline="")))
-    assert [r["label_mapping"] for r in rows] == ["city_game_cityscapes", "city_game_cityscapes", "old"]
-    assert rows[0]["label_mapping_sha256"] == report.mapping_sha256 and rows[2]["label_mapping_sha256"] == ""
-    assert [r["scenario"] for r in rows] == ["a", "b", "c"]
-    assert "2 of 3 rows" in report.index_note
+def write_batch_index(root: Path) -> Path:
+    """index.csv as batch writes it from done manifest records."""
+    records = []
+    for frame in sorted((root / "frames").iterdir()):
+        labels = json.loads((frame / "meta.json").read_text())["labels"]
+        outputs = {"stencil": "stencil.png", **{f"labels_{k}": name for k, name in labels["files"].items()}}
+        records.append({"status": DONE, "frame_id": frame.name, "capture": f"{frame.name}.rdc", "profile": "city_game",
+                        "outputs": outputs, "scenario": {"clock_hour": 9}, "label_mapping": labels})
+    return write_index(root, records)
+
+
+def test_index_csv_follows_the_mapping_and_is_restored(dataset):
+    index = write_batch_index(dataset)
+    original = index.read_bytes()
+    broken = sorted((dataset / "frames").iterdir())[1]
+    (broken / "stencil.png").rename(broken / "stencil.bak")
+    report = relabel_dataset(dataset, resolve_class_map("gtav"), jobs=1)
+    rows = {r["frame_id"]: r for r in csv.DictReader(index.open(newline=""))}
+    assert rows["day__cap_0000"]["label_mapping.mapping"] == "gtav"
+    assert rows["day__cap_0000"]["label_mapping.mapping_sha256"] == report.mapping_sha256
+    assert rows["day__cap_0000"]["outputs.labels_train_ids"] == ""  # gtav has no trainIds: file removed
+    assert rows[broken.name]["label_mapping.mapping"] == "city_game"  # failed frame keeps its row
+    assert rows[broken.name]["outputs.labels_train_ids"].endswith("labels_train.png")
+    assert rows["day__cap_0000"]["scenario.clock_hour"] == "9"
+    assert "3 of 4 rows" in report.index_note
+    (broken / "stencil.bak").rename(broken / "stencil.png")
+    relabel_dataset(dataset, resolve_class_map("city_game"), jobs=1)
+    assert index.read_bytes() == original
 
 
 def test_not_a_dataset(tmp_path):

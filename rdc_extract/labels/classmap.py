@@ -140,10 +140,11 @@ def apply_class_map(raw: np.ndarray, class_map: ClassMap) -> LabelImages:
         raise ValueError(f"raw ids must be a 2D uint8 array, got {raw.dtype} {raw.shape}")
     counts = np.bincount(raw.ravel(), minlength=RAW_VALUES)
     missing = np.flatnonzero((counts > 0) & ~class_map.covered)
+    # np.take is several times faster than fancy indexing for these small tables
     return LabelImages(
-        ids=class_map.ids[raw],
-        train_ids=None if class_map.train_ids is None else class_map.train_ids[raw],
-        color=class_map.colors[raw],
+        ids=np.take(class_map.ids, raw),
+        train_ids=None if class_map.train_ids is None else np.take(class_map.train_ids, raw),
+        color=np.take(class_map.colors, raw, axis=0),
         unmapped={int(v): int(counts[v]) for v in missing},
     )
 

@@ -15,19 +15,21 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from joblib import Parallel, delayed
 
+from rdc_extract.batch.index import INDEX_NAME as INDEX_FILE
+from rdc_extract.batch.index import columns_of, flatten
+from rdc_extract.dataset.files import write_json
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.dataset.files import write_json
-from rdc_extract.labels.files import META_FILE, read_raw, write_labels, write_text_atomic
+from rdc_extract.labels.files import LABEL_FILES, META_FILE, read_raw, write_labels, write_text_atomic
 
 FRAMES_DIR = "frames"
-INDEX_FILE = "index.csv"
 INDEX_FRAME_COLUMN = "frame_id"
-INDEX_LABEL_COLUMNS = ("label_mapping", "label_mapping_sha256")
+INDEX_LABEL_PREFIX = "label_mapping"  # batch flattens a frame's labels record into label_mapping.<key> columns
 
 RELABELLED, CURRENT, UNFINISHED, FAILED = "relabelled", "current", "unfinished", "failed"
 
@@ -47,6 +49,7 @@ class FrameOutcome:
     status: str
     unmapped: dict[int, int] = field(default_factory=dict)
     error: str | None = None
+    record: dict[str, Any] | None = None  # the frame's meta.json `labels` entry, when labelled with this mapping
 
 
 @dataclass
@@ -96,11 +99,11 @@ def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False) -> 
         labels = meta.get("labels")
         if not force and isinstance(labels, dict) and labels.get("mapping_sha256") == class_map.sha256:
             recorded = labels.get("unmapped") or {}
-            return FrameOutcome(frame_id, CURRENT, {int(v): int(n) for v, n in recorded.items()})
+            return FrameOutcome(frame_id, CURRENT, {int(v): int(n) for v, n in recorded.items()}, record=labels)
         record = write_labels(frame_dir, read_raw(frame_dir, class_map.source), class_map)
         meta["labels"] = record
         write_json(meta_path, meta)
-        return FrameOutcome(frame_id, RELABELLED, {int(v): n for v, n in record["unmapped"].items()})
+        return FrameOutcome(frame_id, RELABELLED, {int(v): n for v, n in record["unmapped"].items()}, record=record)
     except Exception as exc:  # noqa: BLE001 — one bad frame is a record, not the end of the run
         return FrameOutcome(frame_id, FAILED, error=f"{type(exc).__name__}: {exc}")
 
@@ -132,36 +135,57 @@ def relabel_dataset(
         outcomes.append(outcome)
         if on_frame is not None:
             on_frame(outcome)
-    labelled = {o.frame_id for o in outcomes if o.status in (RELABELLED, CURRENT)}
-    note = update_index(out_dir, class_map, labelled)
+    labelled = {o.frame_id: o.record for o in outcomes if o.record is not None}
+    note = update_index(out_dir, class_map.name, labelled)
     return RelabelReport(out_dir, class_map.name, class_map.sha256, outcomes, note)
 
 
-def update_index(out_dir: Path, class_map: ClassMap, labelled: set[str]) -> str:
-    """Set ``label_mapping`` / ``label_mapping_sha256`` in index.csv for the frames now carrying this mapping.
+def _label_cells(frame_id: str, record: dict[str, Any]) -> dict[str, str]:
+    """A frame's label columns as batch writes them: the flattened record, and the label output paths."""
+    cells = {key: "" if value is None else str(value) for key, value in flatten(record, INDEX_LABEL_PREFIX).items()}
+    frame_dir = PurePosixPath(FRAMES_DIR) / frame_id
+    files = record.get("files") or {}
+    for kind in LABEL_FILES:
+        cells[f"outputs.labels_{kind}"] = str(frame_dir / files[kind]) if kind in files else ""
+    return cells
 
-    Rows of other frames (failed, unfinished) keep what they had. Columns are
-    appended if missing; the file is replaced atomically. Returns a one-line
-    note for the summary (index.csv is optional: batch writes it).
+
+def update_index(out_dir: Path, mapping: str, labelled: dict[str, dict[str, Any]]) -> str:
+    """Rewrite index.csv's label columns for the frames now labelled with the new mapping.
+
+    ``labelled``: frame_id → its meta.json ``labels`` record. Those rows get
+    exactly the cells `batch` would have written for that record
+    (``label_mapping.*`` and ``outputs.labels_*``, rdc_extract/batch/index.py);
+    other rows (failed, unfinished frames) keep theirs; label columns left empty
+    in every row are dropped. Written atomically. Returns a note for the summary
+    (index.csv is optional: batch writes it).
     """
     path = out_dir / INDEX_FILE
     if not path.is_file():
         return f"no {INDEX_FILE}: nothing to update"
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # keep line endings as written (csv's default is \r\n)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = list(reader.fieldnames or [])
-    if INDEX_FRAME_COLUMN not in columns:
+    if INDEX_FRAME_COLUMN not in (reader.fieldnames or []):
         return f"{INDEX_FILE} has no {INDEX_FRAME_COLUMN!r} column: not updated"
     rows = list(reader)
-    columns += [c for c in INDEX_LABEL_COLUMNS if c not in columns]
     updated = 0
     for row in rows:
-        if row.get(INDEX_FRAME_COLUMN) in labelled:
-            row[INDEX_LABEL_COLUMNS[0]], row[INDEX_LABEL_COLUMNS[1]] = class_map.name, class_map.sha256
-            updated += 1
+        record = labelled.get(row[INDEX_FRAME_COLUMN])
+        if record is None:
+            continue
+        for key in [k for k in row if _is_label_column(k)]:
+            del row[key]
+        row.update(_label_cells(row[INDEX_FRAME_COLUMN], record))
+        updated += 1
+    columns = [c for c in columns_of(rows) if not _is_label_column(c) or any(row.get(c) for row in rows)]
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n" if "\r\n" in text else "\n")
+    writer = csv.DictWriter(out, fieldnames=columns, restval="", extrasaction="ignore",
+                            lineterminator="\r\n" if "\r\n" in text else "\n")
     writer.writeheader()
     writer.writerows(rows)
     write_text_atomic(path, out.getvalue())
-    return f"{INDEX_FILE}: {updated} of {len(rows)} rows record {class_map.name}"
+    return f"{INDEX_FILE}: {updated} of {len(rows)} rows record {mapping}"
+
+
+def _is_label_column(column: str) -> bool:
+    return column.startswith(f"{INDEX_LABEL_PREFIX}.") or column.startswith("outputs.labels_")
