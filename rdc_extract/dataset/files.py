@@ -89,8 +89,9 @@ def read_png(path: Path) -> np.ndarray:
 
 def write_tiff(path: Path, image: np.ndarray) -> Path:
     """Float TIFF (zlib-compressed) that keeps inf/NaN markers intact."""
+    photometric = "rgb" if image.ndim == 3 and image.shape[-1] in (3, 4) else "minisblack"
     return atomic_write(path, lambda temp: tifffile.imwrite(
-        temp, image, compression="zlib", compressionargs={"level": ZLIB_LEVEL}))
+        temp, image, photometric=photometric, compression="zlib", compressionargs={"level": ZLIB_LEVEL}))
 
 
 def write_json(path: Path, document: Any) -> Path:

@@ -56,11 +56,11 @@ def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]
         gbuffer.append(found.depth_target)
     reads: dict[int, list[int]] = {}
     if gbuffer:
-        reads[found.gbuffer_last_event] = list(dict.fromkeys(gbuffer))
+        reads[found.gbuffer_last_event] = gbuffer
     if "rgb" in outputs:
         reads.setdefault(found.final_image_event, []).append(found.final_image_target)
     needs_camera = profile.camera.block is not None and bool({"normals", "depth"} & set(outputs))
     return ReadPlan(
-        reads=tuple((event, tuple(ids)) for event, ids in sorted(reads.items())),
+        reads=tuple((event, tuple(sorted(set(ids)))) for event, ids in sorted(reads.items())),
         camera_event=found.gbuffer_last_event if needs_camera else None,
     )

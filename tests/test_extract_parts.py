@@ -1,0 +1,91 @@
+"""Extraction's pure parts on plain data: read plans, camera blocks, writers and their checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from frames import deferred_frame
+from rdc_extract.dataset.files import read_png, write_png
+from rdc_extract.dataset.writers import write_depth, write_normals, write_rgb, writer_for
+from rdc_extract.errors import RdcExtractError
+from rdc_extract.extract.camera import camera_from_block
+from rdc_extract.extract.plan import choose_outputs, plan_reads
+from rdc_extract.profiles.identify import identify
+from rdc_extract.profiles.registry import resolve_profile
+
+
+@pytest.fixture()
+def city_game():
+    return resolve_profile("city_game")
+
+
+def test_plan_reads_gbuffer_at_its_end_and_rgb_at_the_final_image(city_game):
+    found = identify(deferred_frame(markers=True), city_game)
+    plan = plan_reads(found, city_game, choose_outputs(city_game, None))
+    assert plan.reads == ((82, (10, 11, 12, 13, 20)), (84, (40,)))
+    assert plan.camera_event == 82
+
+
+def test_plan_reads_only_what_the_outputs_need(city_game):
+    found = identify(deferred_frame(), city_game)
+    assert plan_reads(found, city_game, ("rgb",)).reads == ((84, (40,)),)
+    labels_only = plan_reads(found, city_game, ("labels",))
+    assert labels_only.reads == ((82, (20,)),) and labels_only.camera_event is None
+
+
+def test_unknown_outputs_are_refused_with_the_list(city_game):
+    assert choose_outputs(city_game, ["depth", "rgb"]) == ("rgb", "depth")
+    with pytest.raises(RdcExtractError, match="unknown output 'bogus'.*available: rgb, albedo"):
+        choose_outputs(city_game, ["bogus"])
+
+
+def test_camera_from_block_reads_members_and_components(city_game):
+    view, proj = np.eye(4) * 2, np.arange(16.0).reshape(4, 4)
+    block = {"view": view, "proj": proj, "near_far": np.array([[0.1, 1000.0, 1.0, 1.7]])}
+    camera = camera_from_block(block, city_game.camera, city_game.depth)
+    assert np.array_equal(camera.view, view) and np.array_equal(camera.proj, proj)
+    assert (camera.near_m, camera.far_m) == (pytest.approx(0.1), 1000.0)
+    assert np.array_equal(camera.world_to_camera, np.diag([2.0, -2.0, -2.0, 2.0]))
+    with pytest.raises(KeyError, match="no member 'view'"):
+        camera_from_block({"proj": proj}, city_game.camera, city_game.depth)
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (5, 7, 3), (5, 7, 4)])
+def test_png_round_trips_8_and_16_bit(tmp_path, shape):
+    rng = np.random.default_rng(0)
+    for dtype in (np.uint8, np.uint16):
+        image = rng.integers(0, np.iinfo(dtype).max, size=shape, dtype=dtype)
+        write_png(tmp_path / "x.png", image)
+        back = read_png(tmp_path / "x.png")
+        assert back.dtype == dtype and np.array_equal(back, image)
+
+
+def test_depth_writer_keeps_inf_and_encodes_kitti(tmp_path):
+    depth = np.array([[1.0, 10.5], [np.inf, 300.0]], dtype=np.float32)
+    assert write_depth(tmp_path, depth) == {"depth": "depth.tiff", "depth_kitti": "depth_kitti.png"}
+    assert np.array_equal(tifffile.imread(tmp_path / "depth.tiff"), depth)
+    assert read_png(tmp_path / "depth_kitti.png").tolist() == [[256, 2688], [0, 65535]]
+
+
+def test_normals_writer_zeroes_missing_pixels_in_the_png(tmp_path):
+    normals = np.array([[[0.0, -1.0, 0.0], [np.nan, np.nan, np.nan]]], dtype=np.float32)
+    write_normals(tmp_path, normals)
+    assert read_png(tmp_path / "normals.png").tolist() == [[[32768, 0, 32768], [0, 0, 0]]]
+
+
+@pytest.mark.parametrize(
+    ("write", "array", "message"),
+    [
+        (write_rgb, np.zeros((2, 2, 3), np.float32), "rgb: expected dtype uint8"),
+        (write_rgb, np.zeros((2, 2, 4), np.uint8), "expected 3 channels"),
+        (write_depth, np.zeros((2, 2), np.float32), "positive metres"),
+        (write_depth, np.ones((2, 2), np.float64), "expected dtype float32"),
+        (writer_for("albedo"), np.zeros((2, 2, 3), np.int32), "albedo: expected dtype uint8/float32"),
+    ],
+)
+def test_writers_refuse_wrong_data_instead_of_clipping(tmp_path, write, array, message):
+    with pytest.raises(ValueError, match=message):
+        write(tmp_path, array)
+    assert list(tmp_path.iterdir()) == []
