@@ -2,13 +2,14 @@
 
 A step depends only on (plan, seed, k), so a restarted game picks the plan up
 where the dead one stopped (the launcher passes the next capture index) and a
-run is reproducible from its seed. Weather names are the generic set
+run is reproducible from its seed. The pseudo-random parts use SplitMix64 on
+integers so that a mod in another language (mod_scripts/gtav) computes the very
+same plan. Weather names are the generic set
 `clear | overcast | fog | rain`; a mod maps them to its game's own names.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import asdict, dataclass
 
 WEATHERS = ("clear", "overcast", "fog", "rain")
@@ -54,15 +55,26 @@ def _period(hour: int) -> str:
     return "night"
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def _mix(seed: int, index: int, salt: int) -> int:
+    """SplitMix64 of (seed, index, salt): a portable, well-spread 64-bit integer."""
+    z = (0x9E3779B97F4A7C15 * (seed + 1) + 0xBF58476D1CE4E5B9 * index + 0x94D049BB133111EB * salt) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
 def plan_step(plan: str, seed: int, index: int) -> PlanStep:
     """Step `index` (0-based capture index) of `plan` ("schedule" or "random") for `seed`."""
     if plan not in PLANS:
         raise ValueError(f"unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
     if index < 0:
         raise ValueError(f"capture index must be >= 0, got {index}")
-    rng = random.Random(f"{seed}:{index}")
+    minute = _mix(seed, index, 0) % 60
     if plan == "schedule":
         period, hour, weather = _SCHEDULE[index % len(_SCHEDULE)]
-        return PlanStep(index, period, hour, rng.randrange(60), weather)
-    hour = rng.randrange(24)
-    return PlanStep(index, _period(hour), hour, rng.randrange(60), rng.choice(WEATHERS))
+        return PlanStep(index, period, hour, minute, weather)
+    hour = _mix(seed, index, 1) % 24
+    return PlanStep(index, _period(hour), hour, minute, WEATHERS[_mix(seed, index, 2) % len(WEATHERS)])
