@@ -179,6 +179,9 @@ def capture(
     replace: Annotated[bool, typer.Option("--replace", help="Delete the folder's existing captures first.")] = False,
     workdir: Annotated[Optional[Path], typer.Option("--workdir", help="Working directory of the game (default: here).")] = None,
     renderdoccmd: Annotated[Optional[str], typer.Option("--renderdoccmd", help="Path of renderdoccmd.")] = None,
+    rd_options: Annotated[
+        Optional[list[str]], typer.Option("--rd-opt", help="Extra `renderdoccmd capture` option, e.g. --rd-opt=--opt-hook-children.")
+    ] = None,
 ) -> None:
     """Run a game under RenderDoc with a capture mod; restart it on crash or stall; stop at --count or --time-budget.
 
@@ -195,7 +198,8 @@ def capture(
     config = CaptureRunConfig(command=command, out_dir=out, count=count, every=every, warmup=warmup, seed=seed,
                               plan=plan, ground_truth=ground_truth, time_budget_s=time_budget_s,
                               stall_timeout_s=stall_timeout_s, max_fruitless_launches=max_fruitless,
-                              workdir=workdir or Path.cwd(), replace=replace, renderdoccmd=renderdoccmd)
+                              workdir=workdir or Path.cwd(), replace=replace, renderdoccmd=renderdoccmd,
+                              renderdoc_options=tuple(rd_options or ()))
     with CaptureProgress(stderr, count) as view:
         result = run_capture(config, view.update)
     stdout.print(summary(result), highlight=False, markup=False)

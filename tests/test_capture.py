@@ -162,6 +162,14 @@ def test_random_plan_is_seeded():
         plan_step("nonsense", 0, 0)
 
 
+def test_plan_known_values():
+    """Pinned values: mod_scripts/gtav/RdcAutoCapture.cs ports the same SplitMix64 plan and must agree."""
+    assert [(s.hour, s.minute, s.weather) for s in (plan_step("schedule", 0, k) for k in range(3))] == [
+        (13, 55, "clear"), (23, 29, "clear"), (11, 28, "fog")]
+    assert [(s.hour, s.minute, s.weather) for s in (plan_step("random", 5, k) for k in range(2))] == [
+        (13, 30, "overcast"), (21, 14, "fog")]
+
+
 def test_mod_config_env_round_trip(tmp_path):
     config = ModConfig(out_dir=tmp_path.resolve(), staging_dir=(tmp_path / STAGING_DIR).resolve(), every=7,
                        warmup=3, seed=9, plan="random", ground_truth=True, run_id="20261125T120301", launch=3,

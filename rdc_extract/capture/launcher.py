@@ -62,6 +62,7 @@ class CaptureRunConfig:
     workdir: Path = field(default_factory=Path.cwd)
     replace: bool = False
     renderdoccmd: str | None = None
+    renderdoc_options: Sequence[str] = ()  # extra `renderdoccmd capture` options, e.g. --opt-hook-children
 
     def __post_init__(self) -> None:
         if not self.command:
@@ -155,8 +156,11 @@ class _Launch:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = log_path
         self._log = log_path.open("wb")
+        # Own process group / session, so that stopping a launch reaches the game under renderdoccmd too.
+        group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
+                 else {"start_new_session": True})
         self.process = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, **group)
         self.started = time.monotonic()
 
     @property
@@ -165,6 +169,12 @@ class _Launch:
 
     def stop(self, grace_s: float = 3.0) -> None:
         """SIGTERM the whole group, SIGKILL what is left after `grace_s`, and reap renderdoccmd."""
+        if os.name == "nt":  # untested: no Windows machine here
+            if self.running:
+                subprocess.run(["taskkill", "/T", "/F", "/PID", str(self.process.pid)], capture_output=True)
+            self.process.wait()
+            self._log.close()
+            return
         pgid = self.process.pid
         for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
             try:
@@ -249,7 +259,8 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
                                limit=remaining)
         staging.mkdir(parents=True, exist_ok=True)
         template = staging / f"{run_id}_r{launch_number:02d}"
-        argv = [renderdoccmd, "capture", "-w", "-d", str(config.workdir), "-c", str(template), *config.command]
+        argv = [renderdoccmd, "capture", *config.renderdoc_options, "-w", "-d", str(config.workdir),
+                "-c", str(template), *config.command]
         env = {**os.environ, **mod_config.to_env()}
         launch = _Launch(argv, env, config.workdir, out_dir / LOG_DIR / f"{run_id}_r{launch_number:02d}.log")
         progress.game_running, progress.launcher_pid = True, launch.process.pid
