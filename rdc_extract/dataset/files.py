@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import imageio.v3 as iio
 import numpy as np
 import png
 import tifffile
@@ -45,36 +44,40 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
 ZLIB_LEVEL = 1  # PNG and TIFF: level 6 costs ~3x the time for ~10-40 % smaller files
 
 
-def _png_16bit_colour(image: np.ndarray) -> bytes:
-    """Encode uint16 (H, W, 3|4) as PNG: filter type 0 rows, one zlib stream.
+_PNG_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels → PNG colour type (grey, grey+alpha, RGB, RGBA)
 
-    Pillow (imageio's PNG plugin) cannot write 16-bit colour and pypng's
-    writer is pure Python (~15x slower at 640x360); this is the whole format
-    for that one case, checked by round trips through pypng's reader.
+
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of a uint8/uint16 (H, W) or (H, W, 1-4) array.
+
+    The whole format for this one job: filter type 0 on every row and one
+    zlib stream at level 1. Pillow's encoder (adaptive filters, no 16-bit
+    colour) took ~3x the CPU per image and pypng's pure-Python writer ~15x,
+    which mattered against the replay floor. Files are larger than Pillow's
+    at its defaults, read everywhere, and are byte-for-byte deterministic.
     """
-    height, width, channels = image.shape
-    rows = image.astype(">u2").reshape(height, -1).view(np.uint8)
+    if image.dtype not in (np.uint8, np.uint16) or image.ndim not in (2, 3):
+        raise ValueError(f"PNG needs a 2D/3D uint8 or uint16 array, got {image.dtype} {image.shape}")
+    height, width = image.shape[:2]
+    channels = image.shape[2] if image.ndim == 3 else 1
+    if channels not in _PNG_COLOUR_TYPES:
+        raise ValueError(f"PNG holds 1 to 4 channels, got {channels}")
+    samples = image.astype(">u2") if image.dtype == np.uint16 else image
+    rows = np.ascontiguousarray(samples).reshape(height, -1).view(np.uint8)
     scanlines = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    colour_type = 2 if channels == 3 else 6
-    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, image.dtype.itemsize * 8, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(scanlines, ZLIB_LEVEL)) + chunk(b"IEND", b""))
 
 
 def write_png(path: Path, image: np.ndarray) -> Path:
-    """Lossless PNG of a uint8 (H, W) / (H, W, 3|4) or uint16 (H, W) / (H, W, 3|4) array.
-
-    Read 16-bit colour PNGs back with `read_png`: Pillow reduces them to 8 bits.
-    """
-    if image.dtype == np.uint16 and image.ndim == 3:
-        encoded = _png_16bit_colour(image)
-        return atomic_write(path, lambda temp: temp.write_bytes(encoded))
-    return atomic_write(path, lambda temp: iio.imwrite(temp, image, extension=".png",
-                                                       compress_level=ZLIB_LEVEL))
+    """Lossless PNG (see `encode_png`); read 16-bit colour back with `read_png`, not Pillow."""
+    encoded = encode_png(image)
+    return atomic_write(path, lambda temp: temp.write_bytes(encoded))
 
 
 def read_png(path: Path) -> np.ndarray:
