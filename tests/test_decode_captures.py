@@ -139,3 +139,15 @@ def test_vk_gbuffer_capture_decodes_to_the_values_written(tmp_path):
     want_depth[want_depth == 0] = expected["clear"]["depth"]
     np.testing.assert_array_equal(depth, want_depth)
     np.testing.assert_array_equal(stencil, _expected_gbuffer(expected, "stencil", 1, np.uint8)[..., 0])
+
+
+def test_vk_d24s8_depth_stencil_decodes_despite_renderdocs_padding(tmp_path):
+    textures = dump(ROOT / "rdc_extract" / "data" / "vk_gbuffer_d24s8.rdc", tmp_path)
+    expected = json.loads((SAMPLES / "vk_gbuffer_expected.json").read_text())
+    raw, desc = textures["gbuffer.depth"]
+    assert desc.format.layout == "D24S8" and len(raw) == desc.width * desc.height * 5
+    depth, stencil = decode_depth_stencil(raw, desc)
+    want_depth = _expected_gbuffer(expected, "depth", 1, np.float32)[..., 0]
+    want_depth[want_depth == 0] = expected["clear"]["depth"]
+    np.testing.assert_allclose(depth, want_depth, atol=1.0 / (2**24 - 1))
+    np.testing.assert_array_equal(stencil, _expected_gbuffer(expected, "stencil", 1, np.uint8)[..., 0])
