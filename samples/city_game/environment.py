@@ -66,6 +66,6 @@ def environment_at(clock_s: float, weather: str) -> Environment:
     elif weather == "rain":
         fog_density, wetness = 0.006, 1.0
     fog_color = horizon * (0.9 if weather != "fog" else 1.0)
-    exposure = float(1.0 + 2.5 * night + 0.6 * overcast)
+    exposure = float(1.0 + 0.8 * night + 0.6 * overcast)
     return Environment(sun_dir, sun_color, zenith, horizon, ambient, fog_color, fog_density, wetness,
                        weather == "rain", night, exposure, shadow)

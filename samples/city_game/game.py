@@ -57,6 +57,7 @@ class Game:
     def __init__(self, config: GameConfig, ctx: moderngl.Context | None = None) -> None:
         self.config = config
         self.ctx = ctx or create_context()
+        self.ctx.__enter__()  # current while the renderer allocates; Renderer re-enters it per frame
         self.ext = GLExt(markers=config.markers)
         world = generate_world(config.seed)
         self.sim = Simulation(config.seed, world.layout)

@@ -39,6 +39,8 @@ GL_COLOR = 0x1800
 GL_DEPTH = 0x1801
 GL_STENCIL_INDEX = 0x1901
 GL_UNSIGNED_BYTE = 0x1401
+GL_FLOAT = 0x1406
+GL_DEPTH_COMPONENT = 0x1902
 GL_DEBUG_SOURCE_APPLICATION = 0x824A
 GL_TEXTURE = 0x1702
 GL_FRAMEBUFFER_COMPLETE = 0x8CD5
@@ -135,6 +137,13 @@ class GLExt:
         self.glEnable(GL_STENCIL_TEST)
         self.glStencilMask(0x00)
         self.glStencilFunc(func, 0, 0xFF)
+
+    def read_depth(self, width: int, height: int) -> bytes:
+        """Depth of the bound read framebuffer, bottom-up rows, float32 per pixel."""
+        buffer = ctypes.create_string_buffer(width * height * 4)
+        self.glPixelStorei(GL_PACK_ALIGNMENT, 4)
+        self.glReadPixels(0, 0, width, height, GL_DEPTH_COMPONENT, GL_FLOAT, buffer)
+        return buffer.raw
 
     def read_stencil(self, width: int, height: int) -> bytes:
         """Stencil of the bound read framebuffer, bottom-up rows, one byte per pixel."""

@@ -19,7 +19,7 @@ from .targets import RenderTargets
 
 RAIN_STREAKS = 3000
 LAMP_SLOTS = 16
-LAMP_RADIUS_M = 16.0
+LAMP_RADIUS_M = 11.0
 
 
 def _mat(m: np.ndarray) -> tuple[float, ...]:

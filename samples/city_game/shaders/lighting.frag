@@ -59,7 +59,7 @@ void main() {
         vec3 ld = l * inversesqrt(d2);
         float falloff = max(1.0 - d2 / (lamps[i].w * lamps[i].w), 0.0);
         float lamp_spec = pow(max(dot(n, normalize(v + ld)), 0.0), shininess) * spec_strength;
-        color += (albedo * max(dot(n, ld), 0.0) + vec3(lamp_spec)) * vec3(2.2, 1.6, 0.9) * falloff * falloff * night;
+        color += (albedo * max(dot(n, ld), 0.0) + vec3(lamp_spec)) * vec3(0.5, 0.36, 0.18) * falloff * falloff * night;
     }
     color += em.rgb * (em.a > 0.5 ? night : 1.0);
     float dist = length(camera_pos.xyz - world_pos);
