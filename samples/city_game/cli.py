@@ -1,4 +1,7 @@
-"""Command line: ``python -m samples.city_game [options]``. Writes nothing unless asked."""
+"""Command line: ``python -m samples.city_game [options]``. Writes nothing unless asked.
+
+Rendering is always headless (offscreen through EGL); there is no window mode yet.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--height", type=int, default=360)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--frames", type=int, default=300, help="frames to play (1/30 s of game time each)")
-    p.add_argument("--headless", action="store_true", default=True,
-                   help="render offscreen through EGL (the default and, in this build, the only mode)")
     p.add_argument("--mod", dest="mods", action="append", default=[], metavar="FILE",
                    help="load a mod script (repeatable)")
     p.add_argument("--mods-dir", default=None, help="also load every *.py in this folder")
