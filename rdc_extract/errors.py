@@ -108,3 +108,7 @@ class BatchError(RdcExtractError):
 
 class WorkerStartFailed(BatchError):
     """A batch worker could not import its job or initialise replay: an environment problem, so the batch stops."""
+
+
+class BatchAbandoned(BatchError):
+    """A batch worker found that the batch which handed it a capture is gone (killed); the result is dropped."""

@@ -8,7 +8,7 @@ native crash or hang here takes down only this process; the supervisor records
 it against the capture it held.
 
 Protocol: the first stdin line is the settings `{"job", "initialiser",
-"kwargs", "idle_timeout"}`; the child answers `{"ready": true, "pid"}` or
+"kwargs", "idle_timeout", "test_fault"}`; the child answers `{"ready": true, "pid"}` or
 `{"ready": false, "error"}`. Then per task `{"capture", "frame_dir", "frame_id"}` (frame_id is passed on to
 jobs that take it) → `{"ok":
 true, "result", "seconds", "peak_rss_mb"}` or `{"ok": false, "cause", "error",
@@ -16,7 +16,8 @@ true, "result", "seconds", "peak_rss_mb"}` or `{"ok": false, "cause", "error",
 else printed (by the job or native code) goes to stderr, the child's log.
 
 Test-only fault hook: `RDC_EXTRACT_TEST_FAULT="crash:<substring>,hang:<substring>,abort:<substring>"`
-makes the child segfault, hang forever or abort when handed a capture whose path
+in the environment of the batch (the runner passes it on in the settings as
+`test_fault`, so it reaches workers on a cluster too) makes the child segfault, hang forever or abort when handed a capture whose path
 contains the substring. It exists so tests can prove isolation; never set it in
 production.
 """
@@ -145,7 +146,7 @@ def main() -> int:
     reader = _LineReader(sys.stdin.fileno())
     settings = json.loads(reader.readline(None) or b"{}")
     try:
-        faults = parse_faults(os.environ.get(FAULT_ENV))
+        faults = parse_faults(settings.get("test_fault"))
         job = resolve(settings["job"])
         if settings.get("initialiser"):
             resolve(settings["initialiser"])()

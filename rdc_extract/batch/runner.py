@@ -12,8 +12,10 @@ import contextlib
 import fcntl
 import os
 import shutil
+import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,16 +24,16 @@ from typing import Any, Protocol
 
 from joblib import Parallel, delayed, parallel_config
 
+from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.discover import iter_captures
 from rdc_extract.batch.index import write_index
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import Action, Task, decide
 from rdc_extract.batch.workers import (
-    FRAMES_DIR, META_NAME, STAGING_DIR, WorkerSettings, run_task, shutdown_children,
+    FRAMES_DIR, LOCK_NAME, META_NAME, STAGING_DIR, WorkerSettings, run_task, shutdown_children,
 )
 from rdc_extract.errors import BatchError
 
-LOCK_NAME = ".batch.lock"
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
 REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
 BACKENDS = ("loky", "dask")
@@ -90,14 +92,22 @@ class _NoProgress:
 
 
 @contextlib.contextmanager
-def _exclusive(out_dir: Path) -> Iterator[None]:
-    """One batch per output folder: an flock the kernel drops when the process dies (even kill -9)."""
-    with (out_dir / LOCK_NAME).open("a") as handle:
+def _exclusive(out_dir: Path) -> Iterator[str]:
+    """One batch per output folder: an flock the kernel drops when the process dies (even kill -9).
+
+    The lock file holds this run's token; workers check it (workers.run_is_live)
+    so that tasks of a killed batch are not published into a resumed one.
+    """
+    with (out_dir / LOCK_NAME).open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BatchError(f"{out_dir}: another batch is writing to this output folder") from None
-        yield
+        token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
+        handle.truncate(0)
+        handle.write(token + "\n")
+        handle.flush()
+        yield token
 
 
 @contextlib.contextmanager
@@ -151,11 +161,12 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     options.input_dir = options.input_dir.resolve()
     options.out_dir = options.out_dir.resolve()
     summary = BatchSummary(out_dir=options.out_dir)
-    settings = WorkerSettings(
-        out_dir=str(options.out_dir), job=options.job, initialiser=options.initialiser,
-        kwargs=options.job_kwargs, timeout_s=options.timeout_s, recycle_after=options.recycle_after,
-    )
-    with _exclusive(options.out_dir), Manifest(options.out_dir) as manifest:
+    with _exclusive(options.out_dir) as run_token, Manifest(options.out_dir) as manifest:
+        settings = WorkerSettings(
+            out_dir=str(options.out_dir), job=options.job, initialiser=options.initialiser,
+            kwargs=options.job_kwargs, timeout_s=options.timeout_s, recycle_after=options.recycle_after,
+            run_token=run_token, test_fault=os.environ.get(FAULT_ENV),
+        )
         _clear_staging(options.out_dir)
         progress.start(sum(1 for action, _ in _plan(options, manifest) if action is Action.RUN))
         lock = threading.Lock()

@@ -17,6 +17,7 @@ complete frame folders, whatever kills what.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
@@ -35,8 +36,9 @@ from typing import Any
 from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
-from rdc_extract.errors import WorkerStartFailed
+from rdc_extract.errors import BatchAbandoned, WorkerStartFailed
 
+LOCK_NAME = ".batch.lock"
 FRAMES_DIR = "frames"
 STAGING_DIR = ".staging"
 LOGS_DIR = "logs"
@@ -55,6 +57,8 @@ class WorkerSettings:
     recycle_after: int = 25
     idle_timeout_s: float = 60.0
     startup_timeout_s: float = 120.0
+    run_token: str = ""                # the runner's token in out/.batch.lock; "" disables the check
+    test_fault: str | None = None      # child.FAULT_ENV as the runner saw it (tests only)
 
 
 class _ChildDied(Exception):
@@ -81,12 +85,13 @@ class Child:
             )
         finally:
             log.close()
+        self.settings = settings
         self.reader = _LineReader(self.process.stdout.fileno())
         self.tasks_done = 0
         self.pid = self.process.pid
         self.peak_rss_mb: float | None = None
         hello = {"job": settings.job, "initialiser": settings.initialiser, "kwargs": settings.kwargs,
-                 "idle_timeout": settings.idle_timeout_s}
+                 "idle_timeout": settings.idle_timeout_s, "test_fault": settings.test_fault}
         try:
             self._send(hello)
             ready = self._receive(settings.startup_timeout_s)
@@ -170,7 +175,8 @@ _stage_counter = itertools.count()
 
 def _child_for_this_thread(settings: WorkerSettings) -> Child:
     child: Child | None = getattr(_local, "child", None)
-    if child is not None and (child.tasks_done >= settings.recycle_after or not child.alive()):
+    if child is not None and (child.tasks_done >= settings.recycle_after or not child.alive()
+                              or child.settings != settings):
         child.close()
         child = None
     if child is None:
@@ -237,9 +243,38 @@ def _attempt(settings: WorkerSettings, task: Task, stage: Path) -> dict[str, Any
     raise AssertionError("unreachable")
 
 
+def run_is_live(out_dir: Path, run_token: str) -> bool:
+    """Whether the batch that issued a task still runs: it holds out/.batch.lock, which names its token.
+
+    A batch killed with kill -9 leaves joblib workers with tasks already handed
+    to them; they must not publish into a folder that the next batch resumes.
+    """
+    if not run_token:
+        return True
+    try:
+        with (out_dir / LOCK_NAME).open("r") as handle:
+            if handle.read().strip() != run_token:
+                return False
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
+
+
+def _check_live(settings: WorkerSettings, task: Task) -> None:
+    if not run_is_live(Path(settings.out_dir), settings.run_token):
+        _drop_child(kill=True)
+        raise BatchAbandoned(f"{task.capture}: the batch that issued this capture is gone; result discarded")
+
+
 def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
     """Extract one capture in isolation; returns its manifest record (status done or failed)."""
     out_dir = Path(settings.out_dir)
+    _check_live(settings, task)
     staging = out_dir / STAGING_DIR
     staging.mkdir(parents=True, exist_ok=True)
     tag = f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}"
@@ -251,6 +286,7 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
         if reply.get("ok") and not (stage / META_NAME).is_file():
             reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
                      "error": f"the job returned but {stage.name}/{META_NAME} does not exist"}
+        _check_live(settings, task)
         if reply.get("ok"):
             publish_frame(stage, final, staging, tag)
         else:

@@ -1,0 +1,183 @@
+"""Batch integration through real replay: crash/hang isolation, resume, kill -9, via the CLI.
+
+The job is the stand-in `inspect_job` (really opens and replays each capture,
+writes meta.json) so these tests exercise the engine on the tiny shipped
+captures; test_batch_extract.py runs the real extraction on sample-game captures.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rdc_extract.batch.child import FAULT_ENV
+from rdc_extract.cli import app
+from tests.broken_captures import as_d3d11, random_bytes, truncated
+
+STAND_IN = "rdc_extract.batch.standin:inspect_job"
+
+
+def _records(out: Path) -> dict[str, dict]:
+    records = {}
+    for line in (out / "manifest.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        records[record["capture"]] = record
+    return records
+
+
+def _assert_only_complete_frames(out: Path) -> None:
+    frames = out / "frames"
+    for folder in frames.iterdir() if frames.exists() else []:
+        assert (folder / "meta.json").is_file(), f"half-written frame folder {folder}"
+
+
+@pytest.fixture()
+def mixed_folder(tmp_path, gl_capture, vk_capture) -> Path:
+    folder = tmp_path / "captures"
+    (folder / "day").mkdir(parents=True)
+    shutil.copyfile(vk_capture, folder / "day" / "good_vk.rdc")
+    shutil.copyfile(gl_capture, folder / "good_gl.rdc")
+    (folder / "good_gl.json").write_text(json.dumps({"weather": "rain", "player_pose": {"x": 2.5}}))
+    truncated(vk_capture, folder / "truncated.rdc")
+    random_bytes(folder / "random.rdc")
+    (folder / "empty.rdc").write_bytes(b"")
+    as_d3d11(gl_capture, folder / "d3d11.rdc")
+    shutil.copyfile(vk_capture, folder / "crash_me.rdc")
+    shutil.copyfile(vk_capture, folder / "day" / "hang_me.rdc")
+    return folder
+
+
+def test_mixed_folder_completes_isolates_crash_and_hang_and_reruns_as_a_no_op(mixed_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv(FAULT_ENV, "crash:crash_me,hang:hang_me")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    args = ["batch", str(mixed_folder), str(out), "--jobs", "2", "--timeout", "4", "--job", STAND_IN]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 1, result.output
+    records = _records(out)
+    status = {capture: (r["status"], r["cause"]) for capture, r in records.items()}
+    assert status == {
+        "good_gl.rdc": ("done", None),
+        "day/good_vk.rdc": ("done", None),
+        "truncated.rdc": ("failed", "capture is truncated or corrupt"),
+        "random.rdc": ("failed", "not a RenderDoc capture"),
+        "empty.rdc": ("failed", "not a RenderDoc capture"),
+        "d3d11.rdc": ("failed", "capture's graphics API cannot be replayed on this machine"),
+        "crash_me.rdc": ("failed", "crashed (SIGSEGV)"),
+        "day/hang_me.rdc": ("failed", "timeout (> 4 s)"),
+    }
+    assert "crashed (SIGSEGV)" in result.output and "timeout (> 4 s)" in result.output
+    assert sorted(p.name for p in (out / "frames").iterdir()) == ["day__good_vk", "good_gl"]
+    _assert_only_complete_frames(out)
+    with (out / "index.csv").open(newline="") as handle:
+        rows = {row["frame_id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"day__good_vk", "good_gl"}
+    assert rows["good_gl"]["scenario.weather"] == "rain"
+    assert rows["good_gl"]["outputs.meta"] == "frames/good_gl/meta.json"
+    assert (out / rows["good_gl"]["outputs.meta"]).is_file()
+
+    started = time.perf_counter()
+    rerun = runner.invoke(app, args)
+    elapsed = time.perf_counter() - started
+    assert rerun.exit_code == 1  # the failed captures are still failed
+    assert _records(out) == records  # nothing redone, nothing appended
+    assert elapsed < 5, f"a rerun with nothing to do took {elapsed:.1f} s"
+    assert "failed earlier" in rerun.output
+
+    monkeypatch.delenv(FAULT_ENV)
+    retried = runner.invoke(app, [*args, "--retry-failed"])
+    retried_records = _records(out)
+    assert retried_records["crash_me.rdc"]["status"] == "done"
+    assert retried_records["day/hang_me.rdc"]["status"] == "done"
+    assert retried_records["good_gl.rdc"] == records["good_gl.rdc"]  # done ones are not redone
+    assert retried.exit_code == 1  # truncated, random, empty, d3d11 still fail
+
+
+def test_force_redoes_done_captures_and_a_changed_capture_is_redone(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    shutil.copyfile(vk_capture, folder / "a.rdc")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    args = ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN]
+    assert runner.invoke(app, args).exit_code == 0
+    first = _records(out)["a.rdc"]
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    assert _records(out)["a.rdc"]["reason"] == "forced"
+    os.utime(folder / "a.rdc", ns=(first["mtime_ns"] + 10**9, first["mtime_ns"] + 10**9))
+    assert runner.invoke(app, args).exit_code == 0
+    assert _records(out)["a.rdc"]["reason"] == "changed"
+    shutil.rmtree(out / "frames" / "a")  # outputs lost: redone although the manifest says done
+    assert runner.invoke(app, args).exit_code == 0
+    assert _records(out)["a.rdc"]["reason"] == "outputs-missing"
+    assert (out / "frames" / "a" / "meta.json").is_file()
+
+
+def test_kill_9_mid_batch_leaves_no_half_written_outputs_and_resumes(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    count = 14
+    for number in range(count):
+        shutil.copyfile(vk_capture, folder / f"cap_{number:02d}.rdc")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "rdc_extract", "batch", str(folder), str(out), "--jobs", "2", "--job", STAND_IN]
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        manifest = out / "manifest.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if manifest.exists() and len(manifest.read_text().splitlines()) >= 3:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the batch finished no capture within 60 s")
+        batch.send_signal(signal.SIGKILL)
+        batch.wait()
+        time.sleep(1.0)  # what orphaned workers still do must not land in frames/ for the resumed run
+        _assert_only_complete_frames(out)
+        done_before = len(_records(out))
+        assert 3 <= done_before < count
+    finally:
+        try:
+            os.killpg(batch.pid, signal.SIGKILL)  # the joblib workers it left behind
+        except ProcessLookupError:
+            pass
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    assert resumed.returncode == 0, resumed.stderr
+    records = _records(out)
+    assert len(records) == count and all(r["status"] == "done" for r in records.values())
+    reasons = [r["reason"] for r in records.values()]
+    assert reasons.count("new") == count  # each capture was extracted once and recorded once
+    _assert_only_complete_frames(out)
+    assert len(list((out / "frames").iterdir())) == count
+    assert not any((out / ".staging").iterdir()) if (out / ".staging").exists() else True
+
+
+def test_worker_that_cannot_start_stops_the_batch(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    shutil.copyfile(vk_capture, folder / "a.rdc")
+    result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--job", "no_such_module:job"])
+    assert result.exit_code == 1
+    assert "batch worker could not start" in result.output
+    assert not (tmp_path / "out" / "manifest.jsonl").exists()
+
+
+def test_missing_input_folder_is_an_error(tmp_path):
+    result = CliRunner().invoke(app, ["batch", str(tmp_path / "nope"), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "input folder does not exist" in result.output

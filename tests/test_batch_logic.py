@@ -1,0 +1,147 @@
+"""Batch engine logic on plain data: discovery order, frame ids, manifest resume decisions, index rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from rdc_extract.batch.child import parse_faults
+from rdc_extract.batch.discover import FoundCapture, frame_id, iter_captures
+from rdc_extract.batch.index import flatten, index_row, write_index
+from rdc_extract.batch.manifest import Manifest
+from rdc_extract.batch.plan import Action, decide
+from rdc_extract.batch.workers import death_cause, summarise_result
+
+
+def _touch(path: Path, data: bytes = b"RDOC") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_frame_id_follows_dataset_rule():
+    assert frame_id("day/cap_0001.rdc") == "day__cap_0001"
+    assert frame_id("cap.rdc") == "cap"
+    assert frame_id("a/b/c.RDC") == "a__b__c"
+
+
+def test_discovery_is_recursive_sorted_files_before_subfolders_and_skips_others(tmp_path):
+    for name in ["b.rdc", "a.rdc", "z/late.rdc", "m/x.rdc", "m/n/deep.rdc", "notes.txt", "a.json", ".hidden.rdc",
+                 ".cache/c.rdc"]:
+        _touch(tmp_path / name)
+    found = list(iter_captures(tmp_path))
+    assert [f.relative for f in found] == ["a.rdc", "b.rdc", "m/x.rdc", "m/n/deep.rdc", "z/late.rdc"]
+    assert found[0].path == tmp_path / "a.rdc"
+    assert found[0].size == 4 and found[0].mtime_ns == os.stat(tmp_path / "a.rdc").st_mtime_ns
+
+
+def test_discovery_is_lazy(tmp_path):
+    for number in range(3):
+        _touch(tmp_path / f"c{number}.rdc")
+    walker = iter_captures(tmp_path)
+    assert next(walker).relative == "c0.rdc"
+    _touch(tmp_path / "c9.rdc")  # a folder is listed once, when the walk enters it: later files wait for the next run
+    assert [f.relative for f in walker] == ["c1.rdc", "c2.rdc"]
+
+
+def _found(size=10, mtime_ns=5) -> FoundCapture:
+    return FoundCapture(Path("/in/a.rdc"), "a.rdc", size, mtime_ns)
+
+
+def _record(status, size=10, mtime_ns=5) -> dict:
+    return {"capture": "a.rdc", "status": status, "size": size, "mtime_ns": mtime_ns, "cause": "x"}
+
+
+@pytest.mark.parametrize(
+    ("record", "options", "complete", "expected"),
+    [
+        (None, {}, True, (Action.RUN, "new")),
+        (_record("done"), {}, True, (Action.SKIP_DONE, "done")),
+        (_record("done"), {}, False, (Action.RUN, "outputs-missing")),
+        (_record("done", size=11), {}, True, (Action.RUN, "changed")),
+        (_record("done", mtime_ns=6), {}, True, (Action.RUN, "changed")),
+        (_record("done"), {"force": True}, True, (Action.RUN, "forced")),
+        (_record("failed"), {}, True, (Action.SKIP_FAILED, "failed earlier")),
+        (_record("failed"), {"retry_failed": True}, True, (Action.RUN, "retry-failed")),
+        (_record("failed", size=3), {}, True, (Action.RUN, "changed")),
+    ],
+)
+def test_resume_decisions(record, options, complete, expected):
+    decision = decide(_found(), record, frame_complete=lambda: complete, **options)
+    assert (decision.action, decision.reason) == expected
+
+
+def test_manifest_appends_reloads_latest_and_survives_a_torn_line(tmp_path):
+    with Manifest(tmp_path) as manifest:
+        manifest.append({"capture": "a.rdc", "status": "failed"})
+        manifest.append({"capture": "b.rdc", "status": "done"})
+        manifest.append({"capture": "a.rdc", "status": "done"})
+    with (tmp_path / "manifest.jsonl").open("a") as handle:
+        handle.write('{"capture": "c.rdc", "sta')  # what kill -9 mid-write leaves
+    manifest = Manifest(tmp_path)
+    assert {k: v["status"] for k, v in manifest.records.items()} == {"a.rdc": "done", "b.rdc": "done"}
+    manifest.append({"capture": "c.rdc", "status": "done"})
+    manifest.close()
+    reloaded = Manifest(tmp_path)
+    assert reloaded.get("c.rdc")["status"] == "done"
+    assert reloaded.superseded_lines == 2  # the first a.rdc and the torn line
+    reloaded.compact()
+    lines = (tmp_path / "manifest.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["capture"] for line in lines) == ["a.rdc", "b.rdc", "c.rdc"]
+
+
+def test_flatten_uses_dotted_keys_and_json_for_lists():
+    assert flatten({"a": {"b": 1}, "c": [1, 2], "d": None}, "s") == {"s.a.b": 1, "s.c": "[1, 2]", "s.d": None}
+
+
+def _done(frame: str, **extra) -> dict:
+    return {"capture": f"{frame}.rdc", "frame_id": frame, "status": "done", "profile": "city_game",
+            "outputs": {"rgb": "rgb.png", "depth": "depth.tiff"}, **extra}
+
+
+def test_index_row_has_paths_relative_to_out_and_flattened_scenario():
+    row = index_row(_done("day__c1", scenario={"weather": "rain", "player_pose": {"x": 1.5}},
+                          label_mapping={"mapping": "city_game"}))
+    assert row["frame_dir"] == "frames/day__c1"
+    assert row["outputs.rgb"] == "frames/day__c1/rgb.png"
+    assert row["scenario.weather"] == "rain" and row["scenario.player_pose.x"] == 1.5
+    assert row["label_mapping.mapping"] == "city_game"
+
+
+def test_write_index_has_one_row_per_done_frame_and_union_of_columns(tmp_path):
+    records = [_done("b", scenario={"weather": "rain"}), _done("a", scenario={"clock_hour": 7}),
+               {"capture": "bad.rdc", "frame_id": "bad", "status": "failed", "outputs": {}}]
+    path = write_index(tmp_path, records)
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["frame_id"] for row in rows] == ["a", "b"]
+    assert rows[0]["scenario.clock_hour"] == "7" and rows[0]["scenario.weather"] == ""
+    assert list(rows[0])[:6] == ["frame_id", "capture", "profile", "frame_dir", "outputs.depth", "outputs.rgb"]
+
+
+def test_summarise_result_reads_extract_meta_documents():
+    meta = {"profile": {"name": "city_game", "why": "matched"}, "outputs": {"rgb": "rgb.png"},
+            "scenario": {"weather": "clear"}, "labels": {"mapping": "m", "mapping_sha256": "h", "files": {}},
+            "timing_s": {"replay": 1.0, "decode": 0.5}, "capture": {"path": "/x"}}
+    summary = summarise_result(meta)
+    assert summary["profile"] == "city_game" and summary["profile_why"] == "matched"
+    assert summary["label_mapping"] == {"mapping": "m", "mapping_sha256": "h"}
+    assert summary["job_seconds"] == 1.5
+
+
+def test_death_cause_names_the_signal():
+    assert death_cause(-signal.SIGSEGV) == "crashed (SIGSEGV)"
+    assert death_cause(-signal.SIGABRT) == "crashed (SIGABRT)"
+    assert death_cause(3) == "worker exited (code 3)"
+
+
+def test_fault_hook_spec_is_parsed_strictly():
+    assert parse_faults("crash:bad, hang:slow") == [("crash", "bad"), ("hang", "slow")]
+    assert parse_faults(None) == []
+    with pytest.raises(ValueError):
+        parse_faults("explode:x")
