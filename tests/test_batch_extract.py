@@ -1,0 +1,83 @@
+"""`rdc-extract batch samples/captures out/` with the real extraction, mixed with bad captures.
+
+Needs the sample game's captures (samples/make_captures.sh writes them to
+samples/captures/); skipped when they are absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rdc_extract.batch.child import FAULT_ENV
+from rdc_extract.cli import app
+from tests.broken_captures import as_d3d11, random_bytes, truncated
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "captures"
+SAMPLE_CAPTURES = sorted(SAMPLES.glob("*.rdc"))[:2]
+
+pytestmark = pytest.mark.skipif(
+    len(SAMPLE_CAPTURES) < 2, reason="no sample-game captures: run samples/make_captures.sh"
+)
+
+
+def _copy_with_sidecar(capture: Path, target: Path) -> None:
+    shutil.copyfile(capture, target)
+    if capture.with_suffix(".json").exists():
+        shutil.copyfile(capture.with_suffix(".json"), target.with_suffix(".json"))
+
+
+def test_batch_extracts_sample_captures_and_reports_each_bad_one(tmp_path, monkeypatch):
+    folder = tmp_path / "captures"
+    (folder / "run1").mkdir(parents=True)
+    good = [folder / "run1" / SAMPLE_CAPTURES[0].name, folder / SAMPLE_CAPTURES[1].name]
+    for source, target in zip(SAMPLE_CAPTURES, good):
+        _copy_with_sidecar(source, target)
+    truncated(SAMPLE_CAPTURES[0], folder / "truncated.rdc")
+    random_bytes(folder / "random.rdc")
+    (folder / "empty.rdc").write_bytes(b"")
+    as_d3d11(SAMPLE_CAPTURES[0], folder / "d3d11.rdc")
+    shutil.copyfile(SAMPLE_CAPTURES[0], folder / "crash_me.rdc")
+    monkeypatch.setenv(FAULT_ENV, "crash:crash_me")
+    out = tmp_path / "out"
+    args = ["batch", str(folder), str(out), "--jobs", "2", "--timeout", "300"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 1, result.output
+    records = {json.loads(line)["capture"]: json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()}
+    causes = {capture: record["cause"] for capture, record in records.items()}
+    # A half capture may pass OpenFile and fail once replay reads the missing data.
+    assert causes.pop("truncated.rdc") in {"capture is truncated or corrupt", "replay failed"}
+    assert "corrupt" in records["truncated.rdc"]["error"]
+    good_ids = {f"run1__{good[0].stem}", good[1].stem}
+    assert causes == {
+        f"run1/{good[0].name}": None, good[1].name: None,
+        "random.rdc": "not a RenderDoc capture",
+        "empty.rdc": "not a RenderDoc capture",
+        "d3d11.rdc": "capture's graphics API cannot be replayed on this machine",
+        "crash_me.rdc": "crashed (SIGSEGV)",
+    }
+    assert {p.name for p in (out / "frames").iterdir()} == good_ids
+    with (out / "index.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["frame_id"] for row in rows} == good_ids
+    for row in rows:
+        assert row["profile"] == "city_game"
+        for column in ("outputs.rgb", "outputs.depth", "outputs.labels_ids"):
+            assert (out / row[column]).is_file(), column
+        assert row["scenario.game"] == "city_game" and row["scenario.weather"]
+        meta = json.loads((out / row["frame_dir"] / "meta.json").read_text())
+        assert meta["frame_id"] == row["frame_id"]
+
+    started = time.perf_counter()
+    rerun = CliRunner().invoke(app, args)
+    assert time.perf_counter() - started < 5
+    assert rerun.exit_code == 1
+    assert len((out / "manifest.jsonl").read_text().splitlines()) == len(records)
