@@ -179,11 +179,16 @@ def capture(
     replace: Annotated[bool, typer.Option("--replace", help="Delete the folder's existing captures first.")] = False,
     workdir: Annotated[Optional[Path], typer.Option("--workdir", help="Working directory of the game (default: here).")] = None,
     renderdoccmd: Annotated[Optional[str], typer.Option("--renderdoccmd", help="Path of renderdoccmd.")] = None,
+    per_launch: Annotated[
+        int, typer.Option("--per-launch", min=0, help="Relaunch the game after this many captures (0 = never).")
+    ] = 0,
     rd_options: Annotated[
         Optional[list[str]], typer.Option("--rd-opt", help="Extra `renderdoccmd capture` option, e.g. --rd-opt=--opt-hook-children.")
     ] = None,
 ) -> None:
     """Run a game under RenderDoc with a capture mod; restart it on crash or stall; stop at --count or --time-budget.
+
+    In the game's arguments, {capture_index} and {launch} are replaced per launch.
 
     Example: rdc-extract capture --out caps --count 6 -- python -m samples.city_game --mod mod_scripts/city_game/autocapture.py
     """
@@ -199,7 +204,7 @@ def capture(
                               plan=plan, ground_truth=ground_truth, time_budget_s=time_budget_s,
                               stall_timeout_s=stall_timeout_s, max_fruitless_launches=max_fruitless,
                               workdir=workdir or Path.cwd(), replace=replace, renderdoccmd=renderdoccmd,
-                              renderdoc_options=tuple(rd_options or ()))
+                              renderdoc_options=tuple(rd_options or ()), captures_per_launch=per_launch)
     with CaptureProgress(stderr, count) as view:
         result = run_capture(config, view.update)
     stdout.print(summary(result), highlight=False, markup=False)

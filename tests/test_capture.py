@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -29,12 +30,13 @@ from rdc_extract.capture.folder import (
     partial_captures,
     publish_capture,
 )
-from rdc_extract.capture.launcher import CaptureRunConfig, game_pids, run_capture
+from rdc_extract.capture.launcher import CaptureRunConfig, expand_command, game_pids, run_capture
 from rdc_extract.capture.modkit import ENV_DIR, ENV_EVERY, ENV_PLAN, ModConfig, ModConfigError
 from rdc_extract.capture.plan import WEATHERS, plan_step
 from rdc_extract.capture.sidecar import PlayerPose, Sidecar, read_sidecar, sidecar_from_json, write_sidecar
 from rdc_extract.cli import app
 from rdc_extract.errors import SidecarError
+from rdc_extract.rd.loader import load_renderdoc
 
 REPO = Path(__file__).resolve().parent.parent
 MOD = REPO / "mod_scripts" / "city_game" / "autocapture.py"
@@ -183,6 +185,11 @@ def test_mod_config_env_round_trip(tmp_path):
         ModConfig.from_env({ENV_DIR: str(tmp_path), ENV_PLAN: "chaos"})
 
 
+def test_command_placeholders_are_expanded_per_launch():
+    assert expand_command(["game", "--seed", "{capture_index}", "--log=l{launch}.txt"], 4, 2) == [
+        "game", "--seed", "4", "--log=l2.txt"]
+
+
 def test_cli_capture_needs_a_stop_condition(tmp_path):
     result = CliRunner().invoke(app, ["capture", "--out", str(tmp_path), "--", "true"])
     assert result.exit_code == 2
@@ -205,27 +212,51 @@ def _check_complete_run(out: Path, expected: int) -> list[Sidecar]:
     return sidecars
 
 
+def _draws_with_vertex_buffers(session, first: int = 20) -> int:
+    """How many of the first draws have a vertex buffer bound: 0 means the capture lost its VAO state."""
+    rd = load_renderdoc()
+    leaves = []
+
+    def walk(actions):
+        for action in actions:
+            if len(action.children):
+                walk(action.children)
+            elif action.flags & rd.ActionFlags.Drawcall:
+                leaves.append(action)
+
+    walk(session.controller.GetRootActions())
+    bound = 0
+    for action in leaves[:first]:
+        session.controller.SetFrameEvent(action.eventId, False)
+        buffers = session.controller.GetPipelineState().GetVBuffers()
+        bound += any(int(b.resourceId) != 0 for b in buffers)
+    return bound
+
+
 @needs_renderdoccmd
 def test_capture_sample_game_and_replay(tmp_path):
+    """One capture per launch (see docs/capture.md on RenderDoc 1.24 and VAO state), a seed per capture."""
     from rdc_extract.rd.session import open_capture
 
     out = tmp_path / "caps"
-    result = run_capture(CaptureRunConfig(command=GAME, out_dir=out, count=2, every=5, warmup=5,
-                                          ground_truth=True, stall_timeout_s=60, workdir=REPO))
-    assert result.stopped_because == "count reached" and result.progress.restarts == 0
+    game = [*GAME, "--seed", "{capture_index}"]
+    result = run_capture(CaptureRunConfig(command=game, out_dir=out, count=2, every=5, warmup=5,
+                                          ground_truth=True, stall_timeout_s=60, workdir=REPO,
+                                          captures_per_launch=1))
+    assert result.stopped_because == "count reached"
+    assert result.progress.restarts == 0 and result.progress.launches == 2
     sidecars = _check_complete_run(out, 2)
     assert {s.game for s in sidecars} == {"city_game"}
+    assert [s.seed for s in sidecars] == [0, 1] and [s.launch for s in sidecars] == [1, 2]
     assert all(s.renderdoc_version.startswith("1.") for s in sidecars)
     assert [(s.clock_hour, s.weather) for s in sidecars] == [
         (plan_step("schedule", 0, k).hour, plan_step("schedule", 0, k).weather) for k in range(2)]
     for pair in complete_captures(out):
-        import numpy as np
-
         with np.load(pair.ground_truth) as gt:
             assert gt["depth_m"].shape == (180, 320)
         with open_capture(pair.capture) as session:
             assert session.api == "OpenGL"
-            assert len(session.controller.GetRootActions()) > 0
+            assert _draws_with_vertex_buffers(session) > 0
 
 
 @needs_renderdoccmd

@@ -63,6 +63,9 @@ class CaptureRunConfig:
     replace: bool = False
     renderdoccmd: str | None = None
     renderdoc_options: Sequence[str] = ()  # extra `renderdoccmd capture` options, e.g. --opt-hook-children
+    # 0 = as many as the game can; N = relaunch the game after every N captures (see docs/capture.md:
+    # with RenderDoc 1.24 only the first capture of an OpenGL process kept its vertex-array state).
+    captures_per_launch: int = 0
 
     def __post_init__(self) -> None:
         if not self.command:
@@ -71,6 +74,8 @@ class CaptureRunConfig:
             raise ValueError("give a capture count, a time budget, or both")
         if self.count is not None and self.count < 1:
             raise ValueError(f"count must be >= 1, got {self.count}")
+        if self.captures_per_launch < 0:
+            raise ValueError(f"captures_per_launch must be >= 0, got {self.captures_per_launch}")
 
 
 @dataclass
@@ -116,6 +121,18 @@ def find_renderdoccmd(explicit: str | None = None) -> str:
             "or pass --renderdoccmd PATH"
         )
     return path
+
+
+COMMAND_PLACEHOLDERS = ("{capture_index}", "{launch}")
+
+
+def expand_command(command: Sequence[str], capture_index: int, launch: int) -> list[str]:
+    """Replace `{capture_index}` (first capture of this launch) and `{launch}` in the game's arguments.
+
+    Lets a run vary what the game gets per launch without the launcher knowing
+    the game, e.g. `--seed {capture_index}` for a different world per capture.
+    """
+    return [arg.replace("{capture_index}", str(capture_index)).replace("{launch}", str(launch)) for arg in command]
 
 
 def game_pids(launcher_pid: int) -> list[int]:
@@ -253,6 +270,8 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
         progress.launches += 1
         launch_number = progress.launches
         remaining = 0 if config.count is None else config.count - progress.complete
+        if config.captures_per_launch:
+            remaining = min(remaining or config.captures_per_launch, config.captures_per_launch)
         mod_config = ModConfig(out_dir=out_dir, staging_dir=staging, every=config.every, warmup=config.warmup,
                                seed=config.seed, plan=config.plan, ground_truth=config.ground_truth,
                                run_id=run_id, launch=launch_number, start_index=progress.complete,
@@ -260,7 +279,7 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
         staging.mkdir(parents=True, exist_ok=True)
         template = staging / f"{run_id}_r{launch_number:02d}"
         argv = [renderdoccmd, "capture", *config.renderdoc_options, "-w", "-d", str(config.workdir),
-                "-c", str(template), *config.command]
+                "-c", str(template), *expand_command(config.command, progress.complete, launch_number)]
         env = {**os.environ, **mod_config.to_env()}
         launch = _Launch(argv, env, config.workdir, out_dir / LOG_DIR / f"{run_id}_r{launch_number:02d}.log")
         progress.game_running, progress.launcher_pid = True, launch.process.pid
@@ -279,6 +298,9 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
         if count_reached() or budget_spent():
             report(why_ended)
             break
+        if config.captures_per_launch and made >= remaining:
+            report(f"launch {launch_number} made its {made} captures")
+            continue
         progress.restarts += 1
         progress.restart_reasons.append(f"launch {launch_number}: {why_ended}")
         report(f"restarting: {why_ended}")
