@@ -5,13 +5,15 @@
 #
 #   bash samples/make_captures.sh          # after `bash scripts/setup.sh` on a fresh machine
 #
-# --replace deletes the captures already in samples/captures/ first; without it, existing
-# captures count towards --count and the run only tops the folder up.
+# One capture per game launch (--per-launch 1), each launch a different city (--seed is the
+# capture index): with RenderDoc 1.24 only the first capture of an OpenGL process kept its
+# vertex-array state (docs/capture.md). --replace deletes the captures already in
+# samples/captures/ first; without it, existing captures count towards --count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 exec "$PYTHON" -m rdc_extract capture \
-    --out samples/captures --replace --count 6 --every 40 --warmup 30 --seed 0 --plan schedule \
+    --out samples/captures --replace --count 6 --per-launch 1 --warmup 60 --seed 0 --plan schedule \
     --ground-truth --stall-timeout 120 \
-    -- "$PYTHON" -m samples.city_game --width 640 --height 360 --seed 1 --frames 100000 \
+    -- "$PYTHON" -m samples.city_game --width 640 --height 360 --seed '{capture_index}' --frames 100000 \
        --mod mod_scripts/city_game/autocapture.py
