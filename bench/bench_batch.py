@@ -6,7 +6,9 @@ Prints numbers measured in this one run:
   * batch throughput (captures/s) at --jobs 1 and --jobs 2, and their ratio
     (target on 2-core machines: ≥ 1.7);
   * the batch's per-capture cost at --jobs 1 over the floor (target ≤ 1.25);
-  * peak RSS of each worker process (from the manifest's worker_peak_rss_mb).
+  * peak RSS of each worker process (from the manifest's worker_peak_rss_mb);
+  * the machine's own ceiling: two warm processes without the batch, side by side
+    (other load on a shared machine shows up here first).
 
 Usage: python bench/bench_batch.py [--copies N] [--captures DIR] [--job module:function]
 Default captures: samples/captures (the sample game's captures), each copied N times.
@@ -57,13 +59,30 @@ def make_folder(source: Path, copies: int, target: Path) -> list[Path]:
     return made
 
 
-def replay_floor(job: str, captures: list[Path], scratch: Path) -> float:
-    """Seconds per capture for the job in one warm process, after one warm-up capture."""
+def replay_floor(job: str, captures: list[Path], scratch: Path) -> tuple[float, float]:
+    """(seconds per capture for the job in one warm process after one warm-up capture, the process's wall time)."""
+    started = time.perf_counter()
     output = subprocess.run(
         [sys.executable, "-c", _FLOOR_SCRIPT, job, REPLAY_INITIALISER, json.dumps([str(c) for c in captures]),
          str(scratch)], check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]
-    return json.loads(output)["seconds"] / len(captures)
+    return json.loads(output)["seconds"] / len(captures), time.perf_counter() - started
+
+
+def parallel_floor(job: str, captures: list[Path], scratch: Path) -> float:
+    """Wall time of two floor processes (no batch machinery) sharing the captures: the machine's ceiling."""
+    halves = [captures[0::2], captures[1::2]]
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen([sys.executable, "-c", _FLOOR_SCRIPT, job, REPLAY_INITIALISER,
+                          json.dumps([str(c) for c in half]), str(scratch / f"half{number}")],
+                         stdout=subprocess.DEVNULL)
+        for number, half in enumerate(halves)
+    ]
+    for process in processes:
+        if process.wait():
+            raise RuntimeError("a floor process failed")
+    return time.perf_counter() - started
 
 
 def batch_run(job: str, folder: Path, out: Path, jobs: int) -> tuple[float, dict[int, float], int]:
@@ -94,8 +113,11 @@ def main() -> None:
             sys.exit(f"no .rdc captures in {args.captures}")
         print(f"{len(captures)} captures ({args.copies} copies of each in {args.captures}), job {args.job}, "
               f"{os.cpu_count()} cores")
-        floor = replay_floor(args.job, captures, scratch / "floor")
+        floor, one_wall = replay_floor(args.job, captures, scratch / "floor")
         print(f"replay floor (warm process, no batch): {floor:.3f} s/capture")
+        ceiling = one_wall / parallel_floor(args.job, captures, scratch / "floor2")
+        print(f"machine ceiling: two plain processes side by side run {ceiling:.2f}x as fast as one "
+              "(no batch machinery; shared-machine load shows here)")
         results = {}
         for jobs in (1, 2):
             wall, peaks, failed = batch_run(args.job, folder, scratch / f"out_j{jobs}", jobs)
