@@ -77,9 +77,7 @@ class GeometryPasses:
         self.ctx.depth_func = ">"
         ext.glEnable(G.GL_STENCIL_TEST)
         ext.glStencilOp(G.GL_KEEP, G.GL_KEEP, G.GL_REPLACE)
-        ext.glEnable(G.GL_FRAMEBUFFER_SRGB)
         self._draw_all(self.gbuffer_prog, draws, stencil=True)
-        ext.glDisable(G.GL_FRAMEBUFFER_SRGB)
         ext.glDisable(G.GL_STENCIL_TEST)
         self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
 

@@ -21,8 +21,8 @@ from .world import World
 
 VERTEX_FORMAT = "3f 3f 3f 4f"
 ATTRIBUTES = ("in_position", "in_normal", "in_color", "in_material")
-DRAW_DISTANCE_M = 160.0
-PROP_DISTANCE_M = 140.0  # small props (poles, signs, markings, trees) vanish beyond this, like an engine's LOD
+DRAW_DISTANCE_M = 130.0
+PROP_DISTANCE_M = 110.0  # small props (poles, signs, markings, trees) vanish beyond this, like an engine's LOD
 PROP_CLASSES = frozenset({C.VEGETATION, C.POLE, C.TRAFFIC_SIGN, C.TRAFFIC_LIGHT, C.LANE_MARKING})
 
 
@@ -101,14 +101,21 @@ class GpuScene:
         return ~outside
 
     def draws(self, sim: Simulation, view_proj: np.ndarray, centre: np.ndarray, static_classes=None) -> list[Draw]:
-        """Static batches in the frustum (nearest first), then cars and people near `centre` and in view."""
-        out = []
+        """Cars and people near `centre` and in view, then static batches in the frustum; each group nearest first.
+
+        Near-to-far order lets the depth test reject hidden fragments early (the player's car covers much of
+        the screen), which matters on a software rasteriser.
+        """
         gap = np.maximum(np.maximum(self._lo - centre, centre - self._hi), 0.0)
         distance = np.linalg.norm(gap[:, :2], axis=1)
         keep = self._visible(view_proj) & ~(self._is_prop & (distance > PROP_DISTANCE_M))
-        for k in sorted(np.flatnonzero(keep), key=lambda k: distance[k]):
-            if static_classes is None or self.static_stencil[k] in static_classes:
-                out.append(Draw(self.static[k], np.eye(4), self.static_stencil[k], 1000 + int(k)))
+        static = [Draw(self.static[k], np.eye(4), self.static_stencil[k], 1000 + int(k))
+                  for k in sorted(np.flatnonzero(keep), key=lambda k: distance[k])
+                  if static_classes is None or self.static_stencil[k] in static_classes]
+        return self._dynamic_draws(sim, view_proj, centre) + static
+
+    def _dynamic_draws(self, sim: Simulation, view_proj: np.ndarray, centre: np.ndarray) -> list[Draw]:
+        out = []
         z = self.world.layout.curb_height
         player = sim.player
         candidates = [(v.x, v.y, 0.0, v.heading, self.car, C.VEHICLE, 2000 + v.id, v.color)
@@ -120,16 +127,14 @@ class GpuScene:
         if not player.in_vehicle:
             candidates.append((player.foot_x, player.foot_y, z, player.vehicle.heading + math.pi / 2, self.person,
                                C.PEDESTRIAN | C.PLAYER_FLAG, 5000, (0.1, 0.3, 0.15)))
-        if not candidates:
-            return out
         pos = np.array([[c[0], c[1], c[2] + 0.9, 1.0] for c in candidates])
         clip = pos @ view_proj.T
         margin = 3.0 * max(np.linalg.norm(view_proj[0, :3]), np.linalg.norm(view_proj[1, :3]))
-        near = np.hypot(pos[:, 0] - centre[0], pos[:, 1] - centre[1]) < DRAW_DISTANCE_M
+        distance = np.hypot(pos[:, 0] - centre[0], pos[:, 1] - centre[1])
         inside = (np.abs(clip[:, 0]) < clip[:, 3] + margin) & (np.abs(clip[:, 1]) < clip[:, 3] + margin) & \
                  (clip[:, 3] > -3.0)
-        for c, keep in zip(candidates, near & inside):
-            if keep:
-                x, y, zz, heading, mesh, stencil, oid, color = c
+        for k in np.argsort(distance, kind="stable"):
+            if distance[k] < DRAW_DISTANCE_M and inside[k]:
+                x, y, zz, heading, mesh, stencil, oid, color = candidates[k]
                 out.append(Draw(mesh, _pose_matrix(x, y, zz, heading), stencil, oid, color))
         return out

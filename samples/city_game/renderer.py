@@ -23,7 +23,7 @@ from .targets import RenderTargets
 from .world import World
 from . import classes as C
 
-SHADOW_CLASSES = frozenset({C.BUILDING, C.VEGETATION, C.POLE})
+SHADOW_CLASSES = frozenset({C.BUILDING, C.VEGETATION})
 
 
 class Renderer:

@@ -30,12 +30,13 @@ def _mat(m: np.ndarray) -> tuple[float, ...]:
 class ScreenPasses:
     def __init__(self, ctx: moderngl.Context, ext: G.GLExt, targets: RenderTargets) -> None:
         self.ctx, self.ext, self.targets = ctx, ext, targets
-        self.lighting_prog = program(ctx, "fullscreen.vert", "lighting.frag")
+        self.lighting_day = program(ctx, "fullscreen.vert", "lighting.frag")
+        self.lighting_night = program(ctx, "fullscreen.vert", "lighting.frag", ("STREET_LAMPS",))
         self.sky_prog = program(ctx, "fullscreen.vert", "sky.frag")
         self.particle_prog = program(ctx, "particles.vert", "particles.frag")
         self.post_prog = program(ctx, "fullscreen.vert", "post.frag")
         self._vaos = {p.glo: ctx.vertex_array(p, []) for p in
-                      (self.lighting_prog, self.sky_prog, self.particle_prog, self.post_prog)}
+                      (self.lighting_day, self.lighting_night, self.sky_prog, self.particle_prog, self.post_prog)}
 
     def _env_uniforms(self, prog: moderngl.Program, env: Environment, cam: CameraState) -> None:
         set_uniforms(prog, inv_view_proj=_mat(np.linalg.inv(cam.view_proj)), sun_dir=tuple(env.sun_dir),
@@ -45,7 +46,9 @@ class ScreenPasses:
 
     def lighting(self, env: Environment, cam: CameraState, shadow_matrix: np.ndarray, lamps: np.ndarray,
                  camera_ubo: moderngl.Buffer) -> None:
-        t, prog = self.targets, self.lighting_prog
+        """Deferred sun, shadow, ambient, wet-road and (at night, a separate shader permutation) street-lamp light."""
+        lamps_on = env.night > 0.05
+        t, prog = self.targets, (self.lighting_night if lamps_on else self.lighting_day)
         camera_ubo.bind_to_uniform_block(CAMERA_BINDING)
         t.hdr_fbo.use()
         self.ext.stencil_only_where(G.GL_NOTEQUAL)
@@ -57,8 +60,9 @@ class ScreenPasses:
         slots = np.zeros((LAMP_SLOTS, 4), dtype=np.float32)
         slots[:len(nearest), :3] = nearest
         slots[:, 3] = LAMP_RADIUS_M
-        prog["lamps"].write(slots.tobytes())
-        set_uniforms(prog, lamp_count=len(nearest) if env.night > 0.05 else 0, shadow_matrix=_mat(shadow_matrix),
+        if "lamps" in prog:
+            prog["lamps"].write(slots.tobytes())
+        set_uniforms(prog, lamp_count=len(nearest), shadow_matrix=_mat(shadow_matrix),
                      ambient=tuple(env.ambient), ground_ambient=tuple(env.ambient * np.array([0.5, 0.45, 0.4])),
                      wetness=env.wetness, shadow_strength=env.shadow_strength)
         self._vaos[prog.glo].render(moderngl.TRIANGLES, vertices=3)

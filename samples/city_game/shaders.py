@@ -22,9 +22,15 @@ def source(name: str) -> str:
     return "\n".join(lines)
 
 
-def program(ctx: moderngl.Context, vertex: str, fragment: str) -> moderngl.Program:
-    """Compile a program and bind its uniform blocks to the fixed binding points the passes use."""
-    prog = ctx.program(vertex_shader=source(vertex), fragment_shader=source(fragment))
+def _with_defines(text: str, defines: tuple[str, ...]) -> str:
+    version, _, rest = text.partition("\n")
+    return "\n".join([version, *(f"#define {d}" for d in defines), rest])
+
+
+def program(ctx: moderngl.Context, vertex: str, fragment: str, defines: tuple[str, ...] = ()) -> moderngl.Program:
+    """Compile a program (a permutation, with `defines`) and bind its uniform blocks to the fixed binding points."""
+    prog = ctx.program(vertex_shader=_with_defines(source(vertex), defines),
+                       fragment_shader=_with_defines(source(fragment), defines))
     for block, binding in (("CameraConstants", CAMERA_BINDING), ("ObjectConstants", OBJECT_BINDING)):
         if block in prog:
             prog[block].binding = binding

@@ -20,7 +20,7 @@ import moderngl
 from . import gl_ext as G
 from .gl_ext import GLExt
 
-SHADOW_MAP_SIZE = 1024
+SHADOW_MAP_SIZE = 768
 
 
 class RenderTargets:

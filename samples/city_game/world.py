@@ -124,8 +124,8 @@ def _road_segment(b: _Builder, x: float, y: float, dx: int, dy: int) -> None:
     for start in (hw + 0.4, p - hw - 3.4):
         c = -hw + 0.6
         while c < hw - 0.6:
-            marks.append(rect(start, start + 3.0, c, c + 0.5, 0.02, MARKING_WHITE, paint))
-            c += 1.0
+            marks.append(rect(start, start + 3.0, c, c + 0.6, 0.02, MARKING_WHITE, paint))
+            c += 1.4
     b.add(C.LANE_MARKING, cx, cy, concat(marks))
 
 
@@ -219,7 +219,7 @@ def _lamp(b: _Builder, x: float, y: float, z: float, ox: float, oy: float, lamps
 def _terrain(b: _Builder, rng: np.random.Generator) -> None:
     """Rolling grass hills around the city, flat where the city is, so the horizon is not a void."""
     lay = b.layout
-    margin, cells = 420.0, 48
+    margin, cells = 420.0, 32
     lo, hi = -margin, lay.size + margin
     g = np.linspace(lo, hi, cells + 1)
     phases = rng.uniform(0, 2 * math.pi, size=4)

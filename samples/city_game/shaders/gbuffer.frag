@@ -4,12 +4,17 @@ in vec3 v_world;
 in vec3 v_normal;
 in vec3 v_color;
 in vec4 v_material;
-layout(location = 0) out vec4 out_albedo;    // SRGB8_ALPHA8: linear albedo, GL encodes
+layout(location = 0) out vec4 out_albedo;    // SRGB8_ALPHA8, written already encoded (FRAMEBUFFER_SRGB off)
 layout(location = 1) out vec4 out_normal;    // RGB10_A2: world normal * 0.5 + 0.5
 layout(location = 2) out vec4 out_material;  // RGBA8: roughness, metallic, wettable, 1
 layout(location = 3) out vec4 out_emissive;  // RGBA16F: emissive radiance, a = night-only flag
 
 const uint BUILDING = 6u;
+
+// The exact sRGB transfer function: cheaper here than llvmpipe's per-pixel GL_FRAMEBUFFER_SRGB path.
+vec3 srgb_encode(vec3 c) {
+    return mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), c));
+}
 
 float hash(vec2 p) { return fract(sin(dot(p, vec2(127.1, 311.7))) * 43758.5453); }
 
@@ -37,7 +42,7 @@ void main() {
         night_only = 1.0;
     }
     if (object_info.z == 7u && v_material.w > 0.0) night_only = 1.0;
-    out_albedo = vec4(albedo, 1.0);
+    out_albedo = vec4(srgb_encode(clamp(albedo, 0.0, 1.0)), 1.0);
     out_normal = vec4(n * 0.5 + 0.5, 1.0);
     out_material = material;
     out_emissive = vec4(emissive, night_only);

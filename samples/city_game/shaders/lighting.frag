@@ -33,13 +33,14 @@ float shadow_term(vec3 world_pos, vec3 n) {
 }
 
 void main() {
-    float depth = texture(g_depth, v_uv).r;
+    ivec2 texel = ivec2(gl_FragCoord.xy);
+    float depth = texelFetch(g_depth, texel, 0).r;
     vec4 wp = inv_view_proj * vec4(v_uv * 2.0 - 1.0, depth, 1.0);
     vec3 world_pos = wp.xyz / wp.w;
-    vec3 albedo = texture(g_albedo, v_uv).rgb;
-    vec3 n = normalize(texture(g_normal, v_uv).xyz * 2.0 - 1.0);
-    vec4 mat = texture(g_material, v_uv);
-    vec4 em = texture(g_emissive, v_uv);
+    vec3 albedo = texelFetch(g_albedo, texel, 0).rgb;
+    vec3 n = normalize(texelFetch(g_normal, texel, 0).xyz * 2.0 - 1.0);
+    vec4 mat = texelFetch(g_material, texel, 0);
+    vec4 em = texelFetch(g_emissive, texel, 0);
     float wet = mat.b * wetness;
     albedo *= 1.0 - 0.55 * wet;
     float roughness = mix(mat.r, 0.06, wet);
@@ -51,8 +52,11 @@ void main() {
     float spec = pow(max(dot(n, h), 0.0), shininess) * spec_strength * (shininess + 8.0) / 25.0;
     vec3 color = albedo * ambient * (0.6 + 0.4 * n.z) + albedo * ground_ambient * 0.5 * (1.0 - n.z);
     color += (albedo + vec3(spec)) * sun_color * ndl * shadow_term(world_pos, n);
-    float fresnel = pow(1.0 - max(dot(n, v), 0.0), 5.0);
-    color += sky_horizon * fresnel * wet * 0.8;
+    if (wet > 0.0) {
+        float fresnel = pow(1.0 - max(dot(n, v), 0.0), 5.0);
+        color += sky_horizon * fresnel * wet * 0.8;
+    }
+#ifdef STREET_LAMPS
     for (int i = 0; i < lamp_count; ++i) {
         vec3 l = lamps[i].xyz - world_pos;
         float d2 = dot(l, l);
@@ -61,6 +65,7 @@ void main() {
         float lamp_spec = pow(max(dot(n, normalize(v + ld)), 0.0), shininess) * spec_strength;
         color += (albedo * max(dot(n, ld), 0.0) + vec3(lamp_spec)) * vec3(0.5, 0.36, 0.18) * falloff * falloff * night;
     }
+#endif
     color += em.rgb * (em.a > 0.5 ? night : 1.0);
     float dist = length(camera_pos.xyz - world_pos);
     color = mix(fog_color, color, exp(-fog_density * dist));
