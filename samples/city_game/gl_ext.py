@@ -25,10 +25,8 @@ GL_RGBA16F = 0x881A
 GL_R32F = 0x822E
 GL_R8UI = 0x8232
 GL_LOWER_LEFT = 0x8CA1
-GL_NEGATIVE_ONE_TO_ONE = 0x935E
 GL_ZERO_TO_ONE = 0x935F
 GL_STENCIL_TEST = 0x0B90
-GL_FRAMEBUFFER_SRGB = 0x8DB9
 GL_ALWAYS = 0x0207
 GL_EQUAL = 0x0202
 GL_NOTEQUAL = 0x0205
@@ -49,7 +47,6 @@ GL_PACK_ALIGNMENT = 0x0D05
 _SIGNATURES: dict[str, tuple] = {
     "glClipControl": (None, c_uint, c_uint),
     "glGenTextures": (None, c_int, ctypes.POINTER(c_uint)),
-    "glDeleteTextures": (None, c_int, ctypes.POINTER(c_uint)),
     "glBindTexture": (None, c_uint, c_uint),
     "glTexStorage2D": (None, c_uint, c_int, c_uint, c_int, c_int),
     "glFramebufferTexture2D": (None, c_uint, c_uint, c_uint, c_uint, c_int),
@@ -98,10 +95,6 @@ class GLExt:
         self.glBindTexture(GL_TEXTURE_2D, 0)
         self.label_texture(name.value, label)
         return name.value
-
-    def delete_texture(self, name: int) -> None:
-        handle = c_uint(name)
-        self.glDeleteTextures(1, ctypes.byref(handle))
 
     def attach_depth(self, attachment: int, texture: int) -> None:
         """Attach `texture` to the currently bound framebuffer and insist it is complete."""
