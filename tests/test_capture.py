@@ -294,3 +294,26 @@ def test_killing_the_game_mid_run_restarts_it_and_ends_with_whole_pairs(tmp_path
     sidecars = _check_complete_run(out, 4)
     assert {s.launch for s in sidecars} >= {2}
     assert json.loads((out / f"{complete_captures(out)[0].stem}.json").read_text())["schema_version"] == 1
+
+
+IDLE_GAME = [sys.executable, "-c", "import time; time.sleep(60)"]  # runs, never captures
+
+
+@needs_renderdoccmd
+def test_stalled_game_is_relaunched_then_the_run_gives_up(tmp_path):
+    from rdc_extract.errors import CaptureRunFailed
+
+    started = time.monotonic()
+    with pytest.raises(CaptureRunFailed, match="2 launches in a row produced no capture"):
+        run_capture(CaptureRunConfig(command=IDLE_GAME, out_dir=tmp_path, count=1, stall_timeout_s=1.5,
+                                     max_fruitless_launches=2))
+    assert time.monotonic() - started < 20
+    assert len(list((tmp_path / ".logs").glob("*.log"))) == 2
+
+
+@needs_renderdoccmd
+def test_time_budget_stops_the_run(tmp_path):
+    result = run_capture(CaptureRunConfig(command=IDLE_GAME, out_dir=tmp_path, count=None, time_budget_s=2.0))
+    assert result.stopped_because == "time budget spent"
+    assert result.captures == [] and result.progress.launches == 1 and result.progress.restarts == 0
+    assert 2.0 <= result.progress.elapsed_s < 15
