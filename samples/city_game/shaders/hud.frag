@@ -49,6 +49,6 @@ void main() {
     else if (mode == 1) out_color = speedometer();
     else {
         float a = texture(text_tex, vec2(v_uv.x, 1.0 - v_uv.y)).r;
-        out_color = vec4(vec3(1.0), a);
+        out_color = vec4(vec3(a), mix(0.45, 1.0, a));  // white text on a dark translucent strip
     }
 }
