@@ -317,3 +317,14 @@ def test_time_budget_stops_the_run(tmp_path):
     assert result.stopped_because == "time budget spent"
     assert result.captures == [] and result.progress.launches == 1 and result.progress.restarts == 0
     assert 2.0 <= result.progress.elapsed_s < 15
+
+
+@needs_renderdoccmd
+def test_cli_capture_reports_and_fails_when_short_of_the_count(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["capture", "--out", str(tmp_path), "--time-budget", "1", "--", *IDLE_GAME])
+    assert ok.exit_code == 0, ok.output
+    assert "0 complete captures" in ok.output and "stopped: time budget spent" in ok.output
+    short = runner.invoke(app, ["capture", "--out", str(tmp_path), "--count", "1", "--time-budget", "1",
+                                "--", *IDLE_GAME])
+    assert short.exit_code == 1
