@@ -10,6 +10,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
+from . import classes as C
 from . import gl_ext as G
 from .camera import CameraState
 from .environment import Environment
@@ -21,7 +22,6 @@ from .screen_passes import ScreenPasses
 from .sim import TICK_S, Simulation
 from .targets import RenderTargets
 from .world import World
-from . import classes as C
 
 SHADOW_CLASSES = frozenset({C.BUILDING, C.VEGETATION})
 
