@@ -36,7 +36,7 @@ def test_discovery_is_recursive_sorted_files_before_subfolders_and_skips_others(
         _touch(tmp_path / name)
     found = list(iter_captures(tmp_path))
     assert [f.relative for f in found] == ["a.rdc", "b.rdc", "m/x.rdc", "m/n/deep.rdc", "z/late.rdc"]
-    assert found[0].path == tmp_path / "a.rdc"
+    assert found[0].path == str(tmp_path / "a.rdc")
     assert found[0].size == 4 and found[0].mtime_ns == os.stat(tmp_path / "a.rdc").st_mtime_ns
 
 
@@ -50,7 +50,7 @@ def test_discovery_is_lazy(tmp_path):
 
 
 def _found(size=10, mtime_ns=5) -> FoundCapture:
-    return FoundCapture(Path("/in/a.rdc"), "a.rdc", size, mtime_ns)
+    return FoundCapture("/in/a.rdc", "a.rdc", size, mtime_ns)
 
 
 def _record(status, size=10, mtime_ns=5) -> dict:

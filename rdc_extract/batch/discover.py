@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 CAPTURE_SUFFIX = ".rdc"
 FRAME_ID_SEPARATOR = "__"
@@ -20,18 +20,17 @@ FRAME_ID_SEPARATOR = "__"
 class FoundCapture:
     """A capture file as discovered: absolute path, path relative to the input folder (POSIX), identity."""
 
-    path: Path
+    path: str          # absolute or as given under the root; a str, as 60,000 Path objects cost seconds
     relative: str
     size: int
     mtime_ns: int
 
 
 def frame_id(relative: str) -> str:
-    """`day/cap_0001.rdc` → `day__cap_0001`: relative path without `.rdc`, `/` replaced by `__`."""
-    posix = PurePosixPath(relative)
-    if posix.suffix.lower() == CAPTURE_SUFFIX:
-        posix = posix.with_suffix("")
-    return FRAME_ID_SEPARATOR.join(posix.parts)
+    """`day/cap_0001.rdc` → `day__cap_0001`: relative POSIX path without `.rdc`, `/` replaced by `__`."""
+    if relative.lower().endswith(CAPTURE_SUFFIX):
+        relative = relative[: -len(CAPTURE_SUFFIX)]
+    return relative.replace("/", FRAME_ID_SEPARATOR)
 
 
 def _is_capture_name(name: str) -> bool:
@@ -44,8 +43,7 @@ def iter_captures(root: str | Path) -> Iterator[FoundCapture]:
     Files of a directory come before its subdirectories; both sorted by name.
     Entries that vanish or cannot be stat'ed while walking are skipped.
     """
-    root = Path(root)
-    stack: list[tuple[Path, str]] = [(root, "")]
+    stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -59,10 +57,10 @@ def iter_captures(root: str | Path) -> Iterator[FoundCapture]:
                 continue
             try:
                 if entry.is_dir():
-                    subfolders.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                    subfolders.append((entry.path, f"{prefix}{entry.name}/"))
                 elif entry.is_file() and _is_capture_name(entry.name):
                     stat = entry.stat()
-                    yield FoundCapture(Path(entry.path), prefix + entry.name, stat.st_size, stat.st_mtime_ns)
+                    yield FoundCapture(entry.path, prefix + entry.name, stat.st_size, stat.st_mtime_ns)
             except OSError:
                 continue
         stack.extend(reversed(subfolders))

@@ -14,7 +14,7 @@ import csv
 import json
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from rdc_extract.batch.manifest import DONE
@@ -38,12 +38,12 @@ def flatten(value: Any, prefix: str) -> dict[str, Any]:
 
 def index_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """The index row of one done manifest record; output paths become relative to `out/`."""
-    frame_dir = PurePosixPath("frames") / record["frame_id"]
+    frame_dir = f"frames/{record['frame_id']}"
     row: dict[str, Any] = {
         "frame_id": record["frame_id"], "capture": record["capture"],
-        "profile": record.get("profile"), "frame_dir": str(frame_dir),
+        "profile": record.get("profile"), "frame_dir": frame_dir,
     }
-    outputs = {name: str(frame_dir / relative) for name, relative in (record.get("outputs") or {}).items()}
+    outputs = {name: f"{frame_dir}/{relative}" for name, relative in (record.get("outputs") or {}).items()}
     row.update(flatten(outputs, "outputs"))
     for name in FLATTENED_FIELDS[1:]:
         if record.get(name):

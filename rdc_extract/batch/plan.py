@@ -35,8 +35,8 @@ class Task:
     reason: str
 
     @classmethod
-    def from_found(cls, found: FoundCapture, reason: str) -> Task:
-        return cls(found.relative, str(found.path), found.size, found.mtime_ns, frame_id(found.relative), reason)
+    def from_found(cls, found: FoundCapture, reason: str, frame: str | None = None) -> Task:
+        return cls(found.relative, found.path, found.size, found.mtime_ns, frame or frame_id(found.relative), reason)
 
 
 def same_identity(found: FoundCapture, record: dict[str, Any]) -> bool:

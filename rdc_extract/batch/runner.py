@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from joblib import Parallel, delayed, parallel_config
 
 from rdc_extract.batch.child import FAULT_ENV
-from rdc_extract.batch.discover import iter_captures
-from rdc_extract.batch.index import write_index
+from rdc_extract.batch.discover import frame_id, iter_captures
+from rdc_extract.batch.index import INDEX_NAME, write_index
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import Action, Task, decide
 from rdc_extract.batch.workers import (
@@ -129,19 +129,16 @@ def _backend(options: BatchOptions) -> Iterator[int]:
         yield options.jobs or max(threads, 1)
 
 
-def _frame_complete(out_dir: Path, frame_id: str) -> bool:
-    return (out_dir / FRAMES_DIR / frame_id / META_NAME).is_file()
-
-
 def _plan(options: BatchOptions, manifest: Manifest) -> Iterator[tuple[Action, Task]]:
     """(action, task) per discovered capture, in discovery order."""
+    frames = os.path.join(options.out_dir, FRAMES_DIR)
     for found in iter_captures(options.input_dir):
-        task = Task.from_found(found, "")
+        frame = frame_id(found.relative)
         decision = decide(
             found, manifest.get(found.relative), force=options.force, retry_failed=options.retry_failed,
-            frame_complete=lambda: _frame_complete(options.out_dir, task.frame_id),
+            frame_complete=lambda: os.path.isfile(os.path.join(frames, frame, META_NAME)),
         )
-        yield decision.action, Task.from_found(found, decision.reason)
+        yield decision.action, Task.from_found(found, decision.reason, frame)
 
 
 def _clear_staging(out_dir: Path) -> None:
@@ -185,7 +182,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 progress.skipped(action)
 
         try:
-            last_index = time.monotonic()
+            last_index, index_every_s = time.monotonic(), options.index_every_s
             with _backend(options) as n_jobs:
                 parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1,
                                     pre_dispatch="2*n_jobs")
@@ -197,13 +194,17 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                         summary.failed += 1
                         summary.causes[record["cause"]] += 1
                     progress.finished(record)
-                    if time.monotonic() - last_index > options.index_every_s:
+                    if time.monotonic() - last_index > index_every_s:
+                        writing = time.monotonic()
                         write_index(options.out_dir, manifest.records.values())
                         last_index = time.monotonic()
+                        # never spend more than ~5% of the parent's time on the index (60k rows ≈ seconds)
+                        index_every_s = max(options.index_every_s, 20 * (last_index - writing))
         finally:
             shutdown_children()
             progress.stop()
-            write_index(options.out_dir, manifest.records.values())
+            if summary.done or summary.failed or not (options.out_dir / INDEX_NAME).exists():
+                write_index(options.out_dir, manifest.records.values())
         if manifest.superseded_lines:
             manifest.compact()
     summary.seconds = time.perf_counter() - started
