@@ -167,6 +167,22 @@ def test_kill_9_mid_batch_leaves_no_half_written_outputs_and_resumes(tmp_path, v
     assert not any((out / ".staging").iterdir()) if (out / ".staging").exists() else True
 
 
+def test_two_captures_with_one_frame_id_first_discovered_wins(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    (folder / "a").mkdir(parents=True)
+    shutil.copyfile(vk_capture, folder / "a__b.rdc")
+    shutil.copyfile(vk_capture, folder / "a" / "b.rdc")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN])
+    assert result.exit_code == 1
+    records = _records(out)
+    assert records["a__b.rdc"]["status"] == "done"
+    assert records["a/b.rdc"]["cause"] == "frame_id collision"
+    assert json.loads((out / "frames" / "a__b" / "meta.json").read_text())["capture"].endswith("a__b.rdc")
+    rerun = CliRunner().invoke(app, ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN])
+    assert rerun.exit_code == 1 and _records(out) == records
+
+
 def test_worker_that_cannot_start_stops_the_batch(tmp_path, vk_capture):
     folder = tmp_path / "captures"
     folder.mkdir()

@@ -33,10 +33,13 @@ class Task:
     mtime_ns: int
     frame_id: str
     reason: str
+    collides_with: str | None = None   # an earlier-discovered capture with the same frame_id
 
     @classmethod
-    def from_found(cls, found: FoundCapture, reason: str, frame: str | None = None) -> Task:
-        return cls(found.relative, found.path, found.size, found.mtime_ns, frame or frame_id(found.relative), reason)
+    def from_found(cls, found: FoundCapture, reason: str, frame: str | None = None,
+                   collides_with: str | None = None) -> Task:
+        return cls(found.relative, found.path, found.size, found.mtime_ns, frame or frame_id(found.relative), reason,
+                   collides_with)
 
 
 def same_identity(found: FoundCapture, record: dict[str, Any]) -> bool:

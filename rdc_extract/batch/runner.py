@@ -132,13 +132,16 @@ def _backend(options: BatchOptions) -> Iterator[int]:
 def _plan(options: BatchOptions, manifest: Manifest) -> Iterator[tuple[Action, Task]]:
     """(action, task) per discovered capture, in discovery order."""
     frames = os.path.join(options.out_dir, FRAMES_DIR)
+    owners: dict[str, str] = {}   # frame_id → first capture discovered with it (`a/b.rdc` and `a__b.rdc` clash)
     for found in iter_captures(options.input_dir):
         frame = frame_id(found.relative)
+        owner = owners.setdefault(frame, found.relative)
         decision = decide(
             found, manifest.get(found.relative), force=options.force, retry_failed=options.retry_failed,
             frame_complete=lambda: os.path.isfile(os.path.join(frames, frame, META_NAME)),
         )
-        yield decision.action, Task.from_found(found, decision.reason, frame)
+        collides_with = owner if owner != found.relative else None
+        yield decision.action, Task.from_found(found, decision.reason, frame, collides_with)
 
 
 def _clear_staging(out_dir: Path) -> None:

@@ -275,6 +275,10 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
     """Extract one capture in isolation; returns its manifest record (status done or failed)."""
     out_dir = Path(settings.out_dir)
     _check_live(settings, task)
+    if task.collides_with is not None:
+        return make_record(task, {"ok": False, "cause": "frame_id collision",
+                                  "error": f"frame_id {task.frame_id!r} is already the frame of {task.collides_with}; "
+                                           "rename one of the captures"}, 0.0)
     staging = out_dir / STAGING_DIR
     staging.mkdir(parents=True, exist_ok=True)
     tag = f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}"
