@@ -183,6 +183,20 @@ def test_two_captures_with_one_frame_id_first_discovered_wins(tmp_path, vk_captu
     assert rerun.exit_code == 1 and _records(out) == records
 
 
+def test_one_worker_process_serves_many_captures_and_is_recycled(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    for number in range(5):
+        shutil.copyfile(vk_capture, folder / f"c{number}.rdc")
+    out = tmp_path / "out"
+    args = ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN]
+    assert CliRunner().invoke(app, [*args, "--recycle-after", "2"]).exit_code == 0
+    pids = [record["worker_pid"] for record in sorted(_records(out).values(), key=lambda r: r["capture"])]
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
+    assert len({record["worker_pid"] for record in _records(out).values()}) == 1
+
+
 def test_worker_that_cannot_start_stops_the_batch(tmp_path, vk_capture):
     folder = tmp_path / "captures"
     folder.mkdir()
