@@ -13,7 +13,7 @@ import numpy as np
 
 from .camera import CameraState, chase_camera
 from .environment import environment_at
-from .gl_ext import GLExt
+from .gl_ext import GLExt, make_current
 from .mods import ModHost, Natives
 from .renderer import Renderer
 from .sim import TICK_S, Simulation
@@ -57,7 +57,7 @@ class Game:
     def __init__(self, config: GameConfig, ctx: moderngl.Context | None = None) -> None:
         self.config = config
         self.ctx = ctx or create_context()
-        self.ctx.__enter__()  # current while the renderer allocates; Renderer re-enters it per frame
+        make_current(self.ctx)
         self.ext = GLExt(markers=config.markers)
         world = generate_world(config.seed)
         self.sim = Simulation(config.seed, world.layout)

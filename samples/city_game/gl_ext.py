@@ -68,6 +68,23 @@ _SIGNATURES: dict[str, tuple] = {
 }
 
 
+_current_context = None
+
+
+def make_current(ctx) -> None:
+    """Make a moderngl context current, only if another one is.
+
+    A game keeps its context current for its whole life. Releasing and
+    re-acquiring it every frame (``with ctx:``) made RenderDoc 1.24 store
+    empty vertex-array state in every capture after the first of a process,
+    so switching only happens when several games share a process (tests).
+    """
+    global _current_context
+    if _current_context is not ctx:
+        ctx.__enter__()
+        _current_context = ctx
+
+
 class GLExt:
     """The extra GL functions as attributes (``ext.glStencilFunc(...)``), plus helpers.
 

@@ -15,7 +15,7 @@ from . import gl_ext as G
 from .camera import CameraState
 from .environment import Environment
 from .geometry_passes import GeometryPasses, shadow_centre, sun_camera
-from .gl_ext import GLExt
+from .gl_ext import GLExt, make_current
 from .gpu_scene import Draw, GpuScene
 from .hud import Hud
 from .screen_passes import ScreenPasses
@@ -43,10 +43,7 @@ class Renderer:
 
     def render_frame(self, sim: Simulation, cam: CameraState, env: Environment) -> None:
         """Issue every GL command of one frame; returns after glFinish."""
-        with self.ctx:  # several games (tests) may share a process, each with its own context
-            self._render_frame(sim, cam, env)
-
-    def _render_frame(self, sim: Simulation, cam: CameraState, env: Environment) -> None:
+        make_current(self.ctx)
         ext = self.ext
         ext.glClipControl(G.GL_LOWER_LEFT, G.GL_ZERO_TO_ONE)
         ext.push_group("ShadowPass")
@@ -84,15 +81,15 @@ class Renderer:
         """(depth_m, stencil) of the last rendered frame from a separate render; see GeometryPasses.ground_truth."""
         if self.last_camera is None:
             raise RuntimeError("no frame rendered yet")
-        with self.ctx:
-            result = self.geometry.ground_truth(self.last_draws, self.last_camera)
-            self.ext.glFinish()
+        make_current(self.ctx)
+        result = self.geometry.ground_truth(self.last_draws, self.last_camera)
+        self.ext.glFinish()
         return result
 
     def read_back_buffer(self) -> np.ndarray:
         """The back buffer as uint8 (H, W, 3), rows top-down."""
-        with self.ctx:
-            return self._back_buffer_pixels()
+        make_current(self.ctx)
+        return self._back_buffer_pixels()
 
     def _back_buffer_pixels(self) -> np.ndarray:
         w, h = self.targets.size
@@ -102,15 +99,15 @@ class Renderer:
     def read_gbuffer_depth(self) -> np.ndarray:
         """The G-buffer's reversed-Z depth as float32 (H, W), rows top-down (for tests; not part of a frame)."""
         w, h = self.targets.size
-        with self.ctx:
-            self.targets.gbuffer_fbo.use()
-            raw = self.ext.read_depth(w, h)
+        make_current(self.ctx)
+        self.targets.gbuffer_fbo.use()
+        raw = self.ext.read_depth(w, h)
         return np.frombuffer(raw, np.float32).reshape(h, w)[::-1].copy()
 
     def read_gbuffer_stencil(self) -> np.ndarray:
         """The G-buffer's stencil as uint8 (H, W), rows top-down (for tests; not part of a frame)."""
         w, h = self.targets.size
-        with self.ctx:
-            self.targets.gbuffer_fbo.use()
-            raw = self.ext.read_stencil(w, h)
+        make_current(self.ctx)
+        self.targets.gbuffer_fbo.use()
+        raw = self.ext.read_stencil(w, h)
         return np.frombuffer(raw, np.uint8).reshape(h, w)[::-1].copy()
