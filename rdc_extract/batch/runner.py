@@ -124,7 +124,11 @@ def _backend(options: BatchOptions) -> Iterator[int]:
         raise BatchError('the dask backend needs dask.distributed: pip install "dask[distributed]"') from None
     if not options.scheduler:
         raise BatchError("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.1:8786)")
-    with Client(options.scheduler, timeout="30s") as client, parallel_config(backend="dask"):
+    try:
+        client = Client(options.scheduler, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise BatchError(f"cannot reach the dask scheduler at {options.scheduler}: {exc}") from None
+    with client, parallel_config(backend="dask"):
         threads = sum(client.nthreads().values())
         yield options.jobs or max(threads, 1)
 
