@@ -21,10 +21,12 @@ from rdc_extract.dataset.files import write_png
 from rdc_extract.doctor import run_doctor
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.extract.pipeline import extract_capture
+from rdc_extract.extract.plan import choose_outputs
 from rdc_extract.inspect import inspect_capture, inspection_json
 from rdc_extract.labels.classmap import resolve_class_map
 from rdc_extract.labels.relabel import relabel_dataset
 from rdc_extract.labels.views import class_table, legend_image, relabel_summary, uncovered_values
+from rdc_extract.profiles.registry import resolve_profile
 from rdc_extract.views import doctor_table, extraction_view, inspection_view
 
 EXIT_FAILED = 1
@@ -233,6 +235,8 @@ def batch(
     Exits 1 when any capture of the folder is failed (in this run or an earlier one).
     """
     wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+    if profile is not None:
+        choose_outputs(resolve_profile(profile), wanted)  # a bad --profile/--outputs stops here, not per capture
     options = BatchOptions(
         input_dir=captures, out_dir=out, jobs=jobs, timeout_s=timeout_s, recycle_after=recycle_after,
         force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job,

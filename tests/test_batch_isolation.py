@@ -211,3 +211,13 @@ def test_missing_input_folder_is_an_error(tmp_path):
     result = CliRunner().invoke(app, ["batch", str(tmp_path / "nope"), str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "input folder does not exist" in result.output
+
+
+def test_unknown_profile_stops_before_any_capture(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    shutil.copyfile(vk_capture, folder / "a.rdc")
+    result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--profile", "no_such_game"])
+    assert result.exit_code == 1
+    assert "no profile named 'no_such_game'" in result.output
+    assert not (tmp_path / "out").exists()
