@@ -9,6 +9,7 @@ and records are written as results arrive, in whatever order they finish.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import shutil
@@ -162,8 +163,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     if not options.input_dir.is_dir():
         raise BatchError(f"{options.input_dir}: input folder does not exist")
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    options.input_dir = options.input_dir.resolve()
-    options.out_dir = options.out_dir.resolve()
+    options = dataclasses.replace(options, input_dir=options.input_dir.resolve(), out_dir=options.out_dir.resolve())
     summary = BatchSummary(out_dir=options.out_dir)
     with _exclusive(options.out_dir) as run_token, Manifest(options.out_dir) as manifest:
         settings = WorkerSettings(
