@@ -44,6 +44,12 @@ class ReplayFailed(CaptureError):
     cause = "replay failed"
 
 
+class ExtractionFailed(CaptureError):
+    """The capture replayed but its contents could not be turned into outputs."""
+
+    cause = "cannot extract"
+
+
 class UnsupportedFormat(RdcExtractError):
     """A texture format the pure decoders do not know how to read."""
 

@@ -82,7 +82,7 @@ def test_normals_writer_zeroes_missing_pixels_in_the_png(tmp_path):
         (write_rgb, np.zeros((2, 2, 4), np.uint8), "expected 3 channels"),
         (write_depth, np.zeros((2, 2), np.float32), "positive metres"),
         (write_depth, np.ones((2, 2), np.float64), "expected dtype float32"),
-        (writer_for("albedo"), np.zeros((2, 2, 3), np.int32), "albedo: expected dtype uint8/float32"),
+        (writer_for("albedo"), np.zeros((2, 2, 3), np.int32), "albedo: expected dtype uint8/float16/float32"),
     ],
 )
 def test_writers_refuse_wrong_data_instead_of_clipping(tmp_path, write, array, message):

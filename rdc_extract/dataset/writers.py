@@ -62,10 +62,10 @@ def write_stencil(frame_dir: Path, stencil: np.ndarray) -> dict[str, str]:
 
 
 def gbuffer_target_writer(name: str) -> Writer:
-    """8-bit targets as PNG (values as stored), float targets as float32 TIFF."""
+    """8-bit targets as PNG (values as stored), float targets as float16/float32 TIFF."""
 
     def write(frame_dir: Path, image: np.ndarray) -> dict[str, str]:
-        _check(name, image, (np.uint8, np.float32), (2, 3))
+        _check(name, image, (np.uint8, np.float16, np.float32), (2, 3))
         if image.dtype == np.uint8:
             write_png(frame_dir / f"{name}.png", image)
             return {name: f"{name}.png"}

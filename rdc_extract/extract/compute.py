@@ -3,8 +3,8 @@
 Output arrays (docs/dataset.md):
 - `rgb`: uint8 (H, W, 3), the final image before the HUD, as displayed.
 - G-buffer roles (`albedo`, `material`, ...): uint8 (H, W, C) for 8-bit
-  targets (values as stored, sRGB-encoded where the format is sRGB), float32
-  (H, W, C) for float targets.
+  targets (values as stored, sRGB-encoded where the format is sRGB), float16
+  for half-float targets, float32 (H, W, C) for other float targets.
 - `normals`: float32 (H, W, 3) unit normals in the OpenCV camera frame, NaN
   where there is no geometry.
 - `depth`: float32 (H, W) z-distance in metres, +inf where there is no geometry.
@@ -21,7 +21,7 @@ from rdc_extract.decode.depth import z_distance_m_from_near_far, z_distance_m_fr
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.normals import decode_normals
 from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
-from rdc_extract.errors import RdcExtractError
+from rdc_extract.errors import ExtractionFailed
 from rdc_extract.extract.camera import Camera
 from rdc_extract.frame.model import Texture
 from rdc_extract.profiles.identify import Identification
@@ -50,11 +50,20 @@ def _is_eight_bit(texture: Texture) -> bool:
     return fmt.layout == "Regular" and fmt.component_bytes == 1 and fmt.component_type in _EIGHT_BIT_TYPES
 
 
+def _is_half_float(texture: Texture) -> bool:
+    fmt = texture.format
+    return fmt.layout == "Regular" and fmt.component_bytes == 2 and fmt.component_type == "Float"
+
+
 def decode_target(raw: RawFrame, resource_id: int) -> np.ndarray:
-    """uint8 for 8-bit targets (exact), float32 otherwise."""
+    """uint8 for 8-bit targets, float16 for half-float targets (both exact), float32 otherwise."""
     desc = _desc(raw, resource_id)
     data = raw.data[resource_id]
-    return decode_color_u8(data, desc) if _is_eight_bit(raw.textures[resource_id]) else decode_color(data, desc)
+    texture = raw.textures[resource_id]
+    if _is_eight_bit(texture):
+        return decode_color_u8(data, desc)
+    decoded = decode_color(data, desc)
+    return decoded.astype(np.float16) if _is_half_float(texture) else decoded
 
 
 def final_image_rgb(raw: RawFrame, resource_id: int) -> np.ndarray:
@@ -70,8 +79,8 @@ def depth_m(window_depth: np.ndarray, profile: Profile, camera: Camera | None, s
     if camera is not None:
         return z_distance_m_from_projection(window_depth, camera.proj, clip_range=rules.clip_range)
     if rules.near_m is None or rules.far_m is None:
-        raise RdcExtractError(f"{source}: cannot make metric depth: profile {profile.name!r} names no camera "
-                              "block and no [depth] near_m/far_m")
+        raise ExtractionFailed(source, f"no metric depth: profile {profile.name!r} names no camera block "
+                               "and no [depth] near_m/far_m")
     return z_distance_m_from_near_far(window_depth, rules.near_m, rules.far_m, reversed_z=rules.reversed,
                                       clip_range=rules.clip_range)
 
@@ -93,15 +102,15 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
             arrays["depth"] = depth
         if {"stencil", "labels"} & set(outputs):
             if stencil is None:
-                raise RdcExtractError(f"{source}: depth target {raw.textures[found.depth_target].format.name} "
-                                      "has no stencil to label from")
+                raise ExtractionFailed(source, f"depth target {raw.textures[found.depth_target].format.name} "
+                                       "has no stencil to label from")
             arrays["stencil"] = stencil
         if "normals" in outputs and "normals" in found.target_roles:
             role = roles["normals"]
             world_to_view = None
             if role.space == "world":
                 if raw.camera is None:
-                    raise RdcExtractError(f"{source}: world-space normals need the camera block")
+                    raise ExtractionFailed(source, "world-space normals need the camera block, which was not bound")
                 world_to_view = raw.camera.view[:3, :3]
             encoded = decode_color(raw.data[found.target_roles["normals"]], _desc(raw, found.target_roles["normals"]))
             normals = decode_normals(encoded, role.encoding or "unorm_xyz", world_to_view=world_to_view)

@@ -19,6 +19,7 @@ from rdc_extract import __version__
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
 from rdc_extract.dataset.writers import writer_for
+from rdc_extract.errors import ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, camera_from_block
 from rdc_extract.extract.compute import RawFrame, compute_outputs
 from rdc_extract.extract.plan import choose_outputs, plan_reads
@@ -119,9 +120,12 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
         plan = plan_reads(detection.identification, rules, wanted)
         data, block = read_at_events(session.controller, plan.reads, plan.camera_event, rules.camera.block)
     replayed = time.perf_counter()
-    camera = camera_from_block(block, rules.camera, rules.depth) if block else None
-    raw = RawFrame(api=frame.api, textures=frame.textures, data=data, camera=camera)
-    arrays = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
+    try:
+        camera = camera_from_block(block, rules.camera, rules.depth) if block else None
+        raw = RawFrame(api=frame.api, textures=frame.textures, data=data, camera=camera)
+        arrays = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
+    except (KeyError, UnsupportedFormat, TextureDataMismatch) as exc:
+        raise ExtractionFailed(capture, str(exc).strip("'\"")) from exc
     decoded = time.perf_counter()
 
     frame_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ the one satisfying the most rules wins; the generic profile is the fallback.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,14 @@ def pipelines_dir() -> Path:
 
 
 def available_profiles(folder: Path | None = None) -> list[Profile]:
+    """Every profile in the folder; parsed once per process while the files are unchanged."""
     folder = folder or pipelines_dir()
-    return [load_profile(path) for path in sorted(folder.glob("*.toml"))]
+    return [_load_cached(path, path.stat().st_mtime_ns) for path in sorted(folder.glob("*.toml"))]
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime_ns: int) -> Profile:
+    return load_profile(path)
 
 
 def resolve_profile(name_or_path: str) -> Profile:

@@ -27,6 +27,7 @@ from rdc_extract.rd import compat
 from rdc_extract.rd.loader import load_renderdoc
 
 CAPTURE_MAGIC = b"RDOC"
+_CORRUPT_CODES = ("FileCorrupted", "APIDataCorrupted")
 
 _replay_initialised = False
 
@@ -105,6 +106,8 @@ def open_capture(path: str | Path) -> Iterator[ReplaySession]:
         result, controller = capture.OpenCapture(rd.ReplayOptions(), None)
         if not compat.result_ok(result):
             controller = None
+            if compat.result_code_name(result) in _CORRUPT_CODES:
+                raise CaptureCorrupt(path, compat.result_message(result))
             raise ReplayFailed(path, f"{api} replay could not start: {compat.result_message(result)}")
         yield ReplaySession(path=path, api=api, controller=controller)
     finally:
