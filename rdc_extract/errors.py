@@ -13,15 +13,21 @@ class RenderDocNotFound(RdcExtractError):
     """The RenderDoc Python module could not be found or imported."""
 
 
-class CaptureError(RdcExtractError):
-    """A problem with one capture file; the message always names the file."""
+class FileError(RdcExtractError):
+    """A problem with one named file: the message is `<path>: [<cause>: ]<detail>`."""
 
-    cause = "capture error"
+    cause = ""
 
     def __init__(self, path: str | Path, detail: str) -> None:
         self.path = Path(path)
         self.detail = detail
-        super().__init__(f"{self.path}: {self.cause}: {detail}")
+        super().__init__(f"{self.path}: {self.cause + ': ' if self.cause else ''}{detail}")
+
+
+class CaptureError(FileError):
+    """A problem with one capture file; `cause` is short and stable, for grouping failures."""
+
+    cause = "capture error"
 
 
 class CaptureNotFound(CaptureError):
@@ -58,13 +64,8 @@ class TextureDataMismatch(RdcExtractError, ValueError):
     """Raw texture bytes do not match the size implied by width, height and format."""
 
 
-class ProfileError(RdcExtractError):
+class ProfileError(FileError):
     """A game profile (pipelines/*.toml) is missing, malformed or does not fit a frame."""
-
-    def __init__(self, path: str | Path, detail: str) -> None:
-        self.path = Path(path)
-        self.detail = detail
-        super().__init__(f"{self.path}: {detail}")
 
 
 class IdentificationFailed(CaptureError):
@@ -77,31 +78,18 @@ class IdentificationFailed(CaptureError):
         self.candidates = candidates or []
 
 
-class ClassMapError(RdcExtractError):
+class ClassMapError(FileError):
     """A class-mapping file (pipelines/classes/*.toml) is missing or malformed; names file and entry."""
 
-    def __init__(self, path: str | Path, detail: str) -> None:
-        self.path = Path(path)
-        self.detail = detail
-        super().__init__(f"{self.path}: {detail}")
 
-
-class NotADataset(RdcExtractError):
+class NotADataset(FileError):
     """A folder given as a dataset has no `frames/` folder of frame folders (docs/dataset.md)."""
 
-    def __init__(self, path: str | Path, detail: str) -> None:
-        self.path = Path(path)
-        self.detail = detail
-        super().__init__(f"{self.path}: {detail}")
 
-
-class SidecarError(RdcExtractError):
+class SidecarError(FileError):
     """A capture's sidecar JSON is missing, unreadable or does not follow the schema (docs/capture.md)."""
 
-    def __init__(self, path: str | Path, detail: str) -> None:
-        self.path = Path(path)
-        self.detail = detail
-        super().__init__(f"{self.path}: invalid sidecar: {detail}")
+    cause = "invalid sidecar"
 
 
 class CaptureRunFailed(RdcExtractError):

@@ -8,10 +8,23 @@ setting ``error`` to an ``RdcExtractError`` subclass taking ``(path, detail)``.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from rdc_extract.errors import RdcExtractError
+from rdc_extract.errors import FileError, RdcExtractError
+
+
+def read_toml(path: Path, error: Callable[[Path, str], FileError], what: str) -> dict[str, Any]:
+    """Parse a TOML file; missing, a folder, or malformed → `error(path, ...)` saying which."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(path, f"no such {what} file") from None
+    except IsADirectoryError:
+        raise error(path, f"is a folder, expected a {what} .toml file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(path, f"not valid TOML: {exc}") from None
 
 
 class Section:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rdc_extract.errors import ClassMapError
-from rdc_extract.tomlcheck import Section
+from rdc_extract.tomlcheck import Section, read_toml
 
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
 FORMAT_VERSION = 1  # part of the hash: bump if the meaning of a mapping file changes
@@ -152,14 +151,7 @@ def apply_class_map(raw: np.ndarray, class_map: ClassMap) -> LabelImages:
 def load_class_map(path: str | Path) -> ClassMap:
     """Read and validate a class-mapping TOML file; raises ClassMapError naming the file and entry."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ClassMapError(path, "no such class-mapping file") from None
-    except IsADirectoryError:
-        raise ClassMapError(path, "is a folder, expected a class-mapping .toml file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ClassMapError(path, f"not valid TOML: {exc}") from None
+    data = read_toml(path, ClassMapError, "class-mapping")
     return parse_class_map(data, path)
 
 

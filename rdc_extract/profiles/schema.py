@@ -9,13 +9,12 @@ See docs/profiles.md for the full reference.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rdc_extract.errors import ProfileError
-from rdc_extract.tomlcheck import Section
+from rdc_extract.tomlcheck import Section, read_toml
 
 GBUFFER_CHOICES = ("most_draws", "last", "first")
 FINAL_IMAGE_STRATEGIES = ("hud_marker", "fullscreen_run")
@@ -134,12 +133,7 @@ def _target_roles(path: Path, table: Any) -> tuple[TargetRole, ...]:
 def load_profile(path: str | Path) -> Profile:
     """Read and validate one profile file; raises ProfileError naming file and key."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError(path, "no such profile file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ProfileError(path, f"not valid TOML: {exc}") from None
+    data = read_toml(path, ProfileError, "profile")
     _Section(path, "top level", data, _TABLES)  # rejects unknown tables
     meta = _section(path, data, "profile", ("name", "description", "generic"))
     name = meta.string("name")
