@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rdc_extract.cli import app
@@ -60,3 +62,22 @@ def test_bad_capture_is_a_one_line_error(tmp_path):
 def test_unknown_profile_is_reported(gl_capture):
     result = runner.invoke(app, ["inspect", str(gl_capture), "--profile", "nosuch"])
     assert result.exit_code == 1 and "no profile named 'nosuch'" in result.stderr
+
+
+SAMPLE_CAPTURES = sorted((Path(__file__).resolve().parents[1] / "samples" / "captures").glob("*.rdc"))
+
+
+@pytest.mark.parametrize("capture", SAMPLE_CAPTURES, ids=[p.stem[-12:] for p in SAMPLE_CAPTURES])
+def test_sample_captures_are_identified_by_auto_detection_and_by_generic(capture):
+    code, auto = _inspect_json(str(capture))
+    assert code == 0, auto["error"]
+    assert auto["profile"]["name"] == "city_game"
+    found = auto["identification"]
+    gbuffer = auto["passes"][found["gbuffer_pass"]]
+    assert len(gbuffer["colour_targets"]) >= 4 and gbuffer["depth_target"] is not None
+    assert set(found["target_roles"]) == {"albedo", "normals", "material", "emissive"}
+    assert found["gbuffer_last_event"] < found["final_image_event"] < found["first_hud_event"]
+    code, generic = _inspect_json(str(capture), "--profile", "generic")
+    assert code == 0 and generic["profile"]["name"] == "generic"
+    assert generic["identification"]["gbuffer_pass"] == found["gbuffer_pass"]
+    assert generic["identification"]["final_image_event"] == found["final_image_event"]
