@@ -6,8 +6,7 @@
 #   bash samples/make_captures.sh          # after `bash scripts/setup.sh` on a fresh machine
 #
 # One capture per game launch (--per-launch 1), each launch a different city (--seed is the
-# capture index): with RenderDoc 1.24 only the first capture of an OpenGL process kept its
-# vertex-array state (docs/capture.md). --replace deletes the captures already in
+# capture index), for variety across the six samples. --replace deletes the captures already in
 # samples/captures/ first; without it, existing captures count towards --count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
