@@ -23,7 +23,8 @@ from rdc_extract.dataset.files import write_json, write_png
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import resolve_class_map
 from rdc_extract.labels.files import LABEL_FILES, write_labels
-from rdc_extract.labels.relabel import CURRENT, FAILED, INDEX_RECORD_KEYS, RELABELLED, UNFINISHED, relabel_dataset
+from rdc_extract.labels.files import label_summary
+from rdc_extract.labels.relabel import CURRENT, FAILED, RELABELLED, UNFINISHED, relabel_dataset
 
 GAME_VALUES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x82]
 UNMAPPED_VALUE, UNMAPPED_BOX = 0x0C, (slice(0, 3), slice(0, 5))  # 15 pixels per frame the game never writes
@@ -152,7 +153,7 @@ def write_batch_index(root: Path) -> Path:
         outputs = {"stencil": "stencil.png", **{f"labels_{k}": name for k, name in labels["files"].items()}}
         records.append({"status": DONE, "frame_id": frame.name, "capture": f"{frame.name}.rdc", "profile": "city_game",
                         "outputs": outputs, "scenario": {"clock_hour": 9},
-                        "label_mapping": {key: labels[key] for key in INDEX_RECORD_KEYS}})
+                        "label_mapping": label_summary(labels)})
     return write_index(root, records)
 
 

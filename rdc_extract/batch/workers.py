@@ -37,6 +37,7 @@ from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
 from rdc_extract.errors import BatchAbandoned, WorkerStartFailed
+from rdc_extract.labels.files import label_summary
 
 LOCK_NAME = ".batch.lock"
 FRAMES_DIR = "frames"
@@ -329,7 +330,7 @@ def summarise_result(result: dict[str, Any]) -> dict[str, Any]:
         profile, why = profile.get("name"), profile.get("why", why)
     labels = result.get("label_mapping") or result.get("labels")
     if isinstance(labels, dict):
-        labels = {key: labels[key] for key in ("mapping", "mapping_sha256", "source") if key in labels} or labels
+        labels = label_summary(labels) or labels
     job_seconds = result.get("seconds")
     if job_seconds is None and isinstance(result.get("timing_s"), dict):
         job_seconds = round(sum(result["timing_s"].values()), 3)

@@ -50,6 +50,14 @@ def label_record(class_map: ClassMap, images: LabelImages) -> dict[str, Any]:
     }
 
 
+SUMMARY_KEYS = ("mapping", "mapping_sha256", "source")
+
+
+def label_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """The part of a frame's `labels` record that the manifest and index.csv carry."""
+    return {key: record[key] for key in SUMMARY_KEYS if key in record}
+
+
 def write_labels(frame_dir: Path, raw: np.ndarray, class_map: ClassMap) -> dict[str, Any]:
     """Label ``raw`` with ``class_map`` and write labels.png, labels_train.png (if any) and labels_color.png.
 

@@ -25,13 +25,12 @@ from rdc_extract.batch.index import columns_of, flatten
 from rdc_extract.dataset.files import write_json
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.labels.files import LABEL_FILES, META_FILE, read_raw, write_labels, write_text_atomic
+from rdc_extract.labels.files import LABEL_FILES, META_FILE, label_summary, read_raw, write_labels, write_text_atomic
 
 FRAMES_DIR = "frames"
 INDEX_FRAME_COLUMN = "frame_id"
 INDEX_LABEL_PREFIX = "label_mapping"  # batch flattens a frame's labels record into label_mapping.<key> columns
 # the keys of that record batch keeps in the index (rdc_extract/batch/workers.py, make_record)
-INDEX_RECORD_KEYS = ("mapping", "mapping_sha256", "source")
 
 RELABELLED, CURRENT, UNFINISHED, FAILED = "relabelled", "current", "unfinished", "failed"
 
@@ -144,7 +143,7 @@ def relabel_dataset(
 
 def _label_cells(frame_id: str, record: dict[str, Any]) -> dict[str, str]:
     """A frame's label columns as batch writes them: the flattened record, and the label output paths."""
-    summary = {key: record[key] for key in INDEX_RECORD_KEYS if key in record}
+    summary = label_summary(record)
     cells = {key: "" if value is None else str(value) for key, value in flatten(summary, INDEX_LABEL_PREFIX).items()}
     frame_dir = PurePosixPath(FRAMES_DIR) / frame_id
     files = record.get("files") or {}
