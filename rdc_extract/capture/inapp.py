@@ -108,3 +108,12 @@ class InAppApi:
         buffer = ctypes.create_string_buffer(length.value + 1)
         self._get_capture(count - 1, buffer, ctypes.byref(length), None)
         return os.fsdecode(buffer.value)
+
+
+def report_capture(api: InAppApi, written: bool, program: str) -> int:
+    """Exit status of a one-frame capture program: prints the capture's path, or why there is none."""
+    if not written:
+        print(f"{program}: RenderDoc wrote no capture", file=sys.stderr)
+        return 1
+    print(api.latest_capture_path())
+    return 0

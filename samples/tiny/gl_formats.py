@@ -289,7 +289,7 @@ def main(argv: list[str]) -> int:
 
     import moderngl
 
-    from rdc_extract.capture.inapp import InAppApi
+    from rdc_extract.capture.inapp import InAppApi, report_capture
 
     api = InAppApi()
     if len(argv) > 1:
@@ -313,11 +313,7 @@ def main(argv: list[str]) -> int:
         written = api.end_frame_capture()
     finally:
         ctx.release()
-    if not written:
-        print("gl_formats: RenderDoc wrote no capture", file=sys.stderr)
-        return 1
-    print(api.latest_capture_path())
-    return 0
+    return report_capture(api, written, "gl_formats")
 
 
 if __name__ == "__main__":

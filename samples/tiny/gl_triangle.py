@@ -17,7 +17,7 @@ import sys
 import moderngl
 import numpy as np
 
-from rdc_extract.capture.inapp import InAppApi
+from rdc_extract.capture.inapp import InAppApi, report_capture
 
 SIZE = 64
 CLEAR_RGBA = (0.1, 0.2, 0.3, 1.0)
@@ -63,11 +63,7 @@ def main(argv: list[str]) -> int:
         written = api.end_frame_capture()
     finally:
         ctx.release()
-    if not written:
-        print("gl_triangle: RenderDoc wrote no capture", file=sys.stderr)
-        return 1
-    print(api.latest_capture_path())
-    return 0
+    return report_capture(api, written, "gl_triangle")
 
 
 if __name__ == "__main__":
