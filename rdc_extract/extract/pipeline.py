@@ -12,6 +12,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from rdc_extract.rd.readback import read_at_events
 from rdc_extract.rd.session import open_capture
 
 FRAME_SCHEMA = "rdc-extract/frame/1"
+WRITE_THREADS = 4
 
 
 @functools.lru_cache(maxsize=16)
@@ -132,13 +134,17 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
     (frame_dir / META_FILE).unlink(missing_ok=True)
     remove_temporaries(frame_dir)
     files: dict[str, str] = {}
-    for name, array in arrays.items():
-        if name != "stencil" or "stencil" in wanted:
-            files.update(writer_for(name)(frame_dir, array))
     labels = None
-    if "labels" in wanted and rules.stencil.classes is not None:
-        labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
-        files.update({f"labels_{kind}": name for kind, name in labels["files"].items()})
+    # Encoding is zlib-bound and zlib releases the GIL: writing outputs side by side
+    # hides most of it behind the largest one.
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
+                   if name != "stencil" or "stencil" in wanted]
+        if "labels" in wanted and rules.stencil.classes is not None:
+            labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
+            files.update({f"labels_{kind}": name for kind, name in labels["files"].items()})
+        for future in written:
+            files.update(future.result())
     timing = {"replay": replayed - started, "decode": decoded - replayed, "write": time.perf_counter() - decoded}
     meta = _meta(capture, frame_id or capture.stem, detection, raw, files, labels, timing)
     write_json(frame_dir / META_FILE, meta)

@@ -1,12 +1,16 @@
 """Command line: ``python -m samples.city_game [options]``. Writes nothing unless asked.
 
-Rendering is always headless (offscreen through EGL); there is no window mode yet.
+Rendering is always offscreen through EGL, so the game runs headless by default.
+``--window`` also shows every finished frame in a window (pygame); the frames rendered,
+and so what RenderDoc captures, are the same either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from .game import Game, GameConfig
@@ -17,6 +21,11 @@ from .sim import WEATHERS
 def _clock(text: str) -> tuple[int, int]:
     hours, _, minutes = text.partition(":")
     return int(hours), int(minutes or 0)
+
+
+def _has_display(env: Mapping[str, str]) -> bool:
+    """Whether SDL can open a window: an X11 or Wayland display, or a video driver chosen by hand (e.g. dummy)."""
+    return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,7 +45,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ground-truth", type=Path, default=None, metavar="DIR",
                    help="write DIR/frame_NNNNNN.gt.npz for every frame")
     p.add_argument("--benchmark", action="store_true", help="print frames per second at the end")
-    return p.parse_args(argv)
+    p.add_argument("--window", action="store_true",
+                   help="also show each frame in a window (needs pygame and a display; Escape quits)")
+    args = p.parse_args(argv)
+    if args.window and not _has_display(os.environ):
+        p.exit(2, f"{p.prog}: error: --window needs a display: set DISPLAY or WAYLAND_DISPLAY "
+                  "(or SDL_VIDEODRIVER, e.g. dummy)\n")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
                         mods=discover_mods(args.mods, args.mods_dir), markers=not args.no_markers,
                         hud=not args.no_hud, screenshot=args.screenshot, ground_truth_dir=args.ground_truth,
                         weather=args.weather, clock=args.time)
-    fps = Game(config).run()
+    game = Game(config)
+    if args.window:
+        from .window import GameWindow  # pygame only when a window is asked for
+
+        with GameWindow(args.width, args.height) as window:
+            fps = game.run(present=window.present)
+    else:
+        fps = game.run()
     if args.benchmark:
         print(f"{fps:.1f} frames/s at {args.width}x{args.height}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,12 +105,18 @@ class Game:
             self._gt_requests.clear()
         self.frame += 1
 
-    def run(self) -> float:
-        """Play `config.frames` frames (or until a mod quits); returns the measured frames per second."""
+    def run(self, present: Callable[[np.ndarray], bool] | None = None) -> float:
+        """Play `config.frames` frames (or until a mod or `present` quits); returns the measured frames per second.
+
+        `present` gets each finished frame's back buffer (as `Renderer.read_back_buffer` returns it), read
+        after `step` so the readback is outside the frame a capture mod brackets; it returns False to quit.
+        """
         self.mods.call("on_start", self.natives)
         start = time.perf_counter()
         while self.frame < self.config.frames and not self.quit_requested:
             self.step()
+            if present is not None and not present(self.renderer.read_back_buffer()):
+                self.quit_requested = True
         elapsed = time.perf_counter() - start
         if self.config.screenshot is not None:
             self.save_screenshot(self.config.screenshot)
