@@ -44,8 +44,9 @@ def test_batch_builds_the_full_dataset_and_index(dataset):
     with (dataset / "index.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(row["frame_id"] for row in rows) == [f.name for f in frames]
-    for row in rows:
-        assert (dataset / row["outputs.rgb"]).is_file() and (dataset / row["outputs.depth"]).is_file()
+    for row in rows:  # the columns docs/batch.md's PyTorch Dataset reads
+        for column in ("outputs.rgb", "outputs.depth", "outputs.labels_ids"):
+            assert (dataset / row[column]).is_file()
         assert row["profile"] == "city_game" and row["scenario.weather"] in {"clear", "overcast", "fog", "rain"}
 
 
