@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -240,11 +241,18 @@ def test_capture_sample_game_and_replay(tmp_path):
 
     out = tmp_path / "caps"
     game = [*GAME, "--seed", "{capture_index}"]
+    target_lines: set[str] = set()
     result = run_capture(CaptureRunConfig(command=game, out_dir=out, count=2, every=5, warmup=5,
                                           ground_truth=True, stall_timeout_s=60, workdir=REPO,
-                                          captures_per_launch=1))
+                                          captures_per_launch=1),
+                         lambda progress: target_lines.add(progress.target.describe()))
     assert result.stopped_because == "count reached"
     assert result.progress.restarts == 0 and result.progress.launches == 2
+    # RenderDoc's target control saw both games, their API, and announced exactly the captures published.
+    target = result.progress.target
+    assert any(re.fullmatch(r"RenderDoc connected, target \d+, API OpenGL", line) for line in target_lines)
+    assert (target.connections, target.disconnects) == (2, 2)
+    assert (target.announced, target.announced_published, target.unpublished) == (2, 2, [])
     sidecars = _check_complete_run(out, 2)
     assert {s.game for s in sidecars} == {"city_game"}
     assert [s.seed for s in sidecars] == [0, 1] and [s.launch for s in sidecars] == [1, 2]
@@ -292,6 +300,12 @@ def test_killing_the_game_mid_run_restarts_it_and_ends_with_whole_pairs(tmp_path
     assert killed, "the game was never killed"
     assert result.progress.restarts >= 1 and result.progress.launches >= 2
     sidecars = _check_complete_run(out, 4)
+    # Every launch was connected and its end seen as a disconnect; a capture RenderDoc announced just
+    # before the kill may never have been published, and is then listed as such.
+    target = result.progress.target
+    assert target.connections == target.disconnects == result.progress.launches
+    assert target.announced_published == 4
+    assert target.announced == 4 + len(target.unpublished)
     assert {s.launch for s in sidecars} >= {2}
     assert json.loads((out / f"{complete_captures(out)[0].stem}.json").read_text())["schema_version"] == 1
 

@@ -4,13 +4,20 @@ Generic by design: the game is only a command line, and the mod gets its
 settings from RDC_CAPTURE_* environment variables (modkit.ModConfig). Each
 launch is ``renderdoccmd capture -w -d WORKDIR -c TEMPLATE <command...>`` in its
 own process group (renderdoc-linux.md: this is what makes the in-app API work
-for a headless EGL program). The launcher watches two things:
+for a headless EGL program). The launcher watches three things:
 
 - the process: when the game exits or dies (renderdoccmd then exits, with
   status 0 whatever happened to the game), it is launched again;
 - the captures folder: a capture counts once its .rdc and sidecar are both
   there (folder.py). When none arrives within the stall timeout the game is
-  killed and launched again.
+  killed and launched again;
+- RenderDoc's target-control connection to the game, best effort
+  (rdc_extract/rd/target_control.py, target_tracker.py): whether the game is
+  hooked and which API it uses, the captures RenderDoc announces (one that never
+  becomes a complete pair is reported), and a lost connection: when the
+  game's target is gone and the process still lives `disconnect_grace_s`
+  later, the game is restarted without waiting for the stall timeout. When no
+  target can be found, the other two signals work as before.
 
 Between launches, with no game alive, partial files are removed, so a killed
 game never leaves half a capture. The run stops at `count` complete captures or
@@ -37,7 +44,9 @@ from rdc_extract.capture.folder import (
     new_run_id,
 )
 from rdc_extract.capture.modkit import ModConfig
+from rdc_extract.capture.target_tracker import TargetStatus, TargetTracker
 from rdc_extract.errors import CaptureRunFailed
+from rdc_extract.rd.target_control import TargetControlWatcher
 
 LOG_DIR = ".logs"
 POLL_S = 0.2
@@ -66,6 +75,11 @@ class CaptureRunConfig:
     # 0 = as many as the game can; N = relaunch the game after every N captures (see docs/capture.md:
     # with RenderDoc 1.24 only the first capture of an OpenGL process kept its vertex-array state).
     captures_per_launch: int = 0
+    target_control: bool = True  # watch RenderDoc's target-control connection too (best effort)
+    # Restart a game whose RenderDoc target disconnected and did not come back while its process lives on.
+    disconnect_grace_s: float = 10.0
+    # An announced capture (RenderDoc's NewCapture) without a complete pair this much later is reported.
+    publish_grace_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.command:
@@ -93,6 +107,7 @@ class RunProgress:
     message: str = ""
     last_capture: str | None = None
     restart_reasons: list[str] = field(default_factory=list)
+    target: TargetStatus = field(default_factory=TargetStatus)
 
     @property
     def new(self) -> int:
@@ -159,6 +174,16 @@ def _remove_existing(out_dir: Path) -> int:
     return removed
 
 
+def in_process_group(pid: int, group: int) -> bool:
+    """True when `pid` runs in process group `group` (the launch's); False when gone, or off POSIX."""
+    if not hasattr(os, "getpgid"):  # Windows: no process groups to match a target by (untested branch)
+        return False
+    try:
+        return os.getpgid(pid) == group
+    except OSError:
+        return False
+
+
 def _log_tail(path: Path, lines: int = 25) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -211,19 +236,35 @@ class _Launch:
         self._log.close()
 
 
+def _follow_target(watcher: TargetControlWatcher | None, tracker: TargetTracker, config: CaptureRunConfig,
+                   report: Callable[[str | None], None], final: bool = False) -> None:
+    """Take the watcher's events (all of them once the launch is over) into the tracker and the progress line."""
+    if watcher is None:
+        return
+    now = time.monotonic()
+    for event in watcher.stop() if final else watcher.drain():
+        news = tracker.apply(event, now)
+        if news is not None:
+            report(news)
+    for name in tracker.overdue(now, config.publish_grace_s):
+        report(f"RenderDoc announced {name}; no complete pair {config.publish_grace_s:.0f} s later")
+
+
 def _watch(launch: _Launch, config: CaptureRunConfig, out_dir: Path, progress: RunProgress,
            report: Callable[[str | None], None], count_reached: Callable[[], bool],
-           budget_spent: Callable[[], bool]) -> str:
-    """Poll the game and the captures folder until this launch should end; returns why it ended."""
+           budget_spent: Callable[[], bool], watcher: TargetControlWatcher | None, tracker: TargetTracker) -> str:
+    """Poll the game, the captures folder and the target control until this launch should end; returns why."""
     last_arrival = time.monotonic()
     while True:
         time.sleep(POLL_S)
         now_complete = complete_captures(out_dir)
+        tracker.folder_has(c.stem for c in now_complete)
         if len(now_complete) != progress.complete:
             last_arrival = time.monotonic()
             progress.complete = len(now_complete)
             progress.last_capture = now_complete[-1].capture.name if now_complete else None
             report(f"{progress.complete} captures")
+        _follow_target(watcher, tracker, config, report)
         if count_reached():
             deadline = time.monotonic() + EXIT_GRACE_S
             while launch.running and time.monotonic() < deadline:
@@ -235,6 +276,9 @@ def _watch(launch: _Launch, config: CaptureRunConfig, out_dir: Path, progress: R
             return "time budget spent"
         if time.monotonic() - last_arrival > config.stall_timeout_s:
             return f"no capture for {config.stall_timeout_s:.0f} s"
+        if tracker.lost_for(time.monotonic()) > config.disconnect_grace_s:
+            return (f"RenderDoc target disconnected and did not come back; "
+                    f"the game still ran {config.disconnect_grace_s:.0f} s later")
 
 
 def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], None] | None = None) -> CaptureRunResult:
@@ -249,6 +293,8 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
     run_id = new_run_id()
     at_start = len(complete_captures(out_dir))
     progress = RunProgress(target=config.count, complete=at_start, found_at_start=at_start)
+    tracker = TargetTracker(c.stem for c in complete_captures(out_dir))
+    progress.target = tracker.status
     started = time.monotonic()
     fruitless = 0
 
@@ -283,16 +329,26 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
         env = {**os.environ, **mod_config.to_env()}
         launch = _Launch(argv, env, config.workdir, out_dir / LOG_DIR / f"{run_id}_r{launch_number:02d}.log")
         progress.game_running, progress.launcher_pid = True, launch.process.pid
+        tracker.launch_started()
+        group = launch.process.pid
+        watcher = (TargetControlWatcher(lambda pid: in_process_group(pid, group)).start()
+                   if config.target_control and tracker.status.unavailable is None else None)
         before = progress.complete
         report(f"launch {launch_number} started")
         try:
-            why_ended = _watch(launch, config, out_dir, progress, report, count_reached, budget_spent)
+            why_ended = _watch(launch, config, out_dir, progress, report, count_reached, budget_spent,
+                               watcher, tracker)
         finally:
             launch.stop()
+            _follow_target(watcher, tracker, config, report, final=True)
         progress.game_running, progress.launcher_pid = False, None
         # The game is dead: anything it left half-written goes, then recount.
         clean_partial_captures(out_dir)
-        progress.complete = len(complete_captures(out_dir))
+        complete_now = complete_captures(out_dir)
+        progress.complete = len(complete_now)
+        tracker.folder_has(c.stem for c in complete_now)
+        for name in tracker.launch_ended():
+            report(f"RenderDoc announced {name}; the launch ended without its complete pair")
         made = progress.complete - before
         fruitless = 0 if made > 0 else fruitless + 1
         if count_reached() or budget_spent():

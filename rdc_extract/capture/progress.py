@@ -1,4 +1,4 @@
-"""Rich progress display for `rdc-extract capture`: captures, rate, launches and restarts."""
+"""Rich progress display for `rdc-extract capture`: captures, rate, restarts, RenderDoc's target control."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rdc_extract.capture.launcher import CaptureRunResult, RunProgress
+from rdc_extract.capture.target_tracker import TargetStatus
 
 
 class CaptureProgress:
@@ -20,10 +21,12 @@ class CaptureProgress:
             TextColumn("restarts {task.fields[restarts]}"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[message]}", markup=False),
+            TextColumn("{task.fields[target]}", style="dim", markup=False),
             console=console,
             transient=False,
         )
-        self._task = self._progress.add_task("capture", total=target, rate=0.0, restarts=0, message="")
+        self._task = self._progress.add_task("capture", total=target, rate=0.0, restarts=0, message="",
+                                          target="target control: starting")
         self._restarts_shown = 0
 
     def __enter__(self) -> CaptureProgress:
@@ -38,10 +41,25 @@ class CaptureProgress:
             self._progress.console.print(f"restart after {reason}", markup=False, highlight=False)
         self._restarts_shown = len(state.restart_reasons)
         self._progress.update(self._task, completed=state.complete, rate=state.captures_per_minute,
-                              restarts=state.restarts, message=state.message)
+                              restarts=state.restarts, message=state.message,
+                              target=state.target.describe())
 
 
 def summary(result: CaptureRunResult) -> str:
     p = result.progress
     return (f"{len(result.captures)} complete captures in {result.out_dir} ({p.new} new, run {result.run_id}); "
-            f"{p.launches} launches, {p.restarts} restarts, {p.elapsed_s:.0f} s; stopped: {result.stopped_because}")
+            f"{p.launches} launches, {p.restarts} restarts, {p.elapsed_s:.0f} s; stopped: {result.stopped_because}"
+            f"; {target_summary(p.target)}")
+
+
+def target_summary(target: TargetStatus) -> str:
+    """RenderDoc's side of the run: connected or not, captures announced, announced ones that never arrived."""
+    if target.unavailable:
+        return f"target control unavailable ({target.unavailable})"
+    if not target.ever_connected:
+        return "target control never connected (watched process and folder only)"
+    text = (f"RenderDoc target control: {target.connections} connections, {target.disconnects} disconnects, "
+            f"{target.announced} captures announced, {target.announced_published} published as pairs")
+    if target.unpublished:
+        text += f"; announced but never published: {', '.join(target.unpublished)}"
+    return text
