@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -97,18 +98,21 @@ def _load(env: dict[str, str] | None = None) -> ModuleType:
 
 
 _module: ModuleType | None = None
+_module_lock = threading.Lock()
 
 
 def load_renderdoc(env: dict[str, str] | None = None) -> ModuleType:
-    """Import RenderDoc's module once per process and return it.
+    """Import RenderDoc's module once per process and return it (thread-safe).
 
-    Raises RenderDocNotFound with every path tried and how to install.
+    Two threads importing `renderdoc.so` at once crashed the process here,
+    hence the lock. Raises RenderDocNotFound with every path tried and how to install.
     """
     global _module
-    if _module is None:
-        existing = sys.modules.get("renderdoc")
-        _module = existing if existing is not None else _load(env)
-    return _module
+    with _module_lock:
+        if _module is None:
+            existing = sys.modules.get("renderdoc")
+            _module = existing if existing is not None else _load(env)
+        return _module
 
 
 def module_path() -> Path:
