@@ -109,6 +109,11 @@ def inspect(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _output_names(outputs: str | None) -> list[str] | None:
+    """`--outputs rgb, depth` → ["rgb", "depth"]; None means every output."""
+    return [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+
+
 @app.command()
 def extract(
     capture: Annotated[Path, typer.Argument(help="The .rdc capture to extract.")],
@@ -122,7 +127,7 @@ def extract(
     ] = None,
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
-    wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+    wanted = _output_names(outputs)
     frame_dir = out / "frames" / capture.stem
     meta = extract_capture(capture, frame_dir, profile=profile, outputs=wanted)
     stdout.print(extraction_view(meta, frame_dir))
@@ -234,7 +239,7 @@ def batch(
 
     Exits 1 when any capture of the folder is failed (in this run or an earlier one).
     """
-    wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+    wanted = _output_names(outputs)
     if profile is not None:
         choose_outputs(resolve_profile(profile), wanted)  # a bad --profile/--outputs stops here, not per capture
     options = BatchOptions(
