@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(
   python3-renderdoc librenderdoc renderdoccmd          # RenderDoc 1.24: Python module, capture library, launcher
-  libgl1-mesa-dri libegl-mesa0 libegl1 libgles2        # llvmpipe OpenGL 4.5 core through EGL
+  libgl1 libgl1-mesa-dri libegl-mesa0 libegl1 libgles2 # llvmpipe OpenGL 4.5 core through EGL (libgl1: glcontext loads libGL)
   mesa-vulkan-drivers libvulkan1 libvulkan-dev         # lavapipe Vulkan 1.3 (+ headers for the tiny Vulkan sample)
   vulkan-tools glslang-tools gcc libc6-dev             # building the tiny Vulkan capture program
   python3-venv                                         # the Debian python3.11 venv module
