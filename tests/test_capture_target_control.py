@@ -180,7 +180,8 @@ def test_without_target_control_the_run_works_as_before(tmp_path, monkeypatch):
 
 @needs_renderdoccmd
 def test_cli_summary_reports_target_control(tmp_path):
-    result = CliRunner().invoke(app, ["capture", "--out", str(tmp_path), "--time-budget", "1.5", "--", *IDLE_GAME])
+    # A budget well above the ~50 ms the target needs to register, so a loaded machine still connects.
+    result = CliRunner().invoke(app, ["capture", "--out", str(tmp_path), "--time-budget", "5", "--", *IDLE_GAME])
     assert result.exit_code == 0, result.output
     assert "RenderDoc target control: 1 connections, 1 disconnects, 0 captures announced" in result.output
     assert complete_captures(tmp_path) == []
