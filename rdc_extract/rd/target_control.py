@@ -30,6 +30,7 @@ from __future__ import annotations
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -99,6 +100,9 @@ TargetEvent = (TargetConnected | TargetApi | TargetCapture | TargetBusy | Target
                | TargetControlUnavailable)
 
 
+_FINAL_READ_S = 2.0  # after stop(): how long to wait for the Disconnected message
+
+
 class TargetControlWatcher:
     """A background thread that finds the launch's RenderDoc target, stays connected and queues events.
 
@@ -164,9 +168,15 @@ class TargetControlWatcher:
                     handle.Shutdown()
                     connection = None
                     busy_reported.clear()
-            if connection is not None:
-                # The launcher stops the watcher after the game is gone: read what it sent last.
-                self._pump(rd, *connection)
+            # The launcher stops the watcher after killing the game: read what it sent last,
+            # until RenderDoc notices the closed connection (a loaded machine takes a moment).
+            deadline = time.monotonic() + _FINAL_READ_S
+            while connection is not None and time.monotonic() < deadline:
+                if not self._pump(rd, *connection):
+                    connection[1].Shutdown()
+                    connection = None
+                else:
+                    time.sleep(self._idle_poll_s)
         except Exception as exc:  # a native-binding surprise must not take the launcher down
             self._events.put(TargetControlUnavailable(f"target control failed: {type(exc).__name__}: {exc}"))
         finally:
