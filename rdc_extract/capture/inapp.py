@@ -22,7 +22,6 @@ _SET_CAPTURE_FILE_PATH_TEMPLATE = 11
 _GET_NUM_CAPTURES = 13
 _GET_CAPTURE = 14
 _START_FRAME_CAPTURE = 19
-_IS_FRAME_CAPTURING = 20
 _END_FRAME_CAPTURE = 21
 _DISCARD_FRAME_CAPTURE = 24
 _TABLE_SIZE = 25
@@ -65,7 +64,6 @@ class InAppApi:
             ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint64),
         )
         self._start = fn(_START_FRAME_CAPTURE, None, ctypes.c_void_p, ctypes.c_void_p)
-        self._is_capturing = fn(_IS_FRAME_CAPTURING, ctypes.c_uint32)
         self._end = fn(_END_FRAME_CAPTURE, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p)
         self._discard = fn(_DISCARD_FRAME_CAPTURE, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p)
 
@@ -87,9 +85,6 @@ class InAppApi:
     def start_frame_capture(self) -> None:
         """Begin capturing the current context's work (NULL, NULL = the active one)."""
         self._start(None, None)
-
-    def is_frame_capturing(self) -> bool:
-        return bool(self._is_capturing())
 
     def end_frame_capture(self) -> bool:
         """Finish the capture and write it; False when RenderDoc wrote nothing."""

@@ -7,8 +7,8 @@ used to pick the events extraction replays to.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+import functools
+from dataclasses import dataclass, field
 
 from rdc_extract.decode.formats import TextureFormat
 
@@ -24,10 +24,6 @@ class Texture:
     format: TextureFormat
     is_swap_buffer: bool = False
     samples: int = 1
-
-    @property
-    def is_depth(self) -> bool:
-        return self.format.component_type == "Depth" or self.format.layout in ("D16S8", "D24S8", "D32S8")
 
     @property
     def has_stencil(self) -> bool:
@@ -92,7 +88,11 @@ class Pass:
 
 @dataclass
 class Frame:
-    """The whole captured frame: actions in order, passes, and the textures they touch."""
+    """The whole captured frame: actions in order, passes, and the textures they touch.
+
+    `actions` is fixed once built: `draws` and `has_markers` are derived once,
+    since identification asks for them per candidate pass.
+    """
 
     capture: str
     api: str
@@ -100,11 +100,11 @@ class Frame:
     textures: dict[int, Texture]
     passes: list[Pass] = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def draws(self) -> list[Action]:
         return [a for a in self.actions if a.kind == "draw"]
 
-    @property
+    @functools.cached_property
     def has_markers(self) -> bool:
         return any(a.marker_path for a in self.actions)
 
@@ -123,8 +123,3 @@ class Frame:
             if action.colour_outputs and action.colour_outputs[0] in self.textures:
                 return self.textures[action.colour_outputs[0]]
         return swap[0] if swap else None
-
-
-def to_plain(value: Any) -> Any:
-    """Dataclasses → dicts/lists for JSON, tuples as lists."""
-    return asdict(value) if hasattr(value, "__dataclass_fields__") else value

@@ -4,7 +4,8 @@ Known differences (Debian ships 1.24; current releases are 1.3x):
 - `OpenFile`/`OpenCapture` return `ResultDetails` (code + message) from 1.24 on,
   a bare `ReplayStatus` enum before.
 - `PipeState.GetOutputTargets()` / `GetDepthTarget()` return `BoundResource`
-  (`.resourceId`) up to 1.32 and `Descriptor` (`.resource`) from 1.33.
+  (`.resourceId`) up to 1.32 and `Descriptor` (`.resource`) from 1.33: not
+  needed, since frames are read from each action's own `outputs`/`depthOut`.
 - Constant buffers: `GetConstantBuffer` (`BoundCBuffer`) up to 1.32,
   `GetConstantBlock` (`UsedDescriptor`) from 1.33.
 """
@@ -28,13 +29,6 @@ def result_message(result: Any) -> str:
     """Human-readable text of a result, with RenderDoc's own detail when it has one."""
     message = getattr(result, "Message", None)
     return message() if callable(message) else str(result)
-
-
-def bound_resource_id(binding: Any) -> Any:
-    """ResourceId of a bound output target, whatever the version's binding type."""
-    if hasattr(binding, "resourceId"):
-        return binding.resourceId
-    return binding.resource
 
 
 def constant_buffer_range(pipe_state: Any, stage: Any, slot: int) -> tuple[Any, int, int]:

@@ -66,10 +66,6 @@ class ReplaySession:
     api: str
     controller: Any
 
-    @property
-    def structured_file(self) -> Any:
-        return self.controller.GetStructuredFile()
-
 
 def check_capture_file(path: Path) -> None:
     """Cheap checks before RenderDoc sees the file, so the error says what is wrong."""
