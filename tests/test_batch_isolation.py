@@ -221,3 +221,22 @@ def test_unknown_profile_stops_before_any_capture(tmp_path, vk_capture):
     assert result.exit_code == 1
     assert "no profile named 'no_such_game'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("user_choice", [None, "3"])
+def test_each_worker_replays_with_its_share_of_the_cores(tmp_path, vk_capture, monkeypatch, user_choice):
+    if user_choice:
+        monkeypatch.setenv("LP_NUM_THREADS", user_choice)
+    else:
+        monkeypatch.delenv("LP_NUM_THREADS", raising=False)
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    for number in range(2):
+        shutil.copyfile(vk_capture, folder / f"c{number}.rdc")
+    out = tmp_path / "out"
+    args = ["batch", str(folder), str(out), "--jobs", "2", "--job", "rdc_extract.batch.standin:touch_job"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    share = max(1, (os.cpu_count() or 1) // 2)
+    expected = user_choice or str(share if share > 1 else 0)
+    for frame in ("c0", "c1"):
+        assert json.loads((out / "frames" / frame / "meta.json").read_text())["rasteriser_threads"] == expected

@@ -6,7 +6,7 @@ import pytest
 
 from broken_captures import as_d3d11, random_bytes, truncated
 from rdc_extract.errors import ApiNotReplayable, CaptureCorrupt, CaptureNotFound, NotACapture
-from rdc_extract.rd.session import configure_headless_egl, open_capture
+from rdc_extract.rd.session import configure_headless_egl, open_capture, rasteriser_env
 
 
 def test_opens_real_opengl_capture(gl_capture):
@@ -50,3 +50,9 @@ def test_headless_egl_only_without_a_display():
     assert not configure_headless_egl(with_display) and "EGL_PLATFORM" not in with_display
     chosen = {"EGL_PLATFORM": "x11"}
     assert not configure_headless_egl(chosen) and chosen["EGL_PLATFORM"] == "x11"
+
+
+def test_rasteriser_gets_the_worker_share_of_cores_unless_the_user_chose():
+    assert rasteriser_env(1, {}) == {"LP_NUM_THREADS": "0"}   # rasterise on the replay thread itself
+    assert rasteriser_env(4, {}) == {"LP_NUM_THREADS": "4"}
+    assert rasteriser_env(1, {"LP_NUM_THREADS": "8"}) == {"LP_NUM_THREADS": "8"}

@@ -34,6 +34,7 @@ from rdc_extract.batch.workers import (
     FRAMES_DIR, LOCK_NAME, META_NAME, STAGING_DIR, WorkerSettings, run_task, shutdown_children,
 )
 from rdc_extract.errors import BatchError
+from rdc_extract.rd.session import rasteriser_env
 
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
 REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
@@ -55,6 +56,7 @@ class BatchOptions:
     initialiser: str | None = REPLAY_INITIALISER
     job_kwargs: dict[str, Any] = field(default_factory=dict)
     index_every_s: float = 60.0
+    cores_per_worker: int | None = None   # None: this machine's cores // jobs (loky); the workers' own (dask)
 
 
 @dataclass
@@ -134,6 +136,20 @@ def _backend(options: BatchOptions) -> Iterator[int]:
         yield options.jobs or max(threads, 1)
 
 
+def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
+    """Each local worker's share of the cores, given to its replay as rasteriser threads.
+
+    The same split joblib's loky applies to BLAS/OpenMP threads. On a cluster
+    the scheduler's thread count says nothing about one machine, so dask workers
+    keep their defaults unless `cores_per_worker` is given.
+    """
+    if options.cores_per_worker is not None:
+        return rasteriser_env(options.cores_per_worker)
+    if options.backend == "loky":
+        return rasteriser_env(max(1, (os.cpu_count() or 1) // n_jobs))
+    return {}
+
+
 def _plan(options: BatchOptions, manifest: Manifest) -> Iterator[tuple[Action, Task]]:
     """(action, task) per discovered capture, in discovery order."""
     frames = os.path.join(options.out_dir, FRAMES_DIR)
@@ -166,11 +182,6 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     options = dataclasses.replace(options, input_dir=options.input_dir.resolve(), out_dir=options.out_dir.resolve())
     summary = BatchSummary(out_dir=options.out_dir)
     with _exclusive(options.out_dir) as run_token, Manifest(options.out_dir) as manifest:
-        settings = WorkerSettings(
-            out_dir=str(options.out_dir), job=options.job, initialiser=options.initialiser,
-            kwargs=options.job_kwargs, timeout_s=options.timeout_s, recycle_after=options.recycle_after,
-            run_token=run_token, test_fault=os.environ.get(FAULT_ENV),
-        )
         _clear_staging(options.out_dir)
         progress.start(sum(1 for action, _ in _plan(options, manifest) if action is Action.RUN))
         lock = threading.Lock()
@@ -191,6 +202,11 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         try:
             last_index, index_every_s = time.monotonic(), options.index_every_s
             with _backend(options) as n_jobs:
+                settings = WorkerSettings(
+                    out_dir=str(options.out_dir), job=options.job, initialiser=options.initialiser,
+                    kwargs=options.job_kwargs, env=_worker_env(options, n_jobs), timeout_s=options.timeout_s,
+                    recycle_after=options.recycle_after, run_token=run_token, test_fault=os.environ.get(FAULT_ENV),
+                )
                 parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1,
                                     pre_dispatch="2*n_jobs")
                 for record in parallel(delayed(run_task)(task, settings) for task in tasks()):

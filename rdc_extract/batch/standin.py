@@ -59,11 +59,16 @@ def inspect_job(capture: Path, frame_dir: Path, *, profile: str | None = None,
 
 def touch_job(capture: Path, frame_dir: Path, *, profile: str | None = None,
               outputs: Sequence[str] | None = None) -> dict[str, Any]:
-    """No replay: check the header like the real job would, then write meta.json."""
+    """No replay: check the header like the real job would, then write meta.json.
+
+    Records the LP_NUM_THREADS it was started with: the rasteriser budget a real
+    replay in this worker would get.
+    """
     from rdc_extract.rd.session import check_capture_file
 
     check_capture_file(capture)
     summary = {"profile": profile, "profile_why": "stand-in", "outputs": {"meta": "meta.json"},
-               "scenario": read_scenario(capture), "seconds": 0.0}
+               "scenario": read_scenario(capture), "seconds": 0.0,
+               "rasteriser_threads": os.environ.get("LP_NUM_THREADS")}
     write_meta(frame_dir, {"capture": str(capture), **summary})
     return summary

@@ -54,6 +54,7 @@ class WorkerSettings:
     job: str
     initialiser: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)   # added to the child's environment
     timeout_s: float = 600.0
     recycle_after: int = 25
     idle_timeout_s: float = 60.0
@@ -83,6 +84,7 @@ class Child:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rdc_extract.batch.child"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, close_fds=True,
+                env={**os.environ, **settings.env},
             )
         finally:
             log.close()

@@ -46,6 +46,19 @@ def configure_headless_egl(env: dict[str, str] | None = None) -> bool:
     return True
 
 
+def rasteriser_env(cores: int, env: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment that keeps a replay process within `cores` cores of Mesa's software rasteriser.
+
+    llvmpipe rasterises on LP_NUM_THREADS helper threads, one per core by
+    default, so a lone extraction keeps about 1.2 cores busy. Batch workers
+    that each own one core rasterise on their own thread instead (0): less
+    contention, and parallel workers scale as far as the machine allows
+    (docs/batch.md). An LP_NUM_THREADS already set in `env` wins and is passed on.
+    """
+    env = os.environ if env is None else env
+    return {"LP_NUM_THREADS": env.get("LP_NUM_THREADS", str(cores if cores > 1 else 0))}
+
+
 def initialise_replay() -> Any:
     """Initialise RenderDoc replay for this process (idempotent); returns the module."""
     global _replay_initialised
