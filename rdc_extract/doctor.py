@@ -70,7 +70,7 @@ def check_api(api: str, capture_name: str) -> ApiCheck:
     capture = resources.files("rdc_extract") / "data" / capture_name
     if not capture.is_file():
         return ApiCheck(api, str(capture), False, "probe capture missing from the install")
-    command = [sys.executable, "-m", "rdc_extract.rd.probe", str(capture)]
+    command = [sys.executable, "-m", "rdc_extract.rd.dump", str(capture)]
     try:
         child = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:

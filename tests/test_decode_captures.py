@@ -22,30 +22,6 @@ from rdc_extract.errors import RdcExtractError
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "tiny"
 
-_DUMP = r"""
-import json, sys
-from pathlib import Path
-from rdc_extract.rd.formats import texture_format
-from rdc_extract.rd.session import open_capture
-
-capture, out = Path(sys.argv[1]), Path(sys.argv[2])
-with open_capture(capture) as session:
-    rd = sys.modules["renderdoc"]
-    c = session.controller
-    def last(actions):
-        return max([0] + [max(a.eventId, last(a.children)) for a in actions])
-    c.SetFrameEvent(last(c.GetRootActions()), True)
-    names = {str(r.resourceId): r.name for r in c.GetResources()}
-    meta = []
-    for i, t in enumerate(c.GetTextures()):
-        data = c.GetTextureData(t.resourceId, rd.Subresource(0, 0, 0))
-        (out / f"{i}.bin").write_bytes(bytes(data))
-        fmt = texture_format(t.format)
-        meta.append({"file": f"{i}.bin", "name": names.get(str(t.resourceId), ""),
-                     "width": t.width, "height": t.height, "format": fmt.__dict__})
-    (out / "meta.json").write_text(json.dumps({"api": session.api, "textures": meta}))
-"""
-
 
 def _renderdoc_available() -> bool:
     try:
@@ -63,17 +39,17 @@ def dump(capture: Path, out: Path) -> dict[str, tuple[bytes, TextureDesc]]:
     if not _renderdoc_available():
         pytest.skip("RenderDoc Python module not available")
     proc = subprocess.run(
-        [sys.executable, "-c", _DUMP, str(capture), str(out)],
+        [sys.executable, "-m", "rdc_extract.rd.dump", str(capture), "--out", str(out)],
         capture_output=True, text=True, timeout=180, cwd=ROOT,
     )
     assert proc.returncode == 0, f"replay of {capture.name} failed ({proc.returncode}): {proc.stderr[-2000:]}"
-    meta = json.loads((out / "meta.json").read_text())
+    report = json.loads(proc.stdout)
     return {
         t["name"]: (
-            (out / t["file"]).read_bytes(),
-            TextureDesc(t["width"], t["height"], TextureFormat(**t["format"]), meta["api"]),
+            (out / f"{t['id']}.bin").read_bytes(),
+            TextureDesc(t["width"], t["height"], TextureFormat(**t["format"]), report["api"]),
         )
-        for t in meta["textures"]
+        for t in report["textures"]
     }
 
 

@@ -1,6 +1,6 @@
 """The tiny capture programs (samples/tiny) regenerate on this machine and replay with the known values.
 
-Replay runs in a child process (samples/tiny/inspect_capture.py) per capture,
+Replay runs in a child process (`python -m rdc_extract.rd.dump`) per capture,
 so a native crash in RenderDoc fails one test instead of killing pytest.
 
 The decoding here is deliberately minimal: it pins down the byte layouts that
@@ -46,7 +46,7 @@ def _child_env() -> dict[str, str]:
 def inspect(capture: Path, dump: Path) -> dict:
     """Replay `capture` in a child process; textures' raw bytes land in dump/<id>.bin."""
     result = subprocess.run(
-        [sys.executable, str(TINY / "inspect_capture.py"), str(capture), "--dump", str(dump)],
+        [sys.executable, "-m", "rdc_extract.rd.dump", str(capture), "--out", str(dump)],
         capture_output=True, text=True, env=_child_env(), timeout=120,
     )
     assert result.returncode == 0, f"replay of {capture} failed ({result.returncode}):\n{result.stderr[-3000:]}"
@@ -176,7 +176,7 @@ def test_vk_gbuffer_formats_and_known_values(replayed):
     for name, fmt in names.items():
         tex = texture(report, name)
         assert (tex["format"]["name"], tex["width"], tex["height"]) == (fmt, 64, 48)
-    assert texture(report, "backbuffer")["format"]["BGRAOrder"] is True
+    assert texture(report, "backbuffer")["format"]["bgra"] is True
 
     ref = _vk_gbuffer_reference(expected)
     albedo = pixels(report, texture(report, "gbuffer.albedo"), np.uint8, 4, bottom_up=False)
@@ -218,7 +218,7 @@ def test_vk_d24s8_readback_layout(replayed):
     report = replayed["vk_gbuffer_d24s8"]
     ref = _vk_gbuffer_reference(_vk_expected())
     tex = texture(report, "gbuffer.depth")
-    assert (tex["format"]["name"], tex["format"]["type"]) == ("D24S8", "D24S8")
+    assert (tex["format"]["name"], tex["format"]["layout"]) == ("D24S8", "D24S8")
     data = raw(report, tex)
     w, h = tex["width"], tex["height"]
     assert len(data) == w * h * 5
