@@ -38,7 +38,7 @@ def replay_floor_s(capture: Path, reads) -> float:
     started = time.perf_counter()
     with open_capture(capture) as session:
         controller = session.controller
-        ids = {int(t.resourceId): t.resourceId for t in controller.GetTextures()}
+        ids = session.resource_ids
         for event_id, resource_ids in reads:
             controller.SetFrameEvent(event_id, True)
             for resource_id in resource_ids:

@@ -120,7 +120,7 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
         rules = detection.profile
         wanted = choose_outputs(rules, list(outputs) if outputs else None)
         plan = plan_reads(detection.identification, rules, wanted)
-        data, block = read_at_events(session.controller, plan.reads, plan.camera_event, rules.camera.block)
+        data, block = read_at_events(session, plan.reads, plan.camera_event, rules.camera.block)
     replayed = time.perf_counter()
     try:
         camera = camera_from_block(block, rules.camera, rules.depth) if block else None

@@ -54,7 +54,7 @@ def dump_capture(capture: Path, out: Path | None = None) -> dict[str, Any]:
         controller.SetFrameEvent(_last_event(actions), True)
         names = {int(resource.resourceId): resource.name for resource in controller.GetResources()}
         textures = []
-        for texture in controller.GetTextures():
+        for texture in session.textures:
             ident = int(texture.resourceId)
             data = controller.GetTextureData(texture.resourceId, rd.Subresource(0, 0, 0))
             if out is not None:

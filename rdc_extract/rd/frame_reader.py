@@ -69,7 +69,7 @@ def read_frame(session: ReplaySession) -> Frame:
     used = {rid for a in actions for rid in a.colour_outputs + ((a.depth_output,) if a.depth_output else ())}
     names = {int(r.resourceId): r.name for r in controller.GetResources()}
     textures: dict[int, Texture] = {}
-    for tex in controller.GetTextures():
+    for tex in session.textures:
         rid = int(tex.resourceId)
         is_swap = bool(tex.creationFlags & rd.TextureCategory.SwapBuffer)
         if rid in used or is_swap:

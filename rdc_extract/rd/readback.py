@@ -14,10 +14,11 @@ import numpy as np
 
 from rdc_extract.rd import compat
 from rdc_extract.rd.loader import load_renderdoc
+from rdc_extract.rd.session import ReplaySession
 
 
 def read_at_events(
-    controller: Any,
+    session: ReplaySession,
     reads: Sequence[tuple[int, Sequence[int]]],
     block_event: int | None = None,
     block_name: str | None = None,
@@ -29,7 +30,7 @@ def read_at_events(
     asked for or not bound).
     """
     rd = load_renderdoc()
-    ids = {int(texture.resourceId): texture.resourceId for texture in controller.GetTextures()}
+    controller, ids = session.controller, session.resource_ids
     data: dict[int, bytes] = {}
     block = None
     for event_id, resource_ids in reads:

@@ -9,6 +9,7 @@ parallelism comes from processes, never threads.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,16 @@ class ReplaySession:
     path: Path
     api: str
     controller: Any
+
+    @functools.cached_property
+    def textures(self) -> list[Any]:
+        """The capture's `TextureDescription`s, asked for once (the frame reader and readback both need them)."""
+        return list(self.controller.GetTextures())
+
+    @functools.cached_property
+    def resource_ids(self) -> dict[int, Any]:
+        """Live `ResourceId` by plain int, for the replay calls that take one."""
+        return {int(texture.resourceId): texture.resourceId for texture in self.textures}
 
 
 def check_capture_file(path: Path) -> None:
