@@ -15,7 +15,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from rdc_extract import __version__
-from rdc_extract.batch.report import RichProgress, summary_table
+from rdc_extract.batch.report import RichProgress, summary_view
 from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
 from rdc_extract.dataset.files import write_png
 from rdc_extract.doctor import run_doctor
@@ -248,7 +248,7 @@ def batch(
         job_kwargs={"profile": profile, "outputs": wanted},
     )
     result = run_batch(options, RichProgress(stderr))
-    stdout.print(summary_table(result))
+    stdout.print(summary_view(result))
     if result.exit_code:
         raise typer.Exit(EXIT_FAILED)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from rdc_extract.batch.child import FAULT_ENV
+from rdc_extract.batch.runner import BatchOptions, run_batch
 from rdc_extract.cli import app
 from tests.broken_captures import as_d3d11, random_bytes, truncated
 
@@ -76,8 +76,13 @@ def test_batch_extracts_sample_captures_and_reports_each_bad_one(tmp_path, monke
         meta = json.loads((out / row["frame_dir"] / "meta.json").read_text())
         assert meta["frame_id"] == row["frame_id"]
 
-    started = time.perf_counter()
-    rerun = CliRunner().invoke(app, args)
-    assert time.perf_counter() - started < 5
+    with (out / "failures.csv").open(newline="") as handle:
+        failures = {row["capture"]: row for row in csv.DictReader(handle)}
+    assert set(failures) == {"truncated.rdc", "random.rdc", "empty.rdc", "d3d11.rdc", "crash_me.rdc"}
+    assert failures["crash_me.rdc"]["cause"] == "crashed (SIGSEGV)"
+    assert "crash_me.rdc: crashed (SIGSEGV)" in result.output and str(out / "failures.csv") in result.output
+
+    rerun = run_batch(BatchOptions(folder, out, jobs=2, timeout_s=300))
+    assert (rerun.done, rerun.failed, rerun.skipped_done, rerun.skipped_failed) == (0, 0, 2, 5)  # nothing handed out
     assert rerun.exit_code == 1
     assert len((out / "manifest.jsonl").read_text().splitlines()) == len(records)

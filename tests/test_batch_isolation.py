@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rdc_extract.batch.child import FAULT_ENV
+from rdc_extract.batch.runner import BatchOptions, run_batch
 from rdc_extract.cli import app
 from tests.broken_captures import as_d3d11, random_bytes, truncated
 
@@ -88,13 +89,18 @@ def test_mixed_folder_completes_isolates_crash_and_hang_and_reruns_as_a_no_op(mi
     assert rows["good_gl"]["outputs.meta"] == "frames/good_gl/meta.json"
     assert (out / rows["good_gl"]["outputs.meta"]).is_file()
 
-    started = time.perf_counter()
+    with (out / "failures.csv").open(newline="") as handle:
+        failures = {row["capture"]: (row["cause"], row["error"]) for row in csv.DictReader(handle)}
+    assert {capture: cause for capture, (cause, _) in failures.items()} == {
+        capture: cause for capture, (state, cause) in status.items() if state == "failed"}
+    assert all(error for _, error in failures.values())
+
     rerun = runner.invoke(app, args)
-    elapsed = time.perf_counter() - started
     assert rerun.exit_code == 1  # the failed captures are still failed
     assert _records(out) == records  # nothing redone, nothing appended
-    assert elapsed < 5, f"a rerun with nothing to do took {elapsed:.1f} s"
     assert "failed earlier" in rerun.output
+    quiet = run_batch(BatchOptions(mixed_folder, out, jobs=2, timeout_s=4, job=STAND_IN))
+    assert (quiet.done, quiet.failed, quiet.skipped_done, quiet.skipped_failed) == (0, 0, 2, 6)  # nothing handed out
 
     monkeypatch.delenv(FAULT_ENV)
     retried = runner.invoke(app, [*args, "--retry-failed"])

@@ -12,9 +12,10 @@ import pytest
 
 from rdc_extract.batch.child import parse_faults
 from rdc_extract.batch.discover import FoundCapture, frame_id, iter_captures
-from rdc_extract.batch.index import flatten, index_row, write_index
+from rdc_extract.batch.index import flatten, index_row, write_failures, write_index
 from rdc_extract.batch.manifest import Manifest
 from rdc_extract.batch.plan import Action, decide
+from rdc_extract.batch.report import failure_line, rate_and_eta
 from rdc_extract.batch.workers import death_cause, summarise_result
 
 
@@ -145,3 +146,36 @@ def test_fault_hook_spec_is_parsed_strictly():
     assert parse_faults(None) == []
     with pytest.raises(ValueError):
         parse_faults("explode:x")
+
+
+def test_write_failures_lists_failed_captures_sorted_with_cause_and_error(tmp_path):
+    records = [_done("ok"),
+               {"capture": "z.rdc", "status": "failed", "cause": "timeout (> 4 s)", "error": "no result after 4 s",
+                "finished_at": "t1"},
+               {"capture": "a.rdc", "status": "failed", "cause": "crashed (SIGSEGV)", "error": "worker died",
+                "finished_at": "t0", "seconds": 1.5}]
+    with write_failures(tmp_path, records).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [
+        {"capture": "a.rdc", "cause": "crashed (SIGSEGV)", "error": "worker died", "finished_at": "t0"},
+        {"capture": "z.rdc", "cause": "timeout (> 4 s)", "error": "no result after 4 s", "finished_at": "t1"},
+    ]
+
+
+def test_failure_line_names_capture_cause_and_detail_once():
+    capture_error = {"capture": "day/a.rdc", "cause": "not a RenderDoc capture",
+                     "error": "/in/day/a.rdc: not a RenderDoc capture: file is empty"}
+    assert failure_line(capture_error) == "/in/day/a.rdc: not a RenderDoc capture: file is empty"
+    crash = {"capture": "b.rdc", "cause": "crashed (SIGSEGV)", "error": "worker process 7 died while replaying"}
+    assert failure_line(crash) == "b.rdc: crashed (SIGSEGV): worker process 7 died while replaying"
+    assert failure_line({"capture": "c.rdc", "cause": "replay failed", "error": None}) == "c.rdc: replay failed"
+
+
+@pytest.mark.parametrize("finished, total, elapsed, expected", [
+    (0, 10, 5.0, ("–/s", "-:--:--")),
+    (2, 10, 4.0, ("0.50/s", "0:00:16")),
+    (10, 60_010, 5.0, ("2.00/s", "8:20:00")),
+    (10, 10, 5.0, ("2.00/s", "0:00:00")),
+])
+def test_rate_and_eta_are_over_the_whole_run(finished, total, elapsed, expected):
+    assert rate_and_eta(finished, total, elapsed) == expected

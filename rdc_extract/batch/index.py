@@ -1,11 +1,13 @@
-"""The dataset index `out/index.csv`: one row per done frame, for training loaders.
+"""The dataset index `out/index.csv` (one row per done frame, for training loaders) and `out/failures.csv`.
 
 Columns: `frame_id`, `capture` (relative to the batch input), `profile`,
 `frame_dir` and one `outputs.<name>` column per output, all paths relative to
 `out/`; then the capture's scenario sidecar flattened with dotted keys
 (`scenario.clock_hour`, `scenario.player_pose.x`) and the label mapping
 likewise (`label_mapping.<key>`). Lists and other non-scalar values are JSON
-text; missing values are empty cells. The file is rewritten atomically.
+text; missing values are empty cells. `failures.csv` lists every failed
+capture with its cause and error: the morning's to-do list. Both files are
+rewritten atomically, from the manifest.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rdc_extract.batch.manifest import DONE
+from rdc_extract.batch.manifest import DONE, FAILED
 
 INDEX_NAME = "index.csv"
+FAILURES_NAME = "failures.csv"
+FAILURE_COLUMNS = ["capture", "cause", "error", "finished_at"]
 LEADING_COLUMNS = ["frame_id", "capture", "profile", "frame_dir"]
 FLATTENED_FIELDS = ("outputs", "scenario", "label_mapping")
 
@@ -71,13 +75,10 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def write_index(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:
-    """Write `out/index.csv` from manifest records (only done ones), atomically; returns its path."""
-    target = Path(out_dir) / INDEX_NAME
-    rows = index_rows(records)
-    temporary = target.with_name(f".{INDEX_NAME}.{os.getpid()}.tmp")
+def _write_csv(target: Path, columns: list[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with temporary.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns_of(rows), restval="")
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="", extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({key: _cell(value) for key, value in row.items()})
@@ -85,3 +86,15 @@ def write_index(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Pa
         os.fsync(handle.fileno())
     os.replace(temporary, target)
     return target
+
+
+def write_index(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:
+    """Write `out/index.csv` from manifest records (only done ones), atomically; returns its path."""
+    rows = index_rows(records)
+    return _write_csv(Path(out_dir) / INDEX_NAME, columns_of(rows), rows)
+
+
+def write_failures(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:
+    """Write `out/failures.csv`: the failed manifest records, sorted by capture, atomically."""
+    failed = sorted((record for record in records if record.get("status") == FAILED), key=lambda r: r["capture"])
+    return _write_csv(Path(out_dir) / FAILURES_NAME, FAILURE_COLUMNS, failed)

@@ -1,19 +1,33 @@
-"""What a batch shows on the terminal: a rich progress bar while it runs, a summary table at the end."""
+"""What a batch shows on the terminal: a rich progress bar while it runs, a summary at the end."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.console import Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
+from rdc_extract.batch.index import FAILURES_NAME
 from rdc_extract.batch.manifest import DONE
 from rdc_extract.batch.plan import Action
 from rdc_extract.batch.runner import BatchSummary
+
+
+def rate_and_eta(finished: int, total: int, elapsed_s: float) -> tuple[str, str]:
+    """("1.52/s", "0:12:05") from captures finished since the start; dashes before the first one.
+
+    Over the whole run rather than a recent window: a burst of instant failures
+    (empty files, not captures) must not promise an ETA the real captures miss.
+    """
+    if finished <= 0 or elapsed_s <= 0:
+        return "–/s", "-:--:--"
+    rate = finished / elapsed_s
+    remaining = round(max(total - finished, 0) / rate)
+    return f"{rate:.2f}/s", f"{remaining // 3600}:{remaining // 60 % 60:02d}:{remaining % 60:02d}"
 
 
 class RichProgress:
@@ -27,19 +41,22 @@ class RichProgress:
             TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
             TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
                        "[dim]{task.fields[skipped]} skipped[/]"),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, transient=False, speed_estimate_period=120,
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
+            console=console, transient=False,
         )
         self._task = None
+        self._total = 0
+        self._started = time.monotonic()
 
     def _refresh(self, advance: int = 0) -> None:
-        speed = self._progress.tasks[0].speed if self._progress.tasks else None
-        rate = f"{speed:.2f}/s" if speed else "–/s"
+        rate, eta = rate_and_eta(self.done + self.failed, self._total, time.monotonic() - self._started)
         self._progress.update(self._task, advance=advance, done=self.done, failed=self.failed,
-                              skipped=self.skipped_count, rate=rate)
+                              skipped=self.skipped_count, rate=rate, eta=eta)
 
     def start(self, total: int) -> None:
-        self._task = self._progress.add_task("batch", total=total, done=0, failed=0, skipped=0, rate="–/s")
+        self._total, self._started = total, time.monotonic()
+        self._task = self._progress.add_task("batch", total=total, done=0, failed=0, skipped=0, rate="–/s",
+                                             eta="-:--:--")
         self._progress.start()
 
     def skipped(self, action: Action) -> None:
@@ -55,6 +72,25 @@ class RichProgress:
 
     def stop(self) -> None:
         self._progress.stop()
+
+
+def failure_line(record: dict[str, Any]) -> str:
+    """One line naming the capture, the cause and the detail, without saying any of them twice."""
+    capture, cause, error = record["capture"], record.get("cause") or "failed", record.get("error") or ""
+    if capture.rsplit("/", 1)[-1] in error and cause in error:
+        return error    # CaptureError messages already read "<path>: <cause>: <detail>"
+    return f"{capture}: {cause}" + (f": {error}" if error else "")
+
+
+def summary_view(summary: BatchSummary) -> Group:
+    """The summary table, then this run's first failures (capture: error) and where the full list is."""
+    parts: list[Any] = [summary_table(summary)]
+    for record in summary.first_failures:
+        parts.append(Text(failure_line(record), overflow="fold"))
+    if summary.failed_total and summary.out_dir is not None:
+        shown = f"first {len(summary.first_failures)} of this run above; " if summary.first_failures else ""
+        parts.append(Text(f"failed captures ({shown}all {summary.failed_total}): {summary.out_dir / FAILURES_NAME}"))
+    return Group(*parts)
 
 
 def summary_table(summary: BatchSummary) -> Table:

@@ -27,7 +27,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.discover import frame_id, iter_captures
-from rdc_extract.batch.index import INDEX_NAME, write_index
+from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, write_failures, write_index
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import Action, Task, decide
 from rdc_extract.batch.workers import (
@@ -39,6 +39,7 @@ from rdc_extract.rd.session import rasteriser_env
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
 REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
 BACKENDS = ("loky", "dask")
+FAILURES_SHOWN = 10
 
 
 @dataclass
@@ -66,6 +67,7 @@ class BatchSummary:
     skipped_done: int = 0
     skipped_failed: int = 0
     causes: Counter = field(default_factory=Counter)           # this run's failures
+    first_failures: list[dict[str, Any]] = field(default_factory=list)   # this run's first FAILURES_SHOWN
     earlier_causes: Counter = field(default_factory=Counter)   # failures skipped (not retried)
     seconds: float = 0.0
     out_dir: Path | None = None
@@ -216,6 +218,8 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                     else:
                         summary.failed += 1
                         summary.causes[record["cause"]] += 1
+                        if len(summary.first_failures) < FAILURES_SHOWN:
+                            summary.first_failures.append(record)
                     progress.finished(record)
                     if time.monotonic() - last_index > index_every_s:
                         writing = time.monotonic()
@@ -226,8 +230,10 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         finally:
             shutdown_children()
             progress.stop()
-            if summary.done or summary.failed or not (options.out_dir / INDEX_NAME).exists():
+            tables_missing = not all((options.out_dir / name).exists() for name in (INDEX_NAME, FAILURES_NAME))
+            if summary.done or summary.failed or tables_missing:
                 write_index(options.out_dir, manifest.records.values())
+                write_failures(options.out_dir, manifest.records.values())
         if manifest.superseded_lines:
             manifest.compact()
     summary.seconds = time.perf_counter() - started
