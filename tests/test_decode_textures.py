@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import time
 
 import numpy as np
 import pytest
@@ -248,16 +247,3 @@ def test_colour_decoders_refuse_depth_and_vice_versa():
         decode_depth_stencil(bytes(4), desc(RGBA8, 1, 1))
     with pytest.raises(UnsupportedFormat):
         decode_color_u8(bytes(8), desc(regular("Float", 4, 2), 1, 1))
-
-
-def test_speed_640x360():
-    rng = np.random.default_rng(0)
-    w, h = 640, 360
-    rgba = rng.integers(0, 256, w * h * 4, dtype=np.uint8).tobytes()
-    ds = rng.integers(0, 2**32, w * h * 2, dtype=np.uint32).tobytes()
-    start = time.perf_counter()
-    for _ in range(3):
-        decode_color(rgba, desc(RGBA8, w, h, "OpenGL"))
-        decode_depth_stencil(ds, desc(special("D32S8"), w, h, "OpenGL"))
-    per_call_ms = (time.perf_counter() - start) / 6 * 1000
-    assert per_call_ms < 50  # generous for slow CI; typically a few ms
