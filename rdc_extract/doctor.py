@@ -85,7 +85,7 @@ def check_api(api: str, capture_name: str) -> ApiCheck:
         return ApiCheck(api, str(capture), False, f"probe failed (exit {child.returncode}): {tail}")
     if not verdict["ok"]:
         return ApiCheck(api, str(capture), False, verdict["error"])
-    detail = f"{verdict['actions']} actions, {verdict['textures']} textures read back"
+    detail = f"{len(verdict['actions'])} actions, {len(verdict['textures'])} textures read back"
     return ApiCheck(api, str(capture), True, detail, verdict["seconds"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -33,6 +34,8 @@ def test_doctor_json_reports_opengl_and_vulkan_replaying():
     assert report["renderdoc_version"].startswith("1.")
     replays = {check["api"]: check["replays"] for check in report["apis"]}
     assert replays == {"OpenGL": True, "Vulkan": True}, report["apis"]
+    for check in report["apis"]:
+        assert re.fullmatch(r"\d+ actions, \d+ textures read back", check["detail"]), check["detail"]
     assert report["cpu_count"] >= 1
 
 
