@@ -126,7 +126,7 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
         camera = camera_from_block(block, rules.camera, rules.depth) if block else None
         raw = RawFrame(api=frame.api, textures=frame.textures, data=data, camera=camera)
         arrays = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
-    except (KeyError, UnsupportedFormat, TextureDataMismatch) as exc:
+    except (KeyError, ValueError, UnsupportedFormat, TextureDataMismatch) as exc:
         raise ExtractionFailed(capture, str(exc).strip("'\"")) from exc
     decoded = time.perf_counter()
 

@@ -9,19 +9,21 @@ See docs/profiles.md for the full reference.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdc_extract.decode.formats import GRAPHICS_APIS
+from rdc_extract.decode.normals import ENCODINGS as NORMAL_ENCODINGS
 from rdc_extract.errors import ProfileError
 from rdc_extract.tomlcheck import Section, read_toml
 
 GBUFFER_CHOICES = ("most_draws", "last", "first")
 FINAL_IMAGE_STRATEGIES = ("hud_marker", "fullscreen_run")
 DEPTH_CLIP_RANGES = ("zero_to_one", "minus_one_to_one")
-NORMAL_ENCODINGS = ("unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm")
 NORMAL_SPACES = ("world", "view")
-API_NAMES = ("OpenGL", "Vulkan", "D3D11", "D3D12")
+COLOUR_ENCODINGS = ("srgb", "linear", "hdr")
 _TABLES = ("profile", "match", "gbuffer", "depth", "camera", "stencil", "final_image")
 
 
@@ -60,7 +62,6 @@ class GBufferRules:
 class DepthRules:
     reversed: bool = False
     clip_range: str = "zero_to_one"
-    infinite_far: bool = False
     near_m: float | None = None
     far_m: float | None = None
 
@@ -78,8 +79,8 @@ class CameraRules:
 
 @dataclass(frozen=True)
 class StencilRules:
-    class_mask: int = 0xFF
-    player_bit: int = 0
+    """The class mapping that turns stencil values into labels (its rules hold the bit masks)."""
+
     classes: Path | None = None
 
 
@@ -125,9 +126,18 @@ def _target_roles(path: Path, table: Any) -> tuple[TargetRole, ...]:
         if slot in slots:
             entry.fail("slot", f"a slot not already used by {slots[slot]!r}", slot)
         slots[slot] = role
-        encoding = entry.string("encoding", None, NORMAL_ENCODINGS + ("srgb", "linear", "hdr"))
+        allowed = NORMAL_ENCODINGS if role == "normals" else COLOUR_ENCODINGS
+        encoding = entry.string("encoding", None, allowed)
         roles.append(TargetRole(role, slot, encoding, entry.string("space", None, NORMAL_SPACES)))
     return tuple(sorted(roles, key=lambda r: r.slot))
+
+
+def _selector(camera: _Section, key: str, default: str | None = None) -> str | None:
+    """A block member name, optionally with one vector component: `member` or `member.x|y|z|w`."""
+    value = camera.string(key, default)
+    if value is not None and not re.fullmatch(r"[^.]+(\.[xyzw])?", value):
+        camera.fail(key, "a member name, optionally followed by .x, .y, .z or .w", value)
+    return value
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -144,9 +154,9 @@ def load_profile(path: str | Path) -> Profile:
         path, data, "gbuffer",
         ("min_colour_targets", "colour_formats", "depth_stencil", "same_size_as_back_buffer", "marker", "choose", "targets"),
     )
-    depth = _section(path, data, "depth", ("reversed", "clip_range", "infinite_far", "near_m", "far_m"))
+    depth = _section(path, data, "depth", ("reversed", "clip_range", "near_m", "far_m"))
     camera = _section(path, data, "camera", ("block", "view", "projection", "near", "far"))
-    stencil = _section(path, data, "stencil", ("class_mask", "player_bit", "classes"))
+    stencil = _section(path, data, "stencil", ("classes",))
     final = _section(path, data, "final_image", ("strategies", "hud_marker", "fullscreen_max_vertices"))
     classes = stencil.string("classes")
     if classes and not (path.parent / classes).is_file():
@@ -156,7 +166,7 @@ def load_profile(path: str | Path) -> Profile:
         path=path,
         description=meta.string("description", ""),
         is_generic=meta.boolean("generic", False),
-        match=MatchRules(match.strings("apis", API_NAMES), match.strings("markers_any"),
+        match=MatchRules(match.strings("apis", GRAPHICS_APIS), match.strings("markers_any"),
                          match.strings("gbuffer_colour_formats"), match.strings("depth_formats")),
         gbuffer=GBufferRules(
             min_colour_targets=gbuffer.integer("min_colour_targets", 4, minimum=1),
@@ -168,11 +178,10 @@ def load_profile(path: str | Path) -> Profile:
             targets=_target_roles(path, gbuffer.table.get("targets", {})),
         ),
         depth=DepthRules(depth.boolean("reversed", False), depth.string("clip_range", "zero_to_one", DEPTH_CLIP_RANGES),
-                         depth.boolean("infinite_far", False), depth.number("near_m"), depth.number("far_m")),
-        camera=CameraRules(camera.string("block"), camera.string("view", "view"), camera.string("projection", "proj"),
-                           camera.string("near"), camera.string("far")),
-        stencil=StencilRules(stencil.integer("class_mask", 0xFF), stencil.integer("player_bit", 0),
-                             (path.parent / classes) if classes else None),
+                         depth.number("near_m"), depth.number("far_m")),
+        camera=CameraRules(camera.string("block"), _selector(camera, "view", "view"),
+                           _selector(camera, "projection", "proj"), _selector(camera, "near"), _selector(camera, "far")),
+        stencil=StencilRules((path.parent / classes) if classes else None),
         final_image=FinalImageRules(
             final.strings("strategies", FINAL_IMAGE_STRATEGIES) or ("hud_marker", "fullscreen_run"),
             final.string("hud_marker"),
