@@ -17,13 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from rdc_extract.batch.index import write_index
-from rdc_extract.batch.manifest import DONE
+from rdc_extract.batch.manifest import DONE, Manifest
+from rdc_extract.batch.runner import output_lock
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import write_json, write_png
-from rdc_extract.errors import NotADataset
+from rdc_extract.errors import BatchError, NotADataset
 from rdc_extract.labels.classmap import resolve_class_map
-from rdc_extract.labels.files import LABEL_FILES, write_labels
-from rdc_extract.labels.files import label_summary
+from rdc_extract.labels.files import LABEL_FILES, label_summary, with_label_outputs, write_labels
 from rdc_extract.labels.relabel import CURRENT, FAILED, RELABELLED, UNFINISHED, relabel_dataset
 
 GAME_VALUES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x82]
@@ -55,7 +55,8 @@ def make_dataset(root: Path, frames: int = 4, seed: int = 0) -> Path:
         stencil = synthetic_stencil(rng)
         write_png(frame / "stencil.png", stencil)
         record = write_labels(frame, stencil, native)
-        write_json(frame / "meta.json", {"capture": f"day/cap_{i:04d}.rdc", "labels": record})
+        write_json(frame / "meta.json", {"capture": f"day/cap_{i:04d}.rdc", "labels": record,
+                                          "outputs": with_label_outputs({"stencil": "stencil.png"}, record)})
     return root
 
 
@@ -145,20 +146,19 @@ def test_unfinished_and_broken_frames(dataset):
     assert not (frames[0] / "meta.json").exists()
 
 
-def write_batch_index(root: Path) -> Path:
-    """index.csv as batch writes it from done manifest records."""
-    records = []
-    for frame in sorted((root / "frames").iterdir()):
-        labels = json.loads((frame / "meta.json").read_text())["labels"]
-        outputs = {"stencil": "stencil.png", **{f"labels_{k}": name for k, name in labels["files"].items()}}
-        records.append({"status": DONE, "frame_id": frame.name, "capture": f"{frame.name}.rdc", "profile": "city_game",
-                        "outputs": outputs, "scenario": {"clock_hour": 9},
-                        "label_mapping": label_summary(labels)})
-    return write_index(root, records)
+def write_batch_outputs(root: Path) -> Path:
+    """manifest.jsonl and index.csv as batch leaves them for the dataset's frames; returns the index."""
+    with Manifest(root) as manifest:
+        for frame in sorted((root / "frames").iterdir()):
+            labels = json.loads((frame / "meta.json").read_text())["labels"]
+            manifest.append({"status": DONE, "frame_id": frame.name, "capture": f"{frame.name}.rdc",
+                             "profile": "city_game", "outputs": with_label_outputs({"stencil": "stencil.png"}, labels),
+                             "scenario": {"clock_hour": 9}, "label_mapping": label_summary(labels)})
+        return write_index(root, manifest.records.values())
 
 
-def test_index_csv_follows_the_mapping_and_is_restored(dataset):
-    index = write_batch_index(dataset)
+def test_manifest_and_index_follow_the_mapping_and_are_restored(dataset):
+    index = write_batch_outputs(dataset)
     original = index.read_bytes()
     broken = sorted((dataset / "frames").iterdir())[1]
     (broken / "stencil.png").rename(broken / "stencil.bak")
@@ -170,10 +170,24 @@ def test_index_csv_follows_the_mapping_and_is_restored(dataset):
     assert rows[broken.name]["label_mapping.mapping"] == "city_game"  # failed frame keeps its row
     assert rows[broken.name]["outputs.labels_train_ids"].endswith("labels_train.png")
     assert rows["day__cap_0000"]["scenario.clock_hour"] == "9"
-    assert "3 of 4 rows" in report.index_note
+    assert "3 of 4 done frames" in report.index_note
+    meta = json.loads((dataset / "frames" / "day__cap_0000" / "meta.json").read_text())
+    assert "labels_train_ids" not in meta["outputs"] and meta["outputs"]["stencil"] == "stencil.png"
+    # the manifest says it too, so the index a later batch run writes keeps the relabelling
+    records = Manifest(dataset).records
+    assert records["day__cap_0000.rdc"]["label_mapping"]["mapping"] == "gtav"
+    assert records["day__cap_0000.rdc"]["relabelled_at"]
+    assert len((dataset / "manifest.jsonl").read_text().splitlines()) == 4  # compacted
+    relabelled_index = index.read_bytes()
+    assert write_index(dataset, records.values()).read_bytes() == relabelled_index
     (broken / "stencil.bak").rename(broken / "stencil.png")
     relabel_dataset(dataset, resolve_class_map("city_game"), jobs=1)
     assert index.read_bytes() == original
+
+
+def test_relabel_refuses_a_dataset_a_batch_is_writing(dataset):
+    with output_lock(dataset), pytest.raises(BatchError, match="already writing to this output folder"):
+        relabel_dataset(dataset, resolve_class_map("gtav"), jobs=1)
 
 
 def test_not_a_dataset(tmp_path):

@@ -13,13 +13,14 @@ rewritten atomically, from the manifest.
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from rdc_extract.batch.manifest import DONE, FAILED
+from rdc_extract.dataset.files import write_text
 
 INDEX_NAME = "index.csv"
 FAILURES_NAME = "failures.csv"
@@ -76,16 +77,12 @@ def _cell(value: Any) -> Any:
 
 
 def _write_csv(target: Path, columns: list[str], rows: Iterable[Mapping[str, Any]]) -> Path:
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with temporary.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="", extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: _cell(value) for key, value in row.items()})
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
-    return target
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns, restval="", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _cell(value) for key, value in row.items()})
+    return write_text(target, text.getvalue(), durable=True)
 
 
 def write_index(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:

@@ -6,9 +6,7 @@ Loading reads the file once into a dict keyed by the capture's relative path
 (the last record wins) and tolerates a torn last line. `compact` rewrites the
 file atomically with only the latest record per capture.
 
-Record fields (docs/batch.md): capture, size, mtime_ns, frame_id, status
-("done" | "failed"), cause, error, profile, profile_why, outputs, scenario,
-seconds, worker_pid, worker_host, worker_peak_rss_mb, finished_at.
+Record fields: docs/batch.md ("Manifest").
 """
 
 from __future__ import annotations
@@ -18,6 +16,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
+
+from rdc_extract.dataset.files import write_text
 
 MANIFEST_NAME = "manifest.jsonl"
 DONE = "done"
@@ -97,10 +97,5 @@ class Manifest:
 
 
 def write_records(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    lines = [json.dumps(record, sort_keys=True, default=str) + "\n" for record in records]
+    write_text(path, "".join(lines), durable=True)

@@ -97,8 +97,8 @@ class _NoProgress:
 
 
 @contextlib.contextmanager
-def _exclusive(out_dir: Path) -> Iterator[str]:
-    """One batch per output folder: an flock the kernel drops when the process dies (even kill -9).
+def output_lock(out_dir: Path) -> Iterator[str]:
+    """One writer (a batch or a relabel) per output folder: an flock the kernel drops when its process dies.
 
     The lock file holds this run's token; workers check it (workers.run_is_live)
     so that tasks of a killed batch are not published into a resumed one.
@@ -107,7 +107,7 @@ def _exclusive(out_dir: Path) -> Iterator[str]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BatchError(f"{out_dir}: another batch is writing to this output folder") from None
+            raise BatchError(f"{out_dir}: a batch or relabel is already writing to this output folder") from None
         token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
         handle.truncate(0)
         handle.write(token + "\n")
@@ -183,7 +183,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     options.out_dir.mkdir(parents=True, exist_ok=True)
     options = dataclasses.replace(options, input_dir=options.input_dir.resolve(), out_dir=options.out_dir.resolve())
     summary = BatchSummary(out_dir=options.out_dir)
-    with _exclusive(options.out_dir) as run_token, Manifest(options.out_dir) as manifest:
+    with output_lock(options.out_dir) as run_token, Manifest(options.out_dir) as manifest:
         _clear_staging(options.out_dir)
         progress.start(sum(1 for action, _ in _plan(options, manifest) if action is Action.RUN))
         lock = threading.Lock()

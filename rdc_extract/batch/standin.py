@@ -2,7 +2,7 @@
 
 `inspect_job` really replays (open, read the action tree, identify passes) and
 writes only `meta.json`; `touch_job` does no replay at all and isolates the
-engine's own cost. Both follow the contract of `rdc_extract.extract.extract_capture`:
+engine's own cost. Both follow the contract of `rdc_extract.extract.pipeline.extract_capture`:
 write the frame folder with `meta.json` last (temp file + rename), return a
 JSON-able summary, raise `CaptureError` subclasses for bad captures.
 """
@@ -16,11 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rdc_extract.dataset.files import write_json
+
 SIDECAR_SUFFIX = ".json"
 
 
 def read_scenario(capture: Path) -> dict[str, Any]:
-    """The capture's sidecar (`<name>.json` next to `<name>.rdc`) as plain JSON, or {} when absent."""
+    """The capture's sidecar (`<name>.json` next to `<name>.rdc`) as plain JSON, or {} when absent.
+
+    Unvalidated on purpose (extraction validates with `capture.sidecar`): the
+    engine's tests feed stand-ins whatever scenario JSON they need.
+    """
     sidecar = capture.with_suffix(SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return {}
@@ -28,12 +34,7 @@ def read_scenario(capture: Path) -> dict[str, Any]:
 
 
 def write_meta(frame_dir: Path, meta: dict[str, Any]) -> Path:
-    frame_dir.mkdir(parents=True, exist_ok=True)
-    target = frame_dir / "meta.json"
-    temporary = frame_dir / ".meta.json.tmp"
-    temporary.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-    os.replace(temporary, target)
-    return target
+    return write_json(frame_dir / "meta.json", meta)
 
 
 def inspect_job(capture: Path, frame_dir: Path, *, profile: str | None = None,

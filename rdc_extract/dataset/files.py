@@ -25,8 +25,12 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(temp_path)` then move the result to `path`."""
+def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = False) -> Path:
+    """Call `write(temp_path)` then move the result to `path`.
+
+    `durable` also fsyncs the file before the rename, for the few files a
+    power cut must not take back (the manifest and the tables built from it).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
     os.close(handle)
@@ -34,6 +38,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     try:
         write(temp)
         os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+        if durable:
+            descriptor = os.open(temp, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -98,8 +108,12 @@ def write_tiff(path: Path, image: np.ndarray) -> Path:
 
 
 def write_json(path: Path, document: Any) -> Path:
-    text = json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n"
-    return atomic_write(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+    return write_text(path, json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def write_text(path: Path, text: str, *, durable: bool = False) -> Path:
+    """UTF-8 text exactly as given (no newline translation), atomically."""
+    return atomic_write(path, lambda temp: temp.write_text(text, encoding="utf-8", newline=""), durable=durable)
 
 
 def remove_temporaries(folder: Path) -> int:

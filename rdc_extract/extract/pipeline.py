@@ -25,7 +25,7 @@ from rdc_extract.extract.camera import Camera, camera_from_block
 from rdc_extract.extract.compute import RawFrame, compute_outputs
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.labels.classmap import ClassMap, load_class_map
-from rdc_extract.labels.files import META_FILE, write_labels
+from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.loader import load_renderdoc
@@ -142,7 +142,7 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
                    if name != "stencil" or "stencil" in wanted]
         if "labels" in wanted and rules.stencil.classes is not None:
             labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
-            files.update({f"labels_{kind}": name for kind, name in labels["files"].items()})
+            files = with_label_outputs(files, labels)
         for future in written:
             files.update(future.result())
     timing = {"replay": replayed - started, "decode": decoded - replayed, "write": time.perf_counter() - decoded}

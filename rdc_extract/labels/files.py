@@ -15,16 +15,11 @@ from typing import Any
 import imageio.v3 as iio
 import numpy as np
 
-from rdc_extract.dataset.files import atomic_write, write_png
+from rdc_extract.dataset.files import write_png
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
 
 LABEL_FILES = {"ids": "labels.png", "train_ids": "labels_train.png", "color": "labels_color.png"}
 META_FILE = "meta.json"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write UTF-8 text exactly as given (no newline translation) via a temp file + rename."""
-    atomic_write(path, lambda temp: temp.write_text(text, encoding="utf-8", newline=""))
 
 
 def read_raw(frame_dir: Path, source: str) -> np.ndarray:
@@ -56,6 +51,12 @@ SUMMARY_KEYS = ("mapping", "mapping_sha256", "source")
 def label_summary(record: dict[str, Any]) -> dict[str, Any]:
     """The part of a frame's `labels` record that the manifest and index.csv carry."""
     return {key: record[key] for key in SUMMARY_KEYS if key in record}
+
+
+def with_label_outputs(outputs: dict[str, str], record: dict[str, Any]) -> dict[str, str]:
+    """A frame's `outputs` ({name: file}) with its `labels_*` entries replaced by those of `record`."""
+    kept = {name: file for name, file in outputs.items() if not name.startswith("labels_")}
+    return {**kept, **{f"labels_{kind}": name for kind, name in record["files"].items()}}
 
 
 def write_labels(frame_dir: Path, raw: np.ndarray, class_map: ClassMap) -> dict[str, Any]:

@@ -10,27 +10,24 @@ records its old mapping and is redone next time. The raw map is only read.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from joblib import Parallel, delayed
 
-from rdc_extract.batch.index import INDEX_NAME as INDEX_FILE
-from rdc_extract.batch.index import columns_of, flatten
+from rdc_extract.batch.index import INDEX_NAME, write_index
+from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest
+from rdc_extract.batch.runner import output_lock
 from rdc_extract.dataset.files import write_json
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.labels.files import LABEL_FILES, META_FILE, label_summary, read_raw, write_labels, write_text_atomic
+from rdc_extract.labels.files import META_FILE, label_summary, read_raw, with_label_outputs, write_labels
 
 FRAMES_DIR = "frames"
-INDEX_FRAME_COLUMN = "frame_id"
-INDEX_LABEL_PREFIX = "label_mapping"  # batch flattens a frame's labels record into label_mapping.<key> columns
-# the keys of that record batch keeps in the index (rdc_extract/batch/workers.py, make_record)
 
 RELABELLED, CURRENT, UNFINISHED, FAILED = "relabelled", "current", "unfinished", "failed"
 
@@ -59,7 +56,7 @@ class RelabelReport:
     mapping: str
     mapping_sha256: str
     frames: list[FrameOutcome]
-    index_note: str  # what happened to index.csv, for the summary
+    index_note: str  # what happened to manifest.jsonl and index.csv, for the summary
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.frames if f.status == status)
@@ -103,6 +100,7 @@ def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False) -> 
             return FrameOutcome(frame_id, CURRENT, {int(v): int(n) for v, n in recorded.items()}, record=labels)
         record = write_labels(frame_dir, read_raw(frame_dir, class_map.source), class_map)
         meta["labels"] = record
+        meta["outputs"] = with_label_outputs(meta.get("outputs") or {}, record)
         write_json(meta_path, meta)
         return FrameOutcome(frame_id, RELABELLED, {int(v): n for v, n in record["unmapped"].items()}, record=record)
     except Exception as exc:  # noqa: BLE001 — one bad frame is a record, not the end of the run
@@ -117,77 +115,60 @@ def relabel_dataset(
     force: bool = False,
     on_frame: Callable[[FrameOutcome], None] | None = None,
 ) -> RelabelReport:
-    """Relabel every finished frame of the dataset at ``out_dir``, then record the mapping in index.csv.
+    """Relabel every finished frame of the dataset at ``out_dir``, then record the mapping in manifest and index.
 
     ``jobs``: worker processes (joblib convention: -1 = all cores, 1 = in this
     process). ``force``: redo frames already labelled with this mapping.
     ``on_frame`` is called once per frame as outcomes arrive (for progress).
-    Raises NotADataset if ``out_dir`` has no frames folder; per-frame problems
-    are ``failed`` outcomes in the report.
+    Holds the output folder's batch lock throughout. Raises NotADataset if
+    ``out_dir`` has no frames folder, BatchError if a batch is writing to it;
+    per-frame problems are ``failed`` outcomes in the report.
     """
     out_dir = Path(out_dir)
     dirs = frame_dirs(out_dir)
-    if jobs == 1 or len(dirs) <= 1:
-        results: Iterable[FrameOutcome] = (relabel_frame(d, class_map, force) for d in dirs)
-    else:
-        results = Parallel(n_jobs=jobs, return_as="generator")(delayed(relabel_frame)(d, class_map, force) for d in dirs)
-    outcomes = []
-    for outcome in results:
-        outcomes.append(outcome)
-        if on_frame is not None:
-            on_frame(outcome)
-    labelled = {o.frame_id: o.record for o in outcomes if o.record is not None}
-    note = update_index(out_dir, class_map.name, labelled)
+    with output_lock(out_dir):
+        if jobs == 1 or len(dirs) <= 1:
+            results: Iterable[FrameOutcome] = (relabel_frame(d, class_map, force) for d in dirs)
+        else:
+            results = Parallel(n_jobs=jobs, return_as="generator")(
+                delayed(relabel_frame)(d, class_map, force) for d in dirs)
+        outcomes = []
+        for outcome in results:
+            outcomes.append(outcome)
+            if on_frame is not None:
+                on_frame(outcome)
+        labelled = {o.frame_id: o.record for o in outcomes if o.record is not None}
+        note = record_relabels(out_dir, class_map.name, labelled)
     return RelabelReport(out_dir, class_map.name, class_map.sha256, outcomes, note)
 
 
-def _label_cells(frame_id: str, record: dict[str, Any]) -> dict[str, str]:
-    """A frame's label columns as batch writes them: the flattened record, and the label output paths."""
-    summary = label_summary(record)
-    cells = {key: "" if value is None else str(value) for key, value in flatten(summary, INDEX_LABEL_PREFIX).items()}
-    frame_dir = PurePosixPath(FRAMES_DIR) / frame_id
-    files = record.get("files") or {}
-    for kind in LABEL_FILES:
-        cells[f"outputs.labels_{kind}"] = str(frame_dir / files[kind]) if kind in files else ""
-    return cells
+def record_relabels(out_dir: Path, mapping: str, labelled: dict[str, dict[str, Any]]) -> str:
+    """Make the batch's manifest and index.csv say which labels each relabelled frame carries now.
 
-
-def update_index(out_dir: Path, mapping: str, labelled: dict[str, dict[str, Any]]) -> str:
-    """Rewrite index.csv's label columns for the frames now labelled with the new mapping.
-
-    ``labelled``: frame_id → its meta.json ``labels`` record. Those rows get
-    exactly the cells `batch` would have written for that record
-    (``label_mapping.*`` and ``outputs.labels_*``, rdc_extract/batch/index.py);
-    other rows (failed, unfinished frames) keep theirs; label columns left empty
-    in every row are dropped. Written atomically. Returns a note for the summary
-    (index.csv is optional: batch writes it).
+    ``labelled``: frame_id → its meta.json ``labels`` record. Each done manifest
+    record of such a frame is superseded by a copy with the new
+    ``label_mapping`` and ``labels_*`` outputs (and ``relabelled_at``), then
+    index.csv is rebuilt from the manifest as batch builds it, so a later batch
+    run keeps the relabelling. Returns a note for the summary (a dataset made
+    by ``extract`` alone has neither file).
     """
-    path = out_dir / INDEX_FILE
-    if not path.is_file():
-        return f"no {INDEX_FILE}: nothing to update"
-    text = path.read_bytes().decode("utf-8")  # keep line endings as written (csv's default is \r\n)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if INDEX_FRAME_COLUMN not in (reader.fieldnames or []):
-        return f"{INDEX_FILE} has no {INDEX_FRAME_COLUMN!r} column: not updated"
-    rows = list(reader)
+    if not (out_dir / MANIFEST_NAME).is_file():
+        return f"no {MANIFEST_NAME}: not made by batch, no index to update"
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     updated = 0
-    for row in rows:
-        record = labelled.get(row[INDEX_FRAME_COLUMN])
-        if record is None:
-            continue
-        for key in [k for k in row if _is_label_column(k)]:
-            del row[key]
-        row.update(_label_cells(row[INDEX_FRAME_COLUMN], record))
-        updated += 1
-    columns = [c for c in columns_of(rows) if not _is_label_column(c) or any(row.get(c) for row in rows)]
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=columns, restval="", extrasaction="ignore",
-                            lineterminator="\r\n" if "\r\n" in text else "\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(path, out.getvalue())
-    return f"{INDEX_FILE}: {updated} of {len(rows)} rows record {mapping}"
-
-
-def _is_label_column(column: str) -> bool:
-    return column.startswith(f"{INDEX_LABEL_PREFIX}.") or column.startswith("outputs.labels_")
+    with Manifest(out_dir) as manifest:
+        done = [record for record in manifest.records.values() if record.get("status") == DONE]
+        for record in done:
+            labels = labelled.get(record.get("frame_id"))
+            if labels is None:
+                continue
+            outputs = with_label_outputs(record.get("outputs") or {}, labels)
+            if record.get("label_mapping") == label_summary(labels) and record.get("outputs") == outputs:
+                continue
+            manifest.append({**record, "label_mapping": label_summary(labels), "outputs": outputs,
+                             "relabelled_at": now})
+            updated += 1
+        write_index(out_dir, manifest.records.values())
+        if manifest.superseded_lines:
+            manifest.compact()
+    return f"{MANIFEST_NAME} and {INDEX_NAME}: {updated} of {len(done)} done frames newly record {mapping}"
