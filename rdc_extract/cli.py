@@ -33,12 +33,13 @@ EXIT_FAILED = 1
 
 
 class _ReportingGroup(TyperGroup):
-    """Turns the tool's own errors, from any command, into one stderr line and exit code 1."""
+    """Turns the tool's own errors and the system's (disk full, permission denied), from any command,
+    into one stderr line and exit code 1; anything else is a bug and keeps its traceback."""
 
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
-        except RdcExtractError as exc:
+        except (RdcExtractError, OSError) as exc:
             stderr.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False)
             raise typer.Exit(EXIT_FAILED) from None
 

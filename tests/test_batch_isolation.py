@@ -219,6 +219,17 @@ def test_missing_input_folder_is_an_error(tmp_path):
     assert "input folder does not exist" in result.output
 
 
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    shutil.copyfile(vk_capture, folder / "a.rdc")
+    (tmp_path / "a_file").write_text("")
+    result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "a_file" / "out")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and str(tmp_path / "a_file") in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
 def test_unknown_profile_stops_before_any_capture(tmp_path, vk_capture):
     folder = tmp_path / "captures"
     folder.mkdir()
