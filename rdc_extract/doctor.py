@@ -18,7 +18,7 @@ from importlib import resources
 
 from rdc_extract import __version__
 from rdc_extract.errors import RenderDocNotFound
-from rdc_extract.rd.loader import load_renderdoc, module_path
+from rdc_extract.rd.loader import module_path, renderdoc_version
 
 PROBE_CAPTURES = {"OpenGL": "gl_triangle.rdc", "Vulkan": "vk_gbuffer.rdc"}
 PROBE_TIMEOUT_S = 120
@@ -98,11 +98,10 @@ def run_doctor() -> DoctorReport:
         display=display_situation(),
     )
     try:
-        renderdoc = load_renderdoc()
+        report.renderdoc_version = renderdoc_version()
     except RenderDocNotFound as exc:
         report.renderdoc_error = str(exc)
         return report
-    report.renderdoc_version = renderdoc.GetVersionString()
     report.renderdoc_module = str(module_path())
     report.apis = [check_api(api, name) for api, name in PROBE_CAPTURES.items()]
     return report

@@ -96,7 +96,6 @@ class CaptureRunConfig:
 class RunProgress:
     """What the run has done so far; passed to the progress callback after every change."""
 
-    target: int | None
     complete: int = 0
     found_at_start: int = 0  # complete captures already in the folder (a resumed run)
     launches: int = 0
@@ -292,9 +291,8 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
         _remove_existing(out_dir)
     run_id = new_run_id()
     at_start = len(complete_captures(out_dir))
-    progress = RunProgress(target=config.count, complete=at_start, found_at_start=at_start)
     tracker = TargetTracker(c.stem for c in complete_captures(out_dir))
-    progress.target = tracker.status
+    progress = RunProgress(complete=at_start, found_at_start=at_start, target=tracker.status)
     started = time.monotonic()
     fruitless = 0
 

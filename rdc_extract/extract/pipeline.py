@@ -28,7 +28,7 @@ from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.rd.frame_reader import read_frame
-from rdc_extract.rd.loader import load_renderdoc
+from rdc_extract.rd.loader import renderdoc_version
 from rdc_extract.rd.readback import read_at_events
 from rdc_extract.rd.session import open_capture
 
@@ -100,7 +100,7 @@ def _meta(capture: Path, frame_id: str, detection: Detection, raw: RawFrame, fil
         "outputs": files,
         "labels": labels,
         "scenario": scenario_of(capture),
-        "versions": {"rdc_extract": __version__, "renderdoc": load_renderdoc().GetVersionString()},
+        "versions": {"rdc_extract": __version__, "renderdoc": renderdoc_version()},
         "timing_s": {key: round(value, 4) for key, value in timing.items()},
     }
 

@@ -117,3 +117,8 @@ def load_renderdoc(env: dict[str, str] | None = None) -> ModuleType:
 
 def module_path() -> Path:
     return Path(load_renderdoc().__file__ or "")
+
+
+def renderdoc_version() -> str:
+    """RenderDoc's version string ("1.24"), from the loaded module."""
+    return str(load_renderdoc().GetVersionString())
