@@ -41,6 +41,14 @@ def test_unknown_outputs_are_refused_with_the_list(city_game):
         choose_outputs(city_game, ["bogus"])
 
 
+def test_outputs_a_profile_cannot_make_are_not_offered(city_game):
+    generic = resolve_profile("generic")   # no class mapping: no labels
+    assert choose_outputs(generic, None) == ("rgb", "albedo", "normals", "depth", "stencil")
+    with pytest.raises(RdcExtractError, match="unknown output 'labels' for profile 'generic'"):
+        choose_outputs(generic, ["labels"])
+    assert choose_outputs(city_game, None)[-1] == "labels"
+
+
 def test_camera_from_block_reads_members_and_components(city_game):
     view, proj = np.eye(4) * 2, np.arange(16.0).reshape(4, 4)
     block = {"view": view, "proj": proj, "near_far": np.array([[0.1, 1000.0, 1.0, 1.7]])}

@@ -12,13 +12,17 @@ from rdc_extract.errors import RdcExtractError
 from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.schema import Profile
 
-BASE_OUTPUTS = ("rgb", "normals", "depth", "stencil", "labels")
-
-
 def available_outputs(profile: Profile) -> tuple[str, ...]:
-    """Every output name extraction can write with this profile, in a stable order."""
-    roles = tuple(r.role for r in profile.gbuffer.targets if r.role != "normals")
-    return ("rgb", *roles, *BASE_OUTPUTS[1:])
+    """Every output name extraction can write with this profile, in a stable order.
+
+    `normals` needs a normals role among the G-buffer targets, `labels` a class
+    mapping: a profile without them does not offer them, rather than
+    succeeding without writing them.
+    """
+    roles = [r.role for r in profile.gbuffer.targets]
+    normals = ("normals",) if "normals" in roles else ()
+    labels = ("labels",) if profile.stencil.classes is not None else ()
+    return ("rgb", *(role for role in roles if role != "normals"), *normals, "depth", "stencil", *labels)
 
 
 def choose_outputs(profile: Profile, requested: list[str] | None) -> tuple[str, ...]:
@@ -39,10 +43,6 @@ class ReadPlan:
     reads: tuple[tuple[int, tuple[int, ...]], ...]
     camera_event: int | None
 
-    @property
-    def events(self) -> tuple[int, ...]:
-        return tuple(event for event, _ in self.reads)
-
 
 def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]) -> ReadPlan:
     """G-buffer targets are read at the end of the G-buffer pass (later passes may reuse them)."""
@@ -50,8 +50,6 @@ def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]
     for name in outputs:
         if name in found.target_roles:
             gbuffer.append(found.target_roles[name])
-        if name == "normals" and "normals" in found.target_roles:
-            gbuffer.append(found.target_roles["normals"])
     if {"normals", "depth", "stencil", "labels"} & set(outputs) and found.depth_target:
         gbuffer.append(found.depth_target)
     reads: dict[int, list[int]] = {}
