@@ -111,6 +111,25 @@ def test_mixed_folder_completes_isolates_crash_and_hang_and_reruns_as_a_no_op(mi
     assert retried.exit_code == 1  # truncated, random, empty, d3d11 still fail
 
 
+def test_a_forced_attempt_that_crashes_keeps_the_earlier_frame_a_changed_one_does_not(
+        tmp_path, vk_capture, monkeypatch):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    shutil.copyfile(vk_capture, folder / "a.rdc")
+    out = tmp_path / "out"
+    args = ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    monkeypatch.setenv(FAULT_ENV, "crash:a.rdc")
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 1
+    assert _records(out)["a.rdc"]["cause"] == "crashed (SIGSEGV)"
+    assert (out / "frames" / "a" / "meta.json").is_file()  # nothing lost to a crash of the same capture
+    first = _records(out)["a.rdc"]
+    os.utime(folder / "a.rdc", ns=(first["mtime_ns"] + 10**9, first["mtime_ns"] + 10**9))
+    assert CliRunner().invoke(app, args).exit_code == 1
+    assert _records(out)["a.rdc"]["reason"] == "changed"
+    assert not (out / "frames" / "a").exists()  # the frame of the old contents is gone
+
+
 def test_force_redoes_done_captures_and_a_changed_capture_is_redone(tmp_path, vk_capture):
     folder = tmp_path / "captures"
     folder.mkdir()

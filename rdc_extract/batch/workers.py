@@ -44,6 +44,7 @@ FRAMES_DIR = "frames"
 STAGING_DIR = ".staging"
 LOGS_DIR = "logs"
 META_NAME = "meta.json"
+STALE_FRAME_REASONS = ("new", "changed")   # a failed attempt removes an existing frame folder only for these
 
 
 @dataclass(frozen=True)
@@ -296,8 +297,8 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
         _check_live(settings, task)
         if reply.get("ok"):
             publish_frame(stage, final, staging, tag)
-        else:
-            _retire(final, staging, tag)  # a failed capture has no frame folder (docs/batch.md)
+        elif task.reason in STALE_FRAME_REASONS:
+            _retire(final, staging, tag)  # a frame of other capture contents must not survive (docs/batch.md)
     finally:
         _remove_tree(stage)
     return make_record(task, reply, time.perf_counter() - started)
