@@ -16,17 +16,18 @@ from typer.core import TyperGroup
 
 from rdc_extract import __version__
 from rdc_extract.batch.report import RichProgress, summary_view
-from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
+from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, output_lock, run_batch
 from rdc_extract.dataset.files import write_png
 from rdc_extract.doctor import run_doctor
 from rdc_extract.errors import RdcExtractError
-from rdc_extract.extract.pipeline import extract_capture
+from rdc_extract.extract.pipeline import extract_to_dataset
 from rdc_extract.extract.plan import choose_outputs
 from rdc_extract.inspect import inspect_capture, inspection_json
 from rdc_extract.labels.classmap import resolve_class_map
 from rdc_extract.labels.relabel import relabel_dataset
 from rdc_extract.labels.views import class_table, legend_image, relabel_summary, uncovered_values
 from rdc_extract.profiles.registry import resolve_profile
+from rdc_extract.rd.session import check_capture_file
 from rdc_extract.views import doctor_table, extraction_view, inspection_view
 
 EXIT_FAILED = 1
@@ -129,8 +130,10 @@ def extract(
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
     wanted = _output_names(outputs)
-    frame_dir = out / "frames" / capture.stem
-    meta = extract_capture(capture, frame_dir, profile=profile, outputs=wanted)
+    check_capture_file(capture)
+    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        meta, frame_dir = extract_to_dataset(capture, out, profile=profile, outputs=wanted)
     stdout.print(extraction_view(meta, frame_dir))
 
 

@@ -16,6 +16,7 @@ import tifffile
 from typer.testing import CliRunner
 
 from rdc_extract.cli import app
+from tests.broken_captures import truncated
 from rdc_extract.dataset.files import read_png
 from rdc_extract.decode.depth import intrinsics_from_projection
 from rdc_extract.extract.pipeline import extract_capture
@@ -105,6 +106,19 @@ def test_cli_extract_writes_only_the_requested_outputs(tmp_path):
     assert result.exit_code == 0, result.stderr
     frame_dir = tmp_path / "frames" / SAMPLES[0].stem
     assert sorted(p.name for p in frame_dir.iterdir()) == ["depth.tiff", "depth_kitti.png", "meta.json", "rgb.png"]
+
+
+def test_cli_extract_that_fails_leaves_the_earlier_frame_as_it_was(tmp_path):
+    assert CliRunner().invoke(app, ["extract", str(SAMPLES[0]), str(tmp_path / "out")]).exit_code == 0
+    frame_dir = tmp_path / "out" / "frames" / SAMPLES[0].stem
+    before = {p.name: p.read_bytes() for p in frame_dir.iterdir()}
+    broken = tmp_path / "broken" / SAMPLES[0].name
+    broken.parent.mkdir()
+    truncated(SAMPLES[0], broken)
+    result = CliRunner().invoke(app, ["extract", str(broken), str(tmp_path / "out")])
+    assert result.exit_code == 1 and "truncated or corrupt" in result.stderr
+    assert {p.name: p.read_bytes() for p in frame_dir.iterdir()} == before
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".batch.lock", "frames"]
 
 
 def test_cli_extract_rejects_unknown_outputs_and_bad_captures(tmp_path):

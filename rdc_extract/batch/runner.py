@@ -31,8 +31,9 @@ from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, write_failures, w
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import Action, Task, decide
 from rdc_extract.batch.workers import (
-    FRAMES_DIR, LOCK_NAME, META_NAME, STAGING_DIR, WorkerSettings, run_task, shutdown_children,
+    LOCK_NAME, META_NAME, WorkerSettings, run_task, shutdown_children,
 )
+from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import BatchError
 from rdc_extract.rd.session import rasteriser_env
 
@@ -98,7 +99,7 @@ class _NoProgress:
 
 @contextlib.contextmanager
 def output_lock(out_dir: Path) -> Iterator[str]:
-    """One writer (a batch or a relabel) per output folder: an flock the kernel drops when its process dies.
+    """One writing command (batch, relabel, extract) per output folder: an flock dropped when its process dies.
 
     The lock file holds this run's token; workers check it (workers.run_is_live)
     so that tasks of a killed batch are not published into a resumed one.
@@ -107,7 +108,7 @@ def output_lock(out_dir: Path) -> Iterator[str]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BatchError(f"{out_dir}: a batch or relabel is already writing to this output folder") from None
+            raise BatchError(f"{out_dir}: another rdc-extract command (batch, relabel or extract) is writing to this output folder") from None
         token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
         handle.truncate(0)
         handle.write(token + "\n")

@@ -21,7 +21,6 @@ import fcntl
 import itertools
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -36,12 +35,11 @@ from typing import Any
 from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
+from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR, publish_frame, remove_tree, retire_frame
 from rdc_extract.errors import BatchAbandoned, WorkerStartFailed
 from rdc_extract.labels.files import label_summary
 
 LOCK_NAME = ".batch.lock"
-FRAMES_DIR = "frames"
-STAGING_DIR = ".staging"
 LOGS_DIR = "logs"
 META_NAME = "meta.json"
 STALE_FRAME_REASONS = ("new", "changed")   # a failed attempt removes an existing frame folder only for these
@@ -201,25 +199,6 @@ def shutdown_children() -> None:
     _drop_child(kill=False)
 
 
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _retire(final: Path, staging: Path, tag: str) -> None:
-    """Move a frame folder out of `frames/` (rename: atomic), then delete it."""
-    if final.exists():
-        trash = staging / f"{final.name}.old.{tag}"
-        os.rename(final, trash)
-        _remove_tree(trash)
-
-
-def publish_frame(stage: Path, final: Path, staging: Path, tag: str) -> None:
-    """Replace `final` by the complete folder `stage` (renames only; `final` is never half-written)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _retire(final, staging, tag)
-    os.rename(stage, final)
-
-
 def _attempt(settings: WorkerSettings, task: Task, stage: Path) -> dict[str, Any]:
     """Run the task in this thread's child; a dead or hung child becomes a failure reply."""
     for attempt in range(2):
@@ -298,9 +277,9 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
         if reply.get("ok"):
             publish_frame(stage, final, staging, tag)
         elif task.reason in STALE_FRAME_REASONS:
-            _retire(final, staging, tag)  # a frame of other capture contents must not survive (docs/batch.md)
+            retire_frame(final, staging, tag)  # a frame of other capture contents must not survive (docs/batch.md)
     finally:
-        _remove_tree(stage)
+        remove_tree(stage)
     return make_record(task, reply, time.perf_counter() - started)
 
 

@@ -8,8 +8,10 @@ last, so a folder with `meta.json` is always complete.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +21,7 @@ from typing import Any
 from rdc_extract import __version__
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
+from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR, publish_frame, remove_tree
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, camera_from_block
@@ -149,3 +152,25 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
     meta = _meta(capture, frame_id or capture.stem, detection, raw, files, labels, timing)
     write_json(frame_dir / META_FILE, meta)
     return meta
+
+
+def extract_to_dataset(capture: Path, out_dir: Path, *, profile: str | None = None,
+                       outputs: Sequence[str] | None = None) -> tuple[dict[str, Any], Path]:
+    """`extract_capture` into `out_dir/frames/<capture stem>/`, staged and published whole.
+
+    A failure leaves an earlier frame folder of the capture as it was. Returns
+    the meta.json document and the frame folder.
+    """
+    frame_id = capture.stem
+    staging = out_dir / STAGING_DIR
+    tag = f"extract-{os.getpid()}"
+    stage = staging / f"{frame_id}.{tag}"
+    final = out_dir / FRAMES_DIR / frame_id
+    try:
+        meta = extract_capture(capture, stage, profile=profile, outputs=outputs, frame_id=frame_id)
+        publish_frame(stage, final, staging, tag)
+    finally:
+        remove_tree(stage)
+        with contextlib.suppress(OSError):
+            staging.rmdir()  # only when empty: a batch may be staging there too
+    return meta, final

@@ -23,11 +23,11 @@ from rdc_extract.batch.index import INDEX_NAME, write_index
 from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest
 from rdc_extract.batch.runner import output_lock
 from rdc_extract.dataset.files import write_json
+from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
 from rdc_extract.labels.files import META_FILE, label_summary, read_raw, with_label_outputs, write_labels
 
-FRAMES_DIR = "frames"
 
 RELABELLED, CURRENT, UNFINISHED, FAILED = "relabelled", "current", "unfinished", "failed"
 
