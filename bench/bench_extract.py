@@ -19,7 +19,7 @@ from rdc_extract.extract.pipeline import extract_capture
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.profiles.registry import choose_profile
 from rdc_extract.rd.frame_reader import read_frame
-from rdc_extract.rd.loader import load_renderdoc
+from rdc_extract.rd.readback import read_at_events
 from rdc_extract.rd.session import initialise_replay, open_capture
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,15 +34,9 @@ def planned_reads(capture: Path):
 
 
 def replay_floor_s(capture: Path, reads) -> float:
-    rd = load_renderdoc()
     started = time.perf_counter()
     with open_capture(capture) as session:
-        controller = session.controller
-        ids = session.resource_ids
-        for event_id, resource_ids in reads:
-            controller.SetFrameEvent(event_id, True)
-            for resource_id in resource_ids:
-                controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
+        read_at_events(session, reads)
     return time.perf_counter() - started
 
 

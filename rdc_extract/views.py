@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from rich.console import Group
 from rich.table import Table
 from rich.tree import Tree
@@ -90,7 +93,7 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
 
 
 
-def extraction_view(meta: dict, frame_dir) -> Table:
+def extraction_view(meta: dict[str, Any], frame_dir: Path) -> Table:
     table = Table(title=f"{meta['capture']['path']} → {frame_dir}", show_header=False)
     table.add_row("profile", f"{meta['profile']['name']} ({meta['profile']['why']})")
     events = meta["events"]

@@ -31,13 +31,14 @@ from rdc_extract.capture.folder import (
     partial_captures,
     publish_capture,
 )
-from rdc_extract.capture.launcher import CaptureRunConfig, expand_command, game_pids, run_capture
+from rdc_extract.capture.launcher import CaptureRunConfig, expand_command, run_capture
 from rdc_extract.capture.modkit import ENV_DIR, ENV_EVERY, ENV_PLAN, ModConfig, ModConfigError
 from rdc_extract.capture.plan import WEATHERS, plan_step
 from rdc_extract.capture.sidecar import PlayerPose, Sidecar, read_sidecar, sidecar_from_json, write_sidecar
 from rdc_extract.cli import app
 from rdc_extract.errors import SidecarError
 from rdc_extract.rd.loader import load_renderdoc
+from tests.processes import child_pids
 
 REPO = Path(__file__).resolve().parent.parent
 MOD = REPO / "mod_scripts" / "city_game" / "autocapture.py"
@@ -282,7 +283,7 @@ def test_killing_the_game_mid_run_restarts_it_and_ends_with_whole_pairs(tmp_path
                 deadline = deadline or time.monotonic() + 5.0
                 busy = staging.is_dir() and any(staging.iterdir())
                 if busy or time.monotonic() > deadline:
-                    for pid in game_pids(launcher_pids[0]):
+                    for pid in child_pids(launcher_pids[0]):
                         os.kill(pid, signal.SIGKILL)
                         killed.append(pid)
             time.sleep(0.005)

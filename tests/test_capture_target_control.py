@@ -34,6 +34,7 @@ from rdc_extract.rd.target_control import (
     TargetControlWatcher,
     TargetDisconnected,
 )
+from tests.processes import child_pids
 from tests.test_capture import GAME, IDLE_GAME, REPO, _check_complete_run
 
 needs_renderdoccmd = pytest.mark.skipif(shutil.which("renderdoccmd") is None, reason="renderdoccmd not installed")
@@ -135,8 +136,8 @@ def test_watcher_connects_only_to_its_own_process_group_and_sees_the_kill():
     watcher = TargetControlWatcher(lambda pid: launcher.in_process_group(pid, mine.pid)).start()
     try:
         [connected] = [e for e in _events_until(watcher, TargetConnected) if isinstance(e, TargetConnected)]
-        assert connected.pid in launcher.game_pids(mine.pid)
-        for pid in launcher.game_pids(mine.pid):
+        assert connected.pid in child_pids(mine.pid)
+        for pid in child_pids(mine.pid):
             os.kill(pid, signal.SIGKILL)
         events = _events_until(watcher, TargetDisconnected, 5.0)
         assert TargetDisconnected(connected.ident) in events

@@ -5,7 +5,6 @@ Each run is a fresh interpreter, as a player would start it; SDL's dummy video d
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -17,7 +17,6 @@ from rdc_extract.decode.depth import (
     window_depth_from_z_distance,
     z_distance_m_from_near_far,
     z_distance_m_from_projection,
-    z_distance_m_infinite_reversed,
 )
 
 NEAR, FAR = 0.1, 1000.0
@@ -103,12 +102,10 @@ def test_near_far_helper_matches_explicit_matrices():
 
 
 def test_infinite_reversed():
-    # reversed-Z infinite far: depth = near / z
+    # reversed-Z infinite far: depth = near / z, 0 (the clear value) is no geometry
     d = np.array([0.1 / 10.0, 0.0, 1.0], dtype=np.float32)
-    z = z_distance_m_infinite_reversed(d, 0.1)
-    assert z[0] == pytest.approx(10.0, rel=1e-6) and z[1] == np.inf and z[2] == pytest.approx(0.1)
-    p = projection_from_near_far(0.1, math.inf, reversed_z=True)
-    np.testing.assert_allclose(z_distance_m_from_projection(d[:1], p), z[:1], rtol=1e-6)
+    z = z_distance_m_from_projection(d, projection_from_near_far(0.1, math.inf, reversed_z=True))
+    assert z[0] == pytest.approx(10.0, rel=1e-6) and z[1] == np.inf and z[2] == pytest.approx(0.1, rel=1e-6)
 
 
 def test_intrinsics_from_gl_projection():

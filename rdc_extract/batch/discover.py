@@ -64,8 +64,3 @@ def iter_captures(root: str | Path) -> Iterator[FoundCapture]:
             except OSError:
                 continue
         stack.extend(reversed(subfolders))
-
-
-def count_captures(root: str | Path) -> int:
-    """Number of captures `iter_captures` would yield (one cheap extra walk; nothing kept)."""
-    return sum(1 for _ in iter_captures(root))

@@ -102,7 +102,7 @@ class RunProgress:
     restarts: int = 0
     elapsed_s: float = 0.0
     game_running: bool = False
-    launcher_pid: int | None = None  # renderdoccmd of the current launch; `game_pids` finds the game under it
+    launcher_pid: int | None = None  # renderdoccmd of the current launch (the game runs under it)
     message: str = ""
     last_capture: str | None = None
     restart_reasons: list[str] = field(default_factory=list)
@@ -137,9 +137,6 @@ def find_renderdoccmd(explicit: str | None = None) -> str:
     return path
 
 
-COMMAND_PLACEHOLDERS = ("{capture_index}", "{launch}")
-
-
 def expand_command(command: Sequence[str], capture_index: int, launch: int) -> list[str]:
     """Replace `{capture_index}` (first capture of this launch) and `{launch}` in the game's arguments.
 
@@ -147,17 +144,6 @@ def expand_command(command: Sequence[str], capture_index: int, launch: int) -> l
     the game, e.g. `--seed {capture_index}` for a different world per capture.
     """
     return [arg.replace("{capture_index}", str(capture_index)).replace("{launch}", str(launch)) for arg in command]
-
-
-def game_pids(launcher_pid: int) -> list[int]:
-    """The processes renderdoccmd started (the game), read from /proc on Linux; [] elsewhere or when gone."""
-    children: list[int] = []
-    for task in Path(f"/proc/{launcher_pid}/task").glob("*"):
-        try:
-            children += [int(p) for p in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return sorted(set(children))
 
 
 def _remove_existing(out_dir: Path) -> int:

@@ -33,7 +33,7 @@ class CaptureProgress:
         self._progress.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._progress.stop()
 
     def update(self, state: RunProgress) -> None:

@@ -4,7 +4,6 @@
 - ``textures``: raw ``GetTextureData`` bytes → colour, integer, depth and stencil arrays.
 - ``depth``: window depth → metric z distance / range, intrinsics, KITTI encoding.
 - ``normals``: G-buffer normal encodings → unit normals in the OpenCV camera frame.
-- ``labels``: stencil bits → class ids, player mask, colourised labels.
 """
 
 from rdc_extract.decode.formats import TextureDesc, TextureFormat

@@ -160,17 +160,6 @@ def z_distance_m_from_near_far(
     )
 
 
-def z_distance_m_infinite_reversed(window_depth: np.ndarray, near_m: float) -> np.ndarray:
-    """Reversed Z with an infinite far plane and clip range 0..1: ``z = near / d``.
-
-    float32, same shape; ``d <= 0`` (cleared to 0 / sky) → ``+inf``.
-    """
-    d = np.asarray(window_depth, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = near_m / d
-    return np.where((d > 0) & np.isfinite(z), z, np.inf).astype(np.float32)
-
-
 def intrinsics_from_projection(
     proj: np.ndarray, width: int, height: int, *, ndc_y_up: bool = True
 ) -> np.ndarray:

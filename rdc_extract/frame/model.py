@@ -23,7 +23,6 @@ class Texture:
     height: int
     format: TextureFormat
     is_swap_buffer: bool = False
-    samples: int = 1
 
     @property
     def has_stencil(self) -> bool:

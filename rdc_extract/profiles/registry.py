@@ -19,7 +19,6 @@ from rdc_extract.profiles.identify import Identification, identify
 from rdc_extract.profiles.schema import Profile, load_profile
 
 ENV_VAR = "RDC_EXTRACT_PIPELINES"
-GENERIC = "generic"
 
 
 def pipelines_dir() -> Path:

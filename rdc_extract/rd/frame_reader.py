@@ -80,7 +80,6 @@ def read_frame(session: ReplaySession) -> Frame:
                 height=tex.height,
                 format=texture_format(tex.format),
                 is_swap_buffer=is_swap,
-                samples=tex.msSamp,
             )
     frame = Frame(capture=str(session.path), api=session.api, actions=actions, textures=textures)
     frame.passes = group_passes(actions)
