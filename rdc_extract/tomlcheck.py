@@ -27,6 +27,21 @@ def read_toml(path: Path, error: Callable[[Path, str], FileError], what: str) ->
         raise error(path, f"not valid TOML: {exc}") from None
 
 
+def named_toml(name_or_path: str | Path, folder: Path, error: Callable[[Path, str], FileError], what: str) -> Path:
+    """A `.toml` path (or any existing path) as given, else `<folder>/<name>.toml`.
+
+    An unknown name → `error(path, ...)` listing the names `folder` holds.
+    """
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    path = folder / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(folder.glob("*.toml"))) or "none"
+        raise error(path, f"no {what} named {str(name_or_path)!r} (available: {known})")
+    return path
+
+
 class Section:
     """One TOML table: rejects unknown keys on construction, then reads typed values from it."""
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rdc_extract.errors import ClassMapError
-from rdc_extract.tomlcheck import Section, read_toml
+from rdc_extract.tomlcheck import Section, named_toml, read_toml
 
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
 FORMAT_VERSION = 1  # part of the hash: bump if the meaning of a mapping file changes
@@ -157,17 +157,9 @@ def load_class_map(path: str | Path) -> ClassMap:
 
 def resolve_class_map(name_or_path: str | Path) -> ClassMap:
     """Load a mapping from a file path, or by name from ``<pipelines>/classes/<name>.toml``."""
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
-        return load_class_map(candidate)
     from rdc_extract.profiles.registry import pipelines_dir  # where shipped mappings live
 
-    folder = pipelines_dir() / "classes"
-    path = folder / f"{name_or_path}.toml"
-    if not path.is_file():
-        known = ", ".join(p.stem for p in sorted(folder.glob("*.toml"))) or "none"
-        raise ClassMapError(path, f"no class mapping named {str(name_or_path)!r} (available: {known})")
-    return load_class_map(path)
+    return load_class_map(named_toml(name_or_path, pipelines_dir() / "classes", ClassMapError, "class mapping"))
 
 
 def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:

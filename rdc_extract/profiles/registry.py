@@ -17,6 +17,7 @@ from rdc_extract.errors import IdentificationFailed, ProfileError
 from rdc_extract.frame.model import Frame
 from rdc_extract.profiles.identify import Identification, identify
 from rdc_extract.profiles.schema import Profile, load_profile
+from rdc_extract.tomlcheck import named_toml
 
 ENV_VAR = "RDC_EXTRACT_PIPELINES"
 
@@ -39,14 +40,7 @@ def _load_cached(path: Path, mtime_ns: int) -> Profile:
 
 def resolve_profile(name_or_path: str) -> Profile:
     """A profile file path, or the name of one in the pipelines folder."""
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
-        return load_profile(candidate)
-    path = pipelines_dir() / f"{name_or_path}.toml"
-    if not path.exists():
-        known = ", ".join(p.stem for p in sorted(pipelines_dir().glob("*.toml"))) or "none"
-        raise ProfileError(path, f"no profile named {name_or_path!r} (available: {known})")
-    return load_profile(path)
+    return load_profile(named_toml(name_or_path, pipelines_dir(), ProfileError, "profile"))
 
 
 @dataclass
