@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(RENDERDOCCMD is None, reason="renderdoccmd not i
 
 CAPTURE_MOD = '''
 import os
-from rdc_extract.capture.inapp import InAppApi
+from rdc_extract.rd.inapp import InAppApi
 
 CAPTURE_FRAMES = (1, 3)  # the second capture of a process must replay as well as the first
 _api = None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdc_extract.capture.folder import GROUND_TRUTH_SUFFIX, STAGING_DIR, CompleteCapture, publish_capture
-from rdc_extract.capture.inapp import InAppApi
+from rdc_extract.rd.inapp import InAppApi
 from rdc_extract.capture.plan import PLANS
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, write_sidecar
 from rdc_extract.errors import RdcExtractError

@@ -289,7 +289,7 @@ def main(argv: list[str]) -> int:
 
     import moderngl
 
-    from rdc_extract.capture.inapp import InAppApi, report_capture
+    from rdc_extract.rd.inapp import InAppApi, report_capture
 
     api = InAppApi()
     if len(argv) > 1:

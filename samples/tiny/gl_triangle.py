@@ -17,7 +17,7 @@ import sys
 import moderngl
 import numpy as np
 
-from rdc_extract.capture.inapp import InAppApi, report_capture
+from rdc_extract.rd.inapp import InAppApi, report_capture
 
 SIZE = 64
 CLEAR_RGBA = (0.1, 0.2, 0.3, 1.0)
