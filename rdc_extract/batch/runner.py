@@ -231,6 +231,8 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         finally:
             shutdown_children()
             progress.stop()
+            with contextlib.suppress(OSError):
+                (options.out_dir / STAGING_DIR).rmdir()  # only when empty: nothing of this run is left there
             tables_missing = not all((options.out_dir / name).exists() for name in (INDEX_NAME, FAILURES_NAME))
             if summary.done or summary.failed or tables_missing:
                 write_index(options.out_dir, manifest.records.values())
