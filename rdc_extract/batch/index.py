@@ -2,9 +2,9 @@
 
 Columns: `frame_id`, `capture` (relative to the batch input), `profile`,
 `frame_dir` and one `outputs.<name>` column per output, all paths relative to
-`out/`; then the capture's scenario sidecar flattened with dotted keys
-(`scenario.clock_hour`, `scenario.player_pose.x`) and the label mapping
-likewise (`label_mapping.<key>`). Lists and other non-scalar values are JSON
+`out/`; then, sorted by name, the label mapping (`label_mapping.<key>`) and
+the capture's scenario sidecar flattened with dotted keys
+(`scenario.clock_hour`, `scenario.player_pose.x`). Lists and other non-scalar values are JSON
 text; missing values are empty cells. `failures.csv` lists every failed
 capture with its cause and error: the morning's to-do list. Both files are
 rewritten atomically, from the manifest.

@@ -1,7 +1,8 @@
 """Orchestration of a batch: discover, decide, hand out, record, index.
 
-The parent process alone writes `out/manifest.jsonl` and `out/index.csv`;
-workers only write frame folders (through staging, see workers.py). Captures are
+The parent process alone writes `out/manifest.jsonl`, `out/index.csv` and
+`out/failures.csv`; workers only write frame folders, staged and published
+whole (rdc_extract/dataset/publish.py). Captures are
 handed out lazily in discovery order (joblib pre-dispatches a few per worker),
 and records are written as results arrive, in whatever order they finish.
 """

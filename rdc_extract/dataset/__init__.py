@@ -1,1 +1,1 @@
-"""Writing the dataset: atomic file primitives and the table of per-output writers."""
+"""Writing the dataset: atomic file primitives, the table of per-output writers, and publishing staged frames whole."""

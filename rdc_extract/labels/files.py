@@ -1,4 +1,4 @@
-"""Label files in a frame folder (docs/dataset.md): reading the raw id map, writing label images and meta.json.
+"""Label files in a frame folder (docs/dataset.md): reading the raw id map, writing the label images.
 
 Extraction and `relabel` both write labels through `write_labels`, and every
 PNG goes through the dataset's one PNG writer (rdc_extract/dataset/files.py:

@@ -6,6 +6,8 @@ Frames are independent and run in parallel (joblib). The run is resumable: a
 frame whose meta.json already records this mapping's hash is skipped unless
 forced, and since meta.json is rewritten last, an interrupted frame still
 records its old mapping and is redone next time. The raw map is only read.
+In a batch output the frames' manifest records are superseded and index.csv
+rebuilt from the manifest, so a later batch run keeps the relabelling.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Build the plain `Frame` model from a replay session: the action tree plus one texture list.
 
 No per-action replay calls: every action already carries its bound colour and
-depth outputs, so reading a frame of thousands of draws costs three API calls.
+depth outputs, so reading a frame of thousands of draws costs four API calls.
 """
 
 from __future__ import annotations
