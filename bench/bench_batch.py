@@ -101,8 +101,7 @@ def batch_run(job: str, folder: Path, out: Path, jobs: int,
               cores_per_worker: int | None = None) -> tuple[float, dict[int, float], int]:
     """(wall seconds, peak RSS MB per worker pid, failures) of one batch into a fresh folder."""
     started = time.perf_counter()
-    summary = run_batch(BatchOptions(folder, out, jobs=jobs, job=job, recycle_after=1000,
-                                     cores_per_worker=cores_per_worker))
+    summary = run_batch(BatchOptions(folder, out, jobs=jobs, job=job, cores_per_worker=cores_per_worker))
     wall = time.perf_counter() - started
     peaks: dict[int, float] = defaultdict(float)
     for line in (out / "manifest.jsonl").read_text().splitlines():
