@@ -18,7 +18,7 @@ from rdc_extract import __version__
 from rdc_extract.batch.report import RichProgress, summary_view
 from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, output_lock, run_batch
 from rdc_extract.dataset.files import write_png
-from rdc_extract.doctor import run_doctor
+from rdc_extract.doctor import mesa_shader_cache, run_doctor
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.extract.pipeline import extract_to_dataset
 from rdc_extract.extract.plan import choose_outputs
@@ -251,10 +251,20 @@ def batch(
         force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job,
         job_kwargs={"profile": profile, "outputs": wanted},
     )
+    if backend == "loky":
+        _warn_about_shader_cache()
     result = run_batch(options, RichProgress(stderr))
     stdout.print(summary_view(result))
     if result.exit_code:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _warn_about_shader_cache() -> None:
+    cache = mesa_shader_cache()
+    if not cache["enabled"] or not cache["writable"]:
+        why = "disabled by the environment" if not cache["enabled"] else f"not writable ({cache['folder']})"
+        stderr.print(f"warning: Mesa's shader cache is {why}: every capture recompiles its shaders and replay is "
+                      "about 6x slower (docs/doctor.md)", soft_wrap=True, highlight=False, markup=False)
 
 
 def main() -> None:

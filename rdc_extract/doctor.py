@@ -11,10 +11,12 @@ import ctypes.util
 import json
 import os
 import platform
+import pwd
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from importlib import resources
+from pathlib import Path
 
 from rdc_extract import __version__
 from rdc_extract.errors import RenderDocNotFound
@@ -43,6 +45,7 @@ class DoctorReport:
     renderdoc_module: str | None = None
     renderdoc_error: str | None = None
     display: dict[str, str | None] = field(default_factory=dict)
+    shader_cache: dict[str, str | bool] = field(default_factory=dict)
     apis: list[ApiCheck] = field(default_factory=list)
 
     @property
@@ -64,6 +67,27 @@ def display_situation(env: dict[str, str] | None = None) -> dict[str, str | None
         "libEGL": ctypes.util.find_library("EGL"),
         "libvulkan": ctypes.util.find_library("vulkan"),
     }
+
+
+def mesa_shader_cache(env: dict[str, str] | None = None, home: str | None = None) -> dict[str, str | bool]:
+    """Where Mesa keeps compiled shaders, and whether it can (the lookup of Mesa 22's disk cache).
+
+    Every capture opened builds a new GL context whose shaders llvmpipe must
+    compile with LLVM unless this cache has them: without it a sample-game
+    capture replays in about 3.5 s instead of 0.6 s. `home` is the account's
+    home folder (Mesa reads the password database, not $HOME).
+    """
+    env = os.environ if env is None else env
+    disabled = any(env.get(name, "").lower() in ("1", "true", "yes")
+                   for name in ("MESA_SHADER_CACHE_DISABLE", "MESA_GLSL_CACHE_DISABLE"))
+    chosen = env.get("MESA_SHADER_CACHE_DIR") or env.get("MESA_GLSL_CACHE_DIR") or env.get("XDG_CACHE_HOME")
+    if chosen:
+        folder = Path(chosen) / "mesa_shader_cache"
+    else:
+        folder = Path(home or pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "mesa_shader_cache"
+    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
+    writable = existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+    return {"folder": str(folder), "enabled": not disabled, "writable": writable}
 
 
 def check_api(api: str, capture_name: str) -> ApiCheck:
@@ -96,6 +120,7 @@ def run_doctor() -> DoctorReport:
         python_executable=sys.executable,
         cpu_count=os.cpu_count() or 1,
         display=display_situation(),
+        shader_cache=mesa_shader_cache(),
     )
     try:
         report.renderdoc_version = renderdoc_version()

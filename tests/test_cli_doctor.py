@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from rdc_extract import __version__
 from rdc_extract.cli import app
+from rdc_extract.doctor import mesa_shader_cache
 
 runner = CliRunner()
 
@@ -50,3 +52,24 @@ def test_doctor_without_renderdoc_fails_with_one_line_naming_what_was_tried():
 def test_help_works_without_renderdoc():
     result = _rdc_extract("--help", env={"PATH": "/usr/bin:/bin", "RENDERDOC_PYTHON": "/nonexistent"})
     assert result.returncode == 0 and "doctor" in result.stdout
+
+
+def test_mesa_shader_cache_lookup_follows_mesa(tmp_path):
+    chosen = mesa_shader_cache({"MESA_SHADER_CACHE_DIR": str(tmp_path / "c")}, home="/nonexistent")
+    assert chosen == {"folder": str(tmp_path / "c" / "mesa_shader_cache"), "enabled": True, "writable": True}
+    xdg = mesa_shader_cache({"XDG_CACHE_HOME": str(tmp_path)})
+    assert xdg["folder"] == str(tmp_path / "mesa_shader_cache")
+    default = mesa_shader_cache({}, home=str(tmp_path))
+    assert default["folder"] == str(tmp_path / ".cache" / "mesa_shader_cache") and default["writable"]
+    assert mesa_shader_cache({"MESA_SHADER_CACHE_DISABLE": "true"}, home=str(tmp_path))["enabled"] is False
+    (tmp_path / "a_file").write_text("")
+    blocked = mesa_shader_cache({"MESA_SHADER_CACHE_DIR": str(tmp_path / "a_file")})
+    assert blocked["writable"] is False
+
+
+def test_batch_warns_when_the_shader_cache_cannot_be_used(tmp_path):
+    (tmp_path / "captures").mkdir()
+    result = _rdc_extract("batch", str(tmp_path / "captures"), str(tmp_path / "out"),
+                          env={**os.environ, "MESA_SHADER_CACHE_DISABLE": "true"})
+    assert result.returncode == 0, result.stderr
+    assert "warning: Mesa's shader cache is disabled by the environment" in result.stderr
