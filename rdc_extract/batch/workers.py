@@ -35,7 +35,7 @@ from typing import Any
 from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
-from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR, publish_frame, remove_tree, retire_frame
+from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.errors import BatchAbandoned, WorkerStartFailed
 from rdc_extract.labels.files import label_summary
 
@@ -262,24 +262,21 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
         return make_record(task, {"ok": False, "cause": "frame_id collision",
                                   "error": f"frame_id {task.frame_id!r} is already the frame of {task.collides_with}; "
                                            "rename one of the captures"}, 0.0)
-    staging = out_dir / STAGING_DIR
-    staging.mkdir(parents=True, exist_ok=True)
-    tag = f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}"
-    stage = staging / f"{task.frame_id}.{tag}"
-    final = out_dir / FRAMES_DIR / task.frame_id
+    frame = StagedFrame(out_dir, task.frame_id, f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}")
+    frame.staging.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        reply = _attempt(settings, task, stage)
-        if reply.get("ok") and not (stage / META_NAME).is_file():
+        reply = _attempt(settings, task, frame.stage)
+        if reply.get("ok") and not (frame.stage / META_NAME).is_file():
             reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
-                     "error": f"the job returned but {stage.name}/{META_NAME} does not exist"}
+                     "error": f"the job returned but {frame.stage.name}/{META_NAME} does not exist"}
         _check_live(settings, task)
         if reply.get("ok"):
-            publish_frame(stage, final, staging, tag)
+            frame.publish()
         elif task.reason in STALE_FRAME_REASONS:
-            retire_frame(final, staging, tag)  # a frame of other capture contents must not survive (docs/batch.md)
+            frame.retire()  # a frame of other capture contents must not survive (docs/batch.md)
     finally:
-        remove_tree(stage)
+        frame.discard()
     return make_record(task, reply, time.perf_counter() - started)
 
 

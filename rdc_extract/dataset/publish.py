@@ -11,26 +11,49 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 FRAMES_DIR = "frames"
 STAGING_DIR = ".staging"
 
 
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+@dataclass(frozen=True)
+class StagedFrame:
+    """One writer's attempt at one frame: `stage` is written, then published as `final`.
 
+    `tag` tells concurrent writers' folders apart (host, process, counter).
+    """
 
-def retire_frame(final: Path, staging: Path, tag: str) -> None:
-    """Move a frame folder out of `frames/` (rename: atomic), then delete it."""
-    if final.exists():
-        trash = staging / f"{final.name}.old.{tag}"
-        os.rename(final, trash)
-        remove_tree(trash)
+    out_dir: Path
+    frame_id: str
+    tag: str
 
+    @property
+    def staging(self) -> Path:
+        return self.out_dir / STAGING_DIR
 
-def publish_frame(stage: Path, final: Path, staging: Path, tag: str) -> None:
-    """Replace `final` by the complete folder `stage` (renames only; `final` is never half-written)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    retire_frame(final, staging, tag)
-    os.rename(stage, final)
+    @property
+    def stage(self) -> Path:
+        return self.staging / f"{self.frame_id}.{self.tag}"
+
+    @property
+    def final(self) -> Path:
+        return self.out_dir / FRAMES_DIR / self.frame_id
+
+    def publish(self) -> None:
+        """Replace `final` by the complete folder `stage` (renames only; `final` is never half-written)."""
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.retire()
+        os.rename(self.stage, self.final)
+
+    def retire(self) -> None:
+        """Move the published frame out of `frames/` (rename: atomic), then delete it."""
+        if self.final.exists():
+            trash = self.staging / f"{self.frame_id}.old.{self.tag}"
+            os.rename(self.final, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def discard(self) -> None:
+        """Remove what is left of `stage` (all of it after a failure, nothing after `publish`)."""
+        shutil.rmtree(self.stage, ignore_errors=True)

@@ -21,7 +21,7 @@ from typing import Any
 from rdc_extract import __version__
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
-from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR, publish_frame, remove_tree
+from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, camera_from_block
@@ -161,16 +161,12 @@ def extract_to_dataset(capture: Path, out_dir: Path, *, profile: str | None = No
     A failure leaves an earlier frame folder of the capture as it was. Returns
     the meta.json document and the frame folder.
     """
-    frame_id = capture.stem
-    staging = out_dir / STAGING_DIR
-    tag = f"extract-{os.getpid()}"
-    stage = staging / f"{frame_id}.{tag}"
-    final = out_dir / FRAMES_DIR / frame_id
+    frame = StagedFrame(out_dir, capture.stem, f"extract-{os.getpid()}")
     try:
-        meta = extract_capture(capture, stage, profile=profile, outputs=outputs, frame_id=frame_id)
-        publish_frame(stage, final, staging, tag)
+        meta = extract_capture(capture, frame.stage, profile=profile, outputs=outputs, frame_id=frame.frame_id)
+        frame.publish()
     finally:
-        remove_tree(stage)
+        frame.discard()
         with contextlib.suppress(OSError):
-            staging.rmdir()  # only when empty: a batch may be staging there too
-    return meta, final
+            frame.staging.rmdir()  # only when empty: a batch may be staging there too
+    return meta, frame.final
