@@ -18,7 +18,7 @@ from rdc_extract import __version__
 from rdc_extract.batch.report import RichProgress, summary_view
 from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, output_lock, run_batch
 from rdc_extract.dataset.files import write_png
-from rdc_extract.doctor import mesa_shader_cache, run_doctor
+from rdc_extract.doctor import mesa_shader_cache, run_doctor, shader_cache_problem
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.extract.pipeline import extract_to_dataset
 from rdc_extract.extract.plan import choose_outputs
@@ -260,11 +260,9 @@ def batch(
 
 
 def _warn_about_shader_cache() -> None:
-    cache = mesa_shader_cache()
-    if not cache["enabled"] or not cache["writable"]:
-        why = "disabled by the environment" if not cache["enabled"] else f"not writable ({cache['folder']})"
-        stderr.print(f"warning: Mesa's shader cache is {why}: every capture recompiles its shaders and replay is "
-                      "about 6x slower (docs/doctor.md)", soft_wrap=True, highlight=False, markup=False)
+    problem = shader_cache_problem(mesa_shader_cache())
+    if problem:
+        stderr.print(f"warning: {problem} (docs/doctor.md)", soft_wrap=True, highlight=False, markup=False)
 
 
 def main() -> None:

@@ -90,6 +90,14 @@ def mesa_shader_cache(env: dict[str, str] | None = None, home: str | None = None
     return {"folder": str(folder), "enabled": not disabled, "writable": writable}
 
 
+def shader_cache_problem(cache: dict[str, str | bool]) -> str | None:
+    """What is wrong with the cache `mesa_shader_cache` describes, and what it costs; None when it works."""
+    if cache["enabled"] and cache["writable"]:
+        return None
+    why = "disabled by the environment" if not cache["enabled"] else f"not writable ({cache['folder']})"
+    return f"Mesa's shader cache is {why}: every capture recompiles its shaders and replay is about 6x slower"
+
+
 def check_api(api: str, capture_name: str) -> ApiCheck:
     capture = resources.files("rdc_extract") / "data" / capture_name
     if not capture.is_file():

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.tree import Tree
 
-from rdc_extract.doctor import DoctorReport
+from rdc_extract.doctor import DoctorReport, shader_cache_problem
 from rdc_extract.inspect import Inspection
 
 
@@ -24,13 +24,9 @@ def doctor_table(report: DoctorReport) -> Table:
         table.add_row("RenderDoc", f"{report.renderdoc_version} ({report.renderdoc_module})")
     for key, value in report.display.items():
         table.add_row(key, value or "-")
-    cache = report.shader_cache
-    if cache and cache["enabled"] and cache["writable"]:
-        table.add_row("Mesa shader cache", str(cache["folder"]))
-    elif cache:
-        why = "disabled by the environment" if not cache["enabled"] else f"{cache['folder']} is not writable"
-        table.add_row("Mesa shader cache", f"[yellow]{why}: every capture recompiles its shaders, "
-                                           "replay about 6x slower[/yellow]")
+    if report.shader_cache:
+        problem = shader_cache_problem(report.shader_cache)
+        table.add_row("Mesa shader cache", f"[yellow]{problem}[/yellow]" if problem else str(report.shader_cache["folder"]))
     for check in report.apis:
         verdict = "[green]replays[/green]" if check.replays else "[red]does not replay[/red]"
         timing = f", {check.seconds:.2f} s" if check.seconds is not None else ""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.console import Console
-from rich.console import Group
+from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text

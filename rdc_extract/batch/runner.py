@@ -109,7 +109,8 @@ def output_lock(out_dir: Path) -> Iterator[str]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BatchError(f"{out_dir}: another rdc-extract command (batch, relabel or extract) is writing to this output folder") from None
+            raise BatchError(f"{out_dir}: another rdc-extract command (batch, relabel or extract) "
+                             "is writing to this output folder") from None
         token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
         handle.truncate(0)
         handle.write(token + "\n")

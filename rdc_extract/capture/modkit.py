@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdc_extract.capture.folder import GROUND_TRUTH_SUFFIX, STAGING_DIR, CompleteCapture, publish_capture
-from rdc_extract.rd.inapp import InAppApi
 from rdc_extract.capture.plan import PLANS
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, write_sidecar
 from rdc_extract.errors import RdcExtractError
+from rdc_extract.rd.inapp import InAppApi
 
 ENV_DIR = "RDC_CAPTURE_DIR"
 ENV_STAGING = "RDC_CAPTURE_STAGING"
