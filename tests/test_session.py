@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from broken_captures import as_d3d11, random_bytes, truncated
@@ -56,3 +59,12 @@ def test_rasteriser_gets_the_worker_share_of_cores_unless_the_user_chose():
     assert rasteriser_env(1, {}) == {"LP_NUM_THREADS": "0"}   # rasterise on the replay thread itself
     assert rasteriser_env(4, {}) == {"LP_NUM_THREADS": "4"}
     assert rasteriser_env(1, {"LP_NUM_THREADS": "8"}) == {"LP_NUM_THREADS": "8"}
+
+
+def test_replay_initialisation_loads_the_vulkan_loader_first():
+    """The loader must be in before replay's own threads dlopen it (rd/session.py says why)."""
+    probe = ("from rdc_extract.rd.session import initialise_replay; initialise_replay(); "
+             "print('libvulkan.so.1' in open('/proc/self/maps').read())")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"
