@@ -36,6 +36,15 @@ def _records(out: Path) -> dict[str, dict]:
     return records
 
 
+def capture_folder(tmp_path: Path, capture: Path, *names: str) -> Path:
+    """`tmp_path/captures/` holding a copy of `capture` under each name."""
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    for name in names:
+        shutil.copyfile(capture, folder / name)
+    return folder
+
+
 def _assert_only_complete_frames(out: Path) -> None:
     frames = out / "frames"
     for folder in frames.iterdir() if frames.exists() else []:
@@ -113,9 +122,7 @@ def test_mixed_folder_completes_isolates_crash_and_hang_and_reruns_as_a_no_op(mi
 
 def test_a_forced_attempt_that_crashes_keeps_the_earlier_frame_a_changed_one_does_not(
         tmp_path, vk_capture, monkeypatch):
-    folder = tmp_path / "captures"
-    folder.mkdir()
-    shutil.copyfile(vk_capture, folder / "a.rdc")
+    folder = capture_folder(tmp_path, vk_capture, "a.rdc")
     out = tmp_path / "out"
     args = ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN]
     assert CliRunner().invoke(app, args).exit_code == 0
@@ -131,9 +138,7 @@ def test_a_forced_attempt_that_crashes_keeps_the_earlier_frame_a_changed_one_doe
 
 
 def test_force_redoes_done_captures_and_a_changed_capture_is_redone(tmp_path, vk_capture):
-    folder = tmp_path / "captures"
-    folder.mkdir()
-    shutil.copyfile(vk_capture, folder / "a.rdc")
+    folder = capture_folder(tmp_path, vk_capture, "a.rdc")
     out = tmp_path / "out"
     runner = CliRunner()
     args = ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN]
@@ -151,11 +156,8 @@ def test_force_redoes_done_captures_and_a_changed_capture_is_redone(tmp_path, vk
 
 
 def test_kill_9_mid_batch_leaves_no_half_written_outputs_and_resumes(tmp_path, vk_capture):
-    folder = tmp_path / "captures"
-    folder.mkdir()
     count = 14
-    for number in range(count):
-        shutil.copyfile(vk_capture, folder / f"cap_{number:02d}.rdc")
+    folder = capture_folder(tmp_path, vk_capture, *(f"cap_{number:02d}.rdc" for number in range(count)))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "rdc_extract", "batch", str(folder), str(out), "--jobs", "2", "--job", STAND_IN]
     batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -209,10 +211,7 @@ def test_two_captures_with_one_frame_id_first_discovered_wins(tmp_path, vk_captu
 
 
 def test_one_worker_process_serves_many_captures_and_is_recycled(tmp_path, vk_capture):
-    folder = tmp_path / "captures"
-    folder.mkdir()
-    for number in range(5):
-        shutil.copyfile(vk_capture, folder / f"c{number}.rdc")
+    folder = capture_folder(tmp_path, vk_capture, *(f"c{number}.rdc" for number in range(5)))
     out = tmp_path / "out"
     args = ["batch", str(folder), str(out), "--jobs", "1", "--job", STAND_IN]
     assert CliRunner().invoke(app, [*args, "--recycle-after", "2"]).exit_code == 0
@@ -223,9 +222,7 @@ def test_one_worker_process_serves_many_captures_and_is_recycled(tmp_path, vk_ca
 
 
 def test_worker_that_cannot_start_stops_the_batch(tmp_path, vk_capture):
-    folder = tmp_path / "captures"
-    folder.mkdir()
-    shutil.copyfile(vk_capture, folder / "a.rdc")
+    folder = capture_folder(tmp_path, vk_capture, "a.rdc")
     result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--job", "no_such_module:job"])
     assert result.exit_code == 1
     assert "batch worker could not start" in result.output
@@ -239,9 +236,7 @@ def test_missing_input_folder_is_an_error(tmp_path):
 
 
 def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, vk_capture):
-    folder = tmp_path / "captures"
-    folder.mkdir()
-    shutil.copyfile(vk_capture, folder / "a.rdc")
+    folder = capture_folder(tmp_path, vk_capture, "a.rdc")
     (tmp_path / "a_file").write_text("")
     result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "a_file" / "out")])
     assert result.exit_code == 1
@@ -250,9 +245,7 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, vk_capture):
 
 
 def test_unknown_profile_stops_before_any_capture(tmp_path, vk_capture):
-    folder = tmp_path / "captures"
-    folder.mkdir()
-    shutil.copyfile(vk_capture, folder / "a.rdc")
+    folder = capture_folder(tmp_path, vk_capture, "a.rdc")
     result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--profile", "no_such_game"])
     assert result.exit_code == 1
     assert "no profile named 'no_such_game'" in result.output
@@ -265,10 +258,7 @@ def test_each_worker_replays_with_its_share_of_the_cores(tmp_path, vk_capture, m
         monkeypatch.setenv("LP_NUM_THREADS", user_choice)
     else:
         monkeypatch.delenv("LP_NUM_THREADS", raising=False)
-    folder = tmp_path / "captures"
-    folder.mkdir()
-    for number in range(2):
-        shutil.copyfile(vk_capture, folder / f"c{number}.rdc")
+    folder = capture_folder(tmp_path, vk_capture, "c0.rdc", "c1.rdc")
     out = tmp_path / "out"
     args = ["batch", str(folder), str(out), "--jobs", "2", "--job", "rdc_extract.batch.standin:touch_job"]
     assert CliRunner().invoke(app, args).exit_code == 0
