@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
@@ -9,7 +11,9 @@ import pytest
 
 from broken_captures import as_d3d11, random_bytes, truncated
 from rdc_extract.errors import ApiNotReplayable, CaptureCorrupt, CaptureNotFound, NotACapture
-from rdc_extract.rd.session import configure_headless_egl, open_capture, rasteriser_env
+from rdc_extract.rd.session import (
+    RENDERDOC_REPLAY_ENV, configure_headless_egl, open_capture, preset_replay_environment, rasteriser_env,
+)
 
 
 def test_opens_real_opengl_capture(gl_capture):
@@ -61,10 +65,34 @@ def test_rasteriser_gets_the_worker_share_of_cores_unless_the_user_chose():
     assert rasteriser_env(1, {"LP_NUM_THREADS": "8"}) == {"LP_NUM_THREADS": "8"}
 
 
-def test_replay_initialisation_loads_the_vulkan_loader_first():
-    """The loader must be in before replay's own threads dlopen it (rd/session.py says why)."""
-    probe = ("from rdc_extract.rd.session import initialise_replay; initialise_replay(); "
-             "print('libvulkan.so.1' in open('/proc/self/maps').read())")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+def test_replay_sets_renderdocs_environment_before_renderdoc_does(gl_capture, vk_capture):
+    """RenderDoc's threads must find its variables already set, so they never grow `environ` (rd/session.py)."""
+    probe = """
+import ctypes, json, os, sys
+from rdc_extract.rd.session import RENDERDOC_REPLAY_ENV, initialise_replay, open_capture
+def names():
+    environ = ctypes.POINTER(ctypes.c_char_p).in_dll(ctypes.CDLL(None), "environ")
+    found, i = set(), 0
+    while environ[i]:
+        found.add(environ[i].split(b"=", 1)[0].decode()); i += 1
+    return found
+before = names()
+initialise_replay()
+preset = all(name in os.environ for name in RENDERDOC_REPLAY_ENV)  # only Python's own setenv shows up here
+for capture in sys.argv[1:]:
+    with open_capture(capture):
+        pass
+unknown = sorted(names() - before - set(RENDERDOC_REPLAY_ENV) - {"EGL_PLATFORM"})
+print(json.dumps({"preset": preset, "unknown": unknown}))
+"""
+    clean = {name: value for name, value in os.environ.items() if name not in RENDERDOC_REPLAY_ENV}
+    result = subprocess.run([sys.executable, "-c", probe, str(gl_capture), str(vk_capture)],
+                            capture_output=True, text=True, timeout=120, env=clean)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"preset": True, "unknown": []}
+
+
+def test_preset_keeps_values_already_chosen():
+    env = {"NODEVICE_SELECT": "0"}
+    preset_replay_environment(env)
+    assert env == {**RENDERDOC_REPLAY_ENV, "NODEVICE_SELECT": "0"}

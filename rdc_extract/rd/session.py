@@ -9,10 +9,9 @@ parallelism comes from processes, never threads.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,22 +60,31 @@ def rasteriser_env(cores: int, env: dict[str, str] | None = None) -> dict[str, s
     return {"LP_NUM_THREADS": env.get("LP_NUM_THREADS", str(cores if cores > 1 else 0))}
 
 
-def preload_vulkan_loader() -> bool:
-    """Load and initialise the Vulkan loader on this thread, before replay starts threads of its own.
+# What RenderDoc 1.24 adds to the process environment as replay starts and opens
+# captures (its Vulkan setup turns off implicit layers known to break replay), from a
+# background thread. Adding a variable makes glibc reallocate `environ` while
+# the main thread may be reading it (RenderDoc's log timestamps call
+# localtime → getenv("TZ")): about one process in a hundred died with SIGSEGV
+# in getenv (core dumps show both threads; 3 crashes in 400 replays). With the
+# variables already set, RenderDoc's setenv only replaces values in place
+# (0 crashes in 1,000 replays).
+RENDERDOC_REPLAY_ENV = {
+    "DISABLE_LAYER_AMD_SWITCHABLE_GRAPHICS_1": "1",
+    "DISABLE_LAYER_NV_OPTIMUS_1": "",
+    "DISABLE_RTSS_LAYER": "1",
+    "DISABLE_VULKAN_OBS_CAPTURE": "1",
+    "DISABLE_VULKAN_OW_OBS_CAPTURE": "1",
+    "ENABLE_VULKAN_RENDERDOC_CAPTURE": "0",
+    "NODEVICE_SELECT": "1",
+    "VK_LAYER_bandicam_helper_DEBUG_1": "1",
+}
 
-    Otherwise RenderDoc 1.24 dlopens libvulkan.so.1 from a background thread
-    during the first `OpenCapture`, and its initialisers change the process
-    environment while the main thread reads it (a log timestamp: localtime →
-    getenv("TZ")); glibc's getenv/setenv are not thread-safe, and about one
-    process in a hundred crashed there (core dumps show both threads). With
-    the loader preloaded: 0 crashes in 500 runs. Returns False where there is
-    no Vulkan loader (nothing to race with then).
-    """
-    try:
-        ctypes.CDLL("libvulkan.so.1", mode=ctypes.RTLD_GLOBAL)
-    except OSError:
-        return False
-    return True
+
+def preset_replay_environment(env: MutableMapping[str, str] | None = None) -> None:
+    """Set what RenderDoc will set while opening captures, before it has threads (see RENDERDOC_REPLAY_ENV)."""
+    env = os.environ if env is None else env
+    for name, value in RENDERDOC_REPLAY_ENV.items():
+        env.setdefault(name, value)
 
 
 def initialise_replay() -> Any:
@@ -85,7 +93,7 @@ def initialise_replay() -> Any:
     rd = load_renderdoc()
     if not _replay_initialised:
         configure_headless_egl()
-        preload_vulkan_loader()
+        preset_replay_environment()
         rd.InitialiseReplay(rd.GlobalEnvironment(), [])
         atexit.register(rd.ShutdownReplay)
         _replay_initialised = True
