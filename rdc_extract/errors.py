@@ -42,6 +42,12 @@ class CaptureCorrupt(CaptureError):
     cause = "capture is truncated or corrupt"
 
 
+class CaptureDigestMismatch(CaptureError):
+    """The capture's bytes are not the ones its sidecar recorded when the capture was published."""
+
+    cause = "capture does not match its sidecar's sha256"
+
+
 class ApiNotReplayable(CaptureError):
     cause = "capture's graphics API cannot be replayed on this machine"
 

@@ -125,6 +125,20 @@ def test_write_index_has_one_row_per_done_frame_and_union_of_columns(tmp_path):
     assert list(rows[0])[:6] == ["frame_id", "capture", "profile", "frame_dir", "outputs.depth", "outputs.rgb"]
 
 
+def test_text_cells_a_spreadsheet_would_run_as_formulas_are_escaped_numbers_are_not(tmp_path):
+    scenario = {"weather": '=HYPERLINK("http://x","rain")', "a": "+1", "b": "-1", "c": "@SUM(A1)", "d": "\tx",
+                "e": "\rx", "plain": "a=b", "x": -1.5, "n": -3}
+    with write_index(tmp_path, [_done("f", scenario=scenario)]).open(newline="") as handle:
+        [row] = csv.DictReader(handle)
+    assert row["scenario.weather"] == '\'=HYPERLINK("http://x","rain")'
+    assert [row[f"scenario.{key}"] for key in "abcde"] == ["'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx"]
+    assert (row["scenario.plain"], row["scenario.x"], row["scenario.n"]) == ("a=b", "-1.5", "-3")
+    failed = {"capture": "=cmd.rdc", "status": "failed", "cause": "c", "error": "-x"}
+    with write_failures(tmp_path, [failed]).open(newline="") as handle:
+        [row] = csv.DictReader(handle)
+    assert (row["capture"], row["error"]) == ("'=cmd.rdc", "'-x")
+
+
 def test_summarise_result_reads_extract_meta_documents():
     meta = {"profile": {"name": "city_game", "why": "matched"}, "outputs": {"rgb": "rgb.png"},
             "scenario": {"weather": "clear"}, "labels": {"mapping": "m", "mapping_sha256": "h", "files": {}},

@@ -8,6 +8,7 @@ exactly the requested number of complete pairs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -34,7 +35,14 @@ from rdc_extract.capture.folder import (
 from rdc_extract.capture.launcher import CaptureRunConfig, expand_command, run_capture
 from rdc_extract.capture.modkit import ENV_DIR, ENV_EVERY, ENV_PLAN, ModConfig, ModConfigError
 from rdc_extract.capture.plan import WEATHERS, plan_step
-from rdc_extract.capture.sidecar import PlayerPose, Sidecar, read_sidecar, sidecar_from_json, write_sidecar
+from rdc_extract.capture.sidecar import (
+    PlayerPose,
+    Sidecar,
+    file_sha256,
+    read_sidecar,
+    sidecar_from_json,
+    write_sidecar,
+)
 from rdc_extract.cli import app
 from rdc_extract.errors import SidecarError
 from rdc_extract.rd.loader import load_renderdoc
@@ -136,13 +144,14 @@ def test_complete_pairs_and_cleanup_of_partials(tmp_path):
         [f"{full}.rdc", f"{full}.json", f"{full}.gt.npz", "notes.txt", "someone_else.rdc"])
 
 
-def test_publish_moves_sidecar_last_and_never_clobbers(tmp_path):
+def test_publish_records_the_captures_sha256_moves_sidecar_last_and_never_clobbers(tmp_path):
     staging = tmp_path / STAGING_DIR
     stem = capture_stem("g", "20261125T120301", 1, 40)
-    rdc = _touch(staging / "x_frame1.rdc")
-    side = write_sidecar(staging / f"{stem}.json", _sidecar(capture=f"{stem}.rdc"))
+    rdc = _touch(staging / "x_frame1.rdc", "capture bytes")
+    side = _sidecar(capture=f"{stem}.rdc")
     published = publish_capture(rdc, side, tmp_path, stem)
     assert [c.stem for c in complete_captures(tmp_path)] == [stem] and published.sidecar.is_file()
+    assert read_sidecar(published.sidecar).capture_sha256 == hashlib.sha256(b"capture bytes").hexdigest()
     rdc2 = _touch(staging / "x_frame2.rdc")
     with pytest.raises(FileExistsError):
         publish_capture(rdc2, side, tmp_path, stem)
@@ -208,6 +217,7 @@ def _check_complete_run(out: Path, expected: int) -> list[Sidecar]:
     sidecars = [read_sidecar(p.sidecar) for p in pairs]
     for pair, sidecar in zip(pairs, sidecars):
         assert sidecar.capture == pair.capture.name
+        assert sidecar.capture_sha256 == file_sha256(pair.capture)
         assert STEM_PATTERN.match(pair.stem)
         assert pair.capture.read_bytes()[:4] == b"RDOC"
     assert sorted(s.capture_index for s in sidecars) == list(range(expected))

@@ -78,6 +78,7 @@ def test_meta_records_camera_profile_events_and_scenario(extracted):
     events = meta["events"]
     assert events["gbuffer_first"] < events["gbuffer_last"] < events["final_image"] < events["first_hud"]
     assert meta["scenario"]["capture"] == capture.name
+    assert meta["capture"]["verified"] is True  # the shipped sidecars record their captures' sha256
     assert meta["capture"]["sha256"] and meta["image"] == {"width": width, "height": height}
 
 

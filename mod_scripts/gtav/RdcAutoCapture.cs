@@ -11,8 +11,9 @@
 //     plan as rdc_extract/capture/plan.py);
 //   - every RDC_CAPTURE_EVERY game frames asks RenderDoc's in-app API for a capture of the next
 //     frame (TriggerCapture), waits until RenderDoc has registered the finished file, writes the
-//     sidecar JSON (docs/capture.md schema 1), and publishes the pair: .rdc renamed into place, then
-//     the sidecar renamed last. A capture and its sidecar appear together or not at all.
+//     sidecar JSON (docs/capture.md schema 1) with the capture's SHA-256 (`capture_sha256`, which
+//     the extraction checks), and publishes the pair: .rdc renamed into place, then the sidecar
+//     renamed last. A capture and its sidecar appear together or not at all.
 //
 // Settings: environment variables RDC_CAPTURE_* (docs/capture.md) or, since GTA V is usually started
 // by a launcher that drops the environment, the same KEY=VALUE lines in scripts\RdcAutoCapture.ini.
@@ -22,6 +23,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using GTA;
 using GTA.Math;
@@ -58,8 +60,9 @@ public class RdcAutoCapture : Script
     int captureIndex, started, nextCaptureFrame = -1;
     bool holding, secured;   // secured: the wander task and locks have been applied to the current car
     string stepPeriod, stepWeather; int stepHour, stepMinute;
-    // The capture in flight: RenderDoc's capture count before the trigger, the stem and its sidecar text.
-    int waitingSince = -1; uint capturesBefore; string pendingStem, pendingSidecar;
+    // The capture in flight: RenderDoc's capture count before the trigger, the stem and its sidecar
+    // (still open: the capture's SHA-256 is added once the file is written).
+    int waitingSince = -1; uint capturesBefore; string pendingStem; Json pendingSidecar;
 
     public RdcAutoCapture()
     {
@@ -114,7 +117,8 @@ public class RdcAutoCapture : Script
         {
             string written = renderdoc.CapturePath(renderdoc.NumCaptures() - 1);
             string sidecarTmp = Path.Combine(stagingDir, pendingStem + ".json.tmp");
-            File.WriteAllText(sidecarTmp, pendingSidecar, new UTF8Encoding(false));
+            string sidecar = pendingSidecar.Str("capture_sha256", Sha256Hex(written)).Close() + "\n";
+            File.WriteAllText(sidecarTmp, sidecar, new UTF8Encoding(false));
             File.Move(written, Path.Combine(outDir, pendingStem + ".rdc"));
             File.Move(sidecarTmp, Path.Combine(outDir, pendingStem + ".json"));
             Log("published " + pendingStem);
@@ -199,7 +203,21 @@ public class RdcAutoCapture : Script
         Function.Call(Hash.SET_WEATHER_TYPE_NOW_PERSIST, GtaWeather[stepWeather]);
     }
 
-    string SidecarJson(string stem, int frame)
+    // Lower-case hex SHA-256 of a file, as docs/capture.md asks for `capture_sha256`.
+    static string Sha256Hex(string path)
+    {
+        using (SHA256 sha = SHA256.Create())
+        using (FileStream stream = File.OpenRead(path))
+        {
+            byte[] hash = sha.ComputeHash(stream);
+            var hex = new StringBuilder(hash.Length * 2);
+            foreach (byte b in hash) hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+            return hex.ToString();
+        }
+    }
+
+    // The sidecar of the capture about to be triggered, left open for `capture_sha256`.
+    Json SidecarJson(string stem, int frame)
     {
         Ped ped = Game.Player.Character;
         Vector3 pos = Function.Call<Vector3>(Hash.GET_ENTITY_COORDS, ped, true);
@@ -223,7 +241,7 @@ public class RdcAutoCapture : Script
          .Raw("extra", new Json().Str("gta_weather", GtaWeather[stepWeather])
               .Str("frame_note", "frame_number is GET_FRAME_COUNT at TriggerCapture; RenderDoc captures the next frame")
               .Close());
-        return j.Close() + "\n";
+        return j;
     }
 
     Dictionary<string, string> LoadSettings()

@@ -5,7 +5,9 @@ Columns: `frame_id`, `capture` (relative to the batch input), `profile`,
 `out/`; then, sorted by name, the label mapping (`label_mapping.<key>`) and
 the capture's scenario sidecar flattened with dotted keys
 (`scenario.clock_hour`, `scenario.player_pose.x`). Lists and other non-scalar values are JSON
-text; missing values are empty cells. `failures.csv` lists every failed
+text; missing values are empty cells. Text that a spreadsheet would run as a
+formula (starting with = + - @, tab or CR) gets a leading `'` (OWASP's rule for
+CSV injection); numbers are written as they are. `failures.csv` lists every failed
 capture with its cause and error: the morning's to-do list. Both files are
 rewritten atomically, from the manifest.
 """
@@ -27,6 +29,7 @@ FAILURES_NAME = "failures.csv"
 FAILURE_COLUMNS = ["capture", "cause", "error", "finished_at"]
 LEADING_COLUMNS = ["frame_id", "capture", "profile", "frame_dir"]
 FLATTENED_FIELDS = ("outputs", "scenario", "label_mapping")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def flatten(value: Any, prefix: str) -> dict[str, Any]:
@@ -73,6 +76,8 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 

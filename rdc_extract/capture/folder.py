@@ -10,7 +10,8 @@ Layout of a captures folder::
 A capture is *complete* when `<stem>.rdc` and `<stem>.json` are both present.
 The mod writes everything into `.staging`, then renames the ground truth and the
 .rdc into place and the sidecar last (`publish_capture`), so the sidecar's
-arrival marks a finished pair. Whatever a killed game leaves behind (files in
+arrival marks a finished pair. The sidecar records the capture's SHA-256, which
+the extraction checks: RenderDoc files carry no checksum of their own. Whatever a killed game leaves behind (files in
 `.staging`, or an .rdc/.gt.npz whose sidecar never arrived) is removed by
 `clean_partial_captures` once that game is dead.
 """
@@ -20,11 +21,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rdc_extract.capture.sidecar import SIDECAR_SUFFIX
+from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, write_sidecar
 
 STAGING_DIR = ".staging"
 CAPTURE_SUFFIX = ".rdc"
@@ -119,14 +120,17 @@ def _move_no_clobber(source: Path, target: Path) -> None:
     os.replace(source, target)
 
 
-def publish_capture(staged_capture: Path, staged_sidecar: Path, out_dir: Path, stem: str,
+def publish_capture(staged_capture: Path, sidecar: Sidecar, out_dir: Path, stem: str,
                     staged_ground_truth: Path | None = None) -> CompleteCapture:
-    """Move a finished capture out of staging: ground truth, then .rdc, then the sidecar last.
+    """Write the sidecar with the capture's SHA-256 next to the staged capture, then move
+    the files out of staging: ground truth, then .rdc, then the sidecar last.
 
     The staged files must sit on the same file system as `out_dir` (the staging
     folder is inside it), so each move is an atomic rename.
     """
     out_dir = Path(out_dir)
+    staged_sidecar = write_sidecar(staged_capture.parent / f"{stem}{SIDECAR_SUFFIX}",
+                                   replace(sidecar, capture_sha256=file_sha256(staged_capture)))
     capture = out_dir / f"{stem}{CAPTURE_SUFFIX}"
     sidecar = out_dir / f"{stem}{SIDECAR_SUFFIX}"
     ground_truth = out_dir / f"{stem}{GROUND_TRUTH_SUFFIX}" if staged_ground_truth is not None else None

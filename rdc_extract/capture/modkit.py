@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rdc_extract.capture.folder import GROUND_TRUTH_SUFFIX, STAGING_DIR, CompleteCapture, publish_capture
 from rdc_extract.capture.plan import PLANS
-from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, write_sidecar
+from rdc_extract.capture.sidecar import Sidecar
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.rd.inapp import InAppApi
 
@@ -184,7 +184,6 @@ class StagedCapture:
             if gt_path is not None and not gt_path.is_file():
                 waiting.append((stem, written, sidecar))
                 continue
-            sidecar_path = write_sidecar(staging / f"{stem}{SIDECAR_SUFFIX}", sidecar)
-            published.append(publish_capture(written, sidecar_path, self.config.out_dir, stem, gt_path))
+            published.append(publish_capture(written, sidecar, self.config.out_dir, stem, gt_path))
         self._pending = waiting
         return published

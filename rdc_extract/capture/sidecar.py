@@ -3,14 +3,19 @@
 `<name>.rdc` and `<name>.json` always travel together (see `folder.py`); the
 extraction reads the sidecar for the clock, weather and pose it records in the
 dataset. The schema is versioned and documented in docs/capture.md; `read_sidecar`
-rejects a file that does not follow it instead of guessing.
+rejects a file that does not follow it instead of guessing. A sidecar is copied
+into every frame's meta.json, the batch manifest and one `index.csv` column per
+key, so its size and shape are bounded (`Limits`) and checked before anything
+is built from it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +26,16 @@ from rdc_extract.errors import SidecarError
 SCHEMA = "rdc-extract/capture-sidecar"
 SCHEMA_VERSION = 1
 SIDECAR_SUFFIX = ".json"
+
+MAX_BYTES = 64 * 1024
+MAX_DEPTH = 6               # the top-level object is depth 1
+MAX_KEYS_PER_OBJECT = 64
+MAX_KEYS = 256              # in the whole file: bounds the scenario columns of index.csv
+MAX_LIST_ITEMS = 64
+MAX_STRING_CHARS = 1024
+MAX_INTEGER = 2**53         # exactly representable as a double: readers in any language agree
+KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,7 @@ class Sidecar:
     ground_truth: str | None = None
     plan_step: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    capture_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION}
@@ -85,12 +101,56 @@ _OPTIONAL_TYPES: dict[str, type | tuple[type, ...]] = {
     "player_pose": dict,
     "plan_step": dict,
     "extra": dict,
+    "capture_sha256": str,
 }
+
+
+def _check_shape(value: Any, path: Path, where: str = "", depth: int = 1, keys: list[int] | None = None) -> None:
+    """Every value JSON can hold, within the limits above; `keys` counts keys across the whole document."""
+    keys = [0] if keys is None else keys
+    if isinstance(value, dict):
+        if depth > MAX_DEPTH:
+            raise SidecarError(path, f"{where or 'top level'} nests deeper than {MAX_DEPTH} levels")
+        if len(value) > MAX_KEYS_PER_OBJECT:
+            raise SidecarError(path, f"{where or 'top level'} has {len(value)} keys, more than {MAX_KEYS_PER_OBJECT}")
+        keys[0] += len(value)
+        if keys[0] > MAX_KEYS:
+            raise SidecarError(path, f"more than {MAX_KEYS} keys in all")
+        for key, item in value.items():
+            if not isinstance(key, str) or not KEY_PATTERN.match(key):
+                raise SidecarError(path, f"key {str(key)[:80]!r} in {where or 'top level'} is not a name "
+                                         "of letters, digits and _ (at most 64)")
+            _check_shape(item, path, f"{where}.{key}" if where else key, depth + 1, keys)
+    elif isinstance(value, list):
+        if depth > MAX_DEPTH:
+            raise SidecarError(path, f"{where} nests deeper than {MAX_DEPTH} levels")
+        if len(value) > MAX_LIST_ITEMS:
+            raise SidecarError(path, f"{where} has {len(value)} items, more than {MAX_LIST_ITEMS}")
+        for index, item in enumerate(value):
+            _check_shape(item, path, f"{where}[{index}]", depth + 1, keys)
+    elif isinstance(value, str):
+        if len(value) > MAX_STRING_CHARS:
+            raise SidecarError(path, f"{where} is a string of {len(value)} characters, more than {MAX_STRING_CHARS}")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SidecarError(path, f"{where} is not valid Unicode (a lone surrogate)") from None
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if abs(value) > MAX_INTEGER:
+            raise SidecarError(path, f"{where} is an integer outside ±2^53")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise SidecarError(path, f"{where} is a non-finite number ({value})")
+    else:
+        raise SidecarError(path, f"{where} is a {type(value).__name__}, not a JSON value")
 
 
 def _validate(data: Any, path: Path) -> Sidecar:
     if not isinstance(data, dict):
         raise SidecarError(path, "top level is not an object")
+    _check_shape(data, path)
     if data.get("schema") != SCHEMA:
         raise SidecarError(path, f"schema is {data.get('schema')!r}, expected {SCHEMA!r}")
     if data.get("schema_version") != SCHEMA_VERSION:
@@ -108,6 +168,9 @@ def _validate(data: Any, path: Path) -> Sidecar:
         raise SidecarError(path, f"clock {data['clock_hour']}:{data['clock_minute']} is not a time of day")
     if data["frame_number"] < 0 or data["launch"] < 1 or data["capture_index"] < 0:
         raise SidecarError(path, "frame_number, launch and capture_index must be non-negative (launch >= 1)")
+    digest = data.get("capture_sha256")
+    if digest is not None and not SHA256_PATTERN.match(digest):
+        raise SidecarError(path, f"capture_sha256 {digest[:80]!r} is not 64 lower-case hex digits")
     pose = data.get("player_pose")
     if pose is not None:
         try:
@@ -123,6 +186,15 @@ def _validate(data: Any, path: Path) -> Sidecar:
     return Sidecar(**kwargs)
 
 
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file, the digest a sidecar records as `capture_sha256`."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def sidecar_from_json(data: Any, path: str | Path = "<sidecar>") -> Sidecar:
     """Validate parsed JSON against the schema; raises SidecarError naming `path`."""
     return _validate(data, Path(path))
@@ -135,27 +207,65 @@ def write_sidecar(path: str | Path, sidecar: Sidecar) -> Path:
     """
     path = Path(path)
     sidecar_from_json(sidecar.to_json(), path)
+    text = json.dumps(sidecar.to_json(), indent=2, sort_keys=True) + "\n"
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise SidecarError(path, f"would be larger than {MAX_BYTES} bytes")
     if path.exists():
         raise SidecarError(path, "already exists; capture names must be unique")
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(sidecar.to_json(), handle, indent=2, sort_keys=True)
-        handle.write("\n")
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
 
 
-def read_sidecar(path: str | Path) -> Sidecar:
-    """Read and validate one sidecar; raises SidecarError when missing, not JSON, or off-schema."""
-    path = Path(path)
+def _parse(raw: bytes, path: Path) -> Any:
+    """JSON text → data, refusing what `json` would accept but a sidecar must not hold, each as a SidecarError."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SidecarError(path, "file does not exist") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SidecarError(path, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+
+    def constant(name: str) -> Any:
+        raise SidecarError(path, f"holds {name}, a non-finite number")
+
+    def integer(digits: str) -> int:
+        if len(digits.lstrip("-")) > len(str(MAX_INTEGER)) or abs(int(digits)) > MAX_INTEGER:
+            raise SidecarError(path, f"integer {digits[:20]}{'…' if len(digits) > 20 else ''} is outside ±2^53")
+        return int(digits)
+
+    def number(digits: str) -> float:
+        value = float(digits)
+        if not math.isfinite(value):
+            raise SidecarError(path, f"number {digits[:20]} is non-finite as a double")
+        return value
+
     try:
-        data = json.loads(text)
+        return json.loads(text, parse_constant=constant, parse_int=integer, parse_float=number)
     except json.JSONDecodeError as exc:
         raise SidecarError(path, f"not JSON ({exc})") from None
-    return _validate(data, path)
+    except RecursionError:
+        raise SidecarError(path, f"nests deeper than {MAX_DEPTH} levels") from None
+
+
+def read_sidecar(path: str | Path) -> Sidecar:
+    """Read and validate one sidecar; raises SidecarError (one line) when missing, too large, not JSON or off-schema.
+
+    Reads at most MAX_BYTES + 1 bytes, so a huge file costs nothing.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_BYTES:
+                raise SidecarError(path, f"is {size} bytes, larger than the limit of {MAX_BYTES}")
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise SidecarError(path, "file does not exist") from None
+    except OSError as exc:
+        raise SidecarError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_BYTES:
+        raise SidecarError(path, f"is larger than the limit of {MAX_BYTES} bytes")
+    return _validate(_parse(raw, path), path)

@@ -3,27 +3,28 @@
 Replay does the minimum (open, a `SetFrameEvent` per planned event, a
 `GetTextureData` per planned target, one constant-block read); the capture is
 closed before decoding and writing. `meta.json` is removed first and written
-last, so a folder with `meta.json` is always complete.
+last, so a folder with `meta.json` is always complete. The capture's SHA-256 is
+computed beside the replay and checked against the one its sidecar recorded at
+publication: RenderDoc files carry no checksum, and a flipped bit can replay.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from rdc_extract import __version__
-from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, read_sidecar
+from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
-from rdc_extract.errors import ExtractionFailed, TextureDataMismatch, UnsupportedFormat
+from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, camera_from_block
 from rdc_extract.extract.compute import RawFrame, compute_outputs
 from rdc_extract.extract.plan import choose_outputs, plan_reads
@@ -44,18 +45,27 @@ def _class_map(path: Path) -> ClassMap:
     return load_class_map(path)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def scenario_of(capture: Path) -> dict[str, Any] | None:
-    """The capture's sidecar (`<name>.json`, docs/capture.md) as a dict, or None when there is none."""
+def sidecar_of(capture: Path) -> Sidecar | None:
+    """The capture's validated sidecar (`<name>.json`, docs/capture.md), or None when there is none."""
     sidecar = capture.with_suffix(SIDECAR_SUFFIX)
-    return read_sidecar(sidecar).to_json() if sidecar.is_file() else None
+    return read_sidecar(sidecar) if sidecar.is_file() else None
+
+
+def _check_digest(capture: Path, recorded: str | None, digest: str) -> None:
+    if recorded is not None and digest != recorded:
+        raise CaptureDigestMismatch(capture, f"the file's sha256 is {digest[:16]}…, its sidecar recorded "
+                                             f"{recorded[:16]}…: the capture changed after it was published")
+
+
+@contextlib.contextmanager
+def _blame_a_changed_capture(capture: Path, recorded: str | None, hashing: Future[str]) -> Iterator[None]:
+    """A replay that fails on a capture whose bytes changed since publication fails for that change."""
+    try:
+        yield
+    except Exception:
+        if recorded is not None and hashing.exception() is None:
+            _check_digest(capture, recorded, hashing.result())
+        raise
 
 
 def _camera_record(camera: Camera | None, width: int, height: int, api: str, source: str) -> dict[str, Any] | None:
@@ -73,15 +83,16 @@ def _camera_record(camera: Camera | None, width: int, height: int, api: str, sou
     }
 
 
-def _meta(capture: Path, frame_id: str, detection: Detection, raw: RawFrame, files: dict[str, str],
-          labels: dict[str, Any] | None, timing: dict[str, float]) -> dict[str, Any]:
+def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, detection: Detection, raw: RawFrame,
+          files: dict[str, str], labels: dict[str, Any] | None, timing: dict[str, float]) -> dict[str, Any]:
     found = detection.identification
     texture = raw.textures[found.final_image_target]
     camera_source = f"constant block {detection.profile.camera.block!r}" if raw.camera else None
     return {
         "schema": FRAME_SCHEMA,
         "frame_id": frame_id,
-        "capture": {"path": str(capture), "sha256": file_sha256(capture), "bytes": capture.stat().st_size},
+        "capture": {"path": str(capture), "sha256": digest, "bytes": capture.stat().st_size,
+                    "verified": sidecar is not None and sidecar.capture_sha256 is not None},
         "api": raw.api,
         "profile": {"name": detection.profile.name, "path": str(detection.profile.path), "why": detection.why},
         "events": {
@@ -102,7 +113,7 @@ def _meta(capture: Path, frame_id: str, detection: Detection, raw: RawFrame, fil
                   "from": camera_source and "captured projection matrix" or "profile near/far"},
         "outputs": files,
         "labels": labels,
-        "scenario": scenario_of(capture),
+        "scenario": sidecar.to_json() if sidecar else None,
         "versions": {"rdc_extract": __version__, "renderdoc": renderdoc_version()},
         "timing_s": {key: round(value, 4) for key, value in timing.items()},
     }
@@ -113,17 +124,24 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
     """Write one frame folder from `capture`; returns its meta.json document.
 
     Raises CaptureError subclasses (path-carrying) for captures that cannot be
-    used, ProfileError for a bad profile.
+    used, SidecarError for a bad sidecar, ProfileError for a bad profile.
     """
     capture, frame_dir = Path(capture), Path(frame_dir)
     started = time.perf_counter()
-    with open_capture(capture) as session:
-        frame = read_frame(session)
-        detection = choose_profile(frame, profile)
-        rules = detection.profile
-        wanted = choose_outputs(rules, list(outputs) if outputs else None)
-        plan = plan_reads(detection.identification, rules, wanted)
-        data, block = read_at_events(session, plan.reads, plan.camera_event, rules.camera.block)
+    sidecar = sidecar_of(capture)
+    recorded = sidecar.capture_sha256 if sidecar else None
+    # hashlib and file reads release the GIL: the digest costs the replay nothing.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        hashing = hasher.submit(file_sha256, capture)
+        with _blame_a_changed_capture(capture, recorded, hashing), open_capture(capture) as session:
+            frame = read_frame(session)
+            detection = choose_profile(frame, profile)
+            rules = detection.profile
+            wanted = choose_outputs(rules, list(outputs) if outputs else None)
+            plan = plan_reads(detection.identification, rules, wanted)
+            data, block = read_at_events(session, plan.reads, plan.camera_event, rules.camera.block)
+        digest = hashing.result()
+    _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()
     try:
         camera = camera_from_block(block, rules.camera, rules.depth) if block else None
@@ -149,7 +167,7 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
         for future in written:
             files.update(future.result())
     timing = {"replay": replayed - started, "decode": decoded - replayed, "write": time.perf_counter() - decoded}
-    meta = _meta(capture, frame_id or capture.stem, detection, raw, files, labels, timing)
+    meta = _meta(capture, frame_id or capture.stem, sidecar, digest, detection, raw, files, labels, timing)
     write_json(frame_dir / META_FILE, meta)
     return meta
 
