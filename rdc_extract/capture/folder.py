@@ -11,9 +11,9 @@ A capture is *complete* when `<stem>.rdc` and `<stem>.json` are both present.
 The mod writes everything into `.staging`, then renames the ground truth and the
 .rdc into place and the sidecar last (`publish_capture`), so the sidecar's
 arrival marks a finished pair. The sidecar records the capture's SHA-256, which
-the extraction checks: RenderDoc files carry no checksum of their own. Whatever a killed game leaves behind (files in
-`.staging`, or an .rdc/.gt.npz whose sidecar never arrived) is removed by
-`clean_partial_captures` once that game is dead.
+the extraction checks: RenderDoc files carry no checksum of their own. Whatever
+a killed game leaves behind (files in `.staging`, or an .rdc/.gt.npz whose
+sidecar never arrived) is removed by `clean_partial_captures` once that game is dead.
 """
 
 from __future__ import annotations

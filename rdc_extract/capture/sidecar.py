@@ -5,8 +5,8 @@ extraction reads the sidecar for the clock, weather and pose it records in the
 dataset. The schema is versioned and documented in docs/capture.md; `read_sidecar`
 rejects a file that does not follow it instead of guessing. A sidecar is copied
 into every frame's meta.json, the batch manifest and one `index.csv` column per
-key, so its size and shape are bounded (`Limits`) and checked before anything
-is built from it.
+key, so its size and shape are bounded (the MAX_* limits, docs/capture.md) and
+checked before anything is built from it.
 """
 
 from __future__ import annotations
