@@ -6,7 +6,7 @@ Layout of a captures folder::
     <out>/<stem>.json         its sidecar (sidecar.py)
     <out>/<stem>.gt.npz       the game's ground truth, when asked for
     <out>/.staging/           where RenderDoc and the mod write; never read as output
-    <out>/.capture.lock       held (flock) by the one `rdc-extract capture` run writing here
+    <out>/.capture.lock       held by the one `rdc-extract capture` run writing here (lock.py)
 
 A capture is *complete* when `<stem>.rdc` and `<stem>.json` are both present.
 The mod writes everything into `.staging`, then renames the ground truth and the
@@ -18,8 +18,6 @@ arrival marks a finished pair. Whatever a killed game leaves behind (files in
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import re
 import shutil
@@ -28,10 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX
-from rdc_extract.errors import CaptureRunFailed
 
 STAGING_DIR = ".staging"
-LOCK_NAME = ".capture.lock"
 CAPTURE_SUFFIX = ".rdc"
 GROUND_TRUTH_SUFFIX = ".gt.npz"
 
@@ -140,44 +136,3 @@ def publish_capture(staged_capture: Path, staged_sidecar: Path, out_dir: Path, s
     _move_no_clobber(staged_capture, capture)
     _move_no_clobber(staged_sidecar, sidecar)
     return CompleteCapture(stem, capture, sidecar, ground_truth)
-
-
-class CaptureLock:
-    """One `rdc-extract capture` per captures folder: an exclusive flock on `<out>/.capture.lock`.
-
-    Two runs in one folder would both count its captures and hand out the same
-    capture indices (so the same plan steps and seeds). The kernel drops the
-    lock when its holder dies, however it dies; the file then still holds the
-    dead run's record (`record`), which the next run reads as `previous`.
-    """
-
-    def __init__(self, out_dir: Path) -> None:
-        self.path = Path(out_dir) / LOCK_NAME
-        self._handle = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._handle.close()
-            raise CaptureRunFailed(f"{out_dir}: another rdc-extract capture is running in this folder") from None
-        self._handle.seek(0)
-        try:
-            previous = json.loads(self._handle.read() or "{}")
-        except ValueError:
-            previous = {}
-        self.previous: dict = previous if isinstance(previous, dict) else {}
-
-    def record(self, **state: int) -> None:
-        """Replace what the lock file says about this run (e.g. the game's process group)."""
-        self._handle.seek(0)
-        self._handle.truncate()
-        self._handle.write(json.dumps({"launcher_pid": os.getpid(), **state}) + "\n")
-        self._handle.flush()
-
-    def release(self) -> None:
-        self._handle.close()
-
-    def __enter__(self) -> "CaptureLock":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()

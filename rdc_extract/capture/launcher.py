@@ -24,7 +24,7 @@ game never leaves half a capture. The run stops at `count` complete captures or
 when the time budget is spent; it gives up after `max_fruitless_launches`
 launches in a row that produced nothing.
 
-One run per folder: the run holds the folder's lock (folder.CaptureLock) and
+One run per folder: the run holds the folder's lock (lock.CaptureLock) and
 records the game's process group in it. A watchdog process (watchdog.py) stops
 the game when the launcher dies without stopping it; should the watchdog have
 died too, the next run in the folder stops that leftover game first.
@@ -44,11 +44,11 @@ from pathlib import Path
 from rdc_extract.capture.folder import (
     STAGING_DIR,
     STEM_PATTERN,
-    CaptureLock,
     clean_partial_captures,
     complete_captures,
     new_run_id,
 )
+from rdc_extract.capture.lock import CaptureLock
 from rdc_extract.capture.modkit import ENV_DIR, ModConfig
 from rdc_extract.capture.target_tracker import TargetStatus, TargetTracker
 from rdc_extract.capture.watchdog import Watchdog, kill_group
