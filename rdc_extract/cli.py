@@ -7,6 +7,7 @@ could not be used); 2 usage error (typer/click).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,16 +22,17 @@ from rdc_extract.dataset.files import write_png
 from rdc_extract.doctor import mesa_shader_cache, run_doctor, shader_cache_problem
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.extract.pipeline import extract_to_dataset
-from rdc_extract.extract.plan import choose_outputs
+from rdc_extract.extract.plan import check_outputs
 from rdc_extract.inspect import inspect_capture, inspection_json
 from rdc_extract.labels.classmap import resolve_class_map
 from rdc_extract.labels.relabel import relabel_dataset
 from rdc_extract.labels.views import class_table, legend_image, relabel_summary, uncovered_values
-from rdc_extract.profiles.registry import resolve_profile
+from rdc_extract.profiles.registry import available_profiles, resolve_profile
 from rdc_extract.rd.session import check_capture_file
 from rdc_extract.views import doctor_table, extraction_view, inspection_view
 
 EXIT_FAILED = 1
+MAX_SECONDS = 7 * 24 * 3600  # time options: a week at most (1e308 s overflowed select())
 
 
 class _ReportingGroup(TyperGroup):
@@ -111,9 +113,22 @@ def inspect(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _output_names(outputs: str | None) -> list[str] | None:
-    """`--outputs rgb, depth` → ["rgb", "depth"]; None means every output."""
-    return [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+def _seconds(value: float | None) -> float | None:
+    """Time options: finite, positive and at most MAX_SECONDS (a week)."""
+    if value is not None and not (0 < value <= MAX_SECONDS and math.isfinite(value)):
+        raise typer.BadParameter(f"expected seconds, more than 0 and at most {MAX_SECONDS} (a week), got {value:g}")
+    return value
+
+
+def _checked_outputs(profile: str | None, outputs: str | None) -> list[str] | None:
+    """`--outputs rgb, depth` → ["rgb", "depth"] (None: every output), checked before any capture is touched.
+
+    Loads the --profile (and its class mapping), or every installed profile when
+    the profile is auto-detected, and refuses names none of them can write.
+    """
+    wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+    check_outputs(wanted, [resolve_profile(profile)] if profile is not None else available_profiles())
+    return wanted
 
 
 @app.command()
@@ -129,7 +144,7 @@ def extract(
     ] = None,
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
-    wanted = _output_names(outputs)
+    wanted = _checked_outputs(profile, outputs)
     check_capture_file(capture)
     out.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
@@ -179,13 +194,13 @@ def capture(
     *,
     out: Annotated[Path, typer.Option("--out", "-o", help="Captures folder (created; existing captures count).")],
     count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop at this many complete captures.")] = None,
-    time_budget_s: Annotated[Optional[float], typer.Option("--time-budget", help="Stop after this many seconds.")] = None,
+    time_budget_s: Annotated[Optional[float], typer.Option("--time-budget", callback=_seconds, help="Stop after this many seconds.")] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Game frames between captures.")] = 40,
     warmup: Annotated[int, typer.Option("--warmup", min=0, help="Game frames before a launch's first capture.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the scenario plan.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**64 - 1, help="Seed of the scenario plan (64-bit).")] = 0,
     plan: Annotated[str, typer.Option("--plan", help="Scenario plan: schedule or random.")] = "schedule",
     ground_truth: Annotated[bool, typer.Option("--ground-truth", help="Ask the mod for <name>.gt.npz too.")] = False,
-    stall_timeout_s: Annotated[float, typer.Option("--stall-timeout", help="Restart the game after this many seconds without a capture.")] = 120.0,
+    stall_timeout_s: Annotated[float, typer.Option("--stall-timeout", callback=_seconds, help="Restart the game after this many seconds without a capture.")] = 120.0,
     max_fruitless: Annotated[int, typer.Option("--max-fruitless", min=1, help="Give up after this many launches in a row without a capture.")] = 3,
     replace: Annotated[bool, typer.Option("--replace", help="Delete the folder's existing captures first.")] = False,
     workdir: Annotated[Optional[Path], typer.Option("--workdir", help="Working directory of the game (default: here).")] = None,
@@ -229,7 +244,7 @@ def batch(
     out: Annotated[Path, typer.Argument(help="Dataset folder: frames/, manifest.jsonl, index.csv.")],
     *,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel workers; default: every core.")] = None,
-    timeout_s: Annotated[float, typer.Option("--timeout", min=1, help="Seconds one capture may take before its worker is killed.")] = 600.0,
+    timeout_s: Annotated[float, typer.Option("--timeout", min=1, callback=_seconds, help="Seconds one capture may take before its worker is killed.")] = 600.0,
     recycle_after: Annotated[int, typer.Option("--recycle-after", min=1, help="Captures per worker process before it is replaced (bounds memory).")] = 25,
     force: Annotated[bool, typer.Option("--force", help="Redo captures already done.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Retry captures that failed before.")] = False,
@@ -243,9 +258,7 @@ def batch(
 
     Exits 1 when any capture of the folder is failed (in this run or an earlier one).
     """
-    wanted = _output_names(outputs)
-    if profile is not None:
-        choose_outputs(resolve_profile(profile), wanted)  # a bad --profile/--outputs stops here, not per capture
+    wanted = _checked_outputs(profile, outputs)  # a bad --profile/--outputs stops here, not at every capture
     options = BatchOptions(
         input_dir=captures, out_dir=out, jobs=jobs, timeout_s=timeout_s, recycle_after=recycle_after,
         force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job,

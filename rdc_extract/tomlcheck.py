@@ -14,17 +14,25 @@ from typing import Any, Callable, NoReturn
 
 from rdc_extract.errors import FileError, RdcExtractError
 
+MAX_TOML_BYTES = 1 << 20  # profiles and class mappings are a few KiB; more is not one of them
+
 
 def read_toml(path: Path, error: Callable[[Path, str], FileError], what: str) -> dict[str, Any]:
-    """Parse a TOML file; missing, a folder, or malformed → `error(path, ...)` saying which."""
+    """Parse a TOML file; missing, a folder, too large, too deeply nested or malformed → `error(path, ...)`."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_TOML_BYTES + 1)
+        if len(raw) > MAX_TOML_BYTES:
+            raise error(path, f"larger than {MAX_TOML_BYTES >> 20} MiB, not a {what} file")
+        return tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise error(path, f"no such {what} file") from None
     except IsADirectoryError:
         raise error(path, f"is a folder, expected a {what} .toml file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise error(path, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise error(path, "not valid TOML: nested too deeply") from None
 
 
 def named_toml(name_or_path: str | Path, folder: Path, error: Callable[[Path, str], FileError], what: str) -> Path:

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -46,7 +47,7 @@ from rdc_extract.capture.sidecar import (
 from rdc_extract.cli import app
 from rdc_extract.errors import SidecarError
 from rdc_extract.rd.loader import load_renderdoc
-from tests.processes import child_pids
+from tests.processes import child_pids, group_members, running, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 MOD = REPO / "mod_scripts" / "city_game" / "autocapture.py"
@@ -353,3 +354,60 @@ def test_cli_capture_reports_and_fails_when_short_of_the_count(tmp_path):
     short = runner.invoke(app, ["capture", "--out", str(tmp_path), "--count", "1", "--time-budget", "1",
                                 "--", *IDLE_GAME])
     assert short.exit_code == 1
+
+
+# --- one run per folder; the game dies with its launcher ----------------------------------------------------------
+
+def _start_capture_run(out: Path) -> tuple[subprocess.Popen, list[int]]:
+    """`rdc-extract capture` of the idle game in a subprocess, once its game runs: (launcher, game group members)."""
+    launcher = subprocess.Popen([sys.executable, "-m", "rdc_extract", "capture", "--out", str(out),
+                                 "--time-budget", "600", "--", *IDLE_GAME],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def game() -> list[int]:
+        """The launch's process group (renderdoccmd and the game under it) once both run, else []."""
+        groups = [group_members(pid) for pid in child_pids(launcher.pid)]
+        return next((members for members in groups if len(members) >= 2), [])
+
+    assert wait_until(lambda: bool(game())), "the game never started"
+    return launcher, game()
+
+
+def _kill_9(process: subprocess.Popen) -> None:
+    process.kill()
+    process.wait()
+
+
+@needs_renderdoccmd
+def test_a_second_run_in_the_same_folder_fails_at_once(tmp_path):
+    first, game = _start_capture_run(tmp_path)
+    try:
+        second = CliRunner().invoke(app, ["capture", "--out", str(tmp_path), "--count", "1", "--", *IDLE_GAME])
+        assert second.exit_code == 1
+        assert second.stderr.strip() == f"error: {tmp_path}: another rdc-extract capture is running in this folder"
+        assert len(list((tmp_path / ".logs").glob("*.log"))) == 1  # the second run launched nothing
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait()
+    assert wait_until(lambda: not any(running(pid) for pid in game))
+
+
+@needs_renderdoccmd
+def test_the_game_dies_with_its_launcher(tmp_path):
+    launcher, game = _start_capture_run(tmp_path)
+    _kill_9(launcher)
+    assert wait_until(lambda: not any(running(pid) for pid in game)), "the game runs on without its launcher"
+
+
+@needs_renderdoccmd
+def test_the_next_run_stops_a_game_left_running(tmp_path):
+    """Launcher and watchdog both killed: the game runs on until the next run in its folder stops it."""
+    launcher, game = _start_capture_run(tmp_path)
+    watchdog = [pid for pid in child_pids(launcher.pid) if pid not in game]
+    for pid in watchdog:
+        os.kill(pid, signal.SIGKILL)
+    _kill_9(launcher)
+    assert watchdog and all(running(pid) for pid in game)
+    result = run_capture(CaptureRunConfig(command=IDLE_GAME, out_dir=tmp_path, count=None, time_budget_s=0.5))
+    assert result.stopped_because == "time budget spent"
+    assert not any(running(pid) for pid in game)

@@ -6,6 +6,7 @@ Layout of a captures folder::
     <out>/<stem>.json         its sidecar (sidecar.py)
     <out>/<stem>.gt.npz       the game's ground truth, when asked for
     <out>/.staging/           where RenderDoc and the mod write; never read as output
+    <out>/.capture.lock       held by the one `rdc-extract capture` run writing here (lock.py)
 
 A capture is *complete* when `<stem>.rdc` and `<stem>.json` are both present.
 The mod writes everything into `.staging`, then renames the ground truth and the

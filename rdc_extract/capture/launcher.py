@@ -23,6 +23,11 @@ Between launches, with no game alive, partial files are removed, so a killed
 game never leaves half a capture. The run stops at `count` complete captures or
 when the time budget is spent; it gives up after `max_fruitless_launches`
 launches in a row that produced nothing.
+
+One run per folder: the run holds the folder's lock (lock.CaptureLock) and
+records the game's process group in it. A watchdog process (watchdog.py) stops
+the game when the launcher dies without stopping it; should the watchdog have
+died too, the next run in the folder stops that leftover game first.
 """
 
 from __future__ import annotations
@@ -43,8 +48,10 @@ from rdc_extract.capture.folder import (
     complete_captures,
     new_run_id,
 )
-from rdc_extract.capture.modkit import ModConfig
+from rdc_extract.capture.lock import CaptureLock
+from rdc_extract.capture.modkit import ENV_DIR, ModConfig
 from rdc_extract.capture.target_tracker import TargetStatus, TargetTracker
+from rdc_extract.capture.watchdog import Watchdog, kill_group
 from rdc_extract.errors import CaptureRunFailed
 from rdc_extract.rd.target_control import TargetControlWatcher
 
@@ -169,6 +176,27 @@ def in_process_group(pid: int, group: int) -> bool:
         return False
 
 
+def _group_writes_to(group: int, out_dir: Path) -> bool:
+    """True when a live process of `group` was launched to capture into `out_dir` (Linux /proc; else False)."""
+    marker = f"{ENV_DIR}={out_dir}".encode()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) != group:
+                continue
+            if marker in (stat.parent / "environ").read_bytes().split(b"\0"):
+                return True
+        except (OSError, ValueError, IndexError):
+            continue
+    return False
+
+
+def stop_leftover_game(previous_run: dict, out_dir: Path) -> None:
+    """Stop a game an earlier run left running in `out_dir` (its launcher and watchdog both killed)."""
+    group = previous_run.get("game_group")
+    if isinstance(group, int) and group > 0 and _group_writes_to(group, out_dir):
+        kill_group(group)
+
+
 def _log_tail(path: Path, lines: int = 25) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -267,10 +295,23 @@ def _watch(launch: _Launch, config: CaptureRunConfig, out_dir: Path, progress: R
 
 
 def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], None] | None = None) -> CaptureRunResult:
-    """Launch, watch and relaunch the game until the run is done; returns the complete captures in out_dir."""
+    """Launch, watch and relaunch the game until the run is done; returns the complete captures in out_dir.
+
+    Holds the folder's lock for the whole run, and a watchdog that stops the
+    game should this process die without stopping it.
+    """
     renderdoccmd = find_renderdoccmd(config.renderdoccmd)
     out_dir = config.out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    with CaptureLock(out_dir) as lock:
+        stop_leftover_game(lock.previous, out_dir)
+        lock.record()
+        with Watchdog() as watchdog:
+            return _run(config, renderdoccmd, out_dir, lock, watchdog, on_progress)
+
+
+def _run(config: CaptureRunConfig, renderdoccmd: str, out_dir: Path, lock: CaptureLock, watchdog: Watchdog,
+         on_progress: Callable[[RunProgress], None] | None) -> CaptureRunResult:
     staging = out_dir / STAGING_DIR
     clean_partial_captures(out_dir)
     if config.replace:
@@ -312,9 +353,11 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
                 "-c", str(template), *expand_command(config.command, progress.complete, launch_number)]
         env = {**os.environ, **mod_config.to_env()}
         launch = _Launch(argv, env, config.workdir, out_dir / LOG_DIR / f"{run_id}_r{launch_number:02d}.log")
+        group = launch.process.pid
+        watchdog.guard(group)
+        lock.record(game_group=group)
         progress.game_running, progress.launcher_pid = True, launch.process.pid
         tracker.launch_started()
-        group = launch.process.pid
         watcher = (TargetControlWatcher(lambda pid: in_process_group(pid, group)).start()
                    if config.target_control and tracker.status.unavailable is None else None)
         before = progress.complete
@@ -324,6 +367,8 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
                                watcher, tracker)
         finally:
             launch.stop()
+            watchdog.guard(0)
+            lock.record()
             _follow_target(watcher, tracker, config, report, final=True)
         progress.game_running, progress.launcher_pid = False, None
         # The game is dead: anything it left half-written goes, then recount.

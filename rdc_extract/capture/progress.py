@@ -10,7 +10,11 @@ from rdc_extract.capture.target_tracker import TargetStatus
 
 
 class CaptureProgress:
-    """Context manager whose `update` is the launcher's progress callback."""
+    """Context manager whose `update` is the launcher's progress callback.
+
+    The display starts with the first update, so a run refused before it starts
+    (folder busy, no renderdoccmd) prints its error line alone.
+    """
 
     def __init__(self, console: Console, target: int | None) -> None:
         self._progress = Progress(
@@ -28,15 +32,19 @@ class CaptureProgress:
         self._task = self._progress.add_task("capture", total=target, rate=0.0, restarts=0, message="",
                                           target="target control: starting")
         self._restarts_shown = 0
+        self._started = False
 
     def __enter__(self) -> CaptureProgress:
-        self._progress.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._progress.stop()
+        if self._started:
+            self._progress.stop()
 
     def update(self, state: RunProgress) -> None:
+        if not self._started:
+            self._progress.start()
+            self._started = True
         for reason in state.restart_reasons[self._restarts_shown:]:
             self._progress.console.print(f"restart after {reason}", markup=False, highlight=False)
         self._restarts_shown = len(state.restart_reasons)

@@ -6,11 +6,13 @@ read each planned texture. Extraction adds only decoding and writing to that.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.schema import Profile
+
 
 def available_outputs(profile: Profile) -> tuple[str, ...]:
     """Every output name extraction can write with this profile, in a stable order.
@@ -25,15 +27,24 @@ def available_outputs(profile: Profile) -> tuple[str, ...]:
     return ("rgb", *(role for role in roles if role != "normals"), *normals, "depth", "stencil", *labels)
 
 
-def choose_outputs(profile: Profile, requested: list[str] | None) -> tuple[str, ...]:
-    allowed = available_outputs(profile)
-    if not requested:
-        return allowed
-    unknown = [name for name in requested if name not in allowed]
+def check_outputs(requested: Sequence[str] | None, profiles: Sequence[Profile]) -> tuple[str, ...]:
+    """Refuse output names none of `profiles` can write; returns every name they can, in a stable order.
+
+    With one profile (named by --profile) that is the profile's outputs; with
+    every installed profile (auto-detection) it is what any of them offers, so
+    a mistyped `--outputs` stops a batch before its first capture.
+    """
+    known = tuple(dict.fromkeys(name for profile in profiles for name in available_outputs(profile)))
+    unknown = [name for name in requested or () if name not in known]
     if unknown:
-        raise RdcExtractError(f"unknown output {unknown[0]!r} for profile {profile.name!r} "
-                              f"(available: {', '.join(allowed)})")
-    return tuple(name for name in allowed if name in requested)
+        which = f" for profile {profiles[0].name!r}" if len(profiles) == 1 else ": no installed profile offers it"
+        raise RdcExtractError(f"unknown output {unknown[0]!r}{which} (available: {', '.join(known)})")
+    return known
+
+
+def choose_outputs(profile: Profile, requested: list[str] | None) -> tuple[str, ...]:
+    allowed = check_outputs(requested, [profile])
+    return tuple(name for name in allowed if not requested or name in requested)
 
 
 @dataclass(frozen=True)

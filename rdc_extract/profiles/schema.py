@@ -16,7 +16,8 @@ from typing import Any
 
 from rdc_extract.decode.formats import GRAPHICS_APIS
 from rdc_extract.decode.normals import ENCODINGS as NORMAL_ENCODINGS
-from rdc_extract.errors import ProfileError
+from rdc_extract.errors import ClassMapError, ProfileError
+from rdc_extract.labels.classmap import load_class_map
 from rdc_extract.tomlcheck import Section, read_toml
 
 GBUFFER_CHOICES = ("most_draws", "last", "first")
@@ -161,6 +162,11 @@ def load_profile(path: str | Path) -> Profile:
     classes = stencil.string("classes")
     if classes and not (path.parent / classes).is_file():
         stencil.fail("classes", "a class-mapping file relative to the profile", classes)
+    if classes:
+        try:
+            load_class_map(path.parent / classes)  # a broken mapping stops a batch before, not at, every capture
+        except ClassMapError as exc:
+            raise ProfileError(path, f"{stencil.where('classes')}: {exc}") from None
     return Profile(
         name=name,
         path=path,
