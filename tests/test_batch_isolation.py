@@ -266,3 +266,27 @@ def test_each_worker_replays_with_its_share_of_the_cores(tmp_path, vk_capture, m
     expected = user_choice or str(share if share > 1 else 0)
     for frame in ("c0", "c1"):
         assert json.loads((out / "frames" / frame / "meta.json").read_text())["rasteriser_threads"] == expected
+
+
+def test_captures_with_undecodable_names_are_recorded_and_reported_in_every_run(tmp_path, vk_capture):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    bad, good = os.fsdecode(b"bad\xff.rdc"), os.fsdecode(b"good\xfe\x1b[31m.rdc")
+    random_bytes(folder / bad)
+    shutil.copyfile(vk_capture, folder / good)
+    out = tmp_path / "out"
+    args = ["batch", str(folder), str(out), "--jobs", "1", "--job", "rdc_extract.batch.standin:touch_job"]
+
+    for run in range(2):
+        result = CliRunner().invoke(app, args)
+
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and "batch summary" in result.output
+        assert _records(out)[bad]["cause"] == "not a RenderDoc capture"
+        assert _records(out)[good]["status"] == "done"
+        with (out / "failures.csv").open(newline="", encoding="utf-8") as handle:
+            assert [row["capture"] for row in csv.DictReader(handle)] == ["bad\\xff.rdc"]
+        with (out / "index.csv").open(newline="", encoding="utf-8") as handle:
+            assert [row["frame_id"] for row in csv.DictReader(handle)] == ["good%FE%1B[31m"]
+    assert "bad\\xff.rdc: not a RenderDoc capture" in CliRunner().invoke(app, [*args, "--retry-failed"]).output.replace("\n", "")
+    assert sorted(p.name for p in (out / "frames").iterdir()) == ["good%FE%1B[31m"]

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from rdc_extract.batch.child import parse_faults
-from rdc_extract.batch.discover import FoundCapture, frame_id, iter_captures
+from rdc_extract.batch.discover import FoundCapture, iter_captures
 from rdc_extract.batch.index import flatten, index_row, write_failures, write_index
 from rdc_extract.batch.manifest import Manifest
 from rdc_extract.batch.plan import Action, decide
 from rdc_extract.batch.report import failure_line, rate_and_eta
 from rdc_extract.batch.workers import death_cause, summarise_result
+from rdc_extract.dataset.names import frame_id
 
 
 def _touch(path: Path, data: bytes = b"RDOC") -> Path:
