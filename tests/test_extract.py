@@ -8,6 +8,7 @@ written beside each capture as `<name>.gt.npz` by the capture mod.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -145,3 +146,11 @@ def test_cli_extract_of_captures_named_like_dot_folders_keeps_every_earlier_fram
     assert {p.relative_to(out): p.read_bytes() for p in (out / "frames").rglob("*") if p.is_file()
             if p.parent.name not in made} == earlier
     assert {p.name for p in out.iterdir()} == {".batch.lock", "..rdc", "...rdc", ".rdc", "frames"}
+
+
+def test_cli_extract_of_a_capture_whose_name_is_not_utf8_is_a_one_line_error(tmp_path):
+    capture = tmp_path / os.fsdecode(b"bad\xff.rdc")
+    shutil.copyfile(SAMPLES[0], capture)
+    result = CliRunner().invoke(app, ["extract", str(capture), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {tmp_path}/bad\\xff.rdc: capture error: RenderDoc opens only paths that are valid UTF-8; rename the file\n"

@@ -79,10 +79,10 @@ def failure_line(record: dict[str, Any]) -> str:
 
     Names are shown with undecodable bytes and control characters escaped.
     """
-    capture, cause, error = record["capture"], record.get("cause") or "failed", record.get("error") or ""
+    capture, cause, error = shown(record["capture"]), record.get("cause") or "failed", shown(record.get("error") or "")
     if capture.rsplit("/", 1)[-1] in error and cause in error:
-        return shown(error)    # CaptureError messages already read "<path>: <cause>: <detail>"
-    return shown(f"{capture}: {cause}" + (f": {error}" if error else ""))
+        return error    # CaptureError messages already read "<path>: <cause>: <detail>"
+    return f"{capture}: {cause}" + (f": {error}" if error else "")
 
 
 def summary_view(summary: BatchSummary) -> Group:
