@@ -40,7 +40,7 @@ def _stem(file_name: str) -> str:
     return file_name.rsplit(".", 1)[0]
 
 
-def reserved_role_names() -> frozenset[str]:
+def _reserved_role_names() -> frozenset[str]:
     """Names a G-buffer role must not have: each is an output, an `outputs` key or a file the tool writes."""
     names = {*OUTPUT_FILES, LABELS_OUTPUT, _stem(META_FILE), *META_TARGET_KEYS}
     for files in OUTPUT_FILES.values():
@@ -49,7 +49,7 @@ def reserved_role_names() -> frozenset[str]:
     return frozenset(names - {NORMALS_ROLE})
 
 
-RESERVED_ROLE_NAMES = reserved_role_names()
+RESERVED_ROLE_NAMES = _reserved_role_names()
 
 
 def role_name_problem(name: str) -> str | None:
@@ -62,8 +62,11 @@ def role_name_problem(name: str) -> str | None:
 
 
 def is_safe_component(name: str, max_bytes: int = MAX_COMPONENT_BYTES) -> bool:
-    """One path component that stays where it is put: not empty, `.`, `..` or hidden; no `/`, no
-    control characters, valid UTF-8 (no undecodable bytes) and at most `max_bytes` long."""
+    """Whether `name` is one path component that stays where it is put.
+
+    Not empty, `.`, `..` or hidden; no `/`, no control characters, no
+    undecodable bytes, at most `max_bytes` bytes of UTF-8.
+    """
     return (isinstance(name, str) and bool(name) and not name.startswith(".") and "/" not in name
             and name.isprintable() and len(name.encode()) <= max_bytes)   # surrogates are not printable
 
