@@ -269,8 +269,7 @@ def test_each_worker_replays_with_its_share_of_the_cores(tmp_path, vk_capture, m
 
 
 def test_captures_with_undecodable_names_are_recorded_and_reported_in_every_run(tmp_path, vk_capture):
-    folder = tmp_path / "captures"
-    folder.mkdir()
+    folder = capture_folder(tmp_path, vk_capture, "ok.rdc")
     bad, good = os.fsdecode(b"bad\xff.rdc"), os.fsdecode(b"good\xfe\x1b[31m.rdc")
     random_bytes(folder / bad)
     shutil.copyfile(vk_capture, folder / good)
@@ -282,11 +281,13 @@ def test_captures_with_undecodable_names_are_recorded_and_reported_in_every_run(
 
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output and "batch summary" in result.output
-        assert _records(out)[bad]["cause"] == "not a RenderDoc capture"
-        assert _records(out)[good]["status"] == "done"
+        records = _records(out)
+        assert (records[bad]["cause"], records[good]["cause"], records["ok.rdc"]["status"]) == (
+            "not a RenderDoc capture", "capture error", "done")
         with (out / "failures.csv").open(newline="", encoding="utf-8") as handle:
-            assert [row["capture"] for row in csv.DictReader(handle)] == ["bad\\xff.rdc"]
+            assert [row["capture"] for row in csv.DictReader(handle)] == ["bad\\xff.rdc", "good\\xfe\x1b[31m.rdc"]
         with (out / "index.csv").open(newline="", encoding="utf-8") as handle:
-            assert [row["frame_id"] for row in csv.DictReader(handle)] == ["good%FE%1B[31m"]
-    assert "bad\\xff.rdc: not a RenderDoc capture" in CliRunner().invoke(app, [*args, "--retry-failed"]).output.replace("\n", "")
-    assert sorted(p.name for p in (out / "frames").iterdir()) == ["good%FE%1B[31m"]
+            assert [row["frame_id"] for row in csv.DictReader(handle)] == ["ok"]
+    shown = CliRunner().invoke(app, [*args, "--retry-failed"]).output.replace("\n", "")
+    assert "bad\\xff.rdc: not a RenderDoc capture" in shown
+    assert "good\\xfe\\x1b[31m.rdc: capture error: RenderDoc opens only paths that are valid UTF-8" in shown
