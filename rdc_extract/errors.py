@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rdc_extract.dataset.names import shown
+
 
 class RdcExtractError(Exception):
     """Base of every error the tool reports to a user."""
@@ -14,14 +16,14 @@ class RenderDocNotFound(RdcExtractError):
 
 
 class FileError(RdcExtractError):
-    """A problem with one named file: the message is `<path>: [<cause>: ]<detail>`."""
+    """A problem with one named file: the message is `<path>: [<cause>: ]<detail>`, the path shown escaped."""
 
     cause = ""
 
     def __init__(self, path: str | Path, detail: str) -> None:
         self.path = Path(path)
         self.detail = detail
-        super().__init__(f"{self.path}: {self.cause + ': ' if self.cause else ''}{detail}")
+        super().__init__(f"{shown(str(self.path))}: {self.cause + ': ' if self.cause else ''}{detail}")
 
 
 class CaptureError(FileError):

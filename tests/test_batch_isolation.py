@@ -266,3 +266,28 @@ def test_each_worker_replays_with_its_share_of_the_cores(tmp_path, vk_capture, m
     expected = user_choice or str(share if share > 1 else 0)
     for frame in ("c0", "c1"):
         assert json.loads((out / "frames" / frame / "meta.json").read_text())["rasteriser_threads"] == expected
+
+
+def test_captures_with_undecodable_names_are_recorded_and_reported_in_every_run(tmp_path, vk_capture):
+    folder = capture_folder(tmp_path, vk_capture, "ok.rdc")
+    bad, good = os.fsdecode(b"bad\xff.rdc"), os.fsdecode(b"good\xfe\x1b[31m.rdc")
+    random_bytes(folder / bad)
+    shutil.copyfile(vk_capture, folder / good)
+    out = tmp_path / "out"
+    args = ["batch", str(folder), str(out), "--jobs", "1", "--job", "rdc_extract.batch.standin:touch_job"]
+
+    for run in range(2):
+        result = CliRunner().invoke(app, args)
+
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and "batch summary" in result.output
+        records = _records(out)
+        assert (records[bad]["cause"], records[good]["cause"], records["ok.rdc"]["status"]) == (
+            "not a RenderDoc capture", "capture error", "done")
+        with (out / "failures.csv").open(newline="", encoding="utf-8") as handle:
+            assert [row["capture"] for row in csv.DictReader(handle)] == ["bad\\xff.rdc", "good\\xfe\x1b[31m.rdc"]
+        with (out / "index.csv").open(newline="", encoding="utf-8") as handle:
+            assert [row["frame_id"] for row in csv.DictReader(handle)] == ["ok"]
+    shown = CliRunner().invoke(app, [*args, "--retry-failed"]).output.replace("\n", "")
+    assert "bad\\xff.rdc: not a RenderDoc capture" in shown
+    assert "good\\xfe\\x1b[31m.rdc: capture error: RenderDoc opens only paths that are valid UTF-8" in shown

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from rdc_extract.batch.child import parse_faults
-from rdc_extract.batch.discover import FoundCapture, frame_id, iter_captures
+from rdc_extract.batch.discover import FoundCapture, iter_captures
 from rdc_extract.batch.index import flatten, index_row, write_failures, write_index
 from rdc_extract.batch.manifest import Manifest
 from rdc_extract.batch.plan import Action, decide
 from rdc_extract.batch.report import failure_line, rate_and_eta
 from rdc_extract.batch.workers import death_cause, summarise_result
+from rdc_extract.dataset.names import frame_id
 
 
 def _touch(path: Path, data: bytes = b"RDOC") -> Path:
@@ -193,3 +194,15 @@ def test_failure_line_names_capture_cause_and_detail_once():
 ])
 def test_rate_and_eta_are_over_the_whole_run(finished, total, elapsed, expected):
     assert rate_and_eta(finished, total, elapsed) == expected
+
+
+def test_tables_and_failure_lines_show_undecodable_names_escaped(tmp_path):
+    name = os.fsdecode(b"day/bad\xff\n.rdc")
+    done = {"status": "done", "capture": name, "frame_id": frame_id(name), "outputs": {"meta": "meta.json"},
+            "scenario": {"note": name}}
+    failed = {"status": "failed", "capture": name, "cause": "not a RenderDoc capture",
+              "error": f"/in/{name}: not a RenderDoc capture: file is empty", "finished_at": "t"}
+    index = write_index(tmp_path, [done]).read_text(encoding="utf-8")
+    assert "day__bad%FF%0A,\"day/bad\\xff\n.rdc\"" in index and "frames/day__bad%FF%0A/meta.json" in index
+    assert "day/bad\\xff\n.rdc" in write_failures(tmp_path, [failed]).read_text(encoding="utf-8")
+    assert failure_line(failed) == "/in/day/bad\\xff\\n.rdc: not a RenderDoc capture: file is empty"

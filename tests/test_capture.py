@@ -90,6 +90,9 @@ def test_sidecar_refuses_to_overwrite(tmp_path):
     ({"player_pose": {"x": 1.0, "y": float("nan"), "heading_deg": 0.0}}, "non-finite"),
     ({"player_pose": {"x": 1.0}}, "player_pose"),
     ({"launch": 0}, "launch"),
+    ({"capture": "../elsewhere.rdc"}, "'capture' must be a file name in the sidecar's folder"),
+    ({"capture": "/tmp/x.rdc"}, "'capture' must be a file name"),
+    ({"ground_truth": ".."}, "'ground_truth' must be a file name"),
 ])
 def test_sidecar_validation_rejects(change, message):
     data = _sidecar().to_json()

@@ -98,6 +98,12 @@ def test_unknown_keys(tmp_path, text, expected):
     assert expected in load_error(tmp_path, text)
 
 
+@pytest.mark.parametrize("source", ["labels", "labels_color", "../stencil", "Stencil"])
+def test_source_is_a_raw_map_name_not_a_label_file_or_a_path(tmp_path, source):
+    message = load_error(tmp_path, HEADER + f'source = "{source}"\n' + ROAD)
+    assert "[mapping].source: expected the stem of a raw id map" in message and repr(source) in message
+
+
 @pytest.mark.parametrize("rule, expected", [
     ("{ value = 0x14, mask = 0x0F }", "'road'.raw.value: expected values within mask 0x0f"),
     ("{ value = 4, values = [5] }", "'road'.raw: expected exactly one of value, values, range"),

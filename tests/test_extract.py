@@ -8,6 +8,8 @@ written beside each capture as `<name>.gt.npz` by the capture mod.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +131,27 @@ def test_cli_extract_rejects_unknown_outputs_and_bad_captures(tmp_path):
     empty.touch()
     result = CliRunner().invoke(app, ["extract", str(empty), str(tmp_path)])
     assert result.exit_code == 1 and result.stderr.strip() == f"error: {empty}: not a RenderDoc capture: file is empty"
+
+
+def test_cli_extract_of_captures_named_like_dot_folders_keeps_every_earlier_frame(tmp_path):
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["extract", str(SAMPLES[0]), str(out), "--outputs", "rgb"]).exit_code == 0
+    earlier = {p.relative_to(out): p.read_bytes() for p in (out / "frames").rglob("*") if p.is_file()}
+    made = {}
+    for name, frame in [("..rdc", "%2E"), ("...rdc", "%2E."), (".rdc", "%2Erdc")]:
+        shutil.copyfile(SAMPLES[0], out / name)
+        result = CliRunner().invoke(app, ["extract", str(out / name), str(out), "--outputs", "rgb"])
+        assert result.exit_code == 0, result.output
+        made[frame] = json.loads((out / "frames" / frame / "meta.json").read_text())["frame_id"]
+    assert made == {frame: frame for frame in made}
+    assert {p.relative_to(out): p.read_bytes() for p in (out / "frames").rglob("*") if p.is_file()
+            if p.parent.name not in made} == earlier
+    assert {p.name for p in out.iterdir()} == {".batch.lock", "..rdc", "...rdc", ".rdc", "frames"}
+
+
+def test_cli_extract_of_a_capture_whose_name_is_not_utf8_is_a_one_line_error(tmp_path):
+    capture = tmp_path / os.fsdecode(b"bad\xff.rdc")
+    shutil.copyfile(SAMPLES[0], capture)
+    result = CliRunner().invoke(app, ["extract", str(capture), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {tmp_path}/bad\\xff.rdc: capture error: RenderDoc opens only paths that are valid UTF-8; rename the file\n"

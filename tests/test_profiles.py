@@ -122,6 +122,15 @@ def test_shipped_profiles_all_load():
         ("[profile]\nname = 'x'\n[camera]\nnear = 'near_far.q'", "[camera].near: expected a member name, optionally"),
         ("[profile]\nname = 'x'\n[stencil]\nclass_mask = 7", "unknown key 'class_mask'"),
         ("[profile]\n", "[profile].name: expected a profile name"),
+        ("[profile]\nname = 'x'\n[gbuffer.targets]\n'../../../tmp/x' = { slot = 0 }",
+         "[gbuffer.targets]: expected a role name of lowercase letters, digits and _"),
+        ("[profile]\nname = 'x'\n[gbuffer.targets]\n'/tmp/x' = { slot = 0 }", "got '/tmp/x'"),
+        ("[profile]\nname = 'x'\n[gbuffer.targets]\n'a/b' = { slot = 0 }", "got 'a/b'"),
+        ("[profile]\nname = 'x'\n[gbuffer.targets]\nlabels = { slot = 0 }",
+         "[gbuffer.targets]: expected a role name that is not one of the tool's own outputs or files"),
+        ("[profile]\nname = 'x'\n[gbuffer.targets]\ndepth = { slot = 0 }", "own outputs or files (depth, "),
+        ("[profile]\nname = 'x'\n[gbuffer]\nmin_colour_targets = 2\n[gbuffer.targets]\nalbedo = { slot = 2 }",
+         "[gbuffer.targets.albedo].slot: expected a slot below [gbuffer].min_colour_targets = 2"),
         ("[profile\n", "not valid TOML"),
     ],
 )
@@ -131,7 +140,7 @@ def test_invalid_profiles_name_file_and_key(tmp_path, text, message):
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
     assert str(caught.value).startswith(f"{path}: ")
-    assert message in str(caught.value)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_unknown_profile_name_lists_available():

@@ -212,3 +212,26 @@ def test_relabel_command_fails_on_broken_frame_and_non_dataset(dataset, tmp_path
     assert result.exit_code == 1 and "failed frames" in result.output
     missing = runner.invoke(app, ["relabel", str(tmp_path / "nothing"), "-c", "city_game"])
     assert missing.exit_code == 1 and "not a dataset" in missing.output
+
+
+def test_relabel_never_follows_a_symlinked_frame_folder_out_of_the_dataset(dataset, tmp_path):
+    outside = make_dataset(tmp_path / "elsewhere", frames=1, seed=1)
+    (dataset / "frames" / "intruder").symlink_to(next((outside / "frames").iterdir()))
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    labels_before = snapshot(dataset, LABEL_NAMES)
+
+    result = CliRunner().invoke(app, ["relabel", str(dataset), "-c", "city_game_cityscapes", "-j", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
+    assert "symbolic links in frames/, not followed" in result.output and "intruder" in result.output
+    relabelled = snapshot(dataset, LABEL_NAMES)
+    assert relabelled.keys() == labels_before.keys() and relabelled != labels_before  # the real frames were done
+
+
+def test_relabel_refuses_a_frames_folder_that_is_a_symlink(tmp_path):
+    outside = make_dataset(tmp_path / "elsewhere", frames=1)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "frames").symlink_to(outside / "frames")
+    with pytest.raises(NotADataset, match="frames/ is a symbolic link"):
+        relabel_dataset(tmp_path / "out", resolve_class_map("city_game_cityscapes"), jobs=1)

@@ -1,4 +1,4 @@
-"""Streaming discovery of captures under a folder, and the frame_id rule of docs/dataset.md.
+"""Streaming discovery of captures under a folder (frame ids: rdc_extract/dataset/names.py).
 
 Discovery walks the tree depth-first with `os.scandir`, one directory listing
 in memory at a time, entries sorted by name so that two runs see the same
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CAPTURE_SUFFIX = ".rdc"
-FRAME_ID_SEPARATOR = "__"
 
 
 @dataclass(frozen=True)
@@ -24,13 +23,6 @@ class FoundCapture:
     relative: str
     size: int
     mtime_ns: int
-
-
-def frame_id(relative: str) -> str:
-    """`day/cap_0001.rdc` → `day__cap_0001`: relative POSIX path without `.rdc`, `/` replaced by `__`."""
-    if relative.lower().endswith(CAPTURE_SUFFIX):
-        relative = relative[: -len(CAPTURE_SUFFIX)]
-    return relative.replace("/", FRAME_ID_SEPARATOR)
 
 
 def _is_capture_name(name: str) -> bool:

@@ -5,7 +5,8 @@ Columns: `frame_id`, `capture` (relative to the batch input), `profile`,
 `out/`; then, sorted by name, the label mapping (`label_mapping.<key>`) and
 the capture's scenario sidecar flattened with dotted keys
 (`scenario.clock_hour`, `scenario.player_pose.x`). Lists and other non-scalar values are JSON
-text; missing values are empty cells. Text that a spreadsheet would run as a
+text; missing values are empty cells; undecodable bytes of file names are
+written `\\xNN`. Text that a spreadsheet would run as a
 formula (starting with = + - @, tab or CR) gets a leading `'` (OWASP's rule for
 CSV injection); numbers are written as they are. `failures.csv` lists every failed
 capture with its cause and error: the morning's to-do list. Both files are
@@ -23,6 +24,7 @@ from typing import Any
 
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.dataset.files import write_text
+from rdc_extract.dataset.names import utf8_text
 
 INDEX_NAME = "index.csv"
 FAILURES_NAME = "failures.csv"
@@ -87,7 +89,7 @@ def _write_csv(target: Path, columns: list[str], rows: Iterable[Mapping[str, Any
     writer.writeheader()
     for row in rows:
         writer.writerow({key: _cell(value) for key, value in row.items()})
-    return write_text(target, text.getvalue(), durable=True)
+    return write_text(target, utf8_text(text.getvalue()), durable=True)
 
 
 def write_index(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:

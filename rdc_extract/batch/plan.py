@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rdc_extract.batch.discover import FoundCapture, frame_id
+from rdc_extract.batch.discover import FoundCapture
 from rdc_extract.batch.manifest import DONE, FAILED
+from rdc_extract.dataset.names import frame_id
 
 
 class Action(enum.Enum):

@@ -14,6 +14,7 @@ from rdc_extract.batch.index import FAILURES_NAME
 from rdc_extract.batch.manifest import DONE
 from rdc_extract.batch.plan import Action
 from rdc_extract.batch.runner import BatchSummary
+from rdc_extract.dataset.names import shown
 
 
 def rate_and_eta(finished: int, total: int, elapsed_s: float) -> tuple[str, str]:
@@ -74,8 +75,11 @@ class RichProgress:
 
 
 def failure_line(record: dict[str, Any]) -> str:
-    """One line naming the capture, the cause and the detail, without saying any of them twice."""
-    capture, cause, error = record["capture"], record.get("cause") or "failed", record.get("error") or ""
+    """One line naming the capture, the cause and the detail, without saying any of them twice.
+
+    Names are shown with undecodable bytes and control characters escaped.
+    """
+    capture, cause, error = shown(record["capture"]), record.get("cause") or "failed", shown(record.get("error") or "")
     if capture.rsplit("/", 1)[-1] in error and cause in error:
         return error    # CaptureError messages already read "<path>: <cause>: <detail>"
     return f"{capture}: {cause}" + (f": {error}" if error else "")

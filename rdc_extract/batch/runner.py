@@ -27,13 +27,14 @@ from typing import Any, Protocol
 from joblib import Parallel, delayed, parallel_config
 
 from rdc_extract.batch.child import FAULT_ENV
-from rdc_extract.batch.discover import frame_id, iter_captures
+from rdc_extract.batch.discover import iter_captures
 from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, write_failures, write_index
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import Action, Task, decide
 from rdc_extract.batch.workers import (
     LOCK_NAME, META_NAME, WorkerSettings, run_task, shutdown_children,
 )
+from rdc_extract.dataset.names import frame_id
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import BatchError
 from rdc_extract.rd.session import rasteriser_env

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from rdc_extract.dataset.names import is_safe_component
 from rdc_extract.errors import SidecarError
 
 SCHEMA = "rdc-extract/capture-sidecar"
@@ -164,6 +165,9 @@ def _validate(data: Any, path: Path) -> Sidecar:
         value = data.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
             raise SidecarError(path, f"{name!r} must be {kind.__name__} or null, got {value!r}")
+    for name in ("capture", "ground_truth"):
+        if data.get(name) is not None and not is_safe_component(data[name]):
+            raise SidecarError(path, f"{name!r} must be a file name in the sidecar's folder, got {data[name]!r}")
     if not (0 <= data["clock_hour"] < 24 and 0 <= data["clock_minute"] < 60):
         raise SidecarError(path, f"clock {data['clock_hour']}:{data['clock_minute']} is not a time of day")
     if data["frame_number"] < 0 or data["launch"] < 1 or data["capture_index"] < 0:

@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from rdc_extract.dataset.names import MAX_FRAME_ID_BYTES, is_safe_component
+
 FRAMES_DIR = "frames"
 STAGING_DIR = ".staging"
 
@@ -23,11 +25,17 @@ class StagedFrame:
     """One writer's attempt at one frame: `stage` is written, then published as `final`.
 
     `tag` tells concurrent writers' folders apart (host, process, counter).
+    A `frame_id` that is not one safe path component (`.`, `..`, `a/b`, ...)
+    is refused here, whoever made it: `final` must be a folder inside `frames/`.
     """
 
     out_dir: Path
     frame_id: str
     tag: str
+
+    def __post_init__(self) -> None:
+        if not is_safe_component(self.frame_id, MAX_FRAME_ID_BYTES):
+            raise ValueError(f"frame_id {self.frame_id!r} is not a safe folder name (docs/dataset.md)")
 
     @property
     def staging(self) -> Path:

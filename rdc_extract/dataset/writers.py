@@ -1,7 +1,8 @@
 """The table of writers, one per output name: each checks dtype/shape/range, then writes atomically.
 
 Every writer takes the frame folder and the output array and returns the
-files it wrote as {key: file name relative to the frame folder}. Writers
+files it wrote as {key: file name relative to the frame folder}; the fixed
+outputs' files are those of `OUTPUT_FILES` (rdc_extract/dataset/names.py). Writers
 raise ValueError instead of clipping or casting silently.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rdc_extract.dataset.files import write_png, write_tiff
+from rdc_extract.dataset.names import OUTPUT_FILES, role_name_problem
 from rdc_extract.decode.depth import depth_to_kitti_u16
 from rdc_extract.decode.normals import normals_to_u16_png
 
@@ -30,8 +32,9 @@ def write_rgb(frame_dir: Path, rgb: np.ndarray) -> dict[str, str]:
     _check("rgb", rgb, (np.uint8,), (3,))
     if rgb.shape[-1] != 3:
         raise ValueError(f"rgb: expected 3 channels, got shape {rgb.shape}")
-    write_png(frame_dir / "rgb.png", rgb)
-    return {"rgb": "rgb.png"}
+    files = OUTPUT_FILES["rgb"]
+    write_png(frame_dir / files["rgb"], rgb)
+    return dict(files)
 
 
 def write_depth(frame_dir: Path, depth_m: np.ndarray) -> dict[str, str]:
@@ -39,9 +42,10 @@ def write_depth(frame_dir: Path, depth_m: np.ndarray) -> dict[str, str]:
     _check("depth", depth_m, (np.float32,), (2,))
     if np.any(np.isnan(depth_m)) or np.any(depth_m <= 0):
         raise ValueError("depth: values must be positive metres or +inf (no geometry), found NaN or ≤ 0")
-    write_tiff(frame_dir / "depth.tiff", depth_m)
-    write_png(frame_dir / "depth_kitti.png", depth_to_kitti_u16(depth_m))
-    return {"depth": "depth.tiff", "depth_kitti": "depth_kitti.png"}
+    files = OUTPUT_FILES["depth"]
+    write_tiff(frame_dir / files["depth"], depth_m)
+    write_png(frame_dir / files["depth_kitti"], depth_to_kitti_u16(depth_m))
+    return dict(files)
 
 
 def write_normals(frame_dir: Path, normals: np.ndarray) -> dict[str, str]:
@@ -50,19 +54,28 @@ def write_normals(frame_dir: Path, normals: np.ndarray) -> dict[str, str]:
     valid = np.all(np.isfinite(normals), axis=-1)
     encoded = normals_to_u16_png(np.where(valid[..., None], normals, 0.0))
     encoded[~valid] = 0
-    write_tiff(frame_dir / "normals.tiff", normals)
-    write_png(frame_dir / "normals.png", encoded)
-    return {"normals": "normals.tiff", "normals_u16": "normals.png"}
+    files = OUTPUT_FILES["normals"]
+    write_tiff(frame_dir / files["normals"], normals)
+    write_png(frame_dir / files["normals_u16"], encoded)
+    return dict(files)
 
 
 def write_stencil(frame_dir: Path, stencil: np.ndarray) -> dict[str, str]:
     _check("stencil", stencil, (np.uint8,), (2,))
-    write_png(frame_dir / "stencil.png", stencil)
-    return {"stencil": "stencil.png"}
+    files = OUTPUT_FILES["stencil"]
+    write_png(frame_dir / files["stencil"], stencil)
+    return dict(files)
 
 
 def gbuffer_target_writer(name: str) -> Writer:
-    """8-bit targets as PNG (values as stored), float targets as float16/float32 TIFF."""
+    """8-bit targets as PNG (values as stored), float targets as float16/float32 TIFF.
+
+    `name` becomes a file name: one that is not a valid role name (profiles
+    check on load) is refused here too, before anything is written.
+    """
+    problem = role_name_problem(name)
+    if problem:
+        raise ValueError(f"G-buffer target {name!r}: expected {problem}")
 
     def write(frame_dir: Path, image: np.ndarray) -> dict[str, str]:
         _check(name, image, (np.uint8, np.float16, np.float32), (2, 3))

@@ -93,6 +93,10 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
         arrays["rgb"] = final_image_rgb(raw, found.final_image_target)
     roles = {role.role: role for role in profile.gbuffer.targets}
     for name in outputs:
+        if name in roles and name not in found.target_roles:
+            raise ExtractionFailed(source, f"profile {profile.name!r} puts {name!r} in colour slot {roles[name].slot}, "
+                                   f"which the G-buffer pass (#{found.gbuffer_pass}) does not bind")
+    for name in outputs:
         if name in found.target_roles and name != "normals":
             arrays[name] = decode_target(raw, found.target_roles[name])
     if found.depth_target in raw.data:

@@ -22,6 +22,7 @@ from typing import Any
 from rdc_extract import __version__
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
+from rdc_extract.dataset.names import frame_id as frame_id_of
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
@@ -167,19 +168,19 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
         for future in written:
             files.update(future.result())
     timing = {"replay": replayed - started, "decode": decoded - replayed, "write": time.perf_counter() - decoded}
-    meta = _meta(capture, frame_id or capture.stem, sidecar, digest, detection, raw, files, labels, timing)
+    meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing)
     write_json(frame_dir / META_FILE, meta)
     return meta
 
 
 def extract_to_dataset(capture: Path, out_dir: Path, *, profile: str | None = None,
                        outputs: Sequence[str] | None = None) -> tuple[dict[str, Any], Path]:
-    """`extract_capture` into `out_dir/frames/<capture stem>/`, staged and published whole.
+    """`extract_capture` into `out_dir/frames/<frame_id of the capture's file name>/`, staged and published whole.
 
     A failure leaves an earlier frame folder of the capture as it was. Returns
     the meta.json document and the frame folder.
     """
-    frame = StagedFrame(out_dir, capture.stem, f"extract-{os.getpid()}")
+    frame = StagedFrame(out_dir, frame_id_of(capture.name), f"extract-{os.getpid()}")
     try:
         meta = extract_capture(capture, frame.stage, profile=profile, outputs=outputs, frame_id=frame.frame_id)
         frame.publish()

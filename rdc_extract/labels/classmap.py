@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from rdc_extract.dataset.names import LABEL_FILES, ROLE_NAME
 from rdc_extract.errors import ClassMapError
 from rdc_extract.tomlcheck import Section, named_toml, read_toml
 
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
 FORMAT_VERSION = 1  # part of the hash: bump if the meaning of a mapping file changes
-_SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_LABEL_STEMS = {name.rsplit(".", 1)[0] for name in LABEL_FILES.values()}  # what labelling writes cannot be its source
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ALL_RAW = np.arange(RAW_VALUES, dtype=np.int64)
 
@@ -171,8 +172,8 @@ def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
     if not name:
         meta.fail("name", "a mapping name", name)
     source = meta.string("source", "stencil")
-    if not _SOURCE_NAME.match(source):
-        meta.fail("source", "the stem of a raw id map in the frame folder, like 'stencil'", source)
+    if not ROLE_NAME.fullmatch(source) or source in _LABEL_STEMS:
+        meta.fail("source", "the stem of a raw id map in the frame folder, like 'stencil' (not a label file)", source)
     unlabelled_id = meta.integer("unlabelled_id", 0, maximum=255)
     ignore_train_id = meta.integer("ignore_train_id", 255, maximum=255)
 

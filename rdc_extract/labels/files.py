@@ -16,10 +16,8 @@ import imageio.v3 as iio
 import numpy as np
 
 from rdc_extract.dataset.files import write_png
+from rdc_extract.dataset.names import LABEL_FILES, META_FILE
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
-
-LABEL_FILES = {"ids": "labels.png", "train_ids": "labels_train.png", "color": "labels_color.png"}
-META_FILE = "meta.json"
 
 
 def read_raw(frame_dir: Path, source: str) -> np.ndarray:

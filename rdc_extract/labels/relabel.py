@@ -13,6 +13,7 @@ rebuilt from the manifest, so a later batch run keeps the relabelling.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,7 +32,7 @@ from rdc_extract.labels.classmap import ClassMap
 from rdc_extract.labels.files import META_FILE, label_summary, read_raw, with_label_outputs, write_labels
 
 
-RELABELLED, CURRENT, UNFINISHED, FAILED = "relabelled", "current", "unfinished", "failed"
+RELABELLED, CURRENT, UNFINISHED, FAILED, LINKED = "relabelled", "current", "unfinished", "failed", "linked"
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class FrameOutcome:
 
     ``status``: ``relabelled``; ``current`` (already labelled with this mapping,
     skipped); ``unfinished`` (no meta.json: extraction has not finished it, left
-    alone); ``failed`` (``error`` says why). ``unmapped``: raw value → pixel
+    alone); ``failed`` (``error`` says why); ``linked`` (a symbolic link in
+    ``frames/``, not followed: it may lead out of the dataset). ``unmapped``: raw value → pixel
     count of values the mapping does not cover (for ``current`` frames, as
     recorded in their meta.json).
     """
@@ -68,6 +70,10 @@ class RelabelReport:
         return [f for f in self.frames if f.status == FAILED]
 
     @property
+    def linked(self) -> list[FrameOutcome]:
+        return [f for f in self.frames if f.status == LINKED]
+
+    @property
     def unmapped(self) -> dict[int, tuple[int, int]]:
         """Raw value → (total pixels, number of frames) over all labelled frames, by value."""
         totals: dict[int, tuple[int, int]] = {}
@@ -78,12 +84,20 @@ class RelabelReport:
         return dict(sorted(totals.items()))
 
 
-def frame_dirs(out_dir: Path) -> list[Path]:
-    """The dataset's frame folders, sorted; raises NotADataset when there is no ``frames/`` folder."""
+def frame_dirs(out_dir: Path) -> tuple[list[Path], list[Path]]:
+    """The dataset's frame folders and, apart, the symbolic links among them, both sorted.
+
+    Links are never followed: relabel writes only inside the dataset. Raises
+    NotADataset when there is no ``frames/`` folder or it is itself a link.
+    """
     frames = Path(out_dir) / FRAMES_DIR
+    if frames.is_symlink():
+        raise NotADataset(out_dir, f"{FRAMES_DIR}/ is a symbolic link; relabel only writes inside the dataset folder")
     if not frames.is_dir():
         raise NotADataset(out_dir, f"not a dataset: no {FRAMES_DIR}/ folder (see docs/dataset.md)")
-    return sorted(p for p in frames.iterdir() if p.is_dir() and not p.name.startswith("."))
+    entries = sorted(p for p in frames.iterdir() if not p.name.startswith("."))
+    links = [p for p in entries if p.is_symlink()]
+    return [p for p in entries if not p.is_symlink() and p.is_dir()], links
 
 
 def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False) -> FrameOutcome:
@@ -127,14 +141,15 @@ def relabel_dataset(
     per-frame problems are ``failed`` outcomes in the report.
     """
     out_dir = Path(out_dir)
-    dirs = frame_dirs(out_dir)
+    dirs, links = frame_dirs(out_dir)
     with output_lock(out_dir):
         if jobs == 1 or len(dirs) <= 1:
             results: Iterable[FrameOutcome] = (relabel_frame(d, class_map, force) for d in dirs)
         else:
             results = Parallel(n_jobs=jobs, return_as="generator")(
                 delayed(relabel_frame)(d, class_map, force) for d in dirs)
-        outcomes = []
+        outcomes = [FrameOutcome(link.name, LINKED, error=f"symbolic link to {os.readlink(link)}, not followed")
+                    for link in links]
         for outcome in results:
             outcomes.append(outcome)
             if on_frame is not None:

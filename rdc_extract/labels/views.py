@@ -7,8 +7,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from rdc_extract.dataset.names import shown
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.labels.relabel import CURRENT, RELABELLED, UNFINISHED, RelabelReport
+from rdc_extract.labels.relabel import CURRENT, LINKED, RELABELLED, UNFINISHED, RelabelReport
 
 
 def _swatch(color: tuple[int, int, int]) -> Text:
@@ -53,6 +54,8 @@ def relabel_summary(report: RelabelReport) -> Group:
     counts.add_row("relabelled", str(report.count(RELABELLED)))
     counts.add_row("already current (skipped)", str(report.count(CURRENT)))
     counts.add_row("unfinished (no meta.json, left alone)", str(report.count(UNFINISHED)))
+    if report.count(LINKED):
+        counts.add_row("symbolic links (not followed)", f"[yellow]{report.count(LINKED)}[/yellow]")
     failed = report.failed
     counts.add_row("failed", f"[red]{len(failed)}[/red]" if failed else "0")
     counts.add_row("index", report.index_note)
@@ -67,13 +70,15 @@ def relabel_summary(report: RelabelReport) -> Group:
         parts.append(table)
     else:
         parts.append(Text("every raw value present is covered by the mapping", style="green"))
-    if failed:
-        table = Table(title="[red]failed frames[/red]")
-        table.add_column("frame")
-        table.add_column("error")
-        for outcome in failed:
-            table.add_row(outcome.frame_id, outcome.error or "")
-        parts.append(table)
+    for title, outcomes in (("[red]failed frames[/red]", failed),
+                            ("[yellow]symbolic links in frames/, not followed[/yellow]", report.linked)):
+        if outcomes:
+            table = Table(title=title)
+            table.add_column("frame")
+            table.add_column("error")
+            for outcome in outcomes:
+                table.add_row(Text(shown(outcome.frame_id)), Text(shown(outcome.error or "")))
+            parts.append(table)
     return Group(*parts)
 
 

@@ -119,7 +119,7 @@ def identify(frame: Frame, profile: Profile) -> Identification:
         raise IdentificationFailed(frame.capture, f"{problem} under profile {profile.name!r}", candidates)
     gbuffer = _choose(accepted, profile.gbuffer.choose)
     roles = {role.role: gbuffer.colour_targets[role.slot] for role in profile.gbuffer.targets
-             if role.slot < len(gbuffer.colour_targets)}
+             if role.slot < len(gbuffer.colour_targets) and gbuffer.colour_targets[role.slot]}
     try:
         final_event, hud_event, rule = find_final_image(frame, profile, back_buffer, gbuffer.last_event)
     except ValueError as exc:

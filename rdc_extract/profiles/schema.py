@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdc_extract.dataset.names import NORMALS_ROLE, role_name_problem
 from rdc_extract.decode.formats import GRAPHICS_APIS
 from rdc_extract.decode.normals import ENCODINGS as NORMAL_ENCODINGS
 from rdc_extract.errors import ClassMapError, ProfileError
@@ -116,18 +117,26 @@ def _section(path: Path, data: dict, name: str, known: tuple[str, ...]) -> _Sect
     return _Section(path, name, data.get(name, {}), known)
 
 
-def _target_roles(path: Path, table: Any) -> tuple[TargetRole, ...]:
+def _target_roles(path: Path, table: Any, colour_targets: int) -> tuple[TargetRole, ...]:
+    """Role name → slot; a role's name becomes its file name, and its slot must exist in every matching pass."""
     roles = []
     slots: dict[int, str] = {}
-    for role, spec in _Section(path, "gbuffer.targets", table, tuple(table or {})).table.items():
+    targets = _Section(path, "gbuffer.targets", table, tuple(table or {}))
+    for role, spec in targets.table.items():
+        problem = role_name_problem(role)
+        if problem:
+            targets.fail("gbuffer.targets", problem, role)
         entry = _Section(path, f"gbuffer.targets.{role}", spec, ("slot", "encoding", "space"))
         slot = entry.integer("slot", -1)
         if slot < 0 or "slot" not in spec:
             entry.fail("slot", "a colour slot index ≥ 0", spec.get("slot"))
+        if slot >= colour_targets:
+            entry.fail("slot", f"a slot below [gbuffer].min_colour_targets = {colour_targets} "
+                               "(a matching pass may have no more targets than that)", slot)
         if slot in slots:
             entry.fail("slot", f"a slot not already used by {slots[slot]!r}", slot)
         slots[slot] = role
-        allowed = NORMAL_ENCODINGS if role == "normals" else COLOUR_ENCODINGS
+        allowed = NORMAL_ENCODINGS if role == NORMALS_ROLE else COLOUR_ENCODINGS
         encoding = entry.string("encoding", None, allowed)
         roles.append(TargetRole(role, slot, encoding, entry.string("space", None, NORMAL_SPACES)))
     return tuple(sorted(roles, key=lambda r: r.slot))
@@ -159,6 +168,7 @@ def load_profile(path: str | Path) -> Profile:
     camera = _section(path, data, "camera", ("block", "view", "projection", "near", "far"))
     stencil = _section(path, data, "stencil", ("classes",))
     final = _section(path, data, "final_image", ("strategies", "hud_marker", "fullscreen_max_vertices"))
+    colour_targets = gbuffer.integer("min_colour_targets", 4, minimum=1)
     classes = stencil.string("classes")
     if classes and not (path.parent / classes).is_file():
         stencil.fail("classes", "a class-mapping file relative to the profile", classes)
@@ -175,13 +185,13 @@ def load_profile(path: str | Path) -> Profile:
         match=MatchRules(match.strings("apis", GRAPHICS_APIS), match.strings("markers_any"),
                          match.strings("gbuffer_colour_formats"), match.strings("depth_formats")),
         gbuffer=GBufferRules(
-            min_colour_targets=gbuffer.integer("min_colour_targets", 4, minimum=1),
+            min_colour_targets=colour_targets,
             colour_formats=gbuffer.strings("colour_formats"),
             depth_stencil=gbuffer.boolean("depth_stencil", True),
             same_size_as_back_buffer=gbuffer.boolean("same_size_as_back_buffer", True),
             marker=gbuffer.string("marker"),
             choose=gbuffer.string("choose", "most_draws", GBUFFER_CHOICES),
-            targets=_target_roles(path, gbuffer.table.get("targets", {})),
+            targets=_target_roles(path, gbuffer.table.get("targets", {}), colour_targets),
         ),
         depth=DepthRules(depth.boolean("reversed", False), depth.string("clip_range", "zero_to_one", DEPTH_CLIP_RANGES),
                          depth.number("near_m"), depth.number("far_m")),

@@ -20,6 +20,7 @@ from typing import Any
 from rdc_extract.errors import (
     ApiNotReplayable,
     CaptureCorrupt,
+    CaptureError,
     CaptureNotFound,
     NotACapture,
     ReplayFailed,
@@ -131,6 +132,10 @@ def check_capture_file(path: Path) -> None:
         raise NotACapture(path, "file is empty")
     if magic != CAPTURE_MAGIC:
         raise NotACapture(path, f"no RenderDoc header (starts with {magic.hex()})")
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CaptureError(path, "RenderDoc opens only paths that are valid UTF-8; rename the file") from None
 
 
 @contextmanager
