@@ -90,8 +90,6 @@ def summary_view(summary: BatchSummary) -> Group:
     if summary.failed_total and summary.out_dir is not None:
         shown = f"first {len(summary.first_failures)} of this run above; " if summary.first_failures else ""
         parts.append(Text(f"failed captures ({shown}all {summary.failed_total}): {summary.out_dir / FAILURES_NAME}"))
-    if summary.stopped:
-        parts.append(Text(f"stopped early: {summary.stopped}", style="bold red", overflow="fold"))
     return Group(*parts)
 
 
