@@ -136,7 +136,7 @@ def small_filesystem(tmp_path):
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def test_a_real_full_disk_is_one_line_naming_a_path_and_a_rerun_after_freeing_space_completes(
+def test_a_real_full_disk_is_one_line_naming_the_manifest_and_a_rerun_after_freeing_space_completes(
         tmp_path, vk_capture, small_filesystem):
     folder = _captures(tmp_path, vk_capture, 4)
     out = small_filesystem / "out"
@@ -147,8 +147,8 @@ def test_a_real_full_disk_is_one_line_naming_a_path_and_a_rerun_after_freeing_sp
     result = CliRunner().invoke(app, args)
 
     assert result.exit_code == 1
-    assert "Traceback" not in result.output
-    assert "disk full" in result.output and str(out) in result.output
+    assert "Traceback" not in result.output and "warn" not in result.output
+    assert f"error: {out / 'manifest.jsonl'}: disk full: No space left on device" in result.output
     filler.unlink()
     rerun = CliRunner().invoke(app, args)
     assert rerun.exit_code == 0, rerun.output

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
@@ -39,7 +40,7 @@ from rdc_extract.batch.workers import (
 )
 from rdc_extract.dataset.files import TEMP_PREFIX, remove_temporaries
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
-from rdc_extract.errors import DISK_FULL, BatchError
+from rdc_extract.errors import DISK_FULL, BatchError, WriteFailed
 from rdc_extract.rd.session import rasteriser_env
 
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
@@ -260,6 +261,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 # never spend more than ~5% of the parent's time on the index (60k rows ≈ seconds)
                 index_every_s = max(options.index_every_s, 20 * (last_index - writing))
 
+        failing = True
         try:
             with _backend(options, to_run) as jobs:
                 if jobs.note:
@@ -278,11 +280,13 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                                         pre_dispatch="2*n_jobs", max_nbytes=None,
                                         temp_folder=str(options.out_dir / STAGING_DIR))
                     try:
-                        for result in parallel(delayed(run_task)(task, settings) for task in pending):
-                            with lock:
-                                in_flight.pop(result["capture"], None)
-                            deaths_in_a_row = 0
-                            record(result)
+                        with warnings.catch_warnings():   # joblib's advice on the tasks a worker death cancelled
+                            warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being processed")
+                            for result in parallel(delayed(run_task)(task, settings) for task in pending):
+                                with lock:
+                                    in_flight.pop(result["capture"], None)
+                                deaths_in_a_row = 0
+                                record(result)
                         break
                     except Exception as exc:
                         if not _worker_death(exc):
@@ -297,6 +301,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                             raise BatchError(
                                 f"batch workers were killed {deaths_in_a_row} times in a row without a capture "
                                 "finishing; stopping (out of memory? see `dmesg`)") from None
+            failing = False
         finally:
             shutdown_children()
             progress.stop()
@@ -304,8 +309,12 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 (options.out_dir / STAGING_DIR).rmdir()  # only when empty: nothing of this run is left there
             tables_missing = not all((options.out_dir / name).exists() for name in (INDEX_NAME, FAILURES_NAME))
             if summary.done or summary.failed or tables_missing:
-                write_index(options.out_dir, manifest.records.values())
-                write_failures(options.out_dir, manifest.records.values())
+                try:
+                    write_index(options.out_dir, manifest.records.values())
+                    write_failures(options.out_dir, manifest.records.values())
+                except WriteFailed:
+                    if not failing:
+                        raise   # else report the first error (the manifest's), not the tables' that follow
         if manifest.superseded_lines:
             manifest.compact()
     summary.seconds = time.perf_counter() - started
