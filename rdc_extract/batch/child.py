@@ -102,7 +102,6 @@ def failure_cause(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None)
     if isinstance(cause, str) and cause:
         return cause
-
     if isinstance(exc, RdcExtractError):
         return type(exc).__name__
     return f"internal error ({type(exc).__name__})"
