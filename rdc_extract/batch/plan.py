@@ -25,7 +25,7 @@ class Action(enum.Enum):
 @dataclass(frozen=True)
 class Decision:
     action: Action
-    reason: str   # why it runs: new | changed | forced | retry-failed | retry-transient | outputs-missing; or why skipped
+    reason: str   # why it runs (new, changed, forced, retry-failed, retry-transient, outputs-missing) or is skipped
 
 
 @dataclass(frozen=True)
