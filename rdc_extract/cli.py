@@ -268,6 +268,8 @@ def batch(
         _warn_about_shader_cache()
     result = run_batch(options, RichProgress(stderr))
     stdout.print(summary_view(result))
+    if result.stopped:
+        stderr.print(f"error: batch stopped early: {result.stopped}", soft_wrap=True, highlight=False, markup=False)
     if result.exit_code:
         raise typer.Exit(EXIT_FAILED)
 

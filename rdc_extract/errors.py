@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from rdc_extract.dataset.names import shown
+
+DISK_FULL = "disk full"
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """No space left (or quota exceeded): a cause that freeing space cures, unlike a bad capture."""
+    if isinstance(exc, OSError):
+        return exc.errno in _DISK_FULL_ERRNOS
+    return getattr(exc, "cause", None) == DISK_FULL
 
 
 class RdcExtractError(Exception):
@@ -24,6 +35,14 @@ class FileError(RdcExtractError):
         self.path = Path(path)
         self.detail = detail
         super().__init__(f"{shown(str(self.path))}: {self.cause + ': ' if self.cause else ''}{detail}")
+
+
+class WriteFailed(FileError):
+    """An output file could not be written; the message names it, `cause` is "disk full" when space ran out."""
+
+    def __init__(self, path: str | Path, error: OSError) -> None:
+        self.cause = DISK_FULL if is_disk_full(error) else "cannot write"
+        super().__init__(path, error.strerror or str(error))
 
 
 class CaptureError(FileError):

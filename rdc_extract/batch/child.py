@@ -15,22 +15,27 @@ true, "result", "seconds", "peak_rss_mb"}` or `{"ok": false, "cause", "error",
 "seconds", "peak_rss_mb"}`. Protocol messages use the original stdout; anything
 else printed (by the job or native code) goes to stderr, the child's log.
 
-Test-only fault hook: `RDC_EXTRACT_TEST_FAULT="crash:<substring>,hang:<substring>,abort:<substring>"`
+Test-only fault hook: `RDC_EXTRACT_TEST_FAULT="crash:<substring>,hang:<substring>,..."`
 in the environment of the batch (the runner passes it on in the settings as
-`test_fault`, so it reaches workers on a cluster too) makes the child segfault, hang forever or abort when handed a capture whose path
-contains the substring. It exists so tests can prove isolation; never set it in
-production.
+`test_fault`, so it reaches workers on a cluster too) makes the child misbehave
+when handed a capture whose path contains the substring: `crash` segfaults,
+`hang` hangs forever, `abort` aborts, `killworker` SIGKILLs its parent (the
+joblib worker, as the OOM killer would), `enospc` fails as a full disk would
+(OSError ENOSPC naming a file in the frame folder). It exists so tests can
+prove isolation; never set it in production.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import importlib
 import inspect
 import json
 import os
 import resource
 import select
+import signal
 import sys
 import time
 import traceback
@@ -39,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 FAULT_ENV = "RDC_EXTRACT_TEST_FAULT"
+FAULT_KINDS = ("crash", "hang", "abort", "killworker", "enospc")
 IDLE_EXIT_CODE = 75
 _PR_SET_PDEATHSIG = 1
 _SIGKILL = 9
@@ -59,19 +65,24 @@ def parse_faults(spec: str | None) -> list[tuple[str, str]]:
         if not item.strip():
             continue
         kind, _, substring = item.strip().partition(":")
-        if kind not in {"crash", "hang", "abort"} or not substring:
-            raise ValueError(f"{FAULT_ENV}: bad entry {item!r} (want crash:|hang:|abort:<substring>)")
+        if kind not in FAULT_KINDS or not substring:
+            raise ValueError(f"{FAULT_ENV}: bad entry {item!r} (want {':|'.join(FAULT_KINDS)}:<substring>)")
         faults.append((kind, substring))
     return faults
 
 
-def _inject_fault(faults: list[tuple[str, str]], capture: str) -> None:
+def _inject_fault(faults: list[tuple[str, str]], capture: str, frame_dir: str) -> None:
     for kind, substring in faults:
         if substring in capture:
             if kind == "crash":
                 ctypes.string_at(0)  # a real segmentation fault: read address 0
             elif kind == "abort":
                 os.abort()
+            elif kind == "killworker":
+                os.kill(os.getppid(), signal.SIGKILL)
+                os._exit(1)
+            elif kind == "enospc":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(frame_dir, "rgb.png"))
             else:
                 while True:
                     time.sleep(3600)
@@ -84,11 +95,13 @@ def one_line(text: str, limit: int = 500) -> str:
 
 def failure_cause(exc: BaseException) -> str:
     """The short, groupable cause of a job failure: the error's `.cause` when it has one."""
+    from rdc_extract.errors import DISK_FULL, RdcExtractError, is_disk_full
+
+    if is_disk_full(exc):
+        return DISK_FULL
     cause = getattr(exc, "cause", None)
     if isinstance(cause, str) and cause:
         return cause
-    from rdc_extract.errors import RdcExtractError
-
     if isinstance(exc, RdcExtractError):
         return type(exc).__name__
     return f"internal error ({type(exc).__name__})"
@@ -168,7 +181,7 @@ def main() -> int:
         task = json.loads(line)
         started = time.perf_counter()
         try:
-            _inject_fault(faults, task["capture"])
+            _inject_fault(faults, task["capture"], task["frame_dir"])
             extra = {"frame_id": task["frame_id"]} if takes_frame_id and task.get("frame_id") else {}
             result = job(Path(task["capture"]), Path(task["frame_dir"]), **kwargs, **extra)
         except Exception as exc:  # noqa: BLE001 - every job failure is a per-capture record

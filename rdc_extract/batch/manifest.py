@@ -11,6 +11,7 @@ Record fields: docs/batch.md ("Manifest").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rdc_extract.dataset.files import write_text
+from rdc_extract.errors import WriteFailed
 
 MANIFEST_NAME = "manifest.jsonl"
 DONE = "done"
@@ -60,12 +62,19 @@ class Manifest:
         return self.records.get(capture)
 
     def append(self, record: dict[str, Any]) -> None:
-        """Write one record durably (flush + fsync) and make it the capture's latest."""
-        if self._handle is None:
-            self._handle = self._open_for_append()
-        self._handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        """Write one record durably (flush + fsync) and make it the capture's latest.
+
+        A system error (disk full) is a `WriteFailed` naming the manifest.
+        """
+        try:
+            if self._handle is None:
+                self._handle = self._open_for_append()
+            self._handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        except OSError as exc:
+            self._abandon_handle()  # its buffer holds what could not be written; closing must not retry it
+            raise WriteFailed(self.path, exc) from exc
         self.records[record["capture"]] = record
         self._lines += 1
 
@@ -89,6 +98,12 @@ class Manifest:
         self.close()
         write_records(self.path, self.records.values())
         self._lines = len(self.records)
+
+    def _abandon_handle(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
 
     def close(self) -> None:
         if self._handle is not None:

@@ -10,6 +10,11 @@ from typing import Any
 from rdc_extract.batch.discover import FoundCapture
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.dataset.names import frame_id
+from rdc_extract.errors import DISK_FULL
+
+WORKER_KILLED = "batch worker killed"
+# Failures that say nothing about the capture: a rerun retries them without --retry-failed.
+TRANSIENT_CAUSES = frozenset({DISK_FULL, WORKER_KILLED})
 
 
 class Action(enum.Enum):
@@ -21,7 +26,7 @@ class Action(enum.Enum):
 @dataclass(frozen=True)
 class Decision:
     action: Action
-    reason: str   # why it runs: new | changed | forced | retry-failed | outputs-missing; or why skipped
+    reason: str   # why it runs (new, changed, forced, retry-failed, retry-transient, outputs-missing) or is skipped
 
 
 @dataclass(frozen=True)
@@ -69,5 +74,7 @@ def decide(
             return Decision(Action.SKIP_DONE, "done")
         return Decision(Action.RUN, "outputs-missing")
     if status == FAILED and not retry_failed:
+        if record.get("cause") in TRANSIENT_CAUSES:
+            return Decision(Action.RUN, "retry-transient")
         return Decision(Action.SKIP_FAILED, "failed earlier")
     return Decision(Action.RUN, "retry-failed" if status == FAILED else "unknown-status")

@@ -87,7 +87,8 @@ def failure_line(record: dict[str, Any]) -> str:
 
 def summary_view(summary: BatchSummary) -> Group:
     """The summary table, then this run's first failures (capture: error) and where the full list is."""
-    parts: list[Any] = [summary_table(summary)]
+    parts: list[Any] = [Text(note, overflow="fold") for note in summary.notes]
+    parts.append(summary_table(summary))
     for record in summary.first_failures:
         parts.append(Text(failure_line(record), overflow="fold"))
     if summary.failed_total and summary.out_dir is not None:

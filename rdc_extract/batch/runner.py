@@ -13,13 +13,16 @@ import contextlib
 import dataclasses
 import fcntl
 import os
+import re
 import shutil
 import socket
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,19 +33,22 @@ from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.discover import iter_captures
 from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, write_failures, write_index
 from rdc_extract.batch.manifest import DONE, Manifest
-from rdc_extract.batch.plan import Action, Task, decide
+from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
+from rdc_extract.batch.resources import JobsChoice, available_memory_mb, cap_jobs
 from rdc_extract.batch.workers import (
-    LOCK_NAME, META_NAME, WorkerSettings, run_task, shutdown_children,
+    LOCK_NAME, META_NAME, WorkerSettings, make_record, run_task, shutdown_children,
 )
+from rdc_extract.dataset.files import TEMP_PREFIX, remove_temporaries
 from rdc_extract.dataset.names import frame_id
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
-from rdc_extract.errors import BatchError
+from rdc_extract.errors import DISK_FULL, BatchError, WriteFailed
 from rdc_extract.rd.session import rasteriser_env
 
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
 REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
 BACKENDS = ("loky", "dask")
 FAILURES_SHOWN = 10
+MAX_WORKER_DEATHS = 3   # joblib workers killed this many times in a row without a capture finishing: stop
 
 
 @dataclass
@@ -72,6 +78,8 @@ class BatchSummary:
     causes: Counter = field(default_factory=Counter)           # this run's failures
     first_failures: list[dict[str, Any]] = field(default_factory=list)   # this run's first FAILURES_SHOWN
     earlier_causes: Counter = field(default_factory=Counter)   # failures skipped (not retried)
+    stopped: str | None = None          # why no further captures were handed out (disk full)
+    notes: list[str] = field(default_factory=list)             # what the batch adjusted or cleaned up, and why
     seconds: float = 0.0
     out_dir: Path | None = None
 
@@ -81,8 +89,8 @@ class BatchSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 when every capture of the input is done; 1 when any is failed (this run or earlier)."""
-        return 1 if self.failed_total else 0
+        """0 when every capture of the input is done; 1 when any is failed (this run or earlier) or it stopped early."""
+        return 1 if self.failed_total or self.stopped else 0
 
 
 class Progress(Protocol):
@@ -120,10 +128,11 @@ def output_lock(out_dir: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def _backend(options: BatchOptions) -> Iterator[int]:
-    """Select joblib's backend; yields n_jobs."""
+def _backend(options: BatchOptions, to_run: int) -> Iterator[JobsChoice]:
+    """Select joblib's backend; yields how many workers to start (docs/batch.md, "Workers")."""
     if options.backend == "loky":
-        yield options.jobs or os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+        yield cap_jobs(options.jobs, cores, to_run, cores=cores, available_mb=available_memory_mb())
         return
     if options.backend != "dask":
         raise BatchError(f"unknown backend {options.backend!r} (choose from {', '.join(BACKENDS)})")
@@ -139,7 +148,7 @@ def _backend(options: BatchOptions) -> Iterator[int]:
         raise BatchError(f"cannot reach the dask scheduler at {options.scheduler}: {exc}") from None
     with client, parallel_config(backend="dask"):
         threads = sum(client.nthreads().values())
-        yield options.jobs or max(threads, 1)
+        yield cap_jobs(options.jobs, max(threads, 1), to_run)
 
 
 def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
@@ -178,6 +187,20 @@ def _clear_staging(out_dir: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _worker_death(exc: BaseException) -> bool:
+    """A joblib worker process died under a task (OOM killer, kill -9): loky's TerminatedWorkerError
+    (a BrokenProcessPool), or dask's KilledWorker."""
+    return isinstance(exc, BrokenExecutor) or type(exc).__name__ == "KilledWorker"
+
+
+def _killed_record(task: Task, exc: BaseException) -> dict[str, Any]:
+    codes = re.search(r"exit codes of the workers are \{([^}]*)\}", str(exc))
+    how = f" ({codes.group(1)})" if codes else ""
+    return make_record(task, {"ok": False, "cause": WORKER_KILLED, "error": (
+        f"the batch worker process running this capture, or one beside it, was killed{how}; "
+        "the batch went on and a rerun retries this capture")}, 0.0)
+
+
 def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchSummary:
     """Extract every capture under `options.input_dir` that is not done yet; see docs/batch.md."""
     progress = progress or _NoProgress()
@@ -189,12 +212,22 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     summary = BatchSummary(out_dir=options.out_dir)
     with output_lock(options.out_dir) as run_token, Manifest(options.out_dir) as manifest:
         _clear_staging(options.out_dir)
-        progress.start(sum(1 for action, _ in _plan(options, manifest) if action is Action.RUN))
+        removed = remove_temporaries(options.out_dir)
+        if removed:
+            summary.notes.append(f"removed {removed} temporary file{'s' if removed > 1 else ''} "
+                                 f"({TEMP_PREFIX}*) that an interrupted run left in {options.out_dir}")
+        to_run = sum(1 for action, _ in _plan(options, manifest) if action is Action.RUN)
+        progress.start(to_run)
         lock = threading.Lock()
+        in_flight: dict[str, Task] = {}   # handed to joblib, no record yet
 
         def tasks() -> Iterator[Task]:
             for action, task in _plan(options, manifest):
+                if summary.stopped:
+                    return
                 if action is Action.RUN:
+                    with lock:
+                        in_flight[task.capture] = task
                     yield task
                     continue
                 with lock:
@@ -205,32 +238,71 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                         summary.earlier_causes[manifest.get(task.capture).get("cause")] += 1
                 progress.skipped(action)
 
+        last_index, index_every_s = time.monotonic(), options.index_every_s
+
+        def record(result: dict[str, Any]) -> None:
+            nonlocal last_index, index_every_s
+            manifest.append(result)
+            if result["status"] == DONE:
+                summary.done += 1
+            else:
+                summary.failed += 1
+                summary.causes[result["cause"]] += 1
+                if len(summary.first_failures) < FAILURES_SHOWN:
+                    summary.first_failures.append(result)
+                if result["cause"] == DISK_FULL and not summary.stopped:   # the next captures would fail alike
+                    error = result["error"] or ""
+                    summary.stopped = (f"{error if DISK_FULL in error else f'{DISK_FULL}: {error}'}; free space "
+                                       "and rerun (captures that failed for lack of space are retried)")
+            progress.finished(result)
+            if time.monotonic() - last_index > index_every_s:
+                writing = time.monotonic()
+                write_index(options.out_dir, manifest.records.values())
+                last_index = time.monotonic()
+                # never spend more than ~5% of the parent's time on the index (60k rows ≈ seconds)
+                index_every_s = max(options.index_every_s, 20 * (last_index - writing))
+
+        failing = True
         try:
-            last_index, index_every_s = time.monotonic(), options.index_every_s
-            with _backend(options) as n_jobs:
+            with _backend(options, to_run) as jobs:
+                if jobs.note:
+                    summary.notes.append(jobs.note)
                 settings = WorkerSettings(
                     out_dir=str(options.out_dir), job=options.job, initialiser=options.initialiser,
-                    kwargs=options.job_kwargs, env=_worker_env(options, n_jobs), timeout_s=options.timeout_s,
-                    recycle_after=options.recycle_after, run_token=run_token, test_fault=os.environ.get(FAULT_ENV),
+                    kwargs=options.job_kwargs, env=_worker_env(options, jobs.n_jobs), timeout_s=options.timeout_s,
+                    recycle_after=options.recycle_after, run_token=run_token, batch_pid=os.getpid(),
+                    test_fault=os.environ.get(FAULT_ENV),
                 )
-                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1,
-                                    pre_dispatch="2*n_jobs")
-                for record in parallel(delayed(run_task)(task, settings) for task in tasks()):
-                    manifest.append(record)
-                    if record["status"] == DONE:
-                        summary.done += 1
-                    else:
-                        summary.failed += 1
-                        summary.causes[record["cause"]] += 1
-                        if len(summary.first_failures) < FAILURES_SHOWN:
-                            summary.first_failures.append(record)
-                    progress.finished(record)
-                    if time.monotonic() - last_index > index_every_s:
-                        writing = time.monotonic()
-                        write_index(options.out_dir, manifest.records.values())
-                        last_index = time.monotonic()
-                        # never spend more than ~5% of the parent's time on the index (60k rows ≈ seconds)
-                        index_every_s = max(options.index_every_s, 20 * (last_index - writing))
+                pending, deaths_in_a_row = tasks(), 0
+                while True:
+                    # max_nbytes=None: arguments are never memory-mapped, and with a temp_folder
+                    # given joblib does not create (and, when killed, leave) a folder in /dev/shm
+                    parallel = Parallel(n_jobs=jobs.n_jobs, return_as="generator_unordered", batch_size=1,
+                                        pre_dispatch="2*n_jobs", max_nbytes=None,
+                                        temp_folder=str(options.out_dir / STAGING_DIR))
+                    try:
+                        with warnings.catch_warnings():   # joblib's advice on the tasks a worker death cancelled
+                            warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being processed")
+                            for result in parallel(delayed(run_task)(task, settings) for task in pending):
+                                with lock:
+                                    in_flight.pop(result["capture"], None)
+                                deaths_in_a_row = 0
+                                record(result)
+                        break
+                    except Exception as exc:
+                        if not _worker_death(exc):
+                            raise
+                        with lock:
+                            lost = list(in_flight.values())
+                            in_flight.clear()
+                        for task in lost:
+                            record(_killed_record(task, exc))
+                        deaths_in_a_row += 1
+                        if deaths_in_a_row >= MAX_WORKER_DEATHS:
+                            raise BatchError(
+                                f"batch workers were killed {deaths_in_a_row} times in a row without a capture "
+                                "finishing; stopping (out of memory? see `dmesg`)") from None
+            failing = False
         finally:
             shutdown_children()
             progress.stop()
@@ -238,8 +310,12 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 (options.out_dir / STAGING_DIR).rmdir()  # only when empty: nothing of this run is left there
             tables_missing = not all((options.out_dir / name).exists() for name in (INDEX_NAME, FAILURES_NAME))
             if summary.done or summary.failed or tables_missing:
-                write_index(options.out_dir, manifest.records.values())
-                write_failures(options.out_dir, manifest.records.values())
+                try:
+                    write_index(options.out_dir, manifest.records.values())
+                    write_failures(options.out_dir, manifest.records.values())
+                except WriteFailed:
+                    if not failing:
+                        raise   # else report the first error (the manifest's), not the tables' that follow
         if manifest.superseded_lines:
             manifest.compact()
     summary.seconds = time.perf_counter() - started

@@ -17,6 +17,7 @@ complete frame folders, whatever kills what.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import itertools
 import json
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,8 +38,9 @@ from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
 from rdc_extract.dataset.publish import StagedFrame
-from rdc_extract.errors import BatchAbandoned, WorkerStartFailed
+from rdc_extract.errors import DISK_FULL, BatchAbandoned, WorkerStartFailed, is_disk_full
 from rdc_extract.labels.files import label_summary
+from rdc_extract.rd.session import replay_log_env
 
 LOCK_NAME = ".batch.lock"
 LOGS_DIR = "logs"
@@ -59,6 +62,7 @@ class WorkerSettings:
     idle_timeout_s: float = 60.0
     startup_timeout_s: float = 120.0
     run_token: str = ""                # the runner's token in out/.batch.lock; "" disables the check
+    batch_pid: int = 0                 # the runner's process: a worker it started exits when it is gone
     test_fault: str | None = None      # child.FAULT_ENV as the runner saw it (tests only)
 
 
@@ -78,12 +82,14 @@ class Child:
     def __init__(self, settings: WorkerSettings) -> None:
         log_dir = Path(settings.out_dir) / LOGS_DIR
         log_dir.mkdir(parents=True, exist_ok=True)
-        log = (log_dir / f"worker-{socket.gethostname()}-{os.getpid()}.log").open("ab")
+        name = f"{socket.gethostname()}-{os.getpid()}"
+        log = (log_dir / f"worker-{name}.log").open("ab")
+        replay_log = log_dir / f"renderdoc-{name}-{next(_child_counter)}.log"
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rdc_extract.batch.child"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, close_fds=True,
-                env={**os.environ, **settings.env},
+                env={**os.environ, **replay_log_env(replay_log), **settings.env},
             )
         finally:
             log.close()
@@ -103,6 +109,7 @@ class Child:
         if not ready.get("ready"):
             self.kill()
             raise WorkerStartFailed(f"batch worker could not start: {ready.get('error')}")
+        _children.add(self)
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
@@ -171,8 +178,47 @@ def death_cause(returncode: int | None) -> str:
     return f"worker exited (code {returncode})"
 
 
+_children: weakref.WeakSet[Child] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_children() -> None:
+    """A joblib worker that exits (the batch ended) closes its children rather than let them be
+    SIGKILLed with it: they shut replay down cleanly, and RenderDoc deletes their logs."""
+    for child in list(_children):
+        child.close()
+
+
 _local = threading.local()
 _stage_counter = itertools.count()
+_child_counter = itertools.count()
+_watchdog_lock = threading.Lock()
+_watchdog: threading.Thread | None = None
+WATCH_INTERVAL_S = 0.5
+
+
+def _exit_when_orphaned(batch_pid: int) -> None:
+    while os.getppid() == batch_pid:
+        time.sleep(WATCH_INTERVAL_S)
+    os._exit(1)  # children die with this process (PR_SET_PDEATHSIG, child.py)
+
+
+def watch_batch_process(batch_pid: int) -> None:
+    """In a joblib worker the batch process started: exit as soon as that process is gone.
+
+    loky keeps idle workers for 5 minutes, and a worker busy on a hung capture
+    for as long as the hang; after `kill -9` of the batch they would hold its
+    pipes and replay children that long. Not in the batch process itself
+    (joblib runs `--jobs 1` there) nor in a dask worker (whose parent is its nanny).
+    """
+    global _watchdog
+    if not batch_pid or os.getppid() != batch_pid:
+        return
+    with _watchdog_lock:
+        if _watchdog is None:
+            _watchdog = threading.Thread(target=_exit_when_orphaned, args=(batch_pid,),
+                                         name="rdc-extract-orphan-watch", daemon=True)
+            _watchdog.start()
 
 
 def _child_for_this_thread(settings: WorkerSettings) -> Child:
@@ -257,15 +303,16 @@ def _check_live(settings: WorkerSettings, task: Task) -> None:
 def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
     """Extract one capture in isolation; returns its manifest record (status done or failed)."""
     out_dir = Path(settings.out_dir)
+    watch_batch_process(settings.batch_pid)
     _check_live(settings, task)
     if task.collides_with is not None:
         return make_record(task, {"ok": False, "cause": "frame_id collision",
                                   "error": f"frame_id {task.frame_id!r} is already the frame of {task.collides_with}; "
                                            "rename one of the captures"}, 0.0)
     frame = StagedFrame(out_dir, task.frame_id, f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}")
-    frame.staging.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
+        frame.staging.mkdir(parents=True, exist_ok=True)
         reply = _attempt(settings, task, frame.stage)
         if reply.get("ok") and not (frame.stage / META_NAME).is_file():
             reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
@@ -275,6 +322,10 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
             frame.publish()
         elif task.reason in STALE_FRAME_REASONS:
             frame.retire()  # a frame of other capture contents must not survive (docs/batch.md)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        reply = {"ok": False, "cause": DISK_FULL, "error": one_line(exc)}
     finally:
         frame.discard()
     return make_record(task, reply, time.perf_counter() - started)

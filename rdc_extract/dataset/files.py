@@ -20,6 +20,8 @@ import numpy as np
 import png
 import tifffile
 
+from rdc_extract.errors import WriteFailed
+
 TEMP_PREFIX = ".tmp-"
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -30,9 +32,14 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = F
 
     `durable` also fsyncs the file before the rename, for the few files a
     power cut must not take back (the manifest and the tables built from it).
+    A system error (disk full, permission denied) becomes `WriteFailed` naming
+    `path`: the temporary name would say nothing to the user.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise WriteFailed(path, exc) from exc
     os.close(handle)
     temp = Path(temp_name)
     try:
@@ -45,8 +52,10 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = F
             finally:
                 os.close(descriptor)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise WriteFailed(path, exc) from exc
         raise
     return path
 

@@ -61,6 +61,19 @@ def rasteriser_env(cores: int, env: dict[str, str] | None = None) -> dict[str, s
     return {"LP_NUM_THREADS": env.get("LP_NUM_THREADS", str(cores if cores > 1 else 0))}
 
 
+REPLAY_LOG_ENV = "RENDERDOC_DEBUG_LOG_FILE"
+
+
+def replay_log_env(path: Path) -> dict[str, str]:
+    """Environment that sends a new process's RenderDoc log to `path` instead of /tmp/RenderDoc/.
+
+    RenderDoc deletes its log when the process exits cleanly, so only the logs
+    of processes that crashed or were killed stay, where the batch keeps its
+    other logs instead of piling up in /tmp.
+    """
+    return {REPLAY_LOG_ENV: str(path)}
+
+
 # What RenderDoc 1.24 adds to the process environment as replay starts and opens
 # captures (its Vulkan setup turns off implicit layers known to break replay), from a
 # background thread. Adding a variable makes glibc reallocate `environ` while
