@@ -12,17 +12,18 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from rdc_extract.errors import FileError, RdcExtractError
+from rdc_extract.errors import FileError, NotARegularFile, RdcExtractError
+from rdc_extract.regular_files import read_regular_file
 
 
 def read_toml(path: Path, error: Callable[[Path, str], FileError], what: str) -> dict[str, Any]:
-    """Parse a TOML file; missing, a folder, or malformed → `error(path, ...)` saying which."""
+    """Parse a TOML file; missing, not a regular file (a folder, a FIFO), or malformed → `error(path, ...)` saying which."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_regular_file(path).decode("utf-8"))
     except FileNotFoundError:
         raise error(path, f"no such {what} file") from None
-    except IsADirectoryError:
-        raise error(path, f"is a folder, expected a {what} .toml file") from None
+    except NotARegularFile as exc:
+        raise error(path, f"is {exc.kind}, expected a {what} .toml file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise error(path, f"not valid TOML: {exc}") from None
 

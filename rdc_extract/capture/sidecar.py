@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rdc_extract.errors import SidecarError
+from rdc_extract.errors import NotARegularFile, SidecarError
+from rdc_extract.regular_files import read_regular_file
 
 SCHEMA = "rdc-extract/capture-sidecar"
 SCHEMA_VERSION = 1
@@ -148,14 +149,16 @@ def write_sidecar(path: str | Path, sidecar: Sidecar) -> Path:
 
 
 def read_sidecar(path: str | Path) -> Sidecar:
-    """Read and validate one sidecar; raises SidecarError when missing, not JSON, or off-schema."""
+    """Read and validate one sidecar; raises SidecarError when missing, not a regular file, not JSON, or off-schema."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path)
     except FileNotFoundError:
         raise SidecarError(path, "file does not exist") from None
+    except NotARegularFile as exc:
+        raise SidecarError(path, f"is {exc.kind}, not a regular file") from None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SidecarError(path, f"not JSON ({exc})") from None
     return _validate(data, path)

@@ -53,9 +53,12 @@ def file_sha256(path: Path) -> str:
 
 
 def scenario_of(capture: Path) -> dict[str, Any] | None:
-    """The capture's sidecar (`<name>.json`, docs/capture.md) as a dict, or None when there is none."""
+    """The capture's sidecar (`<name>.json`, docs/capture.md) as a dict, or None when there is none.
+
+    A sidecar that is there but cannot be read (a FIFO, a dangling link) is an error, not "no sidecar".
+    """
     sidecar = capture.with_suffix(SIDECAR_SUFFIX)
-    return read_sidecar(sidecar).to_json() if sidecar.is_file() else None
+    return read_sidecar(sidecar).to_json() if os.path.lexists(sidecar) else None
 
 
 def _camera_record(camera: Camera | None, width: int, height: int, api: str, source: str) -> dict[str, Any] | None:
