@@ -36,7 +36,7 @@ from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
 from rdc_extract.dataset.publish import StagedFrame
-from rdc_extract.errors import BatchAbandoned, WorkerStartFailed
+from rdc_extract.errors import BatchAbandoned, NotARegularFile, WorkerStartFailed
 from rdc_extract.labels.files import label_summary
 
 LOCK_NAME = ".batch.lock"
@@ -266,7 +266,8 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
     frame.staging.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        reply = _attempt(settings, task, frame.stage)
+        reply = _attempt(settings, task, frame.stage) if task.problem is None else {
+            "ok": False, "cause": NotARegularFile.cause, "error": str(NotARegularFile(task.path, task.problem))}
         if reply.get("ok") and not (frame.stage / META_NAME).is_file():
             reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
                      "error": f"the job returned but {frame.stage.name}/{META_NAME} does not exist"}
