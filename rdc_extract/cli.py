@@ -252,6 +252,7 @@ def batch(
     outputs: Annotated[Optional[str], typer.Option("--outputs", help="Comma-separated outputs; default: all.")] = None,
     backend: Annotated[str, typer.Option("--backend", help="joblib backend: loky (this machine) or dask (a dask.distributed cluster).")] = "loky",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask scheduler address, with --backend dask.")] = None,
+    follow_links: Annotated[bool, typer.Option("--follow-links", help="Walk symbolic links to directories (each directory once; loops are reported).")] = False,
     job: Annotated[str, typer.Option("--job", hidden=True, help="module:function run per capture (tests, benchmarks).")] = DEFAULT_JOB,
 ) -> None:
     """Extract every capture under a folder: parallel, crash-isolated, resumable (docs/batch.md).
@@ -262,7 +263,7 @@ def batch(
     options = BatchOptions(
         input_dir=captures, out_dir=out, jobs=jobs, timeout_s=timeout_s, recycle_after=recycle_after,
         force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job,
-        job_kwargs={"profile": profile, "outputs": wanted},
+        job_kwargs={"profile": profile, "outputs": wanted}, follow_links=follow_links,
     )
     if backend == "loky":
         _warn_about_shader_cache()

@@ -45,6 +45,16 @@ class WriteFailed(FileError):
         super().__init__(path, error.strerror or str(error))
 
 
+class NotARegularFile(FileError):
+    """A path to read is a directory, FIFO, socket or device: reading a FIFO would wait forever for a writer."""
+
+    cause = "not a regular file"
+
+    def __init__(self, path: str | Path, kind: str) -> None:
+        self.kind = kind   # "a FIFO", "a directory", … (regular_files.file_kind)
+        super().__init__(path, kind)
+
+
 class CaptureError(FileError):
     """A problem with one capture file; `cause` is short and stable, for grouping failures."""
 

@@ -12,23 +12,25 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from rdc_extract.errors import FileError, RdcExtractError
+from rdc_extract.errors import FileError, NotARegularFile, RdcExtractError
+from rdc_extract.regular_files import open_regular_file
 
 MAX_TOML_BYTES = 1 << 20  # profiles and class mappings are a few KiB; more is not one of them
 
 
 def read_toml(path: Path, error: Callable[[Path, str], FileError], what: str) -> dict[str, Any]:
-    """Parse a TOML file; missing, a folder, too large, too deeply nested or malformed → `error(path, ...)`."""
+    """Parse a TOML file; missing, not a regular file (a folder, a FIFO), too large, too deeply nested or
+    malformed → `error(path, ...)` saying which."""
     try:
-        with path.open("rb") as handle:
+        with open_regular_file(path) as handle:
             raw = handle.read(MAX_TOML_BYTES + 1)
         if len(raw) > MAX_TOML_BYTES:
             raise error(path, f"larger than {MAX_TOML_BYTES >> 20} MiB, not a {what} file")
         return tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise error(path, f"no such {what} file") from None
-    except IsADirectoryError:
-        raise error(path, f"is a folder, expected a {what} .toml file") from None
+    except NotARegularFile as exc:
+        raise error(path, f"is {exc.kind}, expected a {what} .toml file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise error(path, f"not valid TOML: {exc}") from None
     except RecursionError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -86,3 +87,48 @@ def test_batch_extracts_sample_captures_and_reports_each_bad_one(tmp_path, monke
     assert (rerun.done, rerun.failed, rerun.skipped_done, rerun.skipped_failed) == (0, 0, 2, 5)  # nothing handed out
     assert rerun.exit_code == 1
     assert len((out / "manifest.jsonl").read_text().splitlines()) == len(records)
+
+
+def test_batch_extracts_a_capture_once_despite_a_loop_and_reports_every_odd_entry(tmp_path):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    good = folder / SAMPLE_CAPTURES[0].name
+    _copy_with_sidecar(SAMPLE_CAPTURES[0], good)
+    (folder / "loop").symlink_to(".")
+    (tmp_path / "sibling").mkdir()
+    shutil.copyfile(SAMPLE_CAPTURES[1], tmp_path / "sibling" / "s.rdc")
+    (folder / "sibling").symlink_to(tmp_path / "sibling")
+    (folder / "dir.rdc").mkdir()
+    (folder / "gone.rdc").symlink_to("missing.rdc")
+    os.mkfifo(folder / "pipe.rdc")
+    out = tmp_path / "out"
+
+    result = CliRunner().invoke(app, ["batch", str(folder), str(out), "--jobs", "1", "--timeout", "300"])
+
+    assert result.exit_code == 1, result.output
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    records = {json.loads(line)["capture"]: json.loads(line) for line in lines}
+    assert len(lines) == len(records) == 4
+    assert records[good.name]["status"] == "done"
+    assert [p.name for p in (out / "frames").iterdir()] == [good.stem]   # once, not once per loop level
+    problems = {capture: (record["cause"], record["error"]) for capture, record in records.items() if capture != good.name}
+    assert problems == {
+        "dir.rdc": ("not a regular file", f"{folder / 'dir.rdc'}: not a regular file: a directory"),
+        "gone.rdc": ("not a regular file",
+                     f"{folder / 'gone.rdc'}: not a regular file: a dangling symbolic link (to missing.rdc)"),
+        "pipe.rdc": ("not a regular file", f"{folder / 'pipe.rdc'}: not a regular file: a FIFO"),
+    }
+    with (out / "failures.csv").open(newline="") as handle:
+        assert sorted(row["capture"] for row in csv.DictReader(handle)) == sorted(problems)
+    output = " ".join(result.output.split())
+    for _, error in problems.values():
+        assert error in output
+    assert "not walked: loop: symbolic link to a directory, not followed" in output
+    assert "not walked: sibling: symbolic link to a directory, not followed" in output
+
+    following = run_batch(BatchOptions(folder, tmp_path / "out_following", jobs=1, follow_links=True,
+                                       job="rdc_extract.batch.standin:touch_job"))
+    assert (following.done, following.failed, following.not_walked) == (2, 3, 1)
+    assert (tmp_path / "out_following" / "frames" / "sibling__s" / "meta.json").is_file()
+    assert following.first_not_walked[0].relative == "loop"
+    assert following.first_not_walked[0].reason.startswith("loop: leads back to the input folder")

@@ -9,13 +9,15 @@ import signal
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from rdc_extract.batch.child import parse_faults
-from rdc_extract.batch.discover import FoundCapture, iter_captures
+from rdc_extract.batch.discover import FoundCapture, SkippedEntry, iter_captures
 from rdc_extract.batch.index import flatten, index_row, write_failures, write_index
 from rdc_extract.batch.manifest import Manifest
 from rdc_extract.batch.plan import Action, decide
-from rdc_extract.batch.report import failure_line, rate_and_eta
+from rdc_extract.batch.report import failure_line, rate_and_eta, summary_view
+from rdc_extract.batch.runner import BatchSummary
 from rdc_extract.batch.workers import death_cause, summarise_result
 from rdc_extract.dataset.names import frame_id
 
@@ -49,6 +51,89 @@ def test_discovery_is_lazy(tmp_path):
     assert next(walker).relative == "c0.rdc"
     _touch(tmp_path / "c9.rdc")  # a folder is listed once, when the walk enters it: later files wait for the next run
     assert [f.relative for f in walker] == ["c1.rdc", "c2.rdc"]
+
+
+@pytest.fixture()
+def odd_tree(tmp_path) -> Path:
+    """caps/ holding a capture, a link to it, a loop, links to folders, and `.rdc` entries that are no files."""
+    root = tmp_path / "caps"
+    _touch(root / "a.rdc")
+    _touch(root / "day" / "d.rdc")
+    _touch(tmp_path / "elsewhere" / "e.rdc")
+    (root / "dir.rdc").mkdir()
+    _touch(root / "dir.rdc" / "inside.rdc")
+    os.mkfifo(root / "pipe.rdc")
+    os.mkfifo(root / "pipe.json")                      # not named like a capture: not looked at
+    (root / "gone.rdc").symlink_to("missing.rdc")
+    (root / "linked.rdc").symlink_to("a.rdc")          # a link to a capture is that capture
+    (root / "loop").symlink_to(".")
+    (root / "more").symlink_to(tmp_path / "elsewhere")
+    (root / "today").symlink_to("day")
+    (root / "elsewhere_too").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere" / "up").symlink_to(root)
+    return root
+
+
+def _discover(root: Path, **options) -> tuple[list[FoundCapture], dict[str, str]]:
+    skipped: dict[str, str] = {}
+    found = list(iter_captures(root, on_skipped=lambda entry: skipped.update({entry.relative: entry.reason}),
+                               **options))
+    return found, skipped
+
+
+def test_discovery_does_not_follow_directory_links_and_reports_what_cannot_be_a_capture(odd_tree):
+    found, skipped = _discover(odd_tree)
+    assert [(f.relative, f.problem) for f in found] == [
+        ("a.rdc", None),
+        ("dir.rdc", "a directory"),
+        ("gone.rdc", "a dangling symbolic link (to missing.rdc)"),
+        ("linked.rdc", None),
+        ("pipe.rdc", "a FIFO"),
+        ("day/d.rdc", None),
+        ("dir.rdc/inside.rdc", None),
+    ]
+    assert found[3].size == 4   # the capture linked to, not the link
+    not_followed = "symbolic link to a directory, not followed (see --follow-links)"
+    assert skipped == {"elsewhere_too": not_followed, "loop": not_followed, "more": not_followed,
+                       "today": not_followed}
+
+
+def test_discovery_following_links_walks_each_directory_once_and_reports_loops(odd_tree):
+    found, skipped = _discover(odd_tree, follow_links=True)
+    assert [f.relative for f in found if f.problem is None] == [
+        "a.rdc", "linked.rdc", "day/d.rdc", "dir.rdc/inside.rdc", "elsewhere_too/e.rdc"]
+    assert skipped == {
+        "elsewhere_too/up": "loop: leads back to the input folder, not walked again",
+        "loop": "loop: leads back to the input folder, not walked again",
+        "more": "same directory as elsewhere_too/, walked there only",
+        "today": "same directory as day/, walked there only",
+    }
+
+
+def test_discovery_reports_a_folder_it_cannot_list(odd_tree, monkeypatch):
+    scandir = os.scandir
+
+    def refuse_day(path):
+        if os.path.basename(path) == "day":
+            raise PermissionError(13, "Permission denied", path)   # what chmod 0 gives (tests may run as root)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse_day)
+    found, skipped = _discover(odd_tree)
+    assert "day/d.rdc" not in [f.relative for f in found]
+    assert skipped["day/"] == "cannot list this directory (Permission denied)"
+
+
+def test_summary_lists_the_first_entries_not_walked_with_their_reasons_and_counts_the_rest():
+    summary = BatchSummary()
+    for number in range(12):
+        summary.note_not_walked(SkippedEntry(f"link{number:02d}", "symbolic link to a directory, not followed"))
+    console = Console(record=True, width=200)
+    console.print(summary_view(summary))
+    text = console.export_text()
+    assert "not walked: link09: symbolic link to a directory, not followed" in text
+    assert "link10" not in text and "… and 2 more not walked" in text
+    assert [line for line in text.splitlines() if "not walked: directories and links" in line][0].split()[-2] == "12"
 
 
 def _found(size=10, mtime_ns=5) -> FoundCapture:

@@ -97,7 +97,7 @@ def test_an_oversized_sidecar_is_refused_by_its_size_without_reading_it(tmp_path
 
 def test_a_sidecar_that_cannot_be_read_is_one_line(tmp_path):
     (tmp_path / "dir.json").mkdir()
-    with pytest.raises(SidecarError, match="dir.json: invalid sidecar: cannot be read"):
+    with pytest.raises(SidecarError, match="dir.json: invalid sidecar: is a directory, not a regular file"):
         read_sidecar(tmp_path / "dir.json")
 
 

@@ -40,12 +40,13 @@ class Task:
     frame_id: str
     reason: str
     collides_with: str | None = None   # an earlier-discovered capture with the same frame_id
+    problem: str | None = None         # why the entry cannot be a capture (FoundCapture.problem)
 
     @classmethod
     def from_found(cls, found: FoundCapture, reason: str, frame: str | None = None,
                    collides_with: str | None = None) -> Task:
         return cls(found.relative, found.path, found.size, found.mtime_ns, frame or frame_id(found.relative), reason,
-                   collides_with)
+                   collides_with, found.problem)
 
 
 def same_identity(found: FoundCapture, record: dict[str, Any]) -> bool:

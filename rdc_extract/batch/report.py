@@ -86,9 +86,14 @@ def failure_line(record: dict[str, Any]) -> str:
 
 
 def summary_view(summary: BatchSummary) -> Group:
-    """The summary table, then this run's first failures (capture: error) and where the full list is."""
+    """Notes, the summary table, the first entries discovery did not walk (and why), this run's first
+    failures (capture: error) and where the full list is."""
     parts: list[Any] = [Text(note, overflow="fold") for note in summary.notes]
     parts.append(summary_table(summary))
+    for entry in summary.first_not_walked:
+        parts.append(Text(f"not walked: {entry.relative}: {entry.reason}", overflow="fold"))
+    if summary.not_walked > len(summary.first_not_walked):
+        parts.append(Text(f"… and {summary.not_walked - len(summary.first_not_walked)} more not walked"))
     for record in summary.first_failures:
         parts.append(Text(failure_line(record), overflow="fold"))
     if summary.failed_total and summary.out_dir is not None:
@@ -104,6 +109,8 @@ def summary_table(summary: BatchSummary) -> Table:
     table.add_column("captures", justify="right")
     table.add_row("[green]done[/]", str(summary.done))
     table.add_row("skipped (already done)", str(summary.skipped_done))
+    if summary.not_walked:
+        table.add_row("[yellow]not walked[/]: directories and links (below)", str(summary.not_walked))
     for cause, count in summary.causes.most_common():
         table.add_row(f"[red]failed[/]: {cause}", str(count))
     for cause, count in summary.earlier_causes.most_common():

@@ -21,7 +21,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from joblib import Parallel, delayed, parallel_config
 
 from rdc_extract.batch.child import FAULT_ENV
-from rdc_extract.batch.discover import iter_captures
+from rdc_extract.batch.discover import SkippedEntry, iter_captures
 from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, write_failures, write_index
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
@@ -49,6 +49,7 @@ REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
 BACKENDS = ("loky", "dask")
 FAILURES_SHOWN = 10
 MAX_WORKER_DEATHS = 3   # joblib workers killed this many times in a row without a capture finishing: stop
+NOT_WALKED_SHOWN = 10
 
 
 @dataclass
@@ -67,6 +68,7 @@ class BatchOptions:
     job_kwargs: dict[str, Any] = field(default_factory=dict)
     index_every_s: float = 60.0
     cores_per_worker: int | None = None   # None: this machine's cores // jobs (loky); the workers' own (dask)
+    follow_links: bool = False            # walk symbolic links to directories (loops are detected)
 
 
 @dataclass
@@ -80,8 +82,15 @@ class BatchSummary:
     earlier_causes: Counter = field(default_factory=Counter)   # failures skipped (not retried)
     stopped: str | None = None          # why no further captures were handed out (disk full)
     notes: list[str] = field(default_factory=list)             # what the batch adjusted or cleaned up, and why
+    not_walked: int = 0                                        # directories and links discovery did not walk
+    first_not_walked: list[SkippedEntry] = field(default_factory=list)   # the first NOT_WALKED_SHOWN of them
     seconds: float = 0.0
     out_dir: Path | None = None
+
+    def note_not_walked(self, entry: SkippedEntry) -> None:
+        self.not_walked += 1
+        if len(self.first_not_walked) < NOT_WALKED_SHOWN:
+            self.first_not_walked.append(entry)
 
     @property
     def failed_total(self) -> int:
@@ -165,11 +174,12 @@ def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
     return {}
 
 
-def _plan(options: BatchOptions, manifest: Manifest) -> Iterator[tuple[Action, Task]]:
+def _plan(options: BatchOptions, manifest: Manifest,
+          on_skipped: Callable[[SkippedEntry], None] | None = None) -> Iterator[tuple[Action, Task]]:
     """(action, task) per discovered capture, in discovery order."""
     frames = os.path.join(options.out_dir, FRAMES_DIR)
     owners: dict[str, str] = {}   # frame_id → first capture discovered with it (`a/b.rdc` and `a__b.rdc` clash)
-    for found in iter_captures(options.input_dir):
+    for found in iter_captures(options.input_dir, follow_links=options.follow_links, on_skipped=on_skipped):
         frame = frame_id(found.relative)
         owner = owners.setdefault(frame, found.relative)
         decision = decide(
@@ -216,7 +226,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         if removed:
             summary.notes.append(f"removed {removed} temporary file{'s' if removed > 1 else ''} "
                                  f"({TEMP_PREFIX}*) that an interrupted run left in {options.out_dir}")
-        to_run = sum(1 for action, _ in _plan(options, manifest) if action is Action.RUN)
+        to_run = sum(1 for action, _ in _plan(options, manifest, summary.note_not_walked) if action is Action.RUN)
         progress.start(to_run)
         lock = threading.Lock()
         in_flight: dict[str, Task] = {}   # handed to joblib, no record yet

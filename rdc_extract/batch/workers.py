@@ -38,7 +38,7 @@ from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
 from rdc_extract.dataset.publish import StagedFrame
-from rdc_extract.errors import DISK_FULL, BatchAbandoned, WorkerStartFailed, is_disk_full
+from rdc_extract.errors import DISK_FULL, BatchAbandoned, NotARegularFile, WorkerStartFailed, is_disk_full
 from rdc_extract.labels.files import label_summary
 from rdc_extract.rd.session import replay_log_env
 
@@ -313,7 +313,8 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         frame.staging.mkdir(parents=True, exist_ok=True)
-        reply = _attempt(settings, task, frame.stage)
+        reply = _attempt(settings, task, frame.stage) if task.problem is None else {
+            "ok": False, "cause": NotARegularFile.cause, "error": str(NotARegularFile(task.path, task.problem))}
         if reply.get("ok") and not (frame.stage / META_NAME).is_file():
             reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
                      "error": f"the job returned but {frame.stage.name}/{META_NAME} does not exist"}

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from rdc_extract.dataset.names import is_safe_component
-from rdc_extract.errors import SidecarError
+from rdc_extract.errors import NotARegularFile, SidecarError
+from rdc_extract.regular_files import open_regular_file
 
 SCHEMA = "rdc-extract/capture-sidecar"
 SCHEMA_VERSION = 1
@@ -255,19 +256,22 @@ def _parse(raw: bytes, path: Path) -> Any:
 
 
 def read_sidecar(path: str | Path) -> Sidecar:
-    """Read and validate one sidecar; raises SidecarError (one line) when missing, too large, not JSON or off-schema.
+    """Read and validate one sidecar; raises SidecarError (one line) when missing, not a regular file, too large,
+    not JSON or off-schema.
 
     Reads at most MAX_BYTES + 1 bytes, so a huge file costs nothing.
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:
+        with open_regular_file(path) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_BYTES:
                 raise SidecarError(path, f"is {size} bytes, larger than the limit of {MAX_BYTES}")
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise SidecarError(path, "file does not exist") from None
+    except NotARegularFile as exc:
+        raise SidecarError(path, f"is {exc.kind}, not a regular file") from None
     except OSError as exc:
         raise SidecarError(path, f"cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_BYTES:

@@ -47,9 +47,12 @@ def _class_map(path: Path) -> ClassMap:
 
 
 def sidecar_of(capture: Path) -> Sidecar | None:
-    """The capture's validated sidecar (`<name>.json`, docs/capture.md), or None when there is none."""
+    """The capture's validated sidecar (`<name>.json`, docs/capture.md), or None when there is none.
+
+    A sidecar that is there but cannot be read (a FIFO, a dangling link) is an error, not "no sidecar".
+    """
     sidecar = capture.with_suffix(SIDECAR_SUFFIX)
-    return read_sidecar(sidecar) if sidecar.is_file() else None
+    return read_sidecar(sidecar) if os.path.lexists(sidecar) else None
 
 
 def _check_digest(capture: Path, recorded: str | None, digest: str) -> None:

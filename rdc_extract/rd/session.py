@@ -23,10 +23,12 @@ from rdc_extract.errors import (
     CaptureError,
     CaptureNotFound,
     NotACapture,
+    NotARegularFile,
     ReplayFailed,
 )
 from rdc_extract.rd import compat
 from rdc_extract.rd.loader import load_renderdoc
+from rdc_extract.regular_files import open_regular_file
 
 CAPTURE_MAGIC = b"RDOC"
 _CORRUPT_CODES = ("FileCorrupted", "APIDataCorrupted")
@@ -134,13 +136,18 @@ class ReplaySession:
 
 
 def check_capture_file(path: Path) -> None:
-    """Cheap checks before RenderDoc sees the file, so the error says what is wrong."""
-    if not path.exists():
-        raise CaptureNotFound(path, "file does not exist")
-    if path.is_dir():
-        raise NotACapture(path, "is a directory")
-    with path.open("rb") as handle:
-        magic = handle.read(len(CAPTURE_MAGIC))
+    """Cheap checks before RenderDoc sees the file, so the error says what is wrong.
+
+    Only a regular file passes (a link is judged by its target): RenderDoc
+    opens the path itself and would wait forever on a FIFO.
+    """
+    try:
+        with open_regular_file(path) as handle:
+            magic = handle.read(len(CAPTURE_MAGIC))
+    except FileNotFoundError:
+        raise CaptureNotFound(path, "file does not exist") from None
+    except NotARegularFile as exc:
+        raise NotACapture(path, f"is {exc.kind}") from None
     if not magic:
         raise NotACapture(path, "file is empty")
     if magic != CAPTURE_MAGIC:
