@@ -182,4 +182,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    from rdc_extract.rd.session import exit_after_replay  # the job's initialiser may have started replay
+
+    exit_after_replay(exit_code)
+    sys.exit(exit_code)

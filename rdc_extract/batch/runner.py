@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import os
 import shutil
-import socket
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,8 +29,9 @@ from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, write_failures, w
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import Action, Task, decide
 from rdc_extract.batch.workers import (
-    LOCK_NAME, META_NAME, WorkerSettings, run_task, shutdown_children,
+    META_NAME, WorkerSettings, run_task, shutdown_children,
 )
+from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import BatchError
 from rdc_extract.rd.session import rasteriser_env
@@ -96,26 +94,6 @@ class _NoProgress:
     def skipped(self, action: Action) -> None: pass
     def finished(self, record: dict[str, Any]) -> None: pass
     def stop(self) -> None: pass
-
-
-@contextlib.contextmanager
-def output_lock(out_dir: Path) -> Iterator[str]:
-    """One writing command (batch, relabel, extract) per output folder: an flock dropped when its process dies.
-
-    The lock file holds this run's token; workers check it (workers.run_is_live)
-    so that tasks of a killed batch are not published into a resumed one.
-    """
-    with (out_dir / LOCK_NAME).open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchError(f"{out_dir}: another rdc-extract command (batch, relabel or extract) "
-                             "is writing to this output folder") from None
-        token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
-        handle.truncate(0)
-        handle.write(token + "\n")
-        handle.flush()
-        yield token
 
 
 @contextlib.contextmanager
