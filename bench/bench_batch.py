@@ -1,23 +1,21 @@
-"""Benchmark `rdc-extract batch`: throughput at --jobs 1 and 2, per-capture cost against the replay floor.
+"""`rdc-extract batch` as a user runs it against the independent warm replay floor; --jobs 2 / --jobs 1; memory.
 
-Prints numbers measured in this one run:
-  * replay floor: seconds per capture when one warm process (replay initialised
-    once) runs the job on every capture in a loop, no batch machinery, and how
-    many cores that one process keeps busy (Mesa's llvmpipe rasterises on
-    helper threads, so more than one);
-  * the machine's own ceiling: two such processes side by side (one core each,
-    as the batch's --jobs 2 workers) against one;
-  * batch throughput (captures/s) at --jobs 1 and --jobs 2 with the batch's
-    defaults, and their ratio (target on 2-core machines: >= 1.7). Since
-    --jobs 1 already borrows the second core for rasterising, the ratio cannot
-    exceed cores / (cores one process keeps busy), printed as the bound;
-  * the same ratio with one core per worker in both runs (`cores_per_worker=1`):
-    how the batch itself scales when --jobs 1 does not borrow;
-  * the batch's per-capture cost at --jobs 1 over the floor (target <= 1.25);
-  * peak RSS of each worker process (from the manifest's worker_peak_rss_mb).
+    python bench/bench_batch.py [--captures DIR] [--copies N] [--rounds R]
 
-Usage: python bench/bench_batch.py [--copies N] [--repeat R] [--captures DIR] [--job module:function]
-Default captures: samples/captures (the sample game's captures), each copied N times.
+Every figure is measured in this one run, the runs of a round interleaved so load from other
+jobs hits all alike; medians over rounds:
+  * warm floor: bench/replay_floor.py (no rdc_extract code) replaying every capture in one
+    process that initialised replay once, reading what extraction reads (taken from the frames'
+    meta.json of a warm-up batch), with the rasteriser threads a --jobs 1 worker gets;
+  * batch per capture at --jobs 1: the whole command's wall time / captures, against the whole
+    floor process's wall time / captures (both pay one start-up), and the steady state: the
+    manifest's per-capture seconds against the floor's per-capture seconds;
+  * --jobs 2 / --jobs 1 throughput, and the machine's own ceiling for it: two plain floor
+    processes side by side (one core each, as --jobs 2 workers) against one (target >= 1.7, or
+    >= 95 % of the ceiling);
+  * memory: each batch worker's peak RSS after each capture (manifest `worker_peak_rss_mb`), its
+    growth per capture after the second, and the floor process's resident memory after each capture.
+Default captures: the sample captures, each copied N times.
 """
 
 from __future__ import annotations
@@ -33,140 +31,119 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from rdc_extract.batch.runner import DEFAULT_JOB, REPLAY_INITIALISER, BatchOptions, run_batch
-from rdc_extract.rd.session import rasteriser_env
-
-ROOT = Path(__file__).resolve().parents[1]
-
-_FLOOR_SCRIPT = """
-import json, resource, sys, time
-from pathlib import Path
-from rdc_extract.batch.child import resolve
-job = resolve(sys.argv[1]); resolve(sys.argv[2])()
-captures = json.loads(sys.argv[3]); out = Path(sys.argv[4])
-job(Path(captures[0]), out / "warmup")
-def cpu():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-started, cpu_started = time.perf_counter(), cpu()
-for number, capture in enumerate(captures):
-    job(Path(capture), out / f"f{number}")
-print(json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": cpu() - cpu_started}))
-"""
+from measure import (
+    FLOOR_SCRIPT, SAMPLES, command, floor_item, floor_lines, fresh, median, timed, verdict, write_plan,
+)
 
 
 def make_folder(source: Path, copies: int, target: Path) -> list[Path]:
     """`copies` copies of every capture in `source` (with its sidecar) under `target`."""
+    target.mkdir(parents=True)
     made = []
     for capture in sorted(source.glob("*.rdc")):
         for copy in range(copies):
             destination = target / f"{capture.stem}_c{copy:03d}.rdc"
             shutil.copyfile(capture, destination)
-            sidecar = capture.with_suffix(".json")
-            if sidecar.exists():
-                shutil.copyfile(sidecar, destination.with_suffix(".json"))
+            if capture.with_suffix(".json").exists():
+                shutil.copyfile(capture.with_suffix(".json"), destination.with_suffix(".json"))
             made.append(destination)
     return made
 
 
-def replay_floor(job: str, captures: list[Path], scratch: Path) -> tuple[float, float, float]:
-    """(seconds per capture in one warm process after one warm-up capture, cores it kept busy, its wall time)."""
-    started = time.perf_counter()
-    output = subprocess.run(
-        [sys.executable, "-c", _FLOOR_SCRIPT, job, REPLAY_INITIALISER, json.dumps([str(c) for c in captures]),
-         str(scratch)], check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
-    measured = json.loads(output)
-    return (measured["seconds"] / len(captures), measured["cpu_seconds"] / measured["seconds"],
-            time.perf_counter() - started)
+def batch(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict]]:
+    """(wall seconds, manifest records) of the whole `rdc-extract batch` command into a fresh folder."""
+    wall, _ = timed([*command(), "batch", str(folder), str(fresh(out)), "--jobs", str(jobs)])
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines() if line]
+    if any(r["status"] != "done" for r in records):
+        raise RuntimeError(f"a capture failed: {[r['error'] for r in records if r['status'] != 'done'][:1]}")
+    return wall, records
 
 
-def parallel_floor(job: str, captures: list[Path], scratch: Path) -> float:
-    """Wall time of two floor processes (no batch machinery, one core each) sharing the captures."""
-    halves = [captures[0::2], captures[1::2]]
+def floor_pair(plan_halves: list[Path], lp_threads: str) -> float:
+    """Wall seconds of two warm floor processes side by side, each on half the captures."""
     started = time.perf_counter()
-    processes = [
-        subprocess.Popen([sys.executable, "-c", _FLOOR_SCRIPT, job, REPLAY_INITIALISER,
-                          json.dumps([str(c) for c in half]), str(scratch / f"half{number}")],
-                         stdout=subprocess.DEVNULL, env={**os.environ, **rasteriser_env(1)})
-        for number, half in enumerate(halves)
-    ]
-    for process in processes:
-        if process.wait():
-            raise RuntimeError("a floor process failed")
+    processes = [subprocess.Popen([sys.executable, str(FLOOR_SCRIPT), str(half)], stdout=subprocess.DEVNULL,
+                                  env={**os.environ, "LP_NUM_THREADS": lp_threads}) for half in plan_halves]
+    if any(process.wait() for process in processes):
+        raise RuntimeError("a floor process failed")
     return time.perf_counter() - started
 
 
-def batch_run(job: str, folder: Path, out: Path, jobs: int,
-              cores_per_worker: int | None = None) -> tuple[float, dict[int, float], int]:
-    """(wall seconds, peak RSS MB per worker pid, failures) of one batch into a fresh folder."""
-    started = time.perf_counter()
-    summary = run_batch(BatchOptions(folder, out, jobs=jobs, job=job, cores_per_worker=cores_per_worker))
-    wall = time.perf_counter() - started
-    peaks: dict[int, float] = defaultdict(float)
-    for line in (out / "manifest.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        if record.get("worker_peak_rss_mb"):
-            peaks[record["worker_pid"]] = max(peaks[record["worker_pid"]], record["worker_peak_rss_mb"])
-    return wall, dict(peaks), summary.failed
-
-
-RUNS = {  # name: (--jobs, cores_per_worker); --jobs 2 on 2 cores gives each worker one core by default
-    "--jobs 1": (1, None),
-    "--jobs 1, one core": (1, 1),
-    "--jobs 2": (2, None),
-}
-
-
-def best_of(repeat: int, job: str, folder: Path, scratch: Path, count: int) -> dict[str, float]:
-    """Best wall time per run in RUNS; the runs alternate so a burst of other load hits all alike."""
-    best: dict[str, float] = {}
-    for repeat_number in range(repeat):
-        for number, (name, (jobs, cores_per_worker)) in enumerate(RUNS.items()):
-            out = scratch / f"out_{number}_{repeat_number}"
-            wall, peaks, failed = batch_run(job, folder, out, jobs, cores_per_worker)
-            best[name] = min(wall, best.get(name, wall))
-            peak_text = ", ".join(f"{mb:.0f}" for mb in sorted(peaks.values()))
-            print(f"batch {name}: {wall:.2f} s, {count / wall:.3f} captures/s, "
-                  f"{failed} failed, worker peak RSS MB: {peak_text}")
-            shutil.rmtree(out)
-    return best
+def worker_growth(records: list[dict]) -> list[tuple[int, list[float]]]:
+    """Per worker, its peak RSS (MB) after each of its captures, in order."""
+    peaks: dict[int, list[float]] = defaultdict(list)
+    for record in records:
+        if record.get("worker_peak_rss_mb") is not None:
+            peaks[record["worker_pid"]].append(record["worker_peak_rss_mb"])
+    return sorted(peaks.items())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--captures", type=Path, default=ROOT / "samples" / "captures")
-    parser.add_argument("--copies", type=int, default=4)
-    parser.add_argument("--job", default=DEFAULT_JOB)
-    parser.add_argument("--repeat", type=int, default=2, help="batch runs per setting; the best is kept")
+    parser.add_argument("--captures", type=Path, default=SAMPLES)
+    parser.add_argument("--copies", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     cores = os.cpu_count() or 1
+    lp_one_worker = str(cores if cores > 1 else 0)  # what the batch gives its one --jobs 1 worker (rasteriser_env)
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as scratch_name:
         scratch = Path(scratch_name)
-        folder = scratch / "captures"
-        folder.mkdir()
-        captures = make_folder(args.captures, args.copies, folder)
+        captures = make_folder(args.captures, args.copies, scratch / "captures")
         if not captures:
             sys.exit(f"no .rdc captures in {args.captures}")
-        print(f"{len(captures)} captures ({args.copies} copies of each in {args.captures}), job {args.job}, "
-              f"{cores} cores")
-        floor, busy, one_wall = replay_floor(args.job, captures, scratch / "floor")
-        bound = min(2.0, cores / busy)
-        print(f"replay floor (warm process, no batch): {floor:.3f} s/capture, keeping {busy:.2f} cores busy")
-        ceiling = one_wall / parallel_floor(args.job, captures, scratch / "floor2")
-        print(f"machine ceiling: two plain processes side by side run {ceiling:.2f}x as fast as one "
-              "(no batch machinery; shared-machine load shows here)")
-        best = best_of(args.repeat, args.job, folder, scratch, len(captures))
-        ratio = best["--jobs 1"] / best["--jobs 2"]
-        cost = best["--jobs 1"] / len(captures)
-        print("best of {}: {}".format(args.repeat, ", ".join(f"{name} {wall:.2f} s" for name, wall in best.items())))
-        print(f"throughput ratio jobs 2 / jobs 1: {ratio:.2f}  (target >= 1.7; bound {bound:.2f} = {cores} cores / "
-              f"{busy:.2f} busy at --jobs 1; machine ceiling now {ceiling:.2f}, the batch reaches "
-              f"{ratio / ceiling:.0%} of it)")
-        print(f"throughput ratio jobs 2 / jobs 1 with one core per worker in both: "
-              f"{best['--jobs 1, one core'] / best['--jobs 2']:.2f}")
-        print(f"batch per-capture cost at --jobs 1 / replay floor: {cost:.3f} / {floor:.3f} = {cost / floor:.2f}"
-              f"  (target <= 1.25)")
+        count = len(captures)
+        print(f"{count} captures ({args.copies} copies of each in {args.captures}), {cores} cores, "
+              f"{args.rounds} rounds, medians; command: {' '.join(command())} batch")
+        _, warmup = batch(scratch / "captures", scratch / "warmup", 2)
+        items = []
+        for capture in captures:
+            meta = json.loads((scratch / "warmup" / "frames" / capture.stem / "meta.json").read_text())
+            items.append(floor_item(capture, meta))
+        plan = write_plan(items, scratch / "plan.json")
+        halves = [write_plan(items[0::2], scratch / "half0.json"), write_plan(items[1::2], scratch / "half1.json")]
+
+        runs: dict[str, list[float]] = defaultdict(list)
+        floor_per_capture: list[float] = []
+        batch_per_capture: list[float] = []
+        growth: list[tuple[int, list[float]]] = []
+        floor_rss: list[float] = []
+        for _ in range(args.rounds):
+            wall, lines = timed([sys.executable, str(FLOOR_SCRIPT), str(plan)], {"LP_NUM_THREADS": lp_one_worker})
+            records = floor_lines(lines)
+            runs["floor, one process"].append(wall)
+            floor_per_capture += [r["seconds"] for r in records[1:]]  # after the process's first capture
+            floor_rss = [r["rss_mb"] for r in records]
+            runs["floor, two processes"].append(floor_pair(halves, "0"))
+            for jobs in (1, 2):
+                wall, records = batch(scratch / "captures", scratch / "out", jobs)
+                runs[f"batch --jobs {jobs}"].append(wall)
+                if jobs == 1:
+                    batch_per_capture += [r["seconds"] for r in records[1:]]
+                growth += worker_growth(records)
+        best = {name: median(walls) for name, walls in runs.items()}
+        for name, wall in best.items():
+            print(f"  {name:22s} {wall:6.2f} s  ({wall / count:.3f} s/capture)")
+
+        whole = best["batch --jobs 1"] / best["floor, one process"]
+        steady = median(batch_per_capture) / median(floor_per_capture)
+        print(f"batch --jobs 1 / warm floor, whole processes: {whole:.2f}  ({verdict(whole, 1.25)})")
+        print(f"batch --jobs 1 / warm floor, steady state per capture: {median(batch_per_capture):.3f} / "
+              f"{median(floor_per_capture):.3f} s = {steady:.2f}  (manifest seconds vs floor seconds, "
+              f"start-ups excluded)")
+        scaling = best["batch --jobs 1"] / best["batch --jobs 2"]
+        ceiling = best["floor, one process"] / best["floor, two processes"]
+        print(f"--jobs 2 / --jobs 1 throughput: {scaling:.2f}  ({verdict(scaling, 1.7, at_most=False)}); "
+              f"machine ceiling (two plain floors / one): {ceiling:.2f}, the batch reaches {scaling / ceiling:.0%} "
+              f"of it ({verdict(scaling / ceiling, 0.95, at_most=False)})")
+
+        print("worker peak RSS (MB) after each capture, and growth per capture after the second:")
+        slopes = []
+        for pid, peaks in growth:
+            slope = (peaks[-1] - peaks[1]) / (len(peaks) - 2) if len(peaks) > 2 else 0.0
+            slopes.append(slope)
+            print(f"  worker {pid}: {' '.join(f'{p:.0f}' for p in peaks)}  ({slope:+.1f} MB/capture)")
+        print(f"median growth {median(slopes):+.1f} MB/capture per worker; floor process resident MB after each "
+              f"capture: {' '.join(f'{r:.0f}' for r in floor_rss)}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The `rdc-extract` command line: thin typer layer; domain errors become exit codes here.
 
+Each command imports what it needs when it runs, so `extract` never pays for
+importing the batch engine, joblib or imageio (tests/test_cli_startup.py).
+
 Exit codes: 0 success; 1 the command ran but failed (a check failed, a capture
 could not be used); 2 usage error (typer/click).
 """
@@ -16,20 +19,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from rdc_extract import __version__
-from rdc_extract.batch.report import RichProgress, summary_view
-from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, output_lock, run_batch
-from rdc_extract.dataset.files import write_png
-from rdc_extract.doctor import mesa_shader_cache, run_doctor, shader_cache_problem
 from rdc_extract.errors import RdcExtractError
-from rdc_extract.extract.pipeline import extract_to_dataset
-from rdc_extract.extract.plan import check_outputs
-from rdc_extract.inspect import inspect_capture, inspection_json
-from rdc_extract.labels.classmap import resolve_class_map
-from rdc_extract.labels.relabel import relabel_dataset
-from rdc_extract.labels.views import class_table, legend_image, relabel_summary, uncovered_values
-from rdc_extract.profiles.registry import available_profiles, resolve_profile
-from rdc_extract.rd.session import check_capture_file
-from rdc_extract.views import doctor_table, extraction_view, inspection_view
 
 EXIT_FAILED = 1
 MAX_SECONDS = 7 * 24 * 3600  # time options: a week at most (1e308 s overflowed select())
@@ -79,6 +69,9 @@ def doctor(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check that RenderDoc loads and which capture APIs really replay on this machine."""
+    from rdc_extract.doctor import run_doctor
+    from rdc_extract.views import doctor_table
+
     report = run_doctor()
     if json_output:
         print(report.to_json())
@@ -103,6 +96,9 @@ def inspect(
     draws: Annotated[bool, typer.Option("--draws", help="List every draw under its pass.")] = False,
 ) -> None:
     """Show a capture's passes and targets, and what the profile identified in it."""
+    from rdc_extract.inspect import inspect_capture, inspection_json
+    from rdc_extract.views import inspection_view
+
     inspection = inspect_capture(capture, profile)
     if json_output:
         print(json.dumps(inspection_json(inspection, with_draws=draws), indent=2))
@@ -126,6 +122,9 @@ def _checked_outputs(profile: str | None, outputs: str | None) -> list[str] | No
     Loads the --profile (and its class mapping), or every installed profile when
     the profile is auto-detected, and refuses names none of them can write.
     """
+    from rdc_extract.extract.plan import check_outputs
+    from rdc_extract.profiles.registry import available_profiles, resolve_profile
+
     wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
     check_outputs(wanted, [resolve_profile(profile)] if profile is not None else available_profiles())
     return wanted
@@ -144,6 +143,11 @@ def extract(
     ] = None,
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
+    from rdc_extract.dataset.lock import output_lock
+    from rdc_extract.extract.pipeline import extract_to_dataset
+    from rdc_extract.rd.session import check_capture_file
+    from rdc_extract.views import extraction_view
+
     wanted = _checked_outputs(profile, outputs)
     check_capture_file(capture)
     out.mkdir(parents=True, exist_ok=True)
@@ -159,6 +163,10 @@ def classes(
     legend: Annotated[Optional[Path], typer.Option("--legend", help="Also write a colour legend PNG here.")] = None,
 ) -> None:
     """Show a class mapping as a table (validating it) so it can be checked before `relabel`."""
+    from rdc_extract.dataset.files import write_png
+    from rdc_extract.labels.classmap import resolve_class_map
+    from rdc_extract.labels.views import class_table, legend_image, uncovered_values
+
     class_map = resolve_class_map(mapping)
     stdout.print(class_table(class_map))
     stdout.print(f"raw values no rule covers: {uncovered_values(class_map)}", highlight=False)
@@ -179,6 +187,10 @@ def relabel(
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any raw value is not covered.")] = False,
 ) -> None:
     """Rebuild every frame's labels from its stored stencil with a new class mapping, without replay."""
+    from rdc_extract.labels.classmap import resolve_class_map
+    from rdc_extract.labels.relabel import relabel_dataset
+    from rdc_extract.labels.views import relabel_summary
+
     class_map = resolve_class_map(classes_)
     with stderr.status(f"relabelling {out} with {class_map.name}…") as status:
         report = relabel_dataset(out, class_map, jobs=jobs, force=force,
@@ -253,16 +265,19 @@ def batch(
     backend: Annotated[str, typer.Option("--backend", help="joblib backend: loky (this machine) or dask (a dask.distributed cluster).")] = "loky",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask scheduler address, with --backend dask.")] = None,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Walk symbolic links to directories (each directory once; loops are reported).")] = False,
-    job: Annotated[str, typer.Option("--job", hidden=True, help="module:function run per capture (tests, benchmarks).")] = DEFAULT_JOB,
+    job: Annotated[Optional[str], typer.Option("--job", hidden=True, help="module:function run per capture (tests, benchmarks); default: extraction.")] = None,
 ) -> None:
     """Extract every capture under a folder: parallel, crash-isolated, resumable (docs/batch.md).
 
     Exits 1 when any capture of the folder is failed (in this run or an earlier one).
     """
+    from rdc_extract.batch.report import RichProgress, summary_view
+    from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
+
     wanted = _checked_outputs(profile, outputs)  # a bad --profile/--outputs stops here, not at every capture
     options = BatchOptions(
         input_dir=captures, out_dir=out, jobs=jobs, timeout_s=timeout_s, recycle_after=recycle_after,
-        force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job,
+        force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job or DEFAULT_JOB,
         job_kwargs={"profile": profile, "outputs": wanted}, follow_links=follow_links,
     )
     if backend == "loky":
@@ -276,10 +291,21 @@ def batch(
 
 
 def _warn_about_shader_cache() -> None:
+    from rdc_extract.doctor import mesa_shader_cache, shader_cache_problem
+
     problem = shader_cache_problem(mesa_shader_cache())
     if problem:
         stderr.print(f"warning: {problem} (docs/doctor.md)", soft_wrap=True, highlight=False, markup=False)
 
 
 def main() -> None:
-    app()
+    """Run the command; a command that replayed leaves at once after shutting replay down (rd/session.py)."""
+    try:
+        app()
+    except SystemExit as done:
+        code = done.code
+        if code is None or isinstance(code, int):
+            from rdc_extract.rd.session import exit_after_replay
+
+            exit_after_replay(code or 0)
+        raise

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from rdc_extract.batch.index import write_index
 from rdc_extract.batch.manifest import DONE, Manifest
-from rdc_extract.batch.runner import output_lock
+from rdc_extract.dataset.lock import output_lock
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import write_json, write_png
 from rdc_extract.errors import BatchError, NotADataset

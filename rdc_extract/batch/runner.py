@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import os
 import re
 import shutil
-import socket
 import threading
 import time
-import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -36,9 +33,10 @@ from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
 from rdc_extract.batch.resources import JobsChoice, available_memory_mb, cap_jobs
 from rdc_extract.batch.workers import (
-    LOCK_NAME, META_NAME, WorkerSettings, make_record, run_task, shutdown_children,
+    META_NAME, WorkerSettings, make_record, run_task, shutdown_children,
 )
 from rdc_extract.dataset.files import TEMP_PREFIX, remove_temporaries
+from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.names import frame_id
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import DISK_FULL, BatchError, WriteFailed
@@ -114,26 +112,6 @@ class _NoProgress:
     def skipped(self, action: Action) -> None: pass
     def finished(self, record: dict[str, Any]) -> None: pass
     def stop(self) -> None: pass
-
-
-@contextlib.contextmanager
-def output_lock(out_dir: Path) -> Iterator[str]:
-    """One writing command (batch, relabel, extract) per output folder: an flock dropped when its process dies.
-
-    The lock file holds this run's token; workers check it (workers.run_is_live)
-    so that tasks of a killed batch are not published into a resumed one.
-    """
-    with (out_dir / LOCK_NAME).open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchError(f"{out_dir}: another rdc-extract command (batch, relabel or extract) "
-                             "is writing to this output folder") from None
-        token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
-        handle.truncate(0)
-        handle.write(token + "\n")
-        handle.flush()
-        yield token
 
 
 @contextlib.contextmanager

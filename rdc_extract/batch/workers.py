@@ -37,12 +37,12 @@ from typing import Any
 from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
+from rdc_extract.dataset.lock import LOCK_NAME
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.errors import DISK_FULL, BatchAbandoned, NotARegularFile, WorkerStartFailed, is_disk_full
 from rdc_extract.labels.files import label_summary
 from rdc_extract.rd.session import replay_log_env
 
-LOCK_NAME = ".batch.lock"
 LOGS_DIR = "logs"
 META_NAME = "meta.json"
 STALE_FRAME_REASONS = ("new", "changed")   # a failed attempt removes an existing frame folder only for these

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import imageio.v3 as iio
 import numpy as np
 
 from rdc_extract.dataset.files import write_png
@@ -25,6 +24,8 @@ def read_raw(frame_dir: Path, source: str) -> np.ndarray:
     path = frame_dir / f"{source}.png"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no raw id map {source!r} in this frame")
+    import imageio.v3 as iio  # only relabel reads images back; extraction never pays for importing imageio
+
     raw = np.asarray(iio.imread(path))
     if raw.dtype != np.uint8 or raw.ndim != 2:
         raise ValueError(f"{path}: expected a uint8 single-channel image, got {raw.dtype} {raw.shape}")

@@ -24,7 +24,7 @@ from joblib import Parallel, delayed
 
 from rdc_extract.batch.index import INDEX_NAME, write_index
 from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest
-from rdc_extract.batch.runner import output_lock
+from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.files import write_json
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import NotADataset

@@ -25,7 +25,7 @@ from typing import Any
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.rd.formats import texture_format
 from rdc_extract.rd.loader import load_renderdoc
-from rdc_extract.rd.session import open_capture
+from rdc_extract.rd.session import exit_after_replay, open_capture
 
 
 def _action_tree(action: Any, structured: Any) -> dict[str, Any]:
@@ -82,4 +82,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    exit_after_replay(code)
+    sys.exit(code)

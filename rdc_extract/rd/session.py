@@ -2,15 +2,18 @@
 
 Replay is initialised once per process (RenderDoc forbids re-initialising
 after shutdown) and shut down at interpreter exit, which avoids the exit hang
-seen on these machines. A controller must be used from the thread that made it:
+seen on these machines; commands that are done call `exit_after_replay` to
+leave at once instead. A controller must be used from the thread that made it:
 parallelism comes from processes, never threads.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
+import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,6 +117,22 @@ def initialise_replay() -> Any:
         atexit.register(rd.ShutdownReplay)
         _replay_initialised = True
     return rd
+
+
+def exit_after_replay(code: int) -> None:
+    """If this process initialised replay: flush stdout/stderr, shut replay down and end the process with `code` now.
+
+    Once the outputs are written, the interpreter's own exit after RenderDoc
+    (tearing down modules and RenderDoc's threads) took 0.11 s against 0.04 s for this;
+    `os._exit` skips it. Returns without doing anything when replay was never initialised.
+    """
+    if not _replay_initialised:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    load_renderdoc().ShutdownReplay()
+    os._exit(code)
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""The command line as a user starts it: what it imports, and how a replaying command leaves.
+
+`rdc-extract extract` pays for every module the CLI imports and for the
+interpreter's exit (docs/performance.md), so the CLI imports each command's
+needs only when that command runs, and a command that replayed ends with
+`os._exit` after shutting replay down. These tests pin the behaviour; the
+time it saves is measured by bench/bench_extract.py, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.broken_captures import truncated
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = sorted((REPO / "samples" / "captures").glob("*.rdc"))[0]
+NOT_FOR_EXTRACT = ("joblib", "dask", "imageio", "rich.progress", "pydantic.v1", "rdc_extract.batch.runner",
+                   "rdc_extract.batch.workers", "rdc_extract.labels.relabel")
+
+
+def _imported(importtime_stderr: str) -> set[str]:
+    """Module names from `python -X importtime` output ("import time: self | cumulative | name")."""
+    return {line.rsplit("|", 1)[1].strip() for line in importtime_stderr.splitlines()
+            if line.startswith("import time:") and line.count("|") == 2}
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in NOT_FOR_EXTRACT))
+
+
+def test_importing_the_cli_leaves_out_batch_joblib_dask_and_imageio():
+    probe = "import json, sys; import rdc_extract.cli; print(json.dumps(sorted(sys.modules)))"
+    modules = set(json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                            check=True, cwd=REPO).stdout))
+    assert "rdc_extract.cli" in modules
+    assert _heavy(modules) == []
+
+
+def test_extract_imports_no_batch_machinery_and_exits_with_its_output_flushed(tmp_path):
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "rdc_extract", "extract", str(SAMPLE),
+                           str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rdc_extract.extract.pipeline" in _imported(done.stderr)
+    assert _heavy(_imported(done.stderr)) == []
+    assert "replay" in done.stdout and done.stdout.rstrip().endswith("┘"), "the summary table is printed whole"
+    assert (tmp_path / "frames" / SAMPLE.stem / "meta.json").is_file()
+
+
+def test_extract_of_a_corrupt_capture_exits_1_with_its_one_error_line(tmp_path):
+    broken = truncated(SAMPLE, tmp_path / "broken.rdc")
+    done = subprocess.run([sys.executable, "-m", "rdc_extract", "extract", str(broken), str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {broken}: ") and done.stderr.count("\n") == 1
+
+
+def test_inspect_json_is_complete_when_piped():
+    done = subprocess.run([sys.executable, "-m", "rdc_extract", "inspect", str(SAMPLE), "--json"],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["capture"] == str(SAMPLE)
