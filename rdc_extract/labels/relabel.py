@@ -2,7 +2,9 @@
 
 Each frame folder keeps the raw stencil (docs/dataset.md), so a new class set
 costs one table lookup and three PNG writes per frame instead of a replay.
-Frames are independent and run in parallel (joblib). The run is resumable: a
+Frames are independent and run in parallel on threads (joblib): PNG decoding,
+the table lookups and zlib release the GIL, and threads spare the command the
+second or two that starting worker processes costs. The run is resumable: a
 frame whose meta.json already records this mapping's hash is skipped unless
 forced, and since meta.json is rewritten last, an interrupted frame still
 records its old mapping and is redone next time. The raw map is only read.
@@ -133,8 +135,8 @@ def relabel_dataset(
 ) -> RelabelReport:
     """Relabel every finished frame of the dataset at ``out_dir``, then record the mapping in manifest and index.
 
-    ``jobs``: worker processes (joblib convention: -1 = all cores, 1 = in this
-    process). ``force``: redo frames already labelled with this mapping.
+    ``jobs``: worker threads (joblib convention: -1 = all cores, 1 = one at a
+    time). ``force``: redo frames already labelled with this mapping.
     ``on_frame`` is called once per frame as outcomes arrive (for progress).
     Holds the output folder's batch lock throughout. Raises NotADataset if
     ``out_dir`` has no frames folder, BatchError if a batch is writing to it;
@@ -146,7 +148,7 @@ def relabel_dataset(
         if jobs == 1 or len(dirs) <= 1:
             results: Iterable[FrameOutcome] = (relabel_frame(d, class_map, force) for d in dirs)
         else:
-            results = Parallel(n_jobs=jobs, return_as="generator")(
+            results = Parallel(n_jobs=jobs, prefer="threads", return_as="generator")(
                 delayed(relabel_frame)(d, class_map, force) for d in dirs)
         outcomes = [FrameOutcome(link.name, LINKED, error=f"symbolic link to {os.readlink(link)}, not followed")
                     for link in links]
