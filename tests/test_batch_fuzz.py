@@ -9,7 +9,6 @@ was written outside OUT, and the exit code says the folder is incomplete.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from rdc_extract.batch.manifest import MANIFEST_NAME, read_records
 from tests.broken_captures import random_bytes, truncated
 
 SAMPLE = next(iter(sorted((Path(__file__).resolve().parents[1] / "samples" / "captures").glob("*.rdc"))), None)
@@ -94,10 +94,7 @@ def test_a_hostile_folder_costs_only_its_bad_entries_and_nothing_leaves_out(tmp_
     assert "Traceback" not in run.stdout + run.stderr
     assert _snapshot(tmp_path, out) == before, "the batch wrote or changed something outside OUT"
 
-    records = {}
-    for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        records[record["capture"]] = record
+    records, _ = read_records(out / MANIFEST_NAME)
     for name in GOOD:
         assert records[name]["status"] == "done", records[name]
         assert (out / "frames" / records[name]["frame_id"] / "meta.json").is_file()

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.runner import BatchOptions, run_batch
+from rdc_extract.batch.manifest import MANIFEST_NAME, read_records
 from rdc_extract.cli import app
 from tests.broken_captures import as_d3d11, random_bytes, truncated
 
@@ -29,11 +30,7 @@ STAND_IN = "rdc_extract.batch.standin:inspect_job"
 
 
 def _records(out: Path) -> dict[str, dict]:
-    records = {}
-    for line in (out / "manifest.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        records[record["capture"]] = record
-    return records
+    return read_records(out / MANIFEST_NAME)[0]
 
 
 def capture_folder(tmp_path: Path, capture: Path, *names: str) -> Path:

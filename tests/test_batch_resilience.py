@@ -8,7 +8,6 @@ disk does. A real small filesystem (tmpfs) is used where mounting is allowed.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 import signal
@@ -23,6 +22,7 @@ from typer.testing import CliRunner
 from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.plan import WORKER_KILLED
 from rdc_extract.batch.runner import BatchOptions, run_batch
+from rdc_extract.batch.manifest import MANIFEST_NAME, read_records
 from rdc_extract.cli import app
 from rdc_extract.errors import DISK_FULL
 
@@ -31,11 +31,7 @@ NO_REPLAY = "rdc_extract.batch.standin:touch_job"
 
 
 def _records(out: Path) -> dict[str, dict]:
-    records = {}
-    for line in (out / "manifest.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        records[record["capture"]] = record
-    return records
+    return read_records(out / MANIFEST_NAME)[0]
 
 
 def _captures(tmp_path: Path, capture: Path, count: int) -> Path:
