@@ -10,6 +10,7 @@ time it saves is measured by bench/bench_extract.py, not here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,11 @@ def test_inspect_json_is_complete_when_piped():
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["capture"] == str(SAMPLE)
+
+
+def test_a_clean_extract_leaves_no_renderdoc_log_behind(tmp_path):
+    log = tmp_path / "renderdoc.log"
+    done = subprocess.run([sys.executable, "-m", "rdc_extract", "extract", str(SAMPLE), str(tmp_path / "out")],
+                          capture_output=True, text=True, env={**os.environ, "RENDERDOC_DEBUG_LOG_FILE": str(log)})
+    assert done.returncode == 0, done.stderr
+    assert not log.exists(), "the fast exit skipped RenderDoc's own removal of its log"

@@ -124,14 +124,20 @@ def exit_after_replay(code: int) -> None:
 
     Once the outputs are written, the interpreter's own exit after RenderDoc
     (tearing down modules and RenderDoc's threads) took 0.11 s against 0.04 s for this;
-    `os._exit` skips it. Returns without doing anything when replay was never initialised.
+    `os._exit` skips it, and with it RenderDoc's removal of its log on a clean
+    exit, which is done here instead (logs of crashed processes stay). Returns
+    without doing anything when replay was never initialised.
     """
     if not _replay_initialised:
         return
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    load_renderdoc().ShutdownReplay()
+    renderdoc = load_renderdoc()
+    log = renderdoc.GetLogFile()
+    renderdoc.ShutdownReplay()
+    with contextlib.suppress(OSError):
+        os.unlink(log)
     os._exit(code)
 
 
