@@ -63,8 +63,8 @@ class ForwardRenderer(VariantRenderer):
 
         ext.push_group("Sky")
         ctx.depth_func = "<="
-        set_uniforms(self.sky_prog, inv_view_proj=gl_matrix(np.linalg.inv(cam.view_proj)), sky_zenith=tuple(env.sky_zenith),
-                     sky_horizon=tuple(env.sky_horizon), night=env.night, **light)
+        set_uniforms(self.sky_prog, inv_view_proj=gl_matrix(np.linalg.inv(cam.view_proj)),
+                     sky_zenith=tuple(env.sky_zenith), sky_horizon=tuple(env.sky_horizon), night=env.night, **light)
         self.sky_vao.render(moderngl.TRIANGLES, vertices=3)
         ext.pop_group()
         self.finish_frame(sim, draws, cam)

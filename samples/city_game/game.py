@@ -71,7 +71,8 @@ class Game:
             self.sim.set_weather(config.weather)
         if config.clock:
             self.sim.set_clock(*config.clock)
-        self.renderer = RENDERERS[config.renderer](self.ctx, self.ext, world, config.width, config.height, hud=config.hud)
+        self.renderer = RENDERERS[config.renderer](self.ctx, self.ext, world, config.width, config.height,
+                                                   hud=config.hud)
         self.natives = Natives(self)
         self.mods = ModHost(config.mods)
         self.frame = 0
