@@ -29,6 +29,18 @@ def reversed_z_projection(fov_y_deg: float, aspect: float, near: float = NEAR_M,
     return p
 
 
+def gl_projection(fov_y_deg: float, aspect: float, near: float = NEAR_M, far: float = FAR_M) -> np.ndarray:
+    """The conventional right-handed OpenGL perspective (gluPerspective): clip z in -1..1, depth 0 at near, 1 at far."""
+    f = 1.0 / math.tan(math.radians(fov_y_deg) / 2.0)
+    p = np.zeros((4, 4))
+    p[0, 0] = f / aspect
+    p[1, 1] = f
+    p[2, 2] = -(far + near) / (far - near)
+    p[2, 3] = -2.0 * far * near / (far - near)
+    p[3, 2] = -1.0
+    return p
+
+
 def depth_to_distance(depth: np.ndarray, near: float = NEAR_M, far: float = FAR_M) -> np.ndarray:
     """Invert the stored reversed-Z depth to view distance in metres (+inf where depth is 0)."""
     a = near / (far - near)
@@ -60,6 +72,11 @@ def orthographic_reversed(half_size: float, depth_range: float) -> np.ndarray:
     return p
 
 
+# The game's world is right-handed with Z up; a left-handed Y-up engine (Direct3D, Unity) stores (x, z, y).
+RH_Z_UP_TO_LH_Y_UP = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
+_FLIP_VIEW_Z = np.diag([1.0, 1.0, -1.0, 1.0])
+
+
 @dataclass
 class CameraState:
     """What the shaders use for one frame; matrices are float64, column-vector convention."""
@@ -86,3 +103,22 @@ def chase_camera(car_pos: np.ndarray, heading: float, width: int, height: int, f
     view = look_at(eye, target)
     proj = reversed_z_projection(fov_y_deg, width / height)
     return CameraState(view, proj, eye, fov_y_deg, width, height)
+
+
+def conventional(cam: CameraState) -> CameraState:
+    """The same camera with `gl_projection` instead of reversed Z (GL's default clip range, depth 1 = far)."""
+    proj = gl_projection(cam.fov_y_deg, cam.width / cam.height, cam.near, cam.far)
+    return CameraState(cam.view, proj, cam.position, cam.fov_y_deg, cam.width, cam.height, cam.near, cam.far)
+
+
+def left_handed(cam: CameraState) -> CameraState:
+    """The same picture from a left-handed Y-up world (`RH_Z_UP_TO_LH_Y_UP`) and a left-handed view (looks down +Z).
+
+    `view` is then a rigid LookAtLH, `proj` a PerspectiveFovLH (w = +z) kept in GL's -1..1 clip range;
+    `proj @ view @ RH_Z_UP_TO_LH_Y_UP` equals the right-handed `gl_projection @ cam.view`.
+    """
+    basis = RH_Z_UP_TO_LH_Y_UP
+    view = _FLIP_VIEW_Z @ cam.view @ basis.T
+    proj = gl_projection(cam.fov_y_deg, cam.width / cam.height, cam.near, cam.far) @ _FLIP_VIEW_Z
+    return CameraState(view, proj, basis[:3, :3] @ cam.position, cam.fov_y_deg, cam.width, cam.height,
+                       cam.near, cam.far)

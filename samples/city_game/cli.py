@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mod", dest="mods", action="append", default=[], metavar="FILE",
                    help="load a mod script (repeatable)")
     p.add_argument("--mods-dir", default=None, help="also load every *.py in this folder")
+    p.add_argument("--renderer", choices=("deferred", "deferred2", "forward"), default="deferred",
+                   help="deferred: 4-target G-buffer, reversed Z (default); deferred2: 2-target G-buffer, "
+                        "left-handed, D24S8, off-screen image blitted to the back buffer; forward: no G-buffer")
     p.add_argument("--no-markers", action="store_true", help="no debug groups and no object labels")
     p.add_argument("--no-hud", action="store_true")
     p.add_argument("--weather", choices=WEATHERS, default=None)
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     config = GameConfig(width=args.width, height=args.height, seed=args.seed, frames=args.frames,
                         mods=discover_mods(args.mods, args.mods_dir), markers=not args.no_markers,
                         hud=not args.no_hud, screenshot=args.screenshot, ground_truth_dir=args.ground_truth,
-                        weather=args.weather, clock=args.time)
+                        weather=args.weather, clock=args.time, renderer=args.renderer)
     game = Game(config)
     if args.window:
         from .window import GameWindow  # pygame only when a window is asked for

@@ -16,9 +16,13 @@ from .camera import CameraState, chase_camera
 from .environment import environment_at
 from .gl_ext import GLExt, make_current
 from .mods import ModHost, Natives
+from .deferred2 import Deferred2Renderer
+from .forward import ForwardRenderer
 from .renderer import Renderer
 from .sim import TICK_S, Simulation
 from .world import generate_world
+
+RENDERERS = {"deferred": Renderer, "deferred2": Deferred2Renderer, "forward": ForwardRenderer}
 
 
 @dataclass
@@ -34,6 +38,7 @@ class GameConfig:
     ground_truth_dir: Path | None = None
     weather: str | None = None
     clock: tuple[int, int] | None = None
+    renderer: str = "deferred"
 
 
 def create_context() -> moderngl.Context:
@@ -42,13 +47,13 @@ def create_context() -> moderngl.Context:
     return moderngl.create_standalone_context(backend="egl", require=450)
 
 
-def write_ground_truth_file(path_prefix: str, depth_m: np.ndarray, stencil: np.ndarray, cam: CameraState) -> Path:
-    """Write `<prefix>.gt.npz` atomically (temp file, then rename)."""
+def write_ground_truth_file(path_prefix: str, arrays: dict[str, np.ndarray], cam: CameraState) -> Path:
+    """Write `<prefix>.gt.npz` atomically (temp file, then rename): `arrays` (depth_m, stencil, and for the
+    renderer variants normal_view), then the camera."""
     path = Path(f"{path_prefix}.gt.npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, depth_m=depth_m.astype(np.float32), stencil=stencil.astype(np.uint8),
-                        view=cam.view.astype(np.float64), proj=cam.proj.astype(np.float64),
+    np.savez_compressed(tmp, **arrays, view=cam.view.astype(np.float64), proj=cam.proj.astype(np.float64),
                         near=np.float64(cam.near), far=np.float64(cam.far))
     os.replace(tmp, path)
     return path
@@ -66,7 +71,8 @@ class Game:
             self.sim.set_weather(config.weather)
         if config.clock:
             self.sim.set_clock(*config.clock)
-        self.renderer = Renderer(self.ctx, self.ext, world, config.width, config.height, hud=config.hud)
+        self.renderer = RENDERERS[config.renderer](self.ctx, self.ext, world, config.width, config.height,
+                                                   hud=config.hud)
         self.natives = Natives(self)
         self.mods = ModHost(config.mods)
         self.frame = 0
@@ -74,14 +80,14 @@ class Game:
         self._gt_requests: list[str] = []
 
     def camera(self) -> CameraState:
-        """Chase camera behind the player's car (or behind the player on foot)."""
+        """Chase camera behind the player's car (or behind the player on foot), in the renderer's conventions."""
         player, cfg = self.sim.player, self.config
         if player.in_vehicle or not player.alive:
             pos, heading = np.array([player.vehicle.x, player.vehicle.y, 0.0]), player.vehicle.heading
         else:
             pos = np.array([player.foot_x, player.foot_y, 0.0])
             heading = math.atan2(pos[1] - player.vehicle.y, pos[0] - player.vehicle.x)
-        return chase_camera(pos, heading, cfg.width, cfg.height)
+        return self.renderer.engine_camera(chase_camera(pos, heading, cfg.width, cfg.height))
 
     def request_ground_truth(self, path_prefix: str) -> None:
         self._gt_requests.append(path_prefix)
@@ -99,9 +105,9 @@ class Game:
         if self.config.ground_truth_dir is not None:
             self._gt_requests.append(str(self.config.ground_truth_dir / f"frame_{self.frame:06d}"))
         if self._gt_requests:
-            depth_m, stencil = self.renderer.ground_truth()
+            arrays = self.renderer.ground_truth_arrays()
             for prefix in self._gt_requests:
-                write_ground_truth_file(prefix, depth_m, stencil, cam)
+                write_ground_truth_file(prefix, arrays, cam)
             self._gt_requests.clear()
         self.frame += 1
 

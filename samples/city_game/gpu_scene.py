@@ -38,11 +38,10 @@ class GpuMesh:
     def vao(self, prog: moderngl.Program) -> moderngl.VertexArray:
         key = prog.glo
         if key not in self._vaos:
-            if "in_normal" in prog:
-                layout = [(self.vbo, VERTEX_FORMAT, *ATTRIBUTES)]
-            else:
-                layout = [(self.vbo, "3f 40x", "in_position")]
-            self._vaos[key] = self.ctx.vertex_array(prog, layout)
+            used = [name for name in ATTRIBUTES if name in prog]  # the compiler drops unread inputs
+            fmt = " ".join(f if name in used else f"{int(f[0]) * 4}x"
+                           for f, name in zip(VERTEX_FORMAT.split(), ATTRIBUTES))
+            self._vaos[key] = self.ctx.vertex_array(prog, [(self.vbo, fmt, *used)])
         return self._vaos[key]
 
 

@@ -77,6 +77,15 @@ class Renderer:
         ext.glFinish()
         self.last_draws, self.last_camera = draws, cam
 
+    def engine_camera(self, cam: CameraState) -> CameraState:
+        """The matrices the shaders use: the game's own camera (right-handed, reversed Z)."""
+        return cam
+
+    def ground_truth_arrays(self) -> dict[str, np.ndarray]:
+        """The `depth_m` and `stencil` of `ground_truth`, as the ground-truth file stores them."""
+        depth_m, stencil = self.ground_truth()
+        return {"depth_m": depth_m, "stencil": stencil}
+
     def ground_truth(self) -> tuple[np.ndarray, np.ndarray]:
         """(depth_m, stencil) of the last rendered frame from a separate render; see GeometryPasses.ground_truth."""
         if self.last_camera is None:

@@ -22,7 +22,7 @@ LAMP_SLOTS = 16
 LAMP_RADIUS_M = 11.0
 
 
-def _mat(m: np.ndarray) -> tuple[float, ...]:
+def gl_matrix(m: np.ndarray) -> tuple[float, ...]:
     """A float64 column-vector matrix as the column-major tuple GLSL expects."""
     return tuple(np.asarray(m, dtype=np.float32).T.ravel())
 
@@ -39,7 +39,7 @@ class ScreenPasses:
                       (self.lighting_day, self.lighting_night, self.sky_prog, self.particle_prog, self.post_prog)}
 
     def _env_uniforms(self, prog: moderngl.Program, env: Environment, cam: CameraState) -> None:
-        set_uniforms(prog, inv_view_proj=_mat(np.linalg.inv(cam.view_proj)), sun_dir=tuple(env.sun_dir),
+        set_uniforms(prog, inv_view_proj=gl_matrix(np.linalg.inv(cam.view_proj)), sun_dir=tuple(env.sun_dir),
                      sun_color=tuple(env.sun_color), sky_zenith=tuple(env.sky_zenith),
                      sky_horizon=tuple(env.sky_horizon), fog_color=tuple(env.fog_color),
                      fog_density=env.fog_density, night=env.night)
@@ -62,7 +62,7 @@ class ScreenPasses:
         slots[:, 3] = LAMP_RADIUS_M
         if "lamps" in prog:
             prog["lamps"].write(slots.tobytes())
-        set_uniforms(prog, lamp_count=len(nearest), shadow_matrix=_mat(shadow_matrix),
+        set_uniforms(prog, lamp_count=len(nearest), shadow_matrix=gl_matrix(shadow_matrix),
                      ambient=tuple(env.ambient), ground_ambient=tuple(env.ambient * np.array([0.5, 0.45, 0.4])),
                      wetness=env.wetness, shadow_strength=env.shadow_strength)
         self._vaos[prog.glo].render(moderngl.TRIANGLES, vertices=3)
