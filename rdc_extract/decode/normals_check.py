@@ -10,6 +10,7 @@ left to the one encoding that is kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,8 +34,10 @@ MIN_WITHIN_30DEG = 0.5
 MAX_BACK_FACING = 0.5
 #: … and (for encodings whose valid codes are unit vectors) at least this fraction has |length - 1| ≤ 0.1.
 MIN_UNIT_LENGTH = 0.5
-#: The profile's encoding is contradicted by another that agrees this many degrees better (median) and twice as well.
-CLEARLY_BETTER_DEG = 5.0
+#: The profile's encoding is contradicted by another whose mean angle to the depth normals is this much smaller.
+CLEARLY_BETTER_DEG = 1.0
+#: Candidates whose mean angles differ by less than this decode alike.
+TIE_DEG = 0.1
 #: Fewer checked pixels than this cannot verify anything.
 MIN_PIXELS = 200
 #: The checking grid has about this many pixels, whatever the resolution.
@@ -47,6 +50,7 @@ class Agreement:
     """How one decode compares with the depth-derived normals on the checked pixels."""
 
     pixels: int
+    mean_angle_deg: float
     median_angle_deg: float
     within_30deg: float
     back_facing: float
@@ -73,11 +77,12 @@ class Agreement:
         return not self.problems
 
     def summary(self) -> str:
-        return f"median {self.median_angle_deg:.1f}°, {self.within_30deg:.0%} within 30°"
+        return f"mean {self.mean_angle_deg:.1f}°, median {self.median_angle_deg:.1f}°, {self.within_30deg:.0%} within 30°"
 
     def to_json(self) -> dict[str, float | int | None]:
         return {
             "pixels": self.pixels,
+            "mean_angle_deg": round(self.mean_angle_deg, 2),
             "median_angle_deg": round(self.median_angle_deg, 2),
             "within_30deg": round(self.within_30deg, 4),
             "back_facing": round(self.back_facing, 4),
@@ -203,12 +208,11 @@ def measure(encoded: np.ndarray, candidate: Candidate, reference: np.ndarray, ra
 
     ``encoded`` ``(N, C)``, ``reference`` ``(N, 3)`` (unit, all usable) and
     ``rays`` ``(N, 3)`` (viewing directions, camera frame) describe the same
-    pixels. Works on unnormalised vectors: the median of the cosines is the
-    cosine of the median angle.
+    pixels.
     """
     pixels = len(reference)
     if pixels == 0:
-        return Agreement(0, 180.0, 0.0, 0.0, None)
+        return Agreement(0, 180.0, 180.0, 0.0, 0.0, None)
     vectors = decode_vectors(encoded[None], candidate.encoding)[0]
     rotation = to_camera_rotation("gl", world_to_view if candidate.space == "world" else None)
     rotated = vectors @ rotation.T.astype(np.float32)
@@ -217,17 +221,25 @@ def measure(encoded: np.ndarray, candidate: Candidate, reference: np.ndarray, ra
                        where=length > 1e-6)
     back = np.einsum("ij,ij->i", rotated, rays) > 0
     unit = float(np.mean(np.abs(length - 1.0) <= 0.1)) if candidate.encoding in UNIT_LENGTH_ENCODINGS else None
-    median = float(np.degrees(np.arccos(np.clip(np.median(cosine), -1.0, 1.0))))
-    return Agreement(pixels, median, float(np.mean(cosine >= _COS_30)), float(np.mean(back)), unit)
+    angles = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    return Agreement(pixels, float(np.mean(angles)), float(np.median(angles)), float(np.mean(cosine >= _COS_30)),
+                     float(np.mean(back)), unit)
 
 
-def _rank(agreement: Agreement) -> tuple[bool, float]:
-    return agreement.verified, -agreement.median_angle_deg
+def _best(pool: list[Candidate], agreement: Callable[[Candidate], Agreement]) -> Candidate:
+    """The trusted candidate with the smallest mean angle (any candidate if none is trusted).
+
+    Candidates within ``TIE_DEG`` of it decode alike (e.g. xy_unorm and
+    unorm_xyz on view-space normals that all face the camera): the first in
+    ``ENCODINGS`` order wins, so three stored channels beat two.
+    """
+    trusted = [c for c in pool if agreement(c).verified] or pool
+    least = min(agreement(c).mean_angle_deg for c in trusted)
+    return next(c for c in trusted if agreement(c).mean_angle_deg <= least + TIE_DEG)
 
 
 def _clearly_better(other: Agreement, than: Agreement) -> bool:
-    return (other.verified and than.median_angle_deg - other.median_angle_deg >= CLEARLY_BETTER_DEG
-            and other.median_angle_deg <= than.median_angle_deg / 2)
+    return other.verified and than.mean_angle_deg - other.mean_angle_deg >= CLEARLY_BETTER_DEG
 
 
 def choose_encoding(encoded: np.ndarray, z_m: np.ndarray, K: np.ndarray, *, world_to_view: np.ndarray | None,
@@ -239,8 +251,10 @@ def choose_encoding(encoded: np.ndarray, z_m: np.ndarray, K: np.ndarray, *, worl
     unverified when its own agreement is poor (``Agreement.problems``) or when
     another candidate agrees clearly better (``CLEARLY_BETTER_DEG``); ``better``
     then names that candidate. Without it every candidate (restricted to
-    ``space`` when given) is measured and the one with the smallest median
-    angle among the trusted ones is kept. ``world_to_view`` (3x3, from the
+    ``space`` when given) is measured and the one with the smallest mean angle
+    among the trusted ones is kept: the mean, unlike the median, counts the
+    minority of pixels where a nearly right decode goes wrong (e.g. unorm_xyz
+    read as octahedral_unorm is exact for every axis-aligned normal but -z). ``world_to_view`` (3x3, from the
     view matrix) enables world-space candidates. ``stride``: of the checking
     grid, default ``grid_stride``.
     """
@@ -264,16 +278,17 @@ def choose_encoding(encoded: np.ndarray, z_m: np.ndarray, K: np.ndarray, *, worl
             raise ValueError("world-space normals need world_to_view")
         found = agreement(stated)
         problems = found.problems
-        if problems or found.median_angle_deg >= CLEARLY_BETTER_DEG:
+        if problems or found.mean_angle_deg >= CLEARLY_BETTER_DEG:
             others = [c for c in candidates(e.shape[-1], world=world) if c != stated]
-            better = max(others, key=lambda c: _rank(agreement(c)), default=None)
+            better = _best(others, agreement) if others else None
             if better is not None and (_clearly_better(agreement(better), found)
                                        or (problems and agreement(better).verified)):
-                problems = problems or [f"median {found.median_angle_deg:.1f}° from the depth normals"]
+                gain = found.mean_angle_deg - agreement(better).mean_angle_deg
+                problems = problems or [f"{better} agrees {gain:.1f}° better on average"]
                 return Choice(stated, "profile", found, tuple(problems), better, agreement(better))
         return Choice(stated, "profile", found, tuple(problems))
     pool = candidates(e.shape[-1], world=world, space=space)
     if not pool:
         raise ValueError(f"no normal encoding fits a {e.shape[-1]}-channel target in {space or 'any'} space")
-    best = max(pool, key=lambda c: _rank(agreement(c)))
+    best = _best(pool, agreement)
     return Choice(best, "detected", agreement(best), tuple(agreement(best).problems))
