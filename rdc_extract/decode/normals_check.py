@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -113,6 +114,15 @@ class Choice:
     @property
     def verified(self) -> bool:
         return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        better = None
+        if self.better is not None and self.better_agreement is not None:
+            better = {"encoding": self.better.encoding, "space": self.better.space,
+                      "agreement": self.better_agreement.to_json()}
+        return {"encoding": self.candidate.encoding, "space": self.candidate.space, "source": self.source,
+                "verified": self.verified, "agreement": self.agreement.to_json(), "problems": list(self.problems),
+                "better": better}
 
     @property
     def warnings(self) -> list[str]:

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from rdc_extract.decode.alpha import drop_meaningless_alpha
 from rdc_extract.decode.depth import z_distance_m_from_near_far, z_distance_m_from_projection
 from rdc_extract.decode.formats import TextureDesc
-from rdc_extract.decode.alpha import drop_meaningless_alpha
 from rdc_extract.decode.normals import decode_normals
 from rdc_extract.decode.normals_check import Candidate, choose_encoding
 from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
@@ -102,9 +102,9 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
              computed: Computed) -> None:
     """Decode the normals target with the profile's encoding or the detected one, if depth confirms it.
 
-    Decodes that depth contradicts are not written (docs/decoding.md, "Choosing
-    an encoding"); without a camera nothing can be checked, so the profile's
-    encoding is used unchecked and, when it names none, nothing is written.
+    Decodes that depth contradicts are not written (docs/decoding.md, "Checking
+    and choosing an encoding"); without a camera nothing can be checked, so the
+    profile's encoding is used unchecked and, when it names none, nothing is written.
     """
     camera = raw.camera
     if role.space == "world" and camera is None:
@@ -112,39 +112,29 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
     encoded = decode_color(raw.data[resource_id], _desc(raw, resource_id))
     stated = Candidate(role.encoding, role.space or "view") if role.encoding else None
     if camera is None:
-        record = {"encoding": role.encoding, "space": role.space or "view", "source": "profile",
-                  "verified": False, "agreement": None, "written": stated is not None, "problems": [],
-                  "better": None}
+        computed.normals = {"encoding": role.encoding, "space": role.space or "view",
+                            "source": stated and "profile", "verified": False, "agreement": None,
+                            "problems": [], "better": None, "written": stated is not None}
         if stated is None:
-            record["source"] = None
             computed.warnings.append("normals: not written: the profile names no encoding, and without "
                                      "a camera block depth cannot tell which one the game uses")
-        else:
-            computed.warnings.append("normals: not checked against depth: no camera block")
-            normals = decode_normals(encoded, stated.encoding)
-            normals[~np.isfinite(depth)] = np.nan
-            computed.arrays["normals"] = normals
-        computed.normals = record
-        return
-    texture = raw.textures[resource_id]
-    K = camera.intrinsics(texture.width, texture.height, ndc_y_up=raw.api != "Vulkan")
-    world_to_view = camera.view[:3, :3]
-    choice = choose_encoding(encoded, depth, K, world_to_view=world_to_view, stated=stated, space=role.space)
-    computed.warnings.extend(choice.warnings)
-    if choice.verified:
-        normals = decode_normals(encoded, choice.candidate.encoding,
-                                 world_to_view=world_to_view if choice.candidate.space == "world" else None)
-        normals[~np.isfinite(depth)] = np.nan
-        computed.arrays["normals"] = normals
+            return
+        computed.warnings.append("normals: not checked against depth: no camera block")
+        world_to_view = None
     else:
-        computed.warnings.append("normals: not written: depth does not confirm the decode")
-    computed.normals = {"encoding": choice.candidate.encoding, "space": choice.candidate.space,
-                        "source": choice.source, "verified": choice.verified,
-                        "agreement": choice.agreement.to_json(), "written": choice.verified,
-                        "problems": list(choice.problems),
-                        "better": None if choice.better is None else {
-                            "encoding": choice.better.encoding, "space": choice.better.space,
-                            "agreement": choice.better_agreement.to_json()}}
+        texture = raw.textures[resource_id]
+        K = camera.intrinsics(texture.width, texture.height, ndc_y_up=raw.api != "Vulkan")
+        world_to_view = camera.view[:3, :3]
+        choice = choose_encoding(encoded, depth, K, world_to_view=world_to_view, stated=stated, space=role.space)
+        computed.normals = {**choice.to_json(), "written": choice.verified}
+        computed.warnings.extend(choice.warnings)
+        if not choice.verified:
+            computed.warnings.append("normals: not written: depth does not confirm the decode")
+            return
+        stated = choice.candidate
+    normals = decode_normals(encoded, stated.encoding, world_to_view=world_to_view if stated.space == "world" else None)
+    normals[~np.isfinite(depth)] = np.nan
+    computed.arrays["normals"] = normals
 
 
 def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outputs: tuple[str, ...],
