@@ -154,6 +154,8 @@ def extract(
     with output_lock(out):
         meta, frame_dir = extract_to_dataset(capture, out, profile=profile, outputs=wanted)
     stdout.print(extraction_view(meta, frame_dir))
+    for warning in meta["warnings"]:
+        stderr.print(f"warning: {warning}", soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command()

@@ -96,12 +96,26 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
 
 
 
+def _normals_line(record: dict[str, Any]) -> str:
+    """How normals were decoded: `unorm_xyz/world (profile; depth agrees: mean 1.2°, 98% within 30°)`."""
+    if record["encoding"] is None:
+        return "not written (no encoding named and no camera to detect one)"
+    agreement = record["agreement"]
+    check = ("not checked" if agreement is None else
+             f"{'depth agrees' if record['verified'] else 'depth disagrees'}: mean {agreement['mean_angle_deg']:.1f}°, "
+             f"{agreement['within_30deg']:.0%} within 30°")
+    written = "" if record["written"] else ", not written"
+    return f"{record['encoding']}/{record['space']} ({record['source']}; {check}{written})"
+
+
 def extraction_view(meta: dict[str, Any], frame_dir: Path) -> Table:
     table = Table(title=f"{meta['capture']['path']} → {frame_dir}", show_header=False)
     table.add_row("profile", f"{meta['profile']['name']} ({meta['profile']['why']})")
     events = meta["events"]
     table.add_row("events", f"G-buffer {events['gbuffer_first']}–{events['gbuffer_last']}, final image {events['final_image']}")
     table.add_row("outputs", ", ".join(meta["outputs"].values()))
+    if meta.get("normals"):
+        table.add_row("normals", _normals_line(meta["normals"]))
     if meta.get("labels") and meta["labels"]["unmapped"]:
         table.add_row("[yellow]unmapped stencil[/]", ", ".join(f"{v}: {n} px" for v, n in meta["labels"]["unmapped"].items()))
     timing = meta["timing_s"]

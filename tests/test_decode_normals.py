@@ -6,11 +6,20 @@ import numpy as np
 import pytest
 
 from rdc_extract.decode.normals import (
+    ENCODINGS,
     decode_normals,
+    decode_vectors,
+    encode_vectors,
     normals_from_u16_png,
     normals_to_u16_png,
     octahedral_to_vector,
+    spheremap_to_vector,
+    vector_to_octahedral,
+    vector_to_spheremap,
+    xy_to_vector,
 )
+
+S = np.sqrt(0.5)  # cos 45°
 
 
 def img(*pixels):
@@ -46,19 +55,69 @@ def test_octahedral_known_points():
     np.testing.assert_allclose(n[0], [[0, 0, 1], [1, 0, 0]], atol=1e-7)
 
 
-def _oct_encode(n):
-    """Reference encoder from the same paper, used only to build inputs."""
-    p = n[..., :2] / np.sum(np.abs(n), axis=-1, keepdims=True)
-    neg = n[..., 2] < 0
-    folded = (1 - np.abs(p[..., ::-1])) * np.where(p >= 0, 1.0, -1.0)
-    return np.where(neg[..., None], folded, p)
+def test_octahedral_encoder_known_points():
+    n = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, -1], [0, S, S], [S, 0, -S]], dtype=np.float32)
+    # (S, 0, -S): |x|+|y|+|z| = 2S, so p = (0.5, 0) and the fold gives ((1 - 0) * 1, (1 - 0.5) * 1)
+    np.testing.assert_allclose(vector_to_octahedral(n), [[0, 0], [1, 0], [0, 1], [1, 1], [0, 0.5], [1, 0.5]],
+                               atol=1e-7)
+
+
+def test_spheremap_known_values():
+    # Aras P., "Compact Normal Storage", method #4: e = n.xy / sqrt(8 n.z + 8) + 0.5
+    n = np.array([[0, 0, 1], [1, 0, 0], [0, -1, 0], [0, S, S]], dtype=np.float32)
+    r45 = 2 * np.sin(np.radians(22.5)) / 4  # Lambert equal-area radius 2 sin(θ/2), scaled by 1/4
+    expect = [[0.5, 0.5], [0.5 + 1 / np.sqrt(8), 0.5], [0.5, 0.5 - 1 / np.sqrt(8)], [0.5, 0.5 + r45]]
+    np.testing.assert_allclose(vector_to_spheremap(n), expect, atol=1e-6)
+    np.testing.assert_allclose(spheremap_to_vector(np.array(expect, dtype=np.float32)), n, atol=1e-6)
+    # the rim of the disc |4e - 2| = 2 is -z
+    np.testing.assert_allclose(spheremap_to_vector(np.array([1.0, 0.5], dtype=np.float32)), [0, 0, -1], atol=1e-7)
+
+
+def test_spheremap_codes_outside_the_disc_are_not_unit_length():
+    v = spheremap_to_vector(np.array([[1.0, 1.0], [0.0, 0.0]], dtype=np.float32))
+    assert np.all(np.linalg.norm(v, axis=-1) > 1.5)
+
+
+def test_xy_reconstructs_z_towards_the_viewer():
+    v = xy_to_vector(np.array([[0, 0], [1, 0], [0.6, 0], [0, -S], [1, 1]], dtype=np.float32))
+    np.testing.assert_allclose(v, [[0, 0, 1], [1, 0, 0], [0.6, 0, 0.8], [0, -S, S], [1, 1, 0]], atol=1e-6)
+    unorm = decode_vectors(img([0.8, 0.5], [0.5, 0.5]), "xy_unorm")
+    np.testing.assert_allclose(unorm[0], [[0.6, 0, 0.8], [0, 0, 1]], atol=1e-6)
+    # in the default GL view frame, reconstructed z faces the camera: OpenCV -z
+    np.testing.assert_allclose(decode_normals(img([0.0, 0.0]), "xy")[0, 0], [0, 0, -1], atol=1e-7)
+
+
+def _random_unit(rng, count, upper_half=False):
+    n = rng.normal(size=(count, 1, 3))
+    if upper_half:
+        n[..., 2] = np.abs(n[..., 2])
+    return (n / np.linalg.norm(n, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _max_angle_deg(a, b):
+    cosine = np.sum(a * b, axis=-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+    return float(np.degrees(np.arccos(np.clip(cosine, -1, 1))).max())
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_every_encoding_round_trips_random_unit_vectors(encoding):
+    n = _random_unit(np.random.default_rng(3), 4000, upper_half=encoding.startswith("xy"))
+    assert _max_angle_deg(decode_vectors(encode_vectors(n, encoding), encoding), n) < 0.1  # float32; spheremap is least precise near -z
+    if encoding.endswith("unorm") or encoding in ("unorm_xyz", "spheremap"):
+        stored = encode_vectors(n, encoding)
+        assert stored.min() >= 0 and stored.max() <= 1
+        # In a 10-bit UNorm target the error stays under a degree, away from where each
+        # encoding is ill-conditioned: spheremap near -z (one point), xy near z = 0.
+        well_posed = {"spheremap": n[..., 2] > -0.9, "xy_unorm": n[..., 2] > 0.25}.get(encoding, n[..., 2] > -2)
+        quantised = np.rint(stored[well_posed] * 1023) / 1023
+        assert _max_angle_deg(decode_vectors(quantised[:, None], encoding)[:, 0], n[well_posed]) < 1.0
 
 
 def test_octahedral_round_trip_random():
     rng = np.random.default_rng(1)
     n = rng.normal(size=(8, 16, 3))
     n /= np.linalg.norm(n, axis=-1, keepdims=True)
-    out = decode_normals(_oct_encode(n).astype(np.float32), "octahedral", view_frame="opencv")
+    out = decode_normals(encode_vectors(n, "octahedral"), "octahedral", view_frame="opencv")
     np.testing.assert_allclose(out, n, atol=1e-5)
 
 

@@ -117,6 +117,8 @@ def test_shipped_profiles_all_load():
         ("[profile]\nname = 'x'\n[stencil]\nclasses = 'nope.toml'", "[stencil].classes: expected a class-mapping file"),
         ("[profile]\nname = 'x'\n[gbuffer.targets]\nnormals = { slot = 1, encoding = 'hdr' }",
          "[gbuffer.targets.normals].encoding: expected one of unorm_xyz, float_xyz, octahedral"),
+        ("[profile]\nname = 'x'\n[gbuffer.targets]\nnormals = { slot = 1, encoding = 'xy_unorm', space = 'world' }",
+         "[gbuffer.targets.normals].space: expected 'view' with encoding 'xy_unorm', which stores only the hemisphere"),
         ("[profile]\nname = 'x'\n[gbuffer.targets]\nalbedo = { slot = 0, encoding = 'octahedral' }",
          "[gbuffer.targets.albedo].encoding: expected one of srgb, linear, hdr"),
         ("[profile]\nname = 'x'\n[camera]\nnear = 'near_far.q'", "[camera].near: expected a member name, optionally"),

@@ -19,10 +19,15 @@ from typing import Literal
 
 import numpy as np
 
-Encoding = Literal["unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm"]
+Encoding = Literal["unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm", "spheremap", "xy", "xy_unorm"]
 ViewFrame = Literal["gl", "d3d", "opencv"]
 
-ENCODINGS: tuple[str, ...] = ("unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm")
+ENCODINGS: tuple[str, ...] = ("unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm", "spheremap", "xy", "xy_unorm")
+#: Encodings whose valid codes decode to unit vectors (octahedral ones decode to unnormalised vectors).
+UNIT_LENGTH_ENCODINGS: tuple[str, ...] = ("unorm_xyz", "float_xyz", "spheremap", "xy", "xy_unorm")
+#: Encodings that store only the hemisphere facing the viewer, so they exist only in view space.
+VIEW_ONLY_ENCODINGS: tuple[str, ...] = ("xy", "xy_unorm")
+_CHANNELS = {"unorm_xyz": 3, "float_xyz": 3, "octahedral": 2, "octahedral_unorm": 2, "spheremap": 2, "xy": 2, "xy_unorm": 2}
 
 _VIEW_TO_OPENCV: dict[str, np.ndarray] = {
     "gl": np.diag([1.0, -1.0, -1.0]),
@@ -31,6 +36,13 @@ _VIEW_TO_OPENCV: dict[str, np.ndarray] = {
 }
 
 _MIN_LENGTH = 1e-6
+
+
+def channels_needed(encoding: str) -> int:
+    """How many stored channels (R, G[, B]) an encoding reads."""
+    if encoding not in _CHANNELS:
+        raise ValueError(f"unknown normal encoding {encoding!r}; expected one of {ENCODINGS}")
+    return _CHANNELS[encoding]
 
 
 def octahedral_to_vector(oct_xy: np.ndarray) -> np.ndarray:
@@ -51,6 +63,103 @@ def octahedral_to_vector(oct_xy: np.ndarray) -> np.ndarray:
     return np.stack([fx, fy, z], axis=-1).astype(np.float32)
 
 
+def vector_to_octahedral(vectors: np.ndarray) -> np.ndarray:
+    """Inverse of ``octahedral_to_vector`` for nonzero vectors ``(..., 3)`` → ``(..., 2)`` in [-1, 1]."""
+    n = np.asarray(vectors, dtype=np.float64)
+    p = n[..., :2] / np.sum(np.abs(n), axis=-1, keepdims=True)
+    sign = np.where(p >= 0, 1.0, -1.0)
+    folded = (1.0 - np.abs(p[..., ::-1])) * sign
+    return np.where(n[..., 2:3] < 0, folded, p).astype(np.float32)
+
+
+def spheremap_to_vector(encoded_xy: np.ndarray) -> np.ndarray:
+    """Spheremap-transformed 2D values in [0, 1] ``(..., 2)`` → 3D vectors ``(..., 3)``.
+
+    Method #4 "Spheremap Transform" of Aras Pranckevičius, "Compact Normal
+    Storage for small G-Buffers" (aras-p.info/texts/CompactNormalStorage.html),
+    a Lambert azimuthal equal-area projection (the same as CryEngine 3's
+    "A bit more deferred"): f = |4e - 2|², n.xy = (4e - 2)·sqrt(1 - f/4),
+    n.z = 1 - f/2. (0.5, 0.5) is +z; the circle |4e - 2| = 2 is -z. Codes
+    outside that circle (f > 4) are not valid and decode to non-unit vectors.
+    """
+    e = np.asarray(encoded_xy, dtype=np.float32)
+    fenc = e * 4.0 - 2.0
+    f = np.sum(fenc * fenc, axis=-1, keepdims=True)
+    g = np.sqrt(np.maximum(1.0 - f / 4.0, 0.0))
+    return np.concatenate([fenc * g, 1.0 - f / 2.0], axis=-1).astype(np.float32)
+
+
+def vector_to_spheremap(vectors: np.ndarray) -> np.ndarray:
+    """Inverse of ``spheremap_to_vector`` for unit vectors other than -z: e = n.xy / sqrt(8 n.z + 8) + 0.5."""
+    n = np.asarray(vectors, dtype=np.float64)
+    p = np.sqrt(8.0 * n[..., 2:3] + 8.0)
+    return (n[..., :2] / p + 0.5).astype(np.float32)
+
+
+def xy_to_vector(xy: np.ndarray) -> np.ndarray:
+    """Stored x, y in [-1, 1] ``(..., 2)`` → (x, y, +sqrt(1 - x² - y²)); z is 0 where x² + y² > 1.
+
+    z ≥ 0 faces the viewer in an OpenGL-style view space (``view_frame="gl"``).
+    """
+    e = np.asarray(xy, dtype=np.float32)
+    z = np.sqrt(np.maximum(1.0 - np.sum(e * e, axis=-1, keepdims=True), 0.0))
+    return np.concatenate([e, z], axis=-1).astype(np.float32)
+
+
+def decode_vectors(encoded: np.ndarray, encoding: Encoding) -> np.ndarray:
+    """Stored values ``(H, W, C)`` → float32 ``(H, W, 3)`` vectors in the frame they were stored in, not normalised."""
+    e = np.asarray(encoded, dtype=np.float32)
+    count = channels_needed(encoding)
+    if e.ndim != 3 or e.shape[-1] < count:
+        raise ValueError(f"encoding {encoding!r} needs (H, W, >= {count}) input, got shape {e.shape}")
+    stored = e[..., :count]
+    if encoding == "unorm_xyz":
+        return stored * 2.0 - 1.0
+    if encoding == "float_xyz":
+        return stored.copy()
+    if encoding == "octahedral":
+        return octahedral_to_vector(stored)
+    if encoding == "octahedral_unorm":
+        return octahedral_to_vector(stored * 2.0 - 1.0)
+    if encoding == "spheremap":
+        return spheremap_to_vector(stored)
+    if encoding == "xy":
+        return xy_to_vector(stored)
+    return xy_to_vector(stored * 2.0 - 1.0)
+
+
+def encode_vectors(vectors: np.ndarray, encoding: Encoding) -> np.ndarray:
+    """Unit vectors ``(..., 3)`` → the values a game stores, float32 ``(..., 2 or 3)``; inverse of ``decode_vectors``."""
+    n = np.asarray(vectors, dtype=np.float32)
+    channels_needed(encoding)
+    if encoding == "unorm_xyz":
+        return n * 0.5 + 0.5
+    if encoding == "float_xyz":
+        return n.copy()
+    if encoding == "octahedral":
+        return vector_to_octahedral(n)
+    if encoding == "octahedral_unorm":
+        return vector_to_octahedral(n) * 0.5 + 0.5
+    if encoding == "spheremap":
+        return vector_to_spheremap(n)
+    if encoding == "xy":
+        return n[..., :2].copy()
+    return n[..., :2] * 0.5 + 0.5
+
+
+def to_camera_rotation(view_frame: ViewFrame = "gl", world_to_view: np.ndarray | None = None) -> np.ndarray:
+    """3x3 rotation from the storage frame (view space ``view_frame``, or world) to the OpenCV camera frame."""
+    if view_frame not in _VIEW_TO_OPENCV:
+        raise ValueError(f"unknown view_frame {view_frame!r}; expected one of {tuple(_VIEW_TO_OPENCV)}")
+    rotation = _VIEW_TO_OPENCV[view_frame]
+    if world_to_view is not None:
+        r = np.asarray(world_to_view, dtype=np.float64)
+        if r.shape != (3, 3):
+            raise ValueError(f"world_to_view must be 3x3, got {r.shape}")
+        rotation = rotation @ r
+    return rotation
+
+
 def decode_normals(
     encoded: np.ndarray,
     encoding: Encoding,
@@ -67,6 +176,9 @@ def decode_normals(
     - ``"float_xyz"``: n as is in R, G, B (e.g. RGBA16F targets).
     - ``"octahedral"``: octahedral map in R, G with values in [-1, 1] (float/SNorm targets).
     - ``"octahedral_unorm"``: the same stored as 0..1 (UNorm targets).
+    - ``"spheremap"``: Lambert azimuthal equal-area in R, G, 0..1 (``spheremap_to_vector``).
+    - ``"xy"``: n.x, n.y in R, G; n.z = +sqrt(1 - x² - y²), towards the viewer (view space only).
+    - ``"xy_unorm"``: the same stored as 0..1.
 
     ``world_to_view``: 3x3 rotation (upper-left of the view matrix, column-vector
     convention) when the normals are stored in world space; ``None`` when they
@@ -75,45 +187,18 @@ def decode_normals(
     out as (0, 0, 0); note a cleared UNorm target (0, 0, 0) decodes to a valid
     looking (-1, -1, -1)/√3, so mask sky with depth.
     """
-    e = np.asarray(encoded, dtype=np.float32)
-    if encoding == "unorm_xyz":
-        _need_channels(e, 3, encoding)
-        n = e[..., :3] * 2.0 - 1.0
-    elif encoding == "float_xyz":
-        _need_channels(e, 3, encoding)
-        n = e[..., :3]
-    elif encoding == "octahedral":
-        _need_channels(e, 2, encoding)
-        n = octahedral_to_vector(e[..., :2])
-    elif encoding == "octahedral_unorm":
-        _need_channels(e, 2, encoding)
-        n = octahedral_to_vector(e[..., :2] * 2.0 - 1.0)
-    else:
-        raise ValueError(f"unknown normal encoding {encoding!r}; expected one of {ENCODINGS}")
-    if view_frame not in _VIEW_TO_OPENCV:
-        raise ValueError(f"unknown view_frame {view_frame!r}; expected one of {tuple(_VIEW_TO_OPENCV)}")
-    rotation = _VIEW_TO_OPENCV[view_frame]
-    if world_to_view is not None:
-        r = np.asarray(world_to_view, dtype=np.float64)
-        if r.shape != (3, 3):
-            raise ValueError(f"world_to_view must be 3x3, got {r.shape}")
-        rotation = rotation @ r
-    n = n @ rotation.T.astype(np.float32)
-    return normalize(n)
+    vectors = decode_vectors(encoded, encoding)
+    rotation = to_camera_rotation(view_frame, world_to_view)
+    return normalize(vectors @ rotation.T.astype(np.float32))
 
 
 def normalize(vectors: np.ndarray) -> np.ndarray:
     """Scale ``(..., 3)`` vectors to unit length, float32; near-zero vectors → 0."""
     v = np.asarray(vectors, dtype=np.float32)
-    length = np.sqrt(np.sum(v * v, axis=-1, keepdims=True))
+    length = np.sqrt(np.einsum("...i,...i->...", v, v))[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(length > _MIN_LENGTH, v / length, 0.0)
     return out.astype(np.float32)
-
-
-def _need_channels(e: np.ndarray, count: int, encoding: str) -> None:
-    if e.ndim != 3 or e.shape[-1] < count:
-        raise ValueError(f"encoding {encoding!r} needs (H, W, >= {count}) input, got shape {e.shape}")
 
 
 def normals_to_u16_png(normals: np.ndarray) -> np.ndarray:

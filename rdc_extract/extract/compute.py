@@ -6,26 +6,30 @@ Output arrays (docs/dataset.md):
   targets (values as stored, sRGB-encoded where the format is sRGB), float16
   for half-float targets, float32 (H, W, C) for other float targets.
 - `normals`: float32 (H, W, 3) unit normals in the OpenCV camera frame, NaN
-  where there is no geometry.
+  where there is no geometry; only when depth confirms the decode (or, with no
+  camera to check against, when the profile names the encoding).
 - `depth`: float32 (H, W) z-distance in metres, +inf where there is no geometry.
 - `stencil`: uint8 (H, W), as the G-buffer pass left it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from rdc_extract.decode.alpha import drop_meaningless_alpha
 from rdc_extract.decode.depth import z_distance_m_from_near_far, z_distance_m_from_projection
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.normals import decode_normals
+from rdc_extract.decode.normals_check import Candidate, choose_encoding
 from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
 from rdc_extract.errors import ExtractionFailed
 from rdc_extract.extract.camera import Camera
 from rdc_extract.frame.model import Texture
 from rdc_extract.profiles.identify import Identification
-from rdc_extract.profiles.schema import Profile
+from rdc_extract.profiles.schema import Profile, TargetRole
 
 _EIGHT_BIT_TYPES = ("UNorm", "UNormSRGB")
 
@@ -85,10 +89,59 @@ def depth_m(window_depth: np.ndarray, profile: Profile, camera: Camera | None, s
                                       clip_range=rules.clip_range)
 
 
+@dataclass
+class Computed:
+    """The output arrays, the normals decision for meta.json, and warnings for meta.json and the summary."""
+
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    normals: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarray, source: str,
+             computed: Computed) -> None:
+    """Decode the normals target with the profile's encoding or the detected one, if depth confirms it.
+
+    Decodes that depth contradicts are not written (docs/decoding.md, "Checking
+    and choosing an encoding"); without a camera nothing can be checked, so the
+    profile's encoding is used unchecked and, when it names none, nothing is written.
+    """
+    camera = raw.camera
+    if role.space == "world" and camera is None:
+        raise ExtractionFailed(source, "world-space normals need the camera block, which was not bound")
+    encoded = decode_color(raw.data[resource_id], _desc(raw, resource_id))
+    stated = Candidate(role.encoding, role.space or "view") if role.encoding else None
+    if camera is None:
+        computed.normals = {"encoding": role.encoding, "space": role.space or "view",
+                            "source": stated and "profile", "verified": False, "agreement": None,
+                            "problems": [], "better": None, "written": stated is not None}
+        if stated is None:
+            computed.warnings.append("normals: not written: the profile names no encoding, and without "
+                                     "a camera block depth cannot tell which one the game uses")
+            return
+        computed.warnings.append("normals: not checked against depth: no camera block")
+        world_to_view = None
+    else:
+        texture = raw.textures[resource_id]
+        K = camera.intrinsics(texture.width, texture.height, ndc_y_up=raw.api != "Vulkan")
+        world_to_view = camera.view[:3, :3]
+        choice = choose_encoding(encoded, depth, K, world_to_view=world_to_view, stated=stated, space=role.space)
+        computed.normals = {**choice.to_json(), "written": choice.verified}
+        computed.warnings.extend(choice.warnings)
+        if not choice.verified:
+            computed.warnings.append("normals: not written: depth does not confirm the decode")
+            return
+        stated = choice.candidate
+    normals = decode_normals(encoded, stated.encoding, world_to_view=world_to_view if stated.space == "world" else None)
+    normals[~np.isfinite(depth)] = np.nan
+    computed.arrays["normals"] = normals
+
+
 def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outputs: tuple[str, ...],
-                    source: str) -> dict[str, np.ndarray]:
+                    source: str) -> Computed:
     """Every requested output array except labels (made from `stencil` by the class map)."""
-    arrays: dict[str, np.ndarray] = {}
+    computed = Computed()
+    arrays = computed.arrays
     if "rgb" in outputs:
         arrays["rgb"] = final_image_rgb(raw, found.final_image_target)
     roles = {role.role: role for role in profile.gbuffer.targets}
@@ -98,7 +151,7 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
                                    f"which the G-buffer pass (#{found.gbuffer_pass}) does not bind")
     for name in outputs:
         if name in found.target_roles and name != "normals":
-            arrays[name] = decode_target(raw, found.target_roles[name])
+            arrays[name] = drop_meaningless_alpha(decode_target(raw, found.target_roles[name]))
     if found.depth_target in raw.data:
         window_depth, stencil = decode_depth_stencil(raw.data[found.depth_target], _desc(raw, found.depth_target))
         depth = depth_m(window_depth, profile, raw.camera, source)
@@ -110,14 +163,5 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
                                        "has no stencil to label from")
             arrays["stencil"] = stencil
         if "normals" in outputs and "normals" in found.target_roles:
-            role = roles["normals"]
-            world_to_view = None
-            if role.space == "world":
-                if raw.camera is None:
-                    raise ExtractionFailed(source, "world-space normals need the camera block, which was not bound")
-                world_to_view = raw.camera.view[:3, :3]
-            encoded = decode_color(raw.data[found.target_roles["normals"]], _desc(raw, found.target_roles["normals"]))
-            normals = decode_normals(encoded, role.encoding or "unorm_xyz", world_to_view=world_to_view)
-            normals[~np.isfinite(depth)] = np.nan
-            arrays["normals"] = normals
-    return arrays
+            _normals(raw, found.target_roles["normals"], roles["normals"], depth, source, computed)
+    return computed

@@ -27,7 +27,7 @@ from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, camera_from_block
-from rdc_extract.extract.compute import RawFrame, compute_outputs
+from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
@@ -88,7 +88,8 @@ def _camera_record(camera: Camera | None, width: int, height: int, api: str, sou
 
 
 def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, detection: Detection, raw: RawFrame,
-          files: dict[str, str], labels: dict[str, Any] | None, timing: dict[str, float]) -> dict[str, Any]:
+          files: dict[str, str], labels: dict[str, Any] | None, timing: dict[str, float],
+          computed: Computed) -> dict[str, Any]:
     found = detection.identification
     texture = raw.textures[found.final_image_target]
     camera_source = f"constant block {detection.profile.camera.block!r}" if raw.camera else None
@@ -115,8 +116,10 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
         "camera": _camera_record(raw.camera, texture.width, texture.height, raw.api, camera_source or ""),
         "depth": {"kind": "z-distance along the optical axis", "unit": "m", "invalid": "+inf in depth.tiff, 0 in depth_kitti.png",
                   "from": camera_source and "captured projection matrix" or "profile near/far"},
+        "normals": computed.normals,
         "outputs": files,
         "labels": labels,
+        "warnings": computed.warnings,
         "scenario": sidecar.to_json() if sidecar else None,
         "versions": {"rdc_extract": __version__, "renderdoc": renderdoc_version()},
         "timing_s": {key: round(value, 4) for key, value in timing.items()},
@@ -150,7 +153,8 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
     try:
         camera = camera_from_block(block, rules.camera, rules.depth) if block else None
         raw = RawFrame(api=frame.api, textures=frame.textures, data=data, camera=camera)
-        arrays = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
+        computed = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
+        arrays = computed.arrays
     except (KeyError, ValueError, UnsupportedFormat, TextureDataMismatch) as exc:
         raise ExtractionFailed(capture, str(exc).strip("'\"")) from exc
     decoded = time.perf_counter()
@@ -171,7 +175,8 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
         for future in written:
             files.update(future.result())
     timing = {"replay": replayed - started, "decode": decoded - replayed, "write": time.perf_counter() - decoded}
-    meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing)
+    meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing,
+                 computed)
     write_json(frame_dir / META_FILE, meta)
     return meta
 

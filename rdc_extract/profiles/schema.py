@@ -17,6 +17,7 @@ from typing import Any
 from rdc_extract.dataset.names import NORMALS_ROLE, role_name_problem
 from rdc_extract.decode.formats import GRAPHICS_APIS
 from rdc_extract.decode.normals import ENCODINGS as NORMAL_ENCODINGS
+from rdc_extract.decode.normals import VIEW_ONLY_ENCODINGS
 from rdc_extract.errors import ClassMapError, ProfileError
 from rdc_extract.labels.classmap import load_class_map
 from rdc_extract.tomlcheck import Section, read_toml
@@ -138,7 +139,11 @@ def _target_roles(path: Path, table: Any, colour_targets: int) -> tuple[TargetRo
         slots[slot] = role
         allowed = NORMAL_ENCODINGS if role == NORMALS_ROLE else COLOUR_ENCODINGS
         encoding = entry.string("encoding", None, allowed)
-        roles.append(TargetRole(role, slot, encoding, entry.string("space", None, NORMAL_SPACES)))
+        space = entry.string("space", None, NORMAL_SPACES)
+        if encoding in VIEW_ONLY_ENCODINGS and space == "world":
+            entry.fail("space", f"'view' with encoding {encoding!r}, which stores only the hemisphere facing the viewer",
+                       space)
+        roles.append(TargetRole(role, slot, encoding, space))
     return tuple(sorted(roles, key=lambda r: r.slot))
 
 
