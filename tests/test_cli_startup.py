@@ -19,7 +19,7 @@ from tests.broken_captures import truncated
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = sorted((REPO / "samples" / "captures").glob("*.rdc"))[0]
-NOT_FOR_EXTRACT = ("joblib", "dask", "imageio", "rich.progress", "pydantic.v1", "rdc_extract.batch.runner",
+NOT_FOR_EXTRACT = ("joblib", "dask", "imageio", "rich.progress", "pydantic", "rdc_extract.batch.runner",
                    "rdc_extract.batch.workers", "rdc_extract.labels.relabel")
 
 
