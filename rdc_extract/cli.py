@@ -94,12 +94,15 @@ def inspect(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the stable JSON schema (docs/inspect.md).")] = False,
     draws: Annotated[bool, typer.Option("--draws", help="List every draw under its pass.")] = False,
+    at: Annotated[
+        Optional[int], typer.Option("--at", min=0, help="Also list the targets and constant blocks (members, values) bound at this event.")
+    ] = None,
 ) -> None:
     """Show a capture's passes and targets, and what the profile identified in it."""
     from rdc_extract.inspect import inspect_capture, inspection_json
     from rdc_extract.views import inspection_view
 
-    inspection = inspect_capture(capture, profile)
+    inspection = inspect_capture(capture, profile, at)
     if json_output:
         print(json.dumps(inspection_json(inspection, with_draws=draws), indent=2))
     else:

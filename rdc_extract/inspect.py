@@ -10,14 +10,23 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rdc_extract.errors import IdentificationFailed
-from rdc_extract.frame.model import Frame
+from rdc_extract.errors import FileError, IdentificationFailed
+from rdc_extract.frame.model import Action, Frame
 from rdc_extract.profiles.identify import Candidate
 from rdc_extract.profiles.registry import Detection, choose_profile
+from rdc_extract.rd.bindings import BoundBlock, read_bound_blocks
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.session import open_capture
 
 SCHEMA = "rdc-extract/inspect/1"
+
+
+@dataclass(frozen=True)
+class EventBindings:
+    """What `--at EVENT` shows: the action there, its targets, and every constant block bound."""
+
+    action: Action
+    blocks: list[BoundBlock]
 
 
 @dataclass
@@ -25,6 +34,7 @@ class Inspection:
     frame: Frame
     detection: Detection | None
     failure: IdentificationFailed | None
+    at: EventBindings | None = None
 
     @property
     def candidates(self) -> list[Candidate]:
@@ -33,14 +43,50 @@ class Inspection:
         return self.failure.candidates if self.failure else []
 
 
-def inspect_capture(path: str | Path, profile: str | None = None) -> Inspection:
-    """Read the frame and identify it; identification failure is kept, not raised."""
+def _action_at(frame: Frame, path: str | Path, event_id: int) -> Action:
+    for action in frame.actions:
+        if action.event_id == event_id:
+            return action
+    events = [a.event_id for a in frame.actions]
+    span = f"{events[0]}–{events[-1]}" if events else "none"
+    raise FileError(path, f"no action at event {event_id} (actions span events {span}; --draws lists them)")
+
+
+def inspect_capture(path: str | Path, profile: str | None = None, at: int | None = None) -> Inspection:
+    """Read the frame and identify it; identification failure is kept, not raised.
+
+    With `at`, also read the constant blocks bound at that event.
+    """
+    bindings = None
     with open_capture(path) as session:
         frame = read_frame(session)
+        if at is not None:
+            action = _action_at(frame, path, at)
+            bindings = EventBindings(action, read_bound_blocks(session, at))
     try:
-        return Inspection(frame, choose_profile(frame, profile), None)
+        return Inspection(frame, choose_profile(frame, profile), None, bindings)
     except IdentificationFailed as exc:
-        return Inspection(frame, None, exc)
+        return Inspection(frame, None, exc, bindings)
+
+
+def member_json(value: Any) -> Any:
+    """A block member as JSON: a number, a list (vector) or a list of rows (matrix)."""
+    if value.size == 1:
+        return value.item()
+    return value[0].tolist() if value.shape[0] == 1 else value.tolist()
+
+
+def bindings_json(bindings: EventBindings) -> dict[str, Any]:
+    action = bindings.action
+    return {
+        "event_id": action.event_id, "name": action.name, "kind": action.kind,
+        "colour_targets": list(action.colour_outputs), "depth_target": action.depth_output,
+        "constant_blocks": [
+            {"stage": b.stage, "slot": b.slot, "name": b.name,
+             "members": {name: member_json(value) for name, value in b.members.items()}}
+            for b in bindings.blocks
+        ],
+    }
 
 
 def inspection_json(inspection: Inspection, with_draws: bool = False) -> dict[str, Any]:
@@ -74,6 +120,8 @@ def inspection_json(inspection: Inspection, with_draws: bool = False) -> dict[st
         found = asdict(detection.identification)
         del found["candidates"]
         document["identification"] = found
+    if inspection.at is not None:
+        document["at"] = bindings_json(inspection.at)
     if with_draws:
         document["actions"] = [
             {"event_id": a.event_id, "name": a.name, "kind": a.kind, "marker_path": list(a.marker_path),
