@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -113,3 +114,20 @@ def test_at_an_event_without_an_action_is_a_one_line_error():
     result = runner.invoke(app, ["inspect", str(SAMPLE_CAPTURES[0]), "--at", "1"])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {SAMPLE_CAPTURES[0]}: no action at event 1 (actions span events ")
+
+
+@needs_samples
+def test_preview_writes_a_visible_thumbnail_of_every_pass_target(tmp_path):
+    import imageio.v3 as iio
+
+    result = runner.invoke(app, ["inspect", str(SAMPLE_CAPTURES[0]), "--preview", str(tmp_path / "p")])
+
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "p").iterdir())
+    assert f"{len(names)} previews written to" in result.stdout
+    gbuffer = [n for n in names if n.startswith("pass01_")]
+    assert any(n.endswith("GBuffer.Albedo.png") for n in gbuffer)
+    assert any(n.endswith("_depth.png") for n in gbuffer) and any(n.endswith("_stencil.png") for n in gbuffer)
+    for name in names:
+        image = iio.imread(tmp_path / "p" / name)
+        assert max(image.shape[:2]) <= 256 and len(np.unique(image)) > 1, name   # not blank
