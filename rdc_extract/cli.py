@@ -94,16 +94,28 @@ def inspect(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the stable JSON schema (docs/inspect.md).")] = False,
     draws: Annotated[bool, typer.Option("--draws", help="List every draw under its pass.")] = False,
+    at: Annotated[
+        Optional[int], typer.Option("--at", min=0, help="Also list the targets and constant blocks (members, values) bound at this event.")
+    ] = None,
+    preview: Annotated[
+        Optional[Path], typer.Option("--preview", help="Write a PNG thumbnail of every pass's targets into this folder.")
+    ] = None,
 ) -> None:
     """Show a capture's passes and targets, and what the profile identified in it."""
     from rdc_extract.inspect import inspect_capture, inspection_json
     from rdc_extract.views import inspection_view
 
-    inspection = inspect_capture(capture, profile)
+    inspection = inspect_capture(capture, profile, at, preview)
     if json_output:
         print(json.dumps(inspection_json(inspection, with_draws=draws), indent=2))
     else:
         stdout.print(inspection_view(inspection, show_draws=draws))
+        if preview is not None:
+            stdout.print(f"{sum(not line.startswith('skipped ') for line in inspection.previews)} previews "
+                         f"written to {preview}", highlight=False, markup=False)
+            for line in inspection.previews:
+                if line.startswith("skipped "):
+                    stderr.print(f"warning: {line}", soft_wrap=True, highlight=False, markup=False)
     if inspection.failure is not None:
         stderr.print(f"error: {inspection.failure}", soft_wrap=True, highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILED)

@@ -6,18 +6,32 @@ documented in docs/inspect.md (bump SCHEMA on any incompatible change).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdc_extract.errors import IdentificationFailed
-from rdc_extract.frame.model import Frame
+from rdc_extract.dataset.files import write_png
+from rdc_extract.decode.formats import TextureDesc
+from rdc_extract.decode.preview import previews
+from rdc_extract.errors import FileError, IdentificationFailed, TextureDataMismatch, UnsupportedFormat
+from rdc_extract.frame.model import Action, Frame
 from rdc_extract.profiles.identify import Candidate
 from rdc_extract.profiles.registry import Detection, choose_profile
+from rdc_extract.rd.bindings import BoundBlock, read_bound_blocks
 from rdc_extract.rd.frame_reader import read_frame
+from rdc_extract.rd.readback import read_at_events
 from rdc_extract.rd.session import open_capture
 
 SCHEMA = "rdc-extract/inspect/1"
+
+
+@dataclass(frozen=True)
+class EventBindings:
+    """What `--at EVENT` shows: the action there, its targets, and every constant block bound."""
+
+    action: Action
+    blocks: list[BoundBlock]
 
 
 @dataclass
@@ -25,6 +39,8 @@ class Inspection:
     frame: Frame
     detection: Detection | None
     failure: IdentificationFailed | None
+    at: EventBindings | None = None
+    previews: list[str] = field(default_factory=list)   # files written by --preview, then "skipped …" lines
 
     @property
     def candidates(self) -> list[Candidate]:
@@ -33,14 +49,97 @@ class Inspection:
         return self.failure.candidates if self.failure else []
 
 
-def inspect_capture(path: str | Path, profile: str | None = None) -> Inspection:
-    """Read the frame and identify it; identification failure is kept, not raised."""
+def _action_at(frame: Frame, path: str | Path, event_id: int) -> Action:
+    for action in frame.actions:
+        if action.event_id == event_id:
+            return action
+    events = [a.event_id for a in frame.actions]
+    span = f"{events[0]}–{events[-1]}" if events else "none"
+    raise FileError(path, f"no action at event {event_id} (actions span events {span}; --draws lists them)")
+
+
+def _pass_reads(frame: Frame) -> list[tuple[int, tuple[int, ...]]]:
+    """Each pass's targets, read at its last event (what the pass left in them)."""
+    reads = []
+    for pass_ in frame.passes:
+        targets = [rid for rid in (*pass_.colour_targets, pass_.depth_target) if rid in frame.textures]
+        if targets:
+            reads.append((pass_.last_event, tuple(dict.fromkeys(targets))))
+    return reads
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "target"
+
+
+def write_previews(frame: Frame, data_by_event: dict[int, dict[int, bytes]], folder: Path) -> list[str]:
+    """One PNG thumbnail per pass target (`pass01_ev617_GBuffer.Albedo.png`, `…_depth.png`, `…_stencil.png`).
+
+    Returns the files written, then one "skipped …" line per target that could not be decoded.
+    """
+    written, skipped = [], []
+    for pass_ in frame.passes:
+        for rid, raw in data_by_event.get(pass_.last_event, {}).items():
+            if rid not in (*pass_.colour_targets, pass_.depth_target):
+                continue
+            texture = frame.textures[rid]
+            stem = f"pass{pass_.index:02d}_ev{pass_.last_event}_{_safe(texture.name)}"
+            try:
+                images = previews(raw, TextureDesc(texture.width, texture.height, texture.format, frame.api))
+            except (UnsupportedFormat, TextureDataMismatch) as exc:
+                skipped.append(f"skipped {stem}: {exc}")
+                continue
+            for suffix, image in images.items():
+                path = folder / f"{stem}{'_' + suffix if suffix else ''}.png"
+                write_png(path, image)
+                written.append(str(path))
+    return written + skipped
+
+
+def inspect_capture(path: str | Path, profile: str | None = None, at: int | None = None,
+                    preview: Path | None = None) -> Inspection:
+    """Read the frame and identify it; identification failure is kept, not raised.
+
+    With `at`, also read the constant blocks bound at that event; with
+    `preview`, write a thumbnail of every pass's targets into that folder.
+    """
+    bindings, read = None, {}
     with open_capture(path) as session:
         frame = read_frame(session)
+        if at is not None:
+            action = _action_at(frame, path, at)
+            bindings = EventBindings(action, read_bound_blocks(session, at))
+        if preview is not None:
+            for event, targets in _pass_reads(frame):
+                read[event] = read_at_events(session, [(event, targets)])[0]
+    files = []
+    if preview is not None:
+        preview.mkdir(parents=True, exist_ok=True)
+        files = write_previews(frame, read, preview)
     try:
-        return Inspection(frame, choose_profile(frame, profile), None)
+        return Inspection(frame, choose_profile(frame, profile), None, bindings, files)
     except IdentificationFailed as exc:
-        return Inspection(frame, None, exc)
+        return Inspection(frame, None, exc, bindings, files)
+
+
+def member_json(value: Any) -> Any:
+    """A block member as JSON: a number, a list (vector) or a list of rows (matrix)."""
+    if value.size == 1:
+        return value.item()
+    return value[0].tolist() if value.shape[0] == 1 else value.tolist()
+
+
+def bindings_json(bindings: EventBindings) -> dict[str, Any]:
+    action = bindings.action
+    return {
+        "event_id": action.event_id, "name": action.name, "kind": action.kind,
+        "colour_targets": list(action.colour_outputs), "depth_target": action.depth_output,
+        "constant_blocks": [
+            {"stage": b.stage, "slot": b.slot, "name": b.name,
+             "members": {name: member_json(value) for name, value in b.members.items()}}
+            for b in bindings.blocks
+        ],
+    }
 
 
 def inspection_json(inspection: Inspection, with_draws: bool = False) -> dict[str, Any]:
@@ -74,6 +173,10 @@ def inspection_json(inspection: Inspection, with_draws: bool = False) -> dict[st
         found = asdict(detection.identification)
         del found["candidates"]
         document["identification"] = found
+    if inspection.at is not None:
+        document["at"] = bindings_json(inspection.at)
+    if inspection.previews:
+        document["previews"] = inspection.previews
     if with_draws:
         document["actions"] = [
             {"event_id": a.event_id, "name": a.name, "kind": a.kind, "marker_path": list(a.marker_path),

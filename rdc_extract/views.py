@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from rdc_extract.doctor import DoctorReport, shader_cache_problem
-from rdc_extract.inspect import Inspection
+from rdc_extract.inspect import EventBindings, Inspection
 
 
 def doctor_table(report: DoctorReport) -> Table:
@@ -71,6 +71,8 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
                     marks = " [yellow]← first HUD draw[/]"
                 node.add(f"[dim]{action.event_id}[/] {action.name}{marks}")
     parts: list = [tree]
+    if inspection.at is not None:
+        parts.append(bindings_view(inspection, inspection.at))
     if inspection.detection is not None and found is not None:
         summary = Table(title=f"profile {inspection.detection.profile.name}", show_header=False)
         summary.add_row("why", inspection.detection.why)
@@ -94,6 +96,31 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
 
 
 
+
+
+def _member_text(value: Any) -> str:
+    """A scalar, a vector on one line, a matrix as one line per row."""
+    if value.size == 1:
+        return f"{value.item():.6g}"
+    return "\n".join(" ".join(f"{x:>11.5g}" for x in row) for row in value.tolist())
+
+
+def bindings_view(inspection: Inspection, bindings: EventBindings) -> Table:
+    """The targets an event writes and each constant block bound there, member by member."""
+    action = bindings.action
+    table = Table(title=f"event {action.event_id} {action.name} ({action.kind})", show_header=False, show_lines=True)
+    table.add_column("what")
+    table.add_column("value", no_wrap=True)
+    for slot, rid in enumerate(action.colour_outputs):
+        if rid:
+            table.add_row(f"colour {slot}", _target_label(inspection, rid))
+    if action.depth_output:
+        table.add_row("depth", _target_label(inspection, action.depth_output))
+    for block in bindings.blocks:
+        for number, (name, value) in enumerate(block.members.items()):
+            where = f"[cyan]{block.stage} #{block.slot} {block.name}[/]\n" if number == 0 else ""
+            table.add_row(f"{where}{name}", _member_text(value))
+    return table
 
 
 def _normals_line(record: dict[str, Any]) -> str:

@@ -132,3 +132,27 @@ def test_batch_extracts_a_capture_once_despite_a_loop_and_reports_every_odd_entr
     assert (tmp_path / "out_following" / "frames" / "sibling__s" / "meta.json").is_file()
     assert following.first_not_walked[0].relative == "loop"
     assert following.first_not_walked[0].reason.startswith("loop: leads back to the input folder")
+
+
+def test_a_rerun_redoes_the_frames_of_a_profile_edited_since(tmp_path, monkeypatch):
+    pipelines = tmp_path / "pipelines"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "pipelines", pipelines)
+    monkeypatch.setenv("RDC_EXTRACT_PIPELINES", str(pipelines))   # auto-detection, from the copy
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    _copy_with_sidecar(SAMPLE_CAPTURES[0], folder / SAMPLE_CAPTURES[0].name)
+    out = tmp_path / "out"
+    frame_meta = out / "frames" / SAMPLE_CAPTURES[0].stem / "meta.json"
+
+    first = run_batch(BatchOptions(folder, out, jobs=1, timeout_s=300))
+    made = json.loads(frame_meta.read_text())["profile"]["sha256"]
+    unchanged = run_batch(BatchOptions(folder, out, jobs=1, timeout_s=300))
+    classes = pipelines / "classes" / "city_game.toml"
+    classes.write_text(classes.read_text().replace('name = "road"', 'name = "street"', 1))
+    edited = run_batch(BatchOptions(folder, out, jobs=1, timeout_s=300))
+
+    assert (first.done, unchanged.done, unchanged.skipped_done, edited.done) == (1, 0, 1, 1)
+    assert edited.redone == {"profile-changed": 1}
+    record = json.loads((out / "manifest.jsonl").read_text().splitlines()[-1])
+    remade = json.loads(frame_meta.read_text())["profile"]["sha256"]
+    assert record["reason"] == "profile-changed" and record["profile_sha256"] == remade != made

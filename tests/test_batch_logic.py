@@ -17,9 +17,10 @@ from rdc_extract.batch.index import flatten, index_row, write_failures, write_in
 from rdc_extract.batch.manifest import Manifest
 from rdc_extract.batch.plan import Action, decide
 from rdc_extract.batch.report import failure_line, rate_and_eta, summary_view
-from rdc_extract.batch.runner import BatchSummary
+from rdc_extract.batch.runner import BatchSummary, profile_hash_now
 from rdc_extract.batch.workers import death_cause, summarise_result
 from rdc_extract.dataset.names import frame_id
+from rdc_extract.profiles.registry import available_profiles
 
 
 def _touch(path: Path, data: bytes = b"RDOC") -> Path:
@@ -163,6 +164,51 @@ def test_resume_decisions(record, options, complete, expected):
     assert (decision.action, decision.reason) == expected
 
 
+def _made(profile_sha256="aa", **extra) -> dict:
+    return {**_record("done"), "profile": "city_game", "profile_sha256": profile_sha256, **extra}
+
+
+@pytest.mark.parametrize(
+    ("record", "profile_now", "outputs_now", "expected"),
+    [
+        (_made(), "aa", None, (Action.SKIP_DONE, "done")),
+        (_made(), "bb", None, (Action.RUN, "profile-changed")),
+        (_made(), "", None, (Action.RUN, "profile-changed")),            # the record's profile is gone
+        (_made(), None, None, (Action.SKIP_DONE, "done")),               # not known before replay
+        (_made(profile_sha256=None), "bb", None, (Action.SKIP_DONE, "done")),   # a record from before provenance
+        (_made(outputs_wanted=["rgb"]), "aa", ["rgb"], (Action.SKIP_DONE, "done")),
+        (_made(outputs_wanted=["rgb", "depth"]), "aa", ["depth"], (Action.SKIP_DONE, "done")),   # fewer: kept
+        (_made(outputs_wanted=["rgb"]), "aa", ["rgb", "depth"], (Action.RUN, "outputs-changed")),
+        (_made(outputs_wanted=["rgb"]), "aa", None, (Action.RUN, "outputs-changed")),
+        (_made(outputs_wanted=None), "aa", ["rgb"], (Action.SKIP_DONE, "done")),
+        ({**_made(), "status": "failed"}, "bb", None, (Action.SKIP_FAILED, "failed earlier")),
+    ],
+)
+def test_a_done_frame_made_with_another_profile_or_fewer_outputs_is_redone(record, profile_now, outputs_now,
+                                                                           expected):
+    decision = decide(_found(), record, profile_sha256=lambda r: profile_now, outputs_wanted=outputs_now)
+    assert (decision.action, decision.reason) == expected
+
+
+def test_profile_hash_now_is_the_named_profile_or_the_installed_one_the_record_names():
+    installed = {p.name: p.sha256 for p in available_profiles()}
+    assert profile_hash_now("city_game")({"profile": "generic"}) == installed["city_game"]
+    auto = profile_hash_now(None)
+    assert auto({"profile": "generic"}) == installed["generic"]
+    assert auto({"profile": "uninstalled"}) == ""
+
+
+def test_summary_says_how_many_done_frames_were_redone_and_why():
+    summary = BatchSummary(done=3)
+    summary.redone["profile-changed"] = 2
+    console = Console(record=True, width=200)
+    console.print(summary_view(summary))
+    text = console.export_text()
+    assert "redone: the profile or its class mapping changed" in text
+    assert [line for line in text.splitlines() if "redone" in line][0].split()[-2] == "2"
+    assert "more outputs asked for" not in text
+
+
 def test_manifest_appends_reloads_latest_and_survives_a_torn_line(tmp_path):
     with Manifest(tmp_path) as manifest:
         manifest.append({"capture": "a.rdc", "status": "failed"})
@@ -231,6 +277,8 @@ def test_summarise_result_reads_extract_meta_documents():
             "timing_s": {"replay": 1.0, "decode": 0.5}, "capture": {"path": "/x"}}
     summary = summarise_result(meta)
     assert summary["profile"] == "city_game" and summary["profile_why"] == "matched"
+    assert summary["profile_sha256"] is None
+    assert summarise_result({**meta, "profile": {**meta["profile"], "sha256": "ab"}})["profile_sha256"] == "ab"
     assert summary["label_mapping"] == {"mapping": "m", "mapping_sha256": "h"}
     assert summary["job_seconds"] == 1.5
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -81,3 +82,52 @@ def test_sample_captures_are_identified_by_auto_detection_and_by_generic(capture
     assert code == 0 and generic["profile"]["name"] == "generic"
     assert generic["identification"]["gbuffer_pass"] == found["gbuffer_pass"]
     assert generic["identification"]["final_image_event"] == found["final_image_event"]
+
+
+SAMPLE_CAPTURES = sorted((Path(__file__).resolve().parents[1] / "samples" / "captures").glob("*.rdc"))
+needs_samples = pytest.mark.skipif(not SAMPLE_CAPTURES, reason="no sample-game captures: run samples/make_captures.sh")
+
+
+@needs_samples
+def test_at_event_lists_the_bound_targets_and_constant_blocks_with_member_values():
+    capture = str(SAMPLE_CAPTURES[0])
+    _, plain = _inspect_json(capture)
+    found = plain["identification"]
+    event = found["gbuffer_last_event"]
+
+    code, report = _inspect_json(capture, "--at", str(event))
+
+    assert code == 0 and "at" not in plain
+    at = report["at"]
+    assert at["event_id"] == event and at["kind"] == "draw"
+    assert at["colour_targets"][:4] == [found["target_roles"][r] for r in ("albedo", "normals", "material", "emissive")]
+    assert at["depth_target"] == found["depth_target"]
+    camera = {(b["stage"], b["name"]): b["members"] for b in at["constant_blocks"]}[("Vertex", "CameraConstants")]
+    assert len(camera["view"]) == len(camera["view"][0]) == 4 and camera["proj"][3][2] == -1
+    assert camera["near_far"][:2] == pytest.approx([0.1, 1000.0])
+    text = runner.invoke(app, ["inspect", capture, "--at", str(event)]).stdout
+    assert "CameraConstants" in text and "near_far" in text
+
+
+@needs_samples
+def test_at_an_event_without_an_action_is_a_one_line_error():
+    result = runner.invoke(app, ["inspect", str(SAMPLE_CAPTURES[0]), "--at", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {SAMPLE_CAPTURES[0]}: no action at event 1 (actions span events ")
+
+
+@needs_samples
+def test_preview_writes_a_visible_thumbnail_of_every_pass_target(tmp_path):
+    import imageio.v3 as iio
+
+    result = runner.invoke(app, ["inspect", str(SAMPLE_CAPTURES[0]), "--preview", str(tmp_path / "p")])
+
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "p").iterdir())
+    assert f"{len(names)} previews written to" in result.stdout
+    gbuffer = [n for n in names if n.startswith("pass01_")]
+    assert any(n.endswith("GBuffer.Albedo.png") for n in gbuffer)
+    assert any(n.endswith("_depth.png") for n in gbuffer) and any(n.endswith("_stencil.png") for n in gbuffer)
+    for name in names:
+        image = iio.imread(tmp_path / "p" / name)
+        assert max(image.shape[:2]) <= 256 and len(np.unique(image)) > 1, name   # not blank

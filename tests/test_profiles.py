@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from frames import GBUFFER_FORMATS, deferred_frame
@@ -148,3 +150,18 @@ def test_invalid_profiles_name_file_and_key(tmp_path, text, message):
 def test_unknown_profile_name_lists_available():
     with pytest.raises(ProfileError, match="no profile named 'nosuch' \\(available: .*generic"):
         resolve_profile("nosuch")
+
+
+def test_profile_hash_covers_its_content_and_class_mapping_not_comments(tmp_path):
+    shutil.copytree(pipelines_dir(), tmp_path / "pipelines")
+    path = tmp_path / "pipelines" / "city_game.toml"
+    first = load_profile(path).sha256
+    path.write_text("# a comment changes nothing\n" + path.read_text())
+    assert load_profile(path).sha256 == first
+    path.write_text(path.read_text().replace('albedo = { slot = 0, encoding = "srgb" }',
+                                             'albedo = { slot = 0, encoding = "linear" }'))
+    edited = load_profile(path).sha256
+    assert edited != first
+    classes = tmp_path / "pipelines" / "classes" / "city_game.toml"
+    classes.write_text(classes.read_text().replace('name = "road"', 'name = "street"', 1))
+    assert load_profile(path).sha256 not in (first, edited)

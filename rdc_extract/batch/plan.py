@@ -26,7 +26,8 @@ class Action(enum.Enum):
 @dataclass(frozen=True)
 class Decision:
     action: Action
-    reason: str   # why it runs (new, changed, forced, retry-failed, retry-transient, outputs-missing) or is skipped
+    reason: str   # why it runs (new, changed, forced, retry-failed, retry-transient, outputs-missing,
+                  # profile-changed, outputs-changed) or is skipped
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,25 @@ def same_identity(found: FoundCapture, record: dict[str, Any]) -> bool:
     return record.get("size") == found.size and record.get("mtime_ns") == found.mtime_ns
 
 
+def made_otherwise(record: dict[str, Any], profile_sha256: str | None,
+                   outputs_wanted: list[str] | None) -> str | None:
+    """Why a done frame is not what this run would make ("profile-changed", "outputs-changed"), or None.
+
+    `profile_sha256` is the hash of the profile this run would use for the
+    capture (None: not known before replay). A record without provenance (from
+    before it was recorded) is taken as it is. Asking for fewer outputs than a
+    frame has keeps the frame; asking for one it was not made with redoes it.
+    """
+    recorded = record.get("profile_sha256")
+    if recorded and profile_sha256 is not None and recorded != profile_sha256:
+        return "profile-changed"
+    if "outputs_wanted" in record:
+        before = record["outputs_wanted"]
+        if before is not None and (outputs_wanted is None or set(outputs_wanted) - set(before)):
+            return "outputs-changed"
+    return None
+
+
 def decide(
     found: FoundCapture,
     record: dict[str, Any] | None,
@@ -61,8 +81,11 @@ def decide(
     force: bool = False,
     retry_failed: bool = False,
     frame_complete: Callable[[], bool] = lambda: True,
+    profile_sha256: Callable[[dict[str, Any]], str | None] = lambda record: None,
+    outputs_wanted: list[str] | None = None,
 ) -> Decision:
-    """Run or skip one capture. `frame_complete` is only called for an unchanged, done capture."""
+    """Run or skip one capture. `frame_complete` and `profile_sha256` (the hash of the profile this run
+    would use for the capture of a record, None when unknown) are only called for an unchanged, done capture."""
     if record is None:
         return Decision(Action.RUN, "new")
     if not same_identity(found, record):
@@ -71,9 +94,12 @@ def decide(
         return Decision(Action.RUN, "forced")
     status = record.get("status")
     if status == DONE:
-        if frame_complete():
-            return Decision(Action.SKIP_DONE, "done")
-        return Decision(Action.RUN, "outputs-missing")
+        if not frame_complete():
+            return Decision(Action.RUN, "outputs-missing")
+        otherwise = made_otherwise(record, profile_sha256(record), outputs_wanted)
+        if otherwise:
+            return Decision(Action.RUN, otherwise)
+        return Decision(Action.SKIP_DONE, "done")
     if status == FAILED and not retry_failed:
         if record.get("cause") in TRANSIENT_CAUSES:
             return Decision(Action.RUN, "retry-transient")

@@ -109,6 +109,10 @@ def summary_table(summary: BatchSummary) -> Table:
     table.add_column("captures", justify="right")
     table.add_row("[green]done[/]", str(summary.done))
     table.add_row("skipped (already done)", str(summary.skipped_done))
+    for reason, what in (("profile-changed", "the profile or its class mapping changed"),
+                         ("outputs-changed", "more outputs asked for")):
+        if summary.redone[reason]:
+            table.add_row(f"[yellow]redone[/]: {what}", str(summary.redone[reason]))
     if summary.not_walked:
         table.add_row("[yellow]not walked[/]: directories and links (below)", str(summary.not_walked))
     for cause, count in summary.causes.most_common():

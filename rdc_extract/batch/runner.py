@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.names import frame_id
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import DISK_FULL, BatchError, WriteFailed
+from rdc_extract.profiles.registry import available_profiles, resolve_profile
 from rdc_extract.rd.session import rasteriser_env
 
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
@@ -48,6 +50,7 @@ BACKENDS = ("loky", "dask")
 FAILURES_SHOWN = 10
 MAX_WORKER_DEATHS = 3   # joblib workers killed this many times in a row without a capture finishing: stop
 NOT_WALKED_SHOWN = 10
+REDONE_REASONS = ("profile-changed", "outputs-changed")   # a done frame made otherwise than this run would
 
 
 @dataclass
@@ -76,6 +79,7 @@ class BatchSummary:
     skipped_done: int = 0
     skipped_failed: int = 0
     causes: Counter = field(default_factory=Counter)           # this run's failures
+    redone: Counter = field(default_factory=Counter)           # done frames handed out again: profile/outputs-changed
     first_failures: list[dict[str, Any]] = field(default_factory=list)   # this run's first FAILURES_SHOWN
     earlier_causes: Counter = field(default_factory=Counter)   # failures skipped (not retried)
     stopped: str | None = None          # why no further captures were handed out (disk full)
@@ -152,17 +156,38 @@ def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
     return {}
 
 
+def profile_hash_now(profile: str | None) -> Callable[[dict[str, Any]], str | None]:
+    """record → the hash of the profile this run would make its frame with ("" when there is none).
+
+    With --profile that is the named profile's. Auto-detection picks a profile
+    only after replay, so it is the hash of the profile the record names, as it
+    is installed now: an edited profile redoes its frames, while a newly added
+    profile that might now win does not (--force does). Profiles are loaded
+    on first use, and only for records that carry a hash.
+    """
+    @functools.cache
+    def installed() -> dict[str, str]:
+        return {p.name: p.sha256 for p in available_profiles()}
+
+    if profile is not None:
+        named = functools.cache(lambda: resolve_profile(profile).sha256)
+        return lambda record: named()
+    return lambda record: installed().get(record.get("profile"), "")
+
+
 def _plan(options: BatchOptions, manifest: Manifest,
           on_skipped: Callable[[SkippedEntry], None] | None = None) -> Iterator[tuple[Action, Task]]:
     """(action, task) per discovered capture, in discovery order."""
     frames = os.path.join(options.out_dir, FRAMES_DIR)
     owners: dict[str, str] = {}   # frame_id → first capture discovered with it (`a/b.rdc` and `a__b.rdc` clash)
+    profile_now = profile_hash_now(options.job_kwargs.get("profile"))
     for found in iter_captures(options.input_dir, follow_links=options.follow_links, on_skipped=on_skipped):
         frame = frame_id(found.relative)
         owner = owners.setdefault(frame, found.relative)
         decision = decide(
             found, manifest.get(found.relative), force=options.force, retry_failed=options.retry_failed,
             frame_complete=lambda: os.path.isfile(os.path.join(frames, frame, META_NAME)),
+            profile_sha256=profile_now, outputs_wanted=options.job_kwargs.get("outputs"),
         )
         collides_with = owner if owner != found.relative else None
         yield decision.action, Task.from_found(found, decision.reason, frame, collides_with)
@@ -216,6 +241,8 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 if action is Action.RUN:
                     with lock:
                         in_flight[task.capture] = task
+                        if task.reason in REDONE_REASONS:
+                            summary.redone[task.reason] += 1
                     yield task
                     continue
                 with lock:

@@ -329,14 +329,19 @@ def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
         reply = {"ok": False, "cause": DISK_FULL, "error": one_line(exc)}
     finally:
         frame.discard()
-    return make_record(task, reply, time.perf_counter() - started)
+    return make_record(task, reply, time.perf_counter() - started, settings.kwargs.get("outputs"))
 
 
-def make_record(task: Task, reply: dict[str, Any], wall_s: float) -> dict[str, Any]:
-    """The manifest record of one attempt (field list in manifest.py and docs/batch.md)."""
+def make_record(task: Task, reply: dict[str, Any], wall_s: float,
+                outputs_wanted: list[str] | None = None) -> dict[str, Any]:
+    """The manifest record of one attempt (field list in manifest.py and docs/batch.md).
+
+    `outputs_wanted` is the batch's --outputs (None: every output), so a rerun
+    asking for more knows which frames lack them.
+    """
     record: dict[str, Any] = {
         "capture": task.capture, "size": task.size, "mtime_ns": task.mtime_ns, "frame_id": task.frame_id,
-        "reason": task.reason,
+        "reason": task.reason, "outputs_wanted": outputs_wanted,
         "seconds": round(wall_s, 3),
         "worker_pid": reply.get("worker_pid"), "worker_host": socket.gethostname(),
         "worker_peak_rss_mb": reply.get("peak_rss_mb"),
@@ -346,25 +351,25 @@ def make_record(task: Task, reply: dict[str, Any], wall_s: float) -> dict[str, A
         record.update(status=DONE, cause=None, error=None, **summarise_result(reply.get("result") or {}))
     else:
         record.update(status=FAILED, cause=reply.get("cause"), error=reply.get("error"),
-                      profile=None, outputs={})
+                      profile=None, profile_sha256=None, outputs={})
     return record
 
 
 def summarise_result(result: dict[str, Any]) -> dict[str, Any]:
     """The manifest's view of a job's return value (extract_capture's meta.json document or a summary).
 
-    Accepts `profile` as a name or as meta.json's `{"name", "why"}`, and the
-    `labels` entry of meta.json as the label mapping.
+    Accepts `profile` as a name or as meta.json's `{"name", "why", "sha256"}`,
+    and the `labels` entry of meta.json as the label mapping.
     """
-    profile, why = result.get("profile"), result.get("profile_why")
+    profile, why, digest = result.get("profile"), result.get("profile_why"), result.get("profile_sha256")
     if isinstance(profile, dict):
-        profile, why = profile.get("name"), profile.get("why", why)
+        profile, why, digest = profile.get("name"), profile.get("why", why), profile.get("sha256", digest)
     labels = result.get("label_mapping") or result.get("labels")
     if isinstance(labels, dict):
         labels = label_summary(labels) or labels
     job_seconds = result.get("seconds")
     if job_seconds is None and isinstance(result.get("timing_s"), dict):
         job_seconds = round(sum(result["timing_s"].values()), 3)
-    return {"profile": profile, "profile_why": why, "outputs": result.get("outputs") or {},
+    return {"profile": profile, "profile_why": why, "profile_sha256": digest, "outputs": result.get("outputs") or {},
             "scenario": result.get("scenario") or {}, "label_mapping": labels or None,
             "api": result.get("api"), "job_seconds": job_seconds}

@@ -41,8 +41,13 @@ FRAME_SCHEMA = "rdc-extract/frame/1"
 WRITE_THREADS = 4
 
 
-@functools.lru_cache(maxsize=16)
 def _class_map(path: Path) -> ClassMap:
+    """The cached mapping while its file is unchanged: the labels must be those the profile's hash names."""
+    return _load_class_map(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_class_map(path: Path, mtime_ns: int) -> ClassMap:
     return load_class_map(path)
 
 
@@ -99,7 +104,8 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
         "capture": {"path": str(capture), "sha256": digest, "bytes": capture.stat().st_size,
                     "verified": sidecar is not None and sidecar.capture_sha256 is not None},
         "api": raw.api,
-        "profile": {"name": detection.profile.name, "path": str(detection.profile.path), "why": detection.why},
+        "profile": {"name": detection.profile.name, "path": str(detection.profile.path), "why": detection.why,
+                    "sha256": detection.profile.sha256},
         "events": {
             "gbuffer_first": found.gbuffer_first_event,
             "gbuffer_last": found.gbuffer_last_event,

@@ -30,11 +30,19 @@ def pipelines_dir() -> Path:
 def available_profiles(folder: Path | None = None) -> list[Profile]:
     """Every profile in the folder; parsed once per process while the files are unchanged."""
     folder = folder or pipelines_dir()
-    return [_load_cached(path, path.stat().st_mtime_ns) for path in sorted(folder.glob("*.toml"))]
+    return [_load_unchanged(path) for path in sorted(folder.glob("*.toml"))]
+
+
+def _load_unchanged(path: Path) -> Profile:
+    """The cached profile while neither its file nor its class mapping changed (the hash covers both)."""
+    mtime_ns = path.stat().st_mtime_ns
+    profile = _load_cached(path, mtime_ns, None)
+    classes = profile.stencil.classes
+    return profile if classes is None else _load_cached(path, mtime_ns, classes.stat().st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=64)
-def _load_cached(path: Path, mtime_ns: int) -> Profile:
+def _load_cached(path: Path, mtime_ns: int, classes_mtime_ns: int | None) -> Profile:
     return load_profile(path)
 
 

@@ -9,6 +9,8 @@ See docs/profiles.md for the full reference.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +108,7 @@ class Profile:
     camera: CameraRules = field(default_factory=CameraRules)
     stencil: StencilRules = field(default_factory=StencilRules)
     final_image: FinalImageRules = field(default_factory=FinalImageRules)
+    sha256: str = ""   # what decides the outputs: the profile's content and its class mapping's (profile_digest)
 
 
 class _Section(Section):
@@ -155,6 +158,13 @@ def _selector(camera: _Section, key: str, default: str | None = None) -> str | N
     return value
 
 
+def profile_digest(data: dict[str, Any], class_map_sha256: str | None) -> str:
+    """SHA-256 of a profile's parsed tables (not comments or formatting) and of its class mapping's
+    sha256, so a frame's meta.json and manifest record say which profile content made it."""
+    canonical = {"profile": data, "class_map_sha256": class_map_sha256}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
 def load_profile(path: str | Path) -> Profile:
     """Read and validate one profile file; raises ProfileError naming file and key."""
     path = Path(path)
@@ -177,9 +187,11 @@ def load_profile(path: str | Path) -> Profile:
     classes = stencil.string("classes")
     if classes and not (path.parent / classes).is_file():
         stencil.fail("classes", "a class-mapping file relative to the profile", classes)
+    class_map_sha256 = None
     if classes:
         try:
-            load_class_map(path.parent / classes)  # a broken mapping stops a batch before, not at, every capture
+            # a broken mapping stops a batch before, not at, every capture
+            class_map_sha256 = load_class_map(path.parent / classes).sha256
         except ClassMapError as exc:
             raise ProfileError(path, f"{stencil.where('classes')}: {exc}") from None
     return Profile(
@@ -208,4 +220,5 @@ def load_profile(path: str | Path) -> Profile:
             final.string("hud_marker"),
             final.integer("fullscreen_max_vertices", 6, minimum=3),
         ),
+        sha256=profile_digest(data, class_map_sha256),
     )

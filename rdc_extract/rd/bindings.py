@@ -1,0 +1,70 @@
+"""What is bound at one event, for people writing a profile: every constant block with its members.
+
+Plain data out (`BoundBlock`, numpy arrays): `inspect --at EVENT` shows it, so
+the `[camera]` block and member names can be read off a capture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rdc_extract.rd import compat
+from rdc_extract.rd.loader import load_renderdoc
+from rdc_extract.rd.session import ReplaySession
+
+_STAGES = ("Vertex", "Hull", "Domain", "Geometry", "Pixel", "Compute")
+
+
+@dataclass(frozen=True)
+class BoundBlock:
+    """One constant/uniform block bound at an event: members by name, matrices in mathematical layout."""
+
+    stage: str
+    slot: int
+    name: str
+    members: dict[str, np.ndarray]
+
+
+def read_bound_blocks(session: ReplaySession, event_id: int) -> list[BoundBlock]:
+    """Every constant block of every shader stage bound at `event_id`, in stage then slot order."""
+    rd = load_renderdoc()
+    controller = session.controller
+    controller.SetFrameEvent(event_id, True)
+    state = controller.GetPipelineState()
+    blocks = []
+    for stage_name in _STAGES:
+        stage = getattr(rd.ShaderStage, stage_name)
+        reflection = state.GetShaderReflection(stage)
+        if reflection is None:
+            continue
+        pipeline = state.GetComputePipelineObject() if stage_name == "Compute" else state.GetGraphicsPipelineObject()
+        for slot, block in enumerate(reflection.constantBlocks):
+            buffer, offset, size = compat.constant_buffer_range(state, stage, slot)
+            variables = controller.GetCBufferVariableContents(
+                pipeline, reflection.resourceId, stage, state.GetShaderEntryPoint(stage), slot, buffer, offset, size)
+            members: dict[str, np.ndarray] = {}
+            _flatten(variables, "", members)
+            blocks.append(BoundBlock(stage_name, slot, block.name, members))
+    return blocks
+
+
+def _flatten(variables: Any, prefix: str, out: dict[str, np.ndarray]) -> None:
+    """Struct members as `outer.inner`, array elements as RenderDoc names them (`lights[0]`)."""
+    for variable in variables:
+        name = variable.name if not prefix or variable.name.startswith(prefix) else f"{prefix}.{variable.name}"
+        if len(variable.members):
+            _flatten(variable.members, name, out)
+        else:
+            out[name] = _values(variable)
+
+
+def _values(variable: Any) -> np.ndarray:
+    rows, columns = max(variable.rows, 1), max(variable.columns, 1)
+    kind = str(getattr(variable.type, "name", variable.type))
+    field = "s32v" if kind.startswith("S") else "u32v" if kind.startswith(("U", "Bool")) else \
+        "f64v" if kind == "Double" else "f32v"
+    values = np.array(getattr(variable.value, field)[: rows * columns])
+    return values.reshape(rows, columns)
