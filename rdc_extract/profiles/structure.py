@@ -33,7 +33,8 @@ def _scene_depth(frame: Frame, before: int | None, size: tuple[int, int], eviden
     counts = Counter(a.depth_output for a in frame.draws
                      if a.depth_output and not is_fullscreen(a) and (before is None or a.event_id < before))
     if not counts:
-        raise IdentificationFailed(frame.capture, "no draws with a depth target: no scene depth to find")
+        unfit = [Candidate(p.index, p.name, len(p.draws), False, ["no depth target"]) for p in frame.passes if p.draws]
+        raise IdentificationFailed(frame.capture, "no draws with a depth target: no scene depth to find", unfit)
     at_size = {rid: n for rid, n in counts.items() if (t := frame.texture(rid)) is not None and t.size == size}
     pool = at_size or counts
     ranked = sorted(pool.items(), key=lambda item: (-item[1], item[0]))
@@ -41,8 +42,10 @@ def _scene_depth(frame: Frame, before: int | None, size: tuple[int, int], eviden
     where = f"at the final image's size {size[0]}×{size[1]}" if at_size else "(none at the final image's size)"
     evidence.append(f"scene depth: #{chosen} {frame.textures[chosen].format.name} {_size(frame.texture(chosen))}, "
                     f"the depth target with the most draws ({draws}) {where}")
-    if len(ranked) > 1:
-        evidence.append("  other depth targets: " + ", ".join(f"#{rid} ({n} draws)" for rid, n in ranked[1:]))
+    others = sorted(((rid, n) for rid, n in counts.items() if rid != chosen), key=lambda item: (-item[1], item[0]))
+    if others:
+        evidence.append("  other depth targets: " + ", ".join(
+            f"#{rid} ({n} draws, {_size(frame.texture(rid))})" for rid, n in others))
     return chosen
 
 
