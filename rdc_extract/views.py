@@ -76,13 +76,17 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
     if inspection.detection is not None and found is not None:
         summary = Table(title=f"profile {inspection.detection.profile.name}", show_header=False)
         summary.add_row("why", inspection.detection.why)
-        summary.add_row("G-buffer pass", f"#{found.gbuffer_pass}, events {found.gbuffer_first_event}–{found.gbuffer_last_event}")
+        summary.add_row("G-buffer pass", "none: forward renderer" if found.gbuffer_pass is None else
+                        f"#{found.gbuffer_pass}, events {found.gbuffer_first_event}–{found.gbuffer_last_event}")
         for role, rid in found.target_roles.items():
             summary.add_row(role, _target_label(inspection, rid, with_role=False))
-        summary.add_row("depth-stencil", _target_label(inspection, found.depth_target, with_role=False))
+        summary.add_row("depth-stencil", f"{_target_label(inspection, found.depth_target, with_role=False)}, "
+                                         f"complete at event {found.depth_event}")
         summary.add_row("final image", f"event {found.final_image_event} in {_target_label(inspection, found.final_image_target, with_role=False)}")
         summary.add_row("", found.final_image_rule)
         summary.add_row("first HUD draw", str(found.first_hud_event) if found.first_hud_event else "none")
+        for line in found.evidence:
+            summary.add_row("evidence", line)
         parts.append(summary)
     else:
         candidates = Table(title="G-buffer candidates", show_lines=False)
@@ -139,7 +143,9 @@ def extraction_view(meta: dict[str, Any], frame_dir: Path) -> Table:
     table = Table(title=f"{meta['capture']['path']} → {frame_dir}", show_header=False)
     table.add_row("profile", f"{meta['profile']['name']} ({meta['profile']['why']})")
     events = meta["events"]
-    table.add_row("events", f"G-buffer {events['gbuffer_first']}–{events['gbuffer_last']}, final image {events['final_image']}")
+    gbuffer = ("no G-buffer (forward renderer)" if events["gbuffer_first"] is None
+               else f"G-buffer {events['gbuffer_first']}–{events['gbuffer_last']}")
+    table.add_row("events", f"{gbuffer}, final image {events['final_image']}")
     table.add_row("outputs", ", ".join(meta["outputs"].values()))
     if meta.get("normals"):
         table.add_row("normals", _normals_line(meta["normals"]))

@@ -46,10 +46,10 @@ def test_unidentifiable_frame_exits_non_zero_with_candidates(gl_capture):
     result = runner.invoke(app, ["inspect", str(gl_capture)])
     assert result.exit_code == 1
     assert "frame not understood" in result.stderr and str(gl_capture) in result.stderr
-    assert "1 colour targets (needs ≥ 3)" in result.stdout
+    assert "no depth target" in result.stdout and "no scene depth" in result.stderr
     code, report = _inspect_json(str(gl_capture))
     assert code == 1 and report["identification"] is None
-    assert report["candidates"][0]["reasons"] == ["1 colour targets (needs ≥ 3)", "no depth-stencil target"]
+    assert report["candidates"][0]["reasons"] == ["no depth target"]
 
 
 def test_bad_capture_is_a_one_line_error(tmp_path):

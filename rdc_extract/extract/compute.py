@@ -154,14 +154,14 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
             arrays[name] = drop_meaningless_alpha(decode_target(raw, found.target_roles[name]))
     if found.depth_target in raw.data:
         window_depth, stencil = decode_depth_stencil(raw.data[found.depth_target], _desc(raw, found.depth_target))
-        depth = depth_m(window_depth, profile, raw.camera, source)
-        if "depth" in outputs:
+        depth = depth_m(window_depth, profile, raw.camera, source) if {"depth", "normals"} & set(outputs) else None
+        if depth is not None and "depth" in outputs:
             arrays["depth"] = depth
         if {"stencil", "labels"} & set(outputs):
             if stencil is None:
                 raise ExtractionFailed(source, f"depth target {raw.textures[found.depth_target].format.name} "
                                        "has no stencil to label from")
             arrays["stencil"] = stencil
-        if "normals" in outputs and "normals" in found.target_roles:
+        if depth is not None and "normals" in outputs and "normals" in found.target_roles:
             _normals(raw, found.target_roles["normals"], roles["normals"], depth, source, computed)
     return computed

@@ -109,9 +109,14 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
         "events": {
             "gbuffer_first": found.gbuffer_first_event,
             "gbuffer_last": found.gbuffer_last_event,
+            "scene_depth": found.depth_event,
             "final_image": found.final_image_event,
             "first_hud": found.first_hud_event,
         },
+        "gbuffer": None if found.gbuffer_pass is None else {
+            "pass": found.gbuffer_pass, "first_event": found.gbuffer_first_event, "last_event": found.gbuffer_last_event},
+        "renderer": "deferred" if found.gbuffer_pass is not None else "forward (no G-buffer)",
+        "identification": found.evidence,
         "targets": {
             role: {"resource_id": rid, "name": raw.textures[rid].name, "format": raw.textures[rid].format.name}
             for role, rid in {**found.target_roles, "depth_stencil": found.depth_target,
@@ -150,7 +155,7 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
             frame = read_frame(session)
             detection = choose_profile(frame, profile)
             rules = detection.profile
-            wanted = choose_outputs(rules, list(outputs) if outputs else None)
+            wanted = choose_outputs(rules, list(outputs) if outputs else None, detection.identification)
             plan = plan_reads(detection.identification, rules, wanted)
             data, block = read_at_events(session, plan.reads, plan.camera_event, rules.camera.block)
         digest = hashing.result()

@@ -42,9 +42,17 @@ def check_outputs(requested: Sequence[str] | None, profiles: Sequence[Profile]) 
     return known
 
 
-def choose_outputs(profile: Profile, requested: list[str] | None) -> tuple[str, ...]:
+def choose_outputs(profile: Profile, requested: list[str] | None, found: Identification | None = None) -> tuple[str, ...]:
+    """The outputs to write; a frame without a G-buffer (forward renderer) offers no G-buffer roles."""
     allowed = check_outputs(requested, [profile])
-    return tuple(name for name in allowed if not requested or name in requested)
+    chosen = tuple(name for name in allowed if not requested or name in requested)
+    if found is None or found.gbuffer_pass is not None:
+        return chosen
+    roles = {role.role for role in profile.gbuffer.targets}
+    asked = [name for name in requested or () if name in roles]
+    if asked:
+        raise RdcExtractError(f"output {asked[0]!r} needs a G-buffer, and this frame has none (forward renderer)")
+    return tuple(name for name in chosen if name not in roles)
 
 
 @dataclass(frozen=True)
@@ -56,20 +64,18 @@ class ReadPlan:
 
 
 def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]) -> ReadPlan:
-    """G-buffer targets are read at the end of the G-buffer pass (later passes may reuse them)."""
-    gbuffer: list[int] = []
-    for name in outputs:
-        if name in found.target_roles:
-            gbuffer.append(found.target_roles[name])
-    if {"normals", "depth", "stencil", "labels"} & set(outputs) and found.depth_target:
-        gbuffer.append(found.depth_target)
+    """G-buffer targets are read at the end of the G-buffer pass (later passes may reuse them), depth where
+    the scene depth is complete (the same event when there is a G-buffer)."""
     reads: dict[int, list[int]] = {}
-    if gbuffer:
-        reads[found.gbuffer_last_event] = gbuffer
+    for name in outputs:
+        if name in found.target_roles and found.gbuffer_last_event is not None:
+            reads.setdefault(found.gbuffer_last_event, []).append(found.target_roles[name])
+    if {"normals", "depth", "stencil", "labels"} & set(outputs) and found.depth_target:
+        reads.setdefault(found.depth_event, []).append(found.depth_target)
     if "rgb" in outputs:
         reads.setdefault(found.final_image_event, []).append(found.final_image_target)
     needs_camera = profile.camera.block is not None and bool({"normals", "depth"} & set(outputs))
     return ReadPlan(
         reads=tuple((event, tuple(sorted(set(ids)))) for event, ids in sorted(reads.items())),
-        camera_event=found.gbuffer_last_event if needs_camera else None,
+        camera_event=found.depth_event if needs_camera else None,
     )

@@ -40,6 +40,8 @@ class Action:
     `marker_path` is the stack of debug-marker names enclosing it (outermost
     first); `colour_outputs` are the bound colour targets' resource ids in slot
     order, with unbound slots (0) removed from the end only, so slot indices hold.
+    `reads` are the frame's textures the action samples (its shaders' inputs);
+    `copy_source`/`copy_destination` are what a copy or blit reads and writes.
     """
 
     event_id: int
@@ -51,10 +53,26 @@ class Action:
     begins_pass: bool = False
     ends_pass: bool = False
     vertex_count: int = 0
+    reads: tuple[int, ...] = ()
+    copy_source: int | None = None
+    copy_destination: int | None = None
 
     @property
     def targets(self) -> tuple[tuple[int, ...], int | None]:
         return (self.colour_outputs, self.depth_output)
+
+
+@dataclass(frozen=True)
+class DrawState:
+    """The per-draw pipeline state identification asks about (read only for the few draws that need it)."""
+
+    depth_test: bool
+    blending: bool
+
+    @property
+    def is_overlay(self) -> bool:
+        """Drawn over the image, not into the scene: how UI draws look, whatever the game calls them."""
+        return not self.depth_test and self.blending
 
 
 @dataclass
@@ -90,7 +108,8 @@ class Frame:
     """The whole captured frame: actions in order, passes, and the textures they touch.
 
     `actions` is fixed once built: `draws` and `has_markers` are derived once,
-    since identification asks for them per candidate pass.
+    since identification asks for them per candidate pass. `draw_states` holds
+    the pipeline state of the draws identification asked about, by event id.
     """
 
     capture: str
@@ -98,6 +117,7 @@ class Frame:
     actions: list[Action]
     textures: dict[int, Texture]
     passes: list[Pass] = field(default_factory=list)
+    draw_states: dict[int, DrawState] = field(default_factory=dict)
 
     @functools.cached_property
     def draws(self) -> list[Action]:

@@ -26,12 +26,17 @@ class Candidate:
 
 @dataclass
 class Identification:
-    """Where each output of a frame is, by event and resource id."""
+    """Where each output of a frame is, by event and resource id.
+
+    A forward renderer has no G-buffer: `gbuffer_pass` and its events are None.
+    `depth_event` is where the scene depth is complete (the G-buffer's last draw
+    when there is one); `evidence` says why each choice was made.
+    """
 
     profile: str
-    gbuffer_pass: int
-    gbuffer_first_event: int
-    gbuffer_last_event: int
+    gbuffer_pass: int | None
+    gbuffer_first_event: int | None
+    gbuffer_last_event: int | None
     target_roles: dict[str, int]
     depth_target: int
     back_buffer: int
@@ -40,6 +45,12 @@ class Identification:
     first_hud_event: int | None
     final_image_rule: str
     candidates: list[Candidate]
+    depth_event: int = 0
+    evidence: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.depth_event and self.gbuffer_last_event is not None:
+            self.depth_event = self.gbuffer_last_event
 
 
 def _colour_formats(frame: Frame, pass_: Pass) -> list[str]:
@@ -137,4 +148,6 @@ def identify(frame: Frame, profile: Profile) -> Identification:
         first_hud_event=hud_event,
         final_image_rule=rule,
         candidates=candidates,
+        evidence=[f"G-buffer: pass {gbuffer.index} ({next(c for c in candidates if c.pass_index == gbuffer.index).reasons[-1]}, "
+                  f"profile rules, choose {profile.gbuffer.choose})", f"final image: {rule}"],
     )

@@ -17,6 +17,7 @@ from rdc_extract.errors import IdentificationFailed, ProfileError
 from rdc_extract.frame.model import Frame
 from rdc_extract.profiles.identify import Identification, identify
 from rdc_extract.profiles.schema import Profile, load_profile
+from rdc_extract.profiles.structure import identify_by_structure
 from rdc_extract.tomlcheck import named_toml
 
 ENV_VAR = "RDC_EXTRACT_PIPELINES"
@@ -49,6 +50,11 @@ def _load_cached(path: Path, mtime_ns: int, classes_mtime_ns: int | None) -> Pro
 def resolve_profile(name_or_path: str) -> Profile:
     """A profile file path, or the name of one in the pipelines folder."""
     return load_profile(named_toml(name_or_path, pipelines_dir(), ProfileError, "profile"))
+
+
+def identify_with(frame: Frame, profile: Profile) -> Identification:
+    """A game profile's rules, or for the generic profile identification from structure alone."""
+    return identify_by_structure(frame, profile) if profile.is_generic else identify(frame, profile)
 
 
 @dataclass
@@ -106,7 +112,7 @@ def detect_profile(frame: Frame, profiles: list[Profile] | None = None) -> Detec
     if not generic:
         raise IdentificationFailed(frame.capture, "no profile matches and no generic profile is installed: "
                                    + " | ".join(rejected))
-    found = identify(frame, generic[0])
+    found = identify_with(frame, generic[0])
     why = "no game profile matched" + (f" ({' | '.join(rejected)})" if rejected else "")
     return Detection(generic[0], found, why)
 
@@ -116,4 +122,4 @@ def choose_profile(frame: Frame, name_or_path: str | None) -> Detection:
     if name_or_path is None:
         return detect_profile(frame)
     profile = resolve_profile(name_or_path)
-    return Detection(profile, identify(frame, profile), f"named with --profile ({profile.path})")
+    return Detection(profile, identify_with(frame, profile), f"named with --profile ({profile.path})")

@@ -1,14 +1,20 @@
 """Build the plain `Frame` model from a replay session: the action tree plus one texture list.
 
 No per-action replay calls: every action already carries its bound colour and
-depth outputs, so reading a frame of thousands of draws costs four API calls.
+depth outputs, and RenderDoc's usage lists (kept since the capture was opened)
+say which of the frame's textures each draw samples, so reading a frame of
+thousands of draws costs a few API calls per texture. Pipeline state is read
+only for the draws `frame.overlay.state_probe_events` names (one replay to
+that event).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from rdc_extract.frame.model import Action, Frame, Texture
+from rdc_extract.frame.model import Action, DrawState, Frame, Texture
+from rdc_extract.frame.overlay import state_probe_events
 from rdc_extract.frame.passes import group_passes
 from rdc_extract.rd.formats import texture_format
 from rdc_extract.rd.loader import load_renderdoc
@@ -56,8 +62,45 @@ def _walk(actions: Any, path: tuple[str, ...], structured: Any, rd: Any, out: li
                 begins_pass=bool(action.flags & rd.ActionFlags.BeginPass),
                 ends_pass=bool(action.flags & rd.ActionFlags.EndPass),
                 vertex_count=action.numIndices * max(action.numInstances, 1),
+                copy_source=int(action.copySource) or None,
+                copy_destination=int(action.copyDestination) or None,
             )
         )
+
+
+def _reads_by_event(controller: Any, rd: Any, textures: dict[int, Texture], ids: dict[int, Any]) -> dict[int, set[int]]:
+    """Event id → the frame's textures sampled there (any shader stage), from RenderDoc's usage lists."""
+    sampled = {value for name, value in vars(rd.ResourceUsage).items() if name.endswith("_Resource")}
+    reads: dict[int, set[int]] = {}
+    for rid in textures:
+        if rid in ids:
+            for use in controller.GetUsage(ids[rid]):
+                if use.usage in sampled:
+                    reads.setdefault(use.eventId, set()).add(rid)
+    return reads
+
+
+def _depth_test(controller: Any, api: str) -> bool | None:
+    if api == "OpenGL":
+        return bool(controller.GetGLPipelineState().depthState.depthEnable)
+    if api == "Vulkan":
+        return bool(controller.GetVulkanPipelineState().depthStencil.depthTestEnable)
+    if api == "D3D11":
+        return bool(controller.GetD3D11PipelineState().outputMerger.depthStencilState.depthEnable)
+    if api == "D3D12":
+        return bool(controller.GetD3D12PipelineState().outputMerger.depthStencilState.depthEnable)
+    return None
+
+
+def _draw_states(controller: Any, api: str, events: tuple[int, ...]) -> dict[int, DrawState]:
+    states: dict[int, DrawState] = {}
+    for event in events:
+        controller.SetFrameEvent(event, False)
+        depth = _depth_test(controller, api)
+        blends = controller.GetPipelineState().GetColorBlends()
+        if depth is not None:
+            states[event] = DrawState(depth_test=depth, blending=bool(len(blends) and blends[0].enabled))
+    return states
 
 
 def read_frame(session: ReplaySession) -> Frame:
@@ -67,7 +110,8 @@ def read_frame(session: ReplaySession) -> Frame:
     actions: list[Action] = []
     _walk(controller.GetRootActions(), (), controller.GetStructuredFile(), rd, actions)
     used = {rid for a in actions for rid in a.colour_outputs + ((a.depth_output,) if a.depth_output else ())}
-    names = {int(r.resourceId): r.name for r in controller.GetResources()}
+    resources = controller.GetResources()
+    names = {int(r.resourceId): r.name for r in resources}
     textures: dict[int, Texture] = {}
     for tex in session.textures:
         rid = int(tex.resourceId)
@@ -81,6 +125,10 @@ def read_frame(session: ReplaySession) -> Frame:
                 format=texture_format(tex.format),
                 is_swap_buffer=is_swap,
             )
+    reads = _reads_by_event(controller, rd, textures, {int(r.resourceId): r.resourceId for r in resources})
+    actions = [dataclasses.replace(a, reads=tuple(sorted(reads[a.event_id]))) if a.event_id in reads else a
+               for a in actions]
     frame = Frame(capture=str(session.path), api=session.api, actions=actions, textures=textures)
     frame.passes = group_passes(actions)
+    frame.draw_states = _draw_states(controller, session.api, state_probe_events(frame))
     return frame

@@ -1,0 +1,54 @@
+"""Where the finished image ends and the overlay (UI) begins, from structure plus one draw's state.
+
+The image is finished by the last full-screen draw into the back buffer, or by
+a copy/blit of an off-screen image into it. Draws into the back buffer after
+that are UI when they draw over the image: depth test off and blending on.
+Only the first of them needs its state read (UI does not go back to drawing
+the scene), which keeps the replay cost to one event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdc_extract.frame.model import Action, Frame
+
+FULLSCREEN_MAX_VERTICES = 3
+
+
+def is_fullscreen(action: Action, max_vertices: int = FULLSCREEN_MAX_VERTICES) -> bool:
+    """One triangle covering the screen: how lighting, tone mapping and post-processing draw."""
+    return action.kind == "draw" and 0 < action.vertex_count <= max_vertices
+
+
+def writes_colour(action: Action, target: int) -> bool:
+    if action.kind == "copy":
+        return action.copy_destination == target or (action.copy_destination is None and target in action.colour_outputs)
+    return action.kind == "draw" and bool(action.colour_outputs) and action.colour_outputs[0] == target
+
+
+@dataclass(frozen=True)
+class ImageTail:
+    """The back buffer's last image-making action (full-screen draw or copy) and the draws after it."""
+
+    target: int
+    finisher: Action | None
+    after: tuple[Action, ...]
+
+
+def image_tail(frame: Frame, max_vertices: int = FULLSCREEN_MAX_VERTICES) -> ImageTail | None:
+    back_buffer = frame.back_buffer
+    if back_buffer is None:
+        return None
+    into = [a for a in frame.actions if writes_colour(a, back_buffer.resource_id)]
+    finishers = [i for i, a in enumerate(into) if a.kind == "copy" or is_fullscreen(a, max_vertices)]
+    if not finishers:
+        return ImageTail(back_buffer.resource_id, None, ())
+    last = finishers[-1]
+    return ImageTail(back_buffer.resource_id, into[last], tuple(a for a in into[last + 1:] if a.kind == "draw"))
+
+
+def state_probe_events(frame: Frame) -> tuple[int, ...]:
+    """The draws whose pipeline state identification needs: the first draw after the image is finished."""
+    tail = image_tail(frame)
+    return (tail.after[0].event_id,) if tail is not None and tail.after else ()

@@ -1,0 +1,126 @@
+"""Identification without a profile (profiles/structure.py) on plain-data frames: one test per rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdc_extract.errors import IdentificationFailed
+from rdc_extract.frame.model import DrawState
+from rdc_extract.profiles.registry import identify_with, resolve_profile
+from tests.frames import FrameBuilder, deferred_frame
+
+UI = DrawState(depth_test=False, blending=True)
+
+
+@pytest.fixture(scope="module")
+def generic():
+    return resolve_profile("generic")
+
+
+def _two_target_deferred(blit: bool, reads: bool = True) -> FrameBuilder:
+    """Shadow → 2-target G-buffer → lighting (samples it + depth) → tone map [→ blit] → 3 UI quads."""
+    b = FrameBuilder()
+    shadow, albedo, normal = b.texture(1, "D32", (768, 768)), b.texture(2, "R8G8B8A8_UNORM"), b.texture(3, "R8G8B8A8_UNORM")
+    depth, hdr, ldr = b.texture(4, "D32S8"), b.texture(5, "R16G16B16A16_FLOAT"), b.texture(6, "R8G8B8A8_UNORM")
+    back = b.texture(7, "R8G8B8A8_UNORM", swap=True)
+    b.add("draw", (), shadow, count=30)
+    b.add("clear", (albedo, normal), depth)
+    b.add("draw", (albedo, normal), depth, count=20)
+    b.add("draw", (hdr,), None, vertices=3, reads=(albedo, normal, depth, shadow) if reads else ())
+    b.add("draw", (ldr if blit else back,), None, vertices=3, reads=(hdr,) if reads else ())
+    if blit:
+        b.add("copy", (back,), None, copy_source=ldr, copy_destination=back)
+    b.add("draw", (back,), None, vertices=4, count=3)
+    return b
+
+
+def test_two_target_gbuffer_and_blit_to_the_back_buffer(generic):
+    frame = _two_target_deferred(blit=True).frame()
+    frame.draw_states = {55: UI}
+    found = identify_with(frame, generic)
+    assert (found.gbuffer_pass, found.gbuffer_first_event, found.gbuffer_last_event) == (1, 31, 51)
+    assert found.target_roles == {"albedo": 2, "normals": 3} and found.depth_target == 4
+    assert (found.final_image_event, found.final_image_target, found.first_hud_event) == (54, 7, 55)
+    assert "blit/copy of #6" in found.final_image_rule
+    assert found.evidence[0] == "G-buffer: pass 1 (2 targets at 640×360, 20 draws, read by full-screen draw 52)"
+    assert any("depth test off, blending" in line for line in found.evidence)
+
+
+def test_scene_depth_is_the_most_drawn_depth_at_the_image_size(generic):
+    frame = _two_target_deferred(blit=False).frame()   # the 768² shadow map has more draws
+    found = identify_with(frame, generic)
+    assert found.depth_target == 4 and found.depth_event == 51
+    assert any("other depth targets: #1 (30 draws, 768×768)" in line for line in found.evidence)
+
+
+def test_without_reads_two_targets_followed_by_a_full_screen_draw_is_the_gbuffer(generic):
+    found = identify_with(_two_target_deferred(blit=False, reads=False).frame(), generic)
+    assert found.gbuffer_pass == 1 and "what it samples is not known" in found.evidence[0]
+
+
+def test_one_target_needs_a_full_screen_reader_of_it_and_the_depth(generic):
+    b = FrameBuilder()
+    colour, depth, back = b.texture(1, "R16G16B16A16_FLOAT"), b.texture(2, "D32S8"), b.texture(3, "R8G8B8A8_UNORM", swap=True)
+    b.add("draw", (colour,), depth, count=10)
+    b.add("draw", (back,), None, vertices=3, reads=(colour,))   # tone mapping only: forward into HDR
+    assert identify_with(b.frame(), generic).gbuffer_pass is None
+    b.actions[-1] = b.actions[-1].__class__(**{**vars(b.actions[-1]), "reads": (colour, depth)})
+    assert identify_with(b.frame(), generic).gbuffer_pass == 0
+
+
+def test_forward_frame_has_no_gbuffer_and_ui_by_state(generic):
+    b = FrameBuilder()
+    back, depth = b.texture(1, "R8G8B8A8_UNORM", swap=True), b.texture(2, "D32S8")
+    b.add("clear", (back,), depth)
+    b.add("draw", (back,), depth, count=40)
+    b.add("draw", (back,), depth, vertices=3)            # sky
+    b.add("draw", (back,), depth, vertices=4, count=3)   # UI, same targets
+    frame = b.frame()
+    frame.draw_states = {43: UI}
+    found = identify_with(frame, generic)
+    assert found.gbuffer_pass is None and found.gbuffer_last_event is None and found.target_roles == {}
+    assert (found.depth_target, found.depth_event) == (2, 41)
+    assert (found.final_image_event, found.first_hud_event) == (42, 43)
+    assert found.evidence[0].startswith("no G-buffer: forward renderer")
+
+
+def test_draws_after_the_image_that_are_not_overlays_are_not_ui(generic):
+    b = FrameBuilder()
+    back, depth = b.texture(1, "R8G8B8A8_UNORM", swap=True), b.texture(2, "D32S8")
+    b.add("draw", (back,), depth, count=10)
+    b.add("draw", (back,), depth, vertices=3)
+    b.add("draw", (back,), depth, count=5)
+    frame = b.frame()
+    frame.draw_states = {12: DrawState(depth_test=True, blending=False)}
+    found = identify_with(frame, generic)
+    assert found.first_hud_event is None and found.final_image_event == 16
+    assert "is not UI (depth test on)" in found.final_image_rule
+
+
+def test_several_gbuffer_candidates_are_listed(generic):
+    b = FrameBuilder()
+    g1, g2 = (1, 2), (4, 5)
+    for rid in g1 + g2:
+        b.texture(rid, "R8G8B8A8_UNORM")
+    b.texture(3, "D32S8")
+    back, hdr = b.texture(6, "R8G8B8A8_UNORM", swap=True), b.texture(7, "R16G16B16A16_FLOAT")
+    b.add("draw", g1, 3, count=30)
+    b.add("draw", g2, 3, count=10)
+    b.add("draw", (hdr,), None, vertices=3, reads=g1 + g2 + (3,))
+    b.add("draw", (back,), None, vertices=3, reads=(hdr,))
+    found = identify_with(b.frame(), generic)
+    assert found.gbuffer_pass == 0
+    assert found.evidence[1] == "  other G-buffer candidates: pass 1 (10 draws)"
+
+
+def test_the_sample_frame_is_identified_as_the_profile_does(generic):
+    found = identify_with(deferred_frame(markers=False), generic)
+    assert (found.gbuffer_pass, found.final_image_event, found.depth_target) == (1, 84, 20)
+
+
+def test_a_frame_without_depth_fails_with_its_passes(generic):
+    b = FrameBuilder()
+    b.add("draw", (b.texture(1, "R8G8B8A8_UNORM", swap=True),), None, vertices=3)
+    with pytest.raises(IdentificationFailed, match="no scene depth") as failure:
+        identify_with(b.frame(), generic)
+    assert failure.value.candidates[0].reasons == ["no depth target"]
