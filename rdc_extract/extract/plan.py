@@ -49,7 +49,7 @@ def choose_outputs(profile: Profile, requested: list[str] | None) -> tuple[str, 
 
 @dataclass(frozen=True)
 class ReadPlan:
-    """Events in ascending order, each with the textures to read there; camera read at the G-buffer event."""
+    """Events in ascending order, each with the textures to read there; camera and depth state read at the G-buffer event."""
 
     reads: tuple[tuple[int, tuple[int, ...]], ...]
     camera_event: int | None
@@ -68,7 +68,7 @@ def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]
         reads[found.gbuffer_last_event] = gbuffer
     if "rgb" in outputs:
         reads.setdefault(found.final_image_event, []).append(found.final_image_target)
-    needs_camera = profile.camera.block is not None and bool({"normals", "depth"} & set(outputs))
+    needs_camera = bool({"normals", "depth"} & set(outputs)) and found.depth_target is not None
     return ReadPlan(
         reads=tuple((event, tuple(sorted(set(ids)))) for event, ids in sorted(reads.items())),
         camera_event=found.gbuffer_last_event if needs_camera else None,
