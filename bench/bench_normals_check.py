@@ -20,8 +20,9 @@ from pathlib import Path
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.normals_check import Candidate, choose_encoding
 from rdc_extract.decode.textures import decode_color, decode_depth_stencil
-from rdc_extract.extract.camera import camera_from_block
+from rdc_extract.extract.camera import camera_from_blocks
 from rdc_extract.extract.compute import depth_m
+from rdc_extract.extract.conventions import resolve_conventions
 from rdc_extract.extract.pipeline import extract_capture
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.profiles.registry import choose_profile
@@ -39,8 +40,10 @@ def normals_inputs(capture: Path):
         detection = choose_profile(frame, None)
         rules, found = detection.profile, detection.identification
         plan = plan_reads(found, rules, choose_outputs(rules, ["normals"]))
-        data, block = read_at_events(session, plan.reads, plan.camera_event, rules.camera.block)
-    camera = camera_from_block(block, rules.camera, rules.depth)
+        reads = read_at_events(session, plan.reads, plan.camera_event)
+    data = reads.data
+    camera = camera_from_blocks(reads.blocks, rules.camera)
+    conventions = resolve_conventions(reads.depth_state, camera, rules, str(capture))
 
     def desc(resource_id: int) -> TextureDesc:
         texture = frame.textures[resource_id]
@@ -49,7 +52,7 @@ def normals_inputs(capture: Path):
     normals_id = found.target_roles["normals"]
     encoded = decode_color(data[normals_id], desc(normals_id))
     window_depth, _ = decode_depth_stencil(data[found.depth_target], desc(found.depth_target))
-    depth = depth_m(window_depth, rules, camera, str(capture))
+    depth = depth_m(window_depth, camera, conventions, str(capture))
     texture = frame.textures[normals_id]
     K = camera.intrinsics(texture.width, texture.height, ndc_y_up=frame.api != "Vulkan")
     role = next(r for r in rules.gbuffer.targets if r.role == "normals")

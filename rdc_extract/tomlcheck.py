@@ -105,5 +105,5 @@ class Section:
             self.fail(key, "a positive number", value)
         return None if value is None else float(value)
 
-    def boolean(self, key: str, default: bool) -> bool:
+    def boolean(self, key: str, default: bool | None) -> bool | None:
         return self.get(key, bool, default, "true or false")

@@ -29,9 +29,9 @@ def profile_copy(tmp_path: Path, normals_line: str, *, camera: bool = True) -> P
     assert NORMALS_LINE in text
     text = text.replace(NORMALS_LINE, normals_line)
     text = text.replace('classes = "classes/', f'classes = "{REPO}/pipelines/classes/')
-    if not camera:
+    if not camera:  # without a [camera] block the camera would be found by search: name one that is not bound
         start = text.index("[camera]")
-        text = text[:start] + text[text.index("[stencil]"):]
+        text = text[:start] + '[camera]\nblock = "NotBoundAnywhere"\n\n' + text[text.index("[stencil]"):]
     path = tmp_path / "city_game_copy.toml"
     path.write_text(text)
     return path

@@ -10,6 +10,7 @@ from frames import deferred_frame
 from rdc_extract.dataset.files import read_png, write_png
 from rdc_extract.dataset.writers import write_depth, write_normals, write_rgb, writer_for
 from rdc_extract.errors import RdcExtractError
+from rdc_extract.decode.depth import projection_from_near_far
 from rdc_extract.extract.camera import camera_from_block
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.profiles.identify import identify
@@ -50,14 +51,14 @@ def test_outputs_a_profile_cannot_make_are_not_offered(city_game):
 
 
 def test_camera_from_block_reads_members_and_components(city_game):
-    view, proj = np.eye(4) * 2, np.arange(16.0).reshape(4, 4)
+    view, proj = np.eye(4) * 2, projection_from_near_far(0.1, 1000.0)
     block = {"view": view, "proj": proj, "near_far": np.array([[0.1, 1000.0, 1.0, 1.7]])}
-    camera = camera_from_block(block, city_game.camera, city_game.depth)
+    camera = camera_from_block(block, city_game.camera)
     assert np.array_equal(camera.view, view) and np.array_equal(camera.proj, proj)
     assert (camera.near_m, camera.far_m) == (pytest.approx(0.1), 1000.0)
     assert np.array_equal(camera.world_to_camera, np.diag([2.0, -2.0, -2.0, 2.0]))
     with pytest.raises(KeyError, match="no member 'view'"):
-        camera_from_block({"proj": proj}, city_game.camera, city_game.depth)
+        camera_from_block({"proj": proj}, city_game.camera)
 
 
 @pytest.mark.parametrize("shape", [(5, 7), (5, 7, 3), (5, 7, 4)])

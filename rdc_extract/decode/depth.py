@@ -27,6 +27,7 @@ linear according to others; no formula is implemented for it here (see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -34,6 +35,21 @@ import numpy as np
 ClipRange = Literal["zero_to_one", "minus_one_to_one"]
 
 KITTI_SCALE = 256.0  #: KITTI depth PNG: uint16 value = metres × 256, 0 = invalid.
+
+
+@dataclass(frozen=True)
+class DepthState:
+    """The depth facts of the pipeline state at the scene's draws, as the capture recorded them.
+
+    ``depth_function``: the depth test, RenderDoc's ``CompareFunction`` name
+    ("Less", "GreaterEqual", ...), None when the test is off. ``clip_range``:
+    None when the API's state does not say. ``depth_range``: the viewport's
+    depth range (``glDepthRange``), (0, 1) unless the game changed it.
+    """
+
+    depth_function: str | None
+    clip_range: ClipRange | None
+    depth_range: tuple[float, float] = (0.0, 1.0)
 
 
 def _ndc_z(window_depth: np.ndarray, clip_range: ClipRange) -> np.ndarray:
@@ -105,6 +121,31 @@ def z_distance_m_from_projection(
         d = np.asarray(window_depth)
         invalid |= (d <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (d >= 1.0)
     return np.where(invalid, np.inf, z_fwd).astype(np.float32)
+
+
+def near_far_from_projection(proj: np.ndarray, *, clip_range: ClipRange = "zero_to_one") -> tuple[float, float]:
+    """Forward distances of the near and far planes a perspective matrix encodes (far may be ``inf``).
+
+    The planes are where NDC z reaches the ends of the clip range: which end is
+    near follows from the matrix (reversed Z or not).
+    """
+    p = _check_perspective(proj)
+    w = p[3, 2]
+    lo = -1.0 if clip_range == "minus_one_to_one" else 0.0
+    near_ndc, far_ndc = (1.0, lo) if is_reversed_z(p, clip_range=clip_range) else (lo, 1.0)
+
+    def distance(ndc: float) -> float:
+        denominator = w * ndc - p[2, 2]
+        if abs(denominator) <= 1e-7 * max(abs(p[2, 2]), 1.0):
+            return float("inf")
+        return float(w * p[2, 3] / denominator)
+
+    return distance(near_ndc), distance(far_ndc)
+
+
+def handedness_of_projection(proj: np.ndarray) -> Literal["right", "left"]:
+    """"right" when view space looks down -z (``proj[3, 2] < 0``, OpenGL), "left" when down +z (D3D-style)."""
+    return "right" if _check_perspective(proj)[3, 2] < 0 else "left"
 
 
 def projection_from_near_far(

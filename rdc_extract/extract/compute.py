@@ -27,6 +27,7 @@ from rdc_extract.decode.normals_check import Candidate, choose_encoding
 from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
 from rdc_extract.errors import ExtractionFailed
 from rdc_extract.extract.camera import Camera
+from rdc_extract.extract.conventions import Conventions
 from rdc_extract.frame.model import Texture
 from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.schema import Profile, TargetRole
@@ -36,12 +37,13 @@ _EIGHT_BIT_TYPES = ("UNorm", "UNormSRGB")
 
 @dataclass(frozen=True)
 class RawFrame:
-    """What replay read: texture bytes by resource id (at the planned events), and the camera."""
+    """What replay read: texture bytes by resource id (at the planned events), the camera and the conventions."""
 
     api: str
     textures: dict[int, Texture]
     data: dict[int, bytes]
     camera: Camera | None
+    conventions: Conventions | None = None
 
 
 def _desc(raw: RawFrame, resource_id: int) -> TextureDesc:
@@ -77,16 +79,15 @@ def final_image_rgb(raw: RawFrame, resource_id: int) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def depth_m(window_depth: np.ndarray, profile: Profile, camera: Camera | None, source: str) -> np.ndarray:
-    """Metric z-distance: from the captured projection when there is one, else the profile's near/far."""
-    rules = profile.depth
+def depth_m(window_depth: np.ndarray, camera: Camera | None, conventions: Conventions, source: str) -> np.ndarray:
+    """Metric z-distance: from the captured projection when there is one, else near/far (profile's)."""
     if camera is not None:
-        return z_distance_m_from_projection(window_depth, camera.proj, clip_range=rules.clip_range)
-    if rules.near_m is None or rules.far_m is None:
-        raise ExtractionFailed(source, f"no metric depth: profile {profile.name!r} names no camera block "
-                               "and no [depth] near_m/far_m")
-    return z_distance_m_from_near_far(window_depth, rules.near_m, rules.far_m, reversed_z=rules.reversed,
-                                      clip_range=rules.clip_range)
+        return z_distance_m_from_projection(window_depth, camera.proj, clip_range=conventions.clip_range)
+    if conventions.near_m is None or conventions.far_m is None:
+        raise ExtractionFailed(source, "no metric depth: no camera block found among the constant blocks bound "
+                               "at the scene's draws, and the profile states no [depth] near_m/far_m")
+    return z_distance_m_from_near_far(window_depth, conventions.near_m, conventions.far_m,
+                                      reversed_z=conventions.reversed, clip_range=conventions.clip_range)
 
 
 @dataclass
@@ -140,7 +141,7 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
 def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outputs: tuple[str, ...],
                     source: str) -> Computed:
     """Every requested output array except labels (made from `stencil` by the class map)."""
-    computed = Computed()
+    computed = Computed(warnings=list(raw.conventions.warnings) if raw.conventions else [])
     arrays = computed.arrays
     if "rgb" in outputs:
         arrays["rgb"] = final_image_rgb(raw, found.final_image_target)
@@ -154,7 +155,11 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
             arrays[name] = drop_meaningless_alpha(decode_target(raw, found.target_roles[name]))
     if found.depth_target in raw.data:
         window_depth, stencil = decode_depth_stencil(raw.data[found.depth_target], _desc(raw, found.depth_target))
-        depth = depth_m(window_depth, profile, raw.camera, source) if {"depth", "normals"} & set(outputs) else None
+        depth = None
+        if {"depth", "normals"} & set(outputs):
+            if raw.conventions is None:
+                raise ExtractionFailed(source, "no depth conventions: the scene's pipeline state was not read")
+            depth = depth_m(window_depth, raw.camera, raw.conventions, source)
         if depth is not None and "depth" in outputs:
             arrays["depth"] = depth
         if {"stencil", "labels"} & set(outputs):

@@ -1,7 +1,7 @@
 """`extract_capture`: one capture in, one complete frame folder out (docs/dataset.md).
 
 Replay does the minimum (open, a `SetFrameEvent` per planned event, a
-`GetTextureData` per planned target, one constant-block read); the capture is
+`GetTextureData` per planned target, one read of the constant blocks and depth state); the capture is
 closed before decoding and writing. `meta.json` is removed first and written
 last, so a folder with `meta.json` is always complete. The capture's SHA-256 is
 computed beside the replay and checked against the one its sidecar recorded at
@@ -11,6 +11,7 @@ publication: RenderDoc files carry no checksum, and a flipped bit can replay.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import time
@@ -26,8 +27,9 @@ from rdc_extract.dataset.names import frame_id as frame_id_of
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
-from rdc_extract.extract.camera import Camera, camera_from_block
+from rdc_extract.extract.camera import Camera, camera_from_blocks
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
+from rdc_extract.extract.conventions import resolve_conventions
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
@@ -77,18 +79,27 @@ def _blame_a_changed_capture(capture: Path, recorded: str | None, hashing: Futur
         raise
 
 
-def _camera_record(camera: Camera | None, width: int, height: int, api: str, source: str) -> dict[str, Any] | None:
+def _camera_record(camera: Camera | None, width: int, height: int, api: str) -> dict[str, Any] | None:
     if camera is None:
         return None
+    conversion = camera.world_conversion
+    infinite = camera.far_m is not None and camera.far_m == float("inf")
     return {
         "convention": "OpenCV camera frame: x right, y down, z forward; pixel centres at integer (u, v)",
         "K": camera.intrinsics(width, height, ndc_y_up=api != "Vulkan").tolist(),
         "world_to_camera": camera.world_to_camera.tolist(),
+        "world_conversion": None if conversion is None else {
+            "matrix": conversion.tolist(),
+            "why": "the game's world is left-handed: its z axis is negated so world_to_camera is a proper rigid "
+                   "transform; world_to_camera applies to matrix @ (game world point)",
+        },
         "view": camera.view.tolist(),
         "proj": camera.proj.tolist(),
+        "handedness": camera.handedness,
         "near_m": camera.near_m,
-        "far_m": camera.far_m,
-        "source": source,
+        "far_m": None if infinite else camera.far_m,
+        "far_infinite": infinite,
+        "source": camera.found_in,
     }
 
 
@@ -97,7 +108,6 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
           computed: Computed) -> dict[str, Any]:
     found = detection.identification
     texture = raw.textures[found.final_image_target]
-    camera_source = f"constant block {detection.profile.camera.block!r}" if raw.camera else None
     return {
         "schema": FRAME_SCHEMA,
         "frame_id": frame_id,
@@ -124,9 +134,10 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
             if rid in raw.textures
         },
         "image": {"width": texture.width, "height": texture.height},
-        "camera": _camera_record(raw.camera, texture.width, texture.height, raw.api, camera_source or ""),
+        "camera": _camera_record(raw.camera, texture.width, texture.height, raw.api),
         "depth": {"kind": "z-distance along the optical axis", "unit": "m", "invalid": "+inf in depth.tiff, 0 in depth_kitti.png",
-                  "from": camera_source and "captured projection matrix" or "profile near/far"},
+                  "from": "captured projection matrix" if raw.camera else "near/far",
+                  "conventions": raw.conventions.to_json() if raw.conventions else None},
         "normals": computed.normals,
         "outputs": files,
         "labels": labels,
@@ -157,13 +168,19 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
             rules = detection.profile
             wanted = choose_outputs(rules, list(outputs) if outputs else None, detection.identification)
             plan = plan_reads(detection.identification, rules, wanted)
-            data, block = read_at_events(session, plan.reads, plan.camera_event, rules.camera.block)
+            reads = read_at_events(session, plan.reads, plan.camera_event)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()
     try:
-        camera = camera_from_block(block, rules.camera, rules.depth) if block else None
-        raw = RawFrame(api=frame.api, textures=frame.textures, data=data, camera=camera)
+        camera = camera_from_blocks(reads.blocks, rules.camera)
+        conventions = None
+        if plan.camera_event is not None:
+            conventions = resolve_conventions(reads.depth_state, camera, rules, str(capture))
+            if camera is not None:
+                camera = dataclasses.replace(camera, near_m=conventions.near_m, far_m=conventions.far_m)
+        raw = RawFrame(api=frame.api, textures=frame.textures, data=reads.data, camera=camera,
+                       conventions=conventions)
         computed = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
         arrays = computed.arrays
     except (KeyError, ValueError, UnsupportedFormat, TextureDataMismatch) as exc:

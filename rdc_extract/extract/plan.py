@@ -57,7 +57,7 @@ def choose_outputs(profile: Profile, requested: list[str] | None, found: Identif
 
 @dataclass(frozen=True)
 class ReadPlan:
-    """Events in ascending order, each with the textures to read there; camera read at the G-buffer event."""
+    """Events in ascending order, each with the textures to read there; camera and depth state read at the G-buffer event."""
 
     reads: tuple[tuple[int, tuple[int, ...]], ...]
     camera_event: int | None
@@ -74,7 +74,7 @@ def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]
         reads.setdefault(found.depth_event, []).append(found.depth_target)
     if "rgb" in outputs:
         reads.setdefault(found.final_image_event, []).append(found.final_image_target)
-    needs_camera = profile.camera.block is not None and bool({"normals", "depth"} & set(outputs))
+    needs_camera = bool({"normals", "depth"} & set(outputs)) and found.depth_target is not None
     return ReadPlan(
         reads=tuple((event, tuple(sorted(set(ids)))) for event, ids in sorted(reads.items())),
         camera_event=found.depth_event if needs_camera else None,

@@ -27,6 +27,7 @@ from rdc_extract.tomlcheck import Section, read_toml
 GBUFFER_CHOICES = ("most_draws", "last", "first")
 FINAL_IMAGE_STRATEGIES = ("hud_marker", "fullscreen_run")
 DEPTH_CLIP_RANGES = ("zero_to_one", "minus_one_to_one")
+HANDEDNESS = ("right", "left")
 NORMAL_SPACES = ("world", "view")
 COLOUR_ENCODINGS = ("srgb", "linear", "hdr")
 _TABLES = ("profile", "match", "gbuffer", "depth", "camera", "stencil", "final_image")
@@ -65,8 +66,10 @@ class GBufferRules:
 
 @dataclass(frozen=True)
 class DepthRules:
-    reversed: bool = False
-    clip_range: str = "zero_to_one"
+    """What the profile states about depth; None = not stated. Checked against the capture (docs/profiles.md)."""
+
+    reversed: bool | None = None
+    clip_range: str | None = None
     near_m: float | None = None
     far_m: float | None = None
 
@@ -80,6 +83,7 @@ class CameraRules:
     projection: str = "proj"
     near: str | None = None
     far: str | None = None
+    handedness: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def load_profile(path: str | Path) -> Profile:
         ("min_colour_targets", "colour_formats", "depth_stencil", "same_size_as_back_buffer", "marker", "choose", "targets"),
     )
     depth = _section(path, data, "depth", ("reversed", "clip_range", "near_m", "far_m"))
-    camera = _section(path, data, "camera", ("block", "view", "projection", "near", "far"))
+    camera = _section(path, data, "camera", ("block", "view", "projection", "near", "far", "handedness"))
     stencil = _section(path, data, "stencil", ("classes",))
     final = _section(path, data, "final_image", ("strategies", "hud_marker", "fullscreen_max_vertices"))
     colour_targets = gbuffer.integer("min_colour_targets", 4, minimum=1)
@@ -210,10 +214,11 @@ def load_profile(path: str | Path) -> Profile:
             choose=gbuffer.string("choose", "most_draws", GBUFFER_CHOICES),
             targets=_target_roles(path, gbuffer.table.get("targets", {}), colour_targets),
         ),
-        depth=DepthRules(depth.boolean("reversed", False), depth.string("clip_range", "zero_to_one", DEPTH_CLIP_RANGES),
+        depth=DepthRules(depth.boolean("reversed", None), depth.string("clip_range", None, DEPTH_CLIP_RANGES),
                          depth.number("near_m"), depth.number("far_m")),
         camera=CameraRules(camera.string("block"), _selector(camera, "view", "view"),
-                           _selector(camera, "projection", "proj"), _selector(camera, "near"), _selector(camera, "far")),
+                           _selector(camera, "projection", "proj"), _selector(camera, "near"), _selector(camera, "far"),
+                           camera.string("handedness", None, HANDEDNESS)),
         stencil=StencilRules((path.parent / classes) if classes else None),
         final_image=FinalImageRules(
             final.strings("strategies", FINAL_IMAGE_STRATEGIES) or ("hud_marker", "fullscreen_run"),

@@ -1,73 +1,121 @@
-"""The few replay calls extraction needs: move to an event, read targets and a constant block.
+"""The few replay calls extraction needs: move to an event, read targets, constant blocks and depth state.
 
-Everything returned is plain (bytes, numpy arrays); decoding happens in
-`rdc_extract.decode`. `SaveTexture`, `GetMinMax` and `PickPixel` are avoided
-on purpose: they crash on Vulkan captures with RenderDoc 1.24 here.
+Everything returned is plain (bytes, numpy arrays, `DepthState`); decoding
+happens in `rdc_extract.decode`. `SaveTexture`, `GetMinMax` and `PickPixel`
+are avoided on purpose: they crash on Vulkan captures with RenderDoc 1.24 here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from rdc_extract.decode.depth import DepthState
 from rdc_extract.rd import compat
 from rdc_extract.rd.loader import load_renderdoc
 from rdc_extract.rd.session import ReplaySession
 
+ConstantBlocks = dict[str, dict[str, np.ndarray]]
 
-def read_at_events(
-    session: ReplaySession,
-    reads: Sequence[tuple[int, Sequence[int]]],
-    block_event: int | None = None,
-    block_name: str | None = None,
-) -> tuple[dict[int, bytes], dict[str, np.ndarray] | None]:
+
+@dataclass
+class EventReads:
+    """Texture bytes by resource id; the constant blocks and depth state at the scene event (when asked)."""
+
+    data: dict[int, bytes] = field(default_factory=dict)
+    blocks: ConstantBlocks = field(default_factory=dict)
+    depth_state: DepthState | None = None
+
+
+def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
+                   scene_event: int | None = None) -> EventReads:
     """Move to each event in order and read the listed textures there (mip 0, slice 0, sample 0).
 
-    Also reads the named constant block at `block_event`. Returns raw tightly
-    packed bytes by resource id, and the block's members (None when not
-    asked for or not bound).
+    At `scene_event` also reads every bound constant block and the depth state
+    (the camera and the depth conventions are found in them).
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
-    data: dict[int, bytes] = {}
-    block = None
+    out = EventReads()
     for event_id, resource_ids in reads:
         controller.SetFrameEvent(event_id, True)
         for resource_id in resource_ids:
-            data[resource_id] = controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
-        if block_name and event_id == block_event:
-            block = read_constant_block(controller, block_name)
-    return data, block
+            out.data[resource_id] = controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
+        if event_id == scene_event:
+            out.blocks = read_constant_blocks(controller)
+            out.depth_state = read_depth_state(controller, session.api)
+    return out
 
 
-def read_constant_block(controller: Any, block_name: str) -> dict[str, np.ndarray] | None:
-    """Members of the named uniform/constant block bound at the current event, or None.
+def read_constant_blocks(controller: Any) -> ConstantBlocks:
+    """Members of every uniform/constant block bound at the current event, by block name.
 
     Each member comes back as a float64 array of shape (rows, columns), a
     matrix in mathematical layout (RenderDoc undoes row/column-major storage).
-    Vertex stage first, then pixel.
+    Vertex stage first, then pixel; a name seen twice keeps its first reading.
     """
     rd = load_renderdoc()
     state = controller.GetPipelineState()
+    blocks: ConstantBlocks = {}
     for stage in (rd.ShaderStage.Vertex, rd.ShaderStage.Pixel):
         reflection = state.GetShaderReflection(stage)
         if reflection is None:
             continue
         for slot, block in enumerate(reflection.constantBlocks):
-            if block.name != block_name:
+            if block.name in blocks or not block.bufferBacked:
                 continue
             buffer, offset, size = compat.constant_buffer_range(state, stage, slot)
             variables = controller.GetCBufferVariableContents(
                 state.GetGraphicsPipelineObject(), reflection.resourceId, stage,
                 state.GetShaderEntryPoint(stage), slot, buffer, offset, size,
             )
-            return {v.name: _as_array(v) for v in variables}
-    return None
+            blocks[block.name] = {v.name: _as_array(v) for v in variables}
+    return blocks
+
+
+def read_constant_block(controller: Any, block_name: str) -> dict[str, np.ndarray] | None:
+    """Members of the named block bound at the current event, or None."""
+    return read_constant_blocks(controller).get(block_name)
 
 
 def _as_array(variable: Any) -> np.ndarray:
     rows, columns = max(variable.rows, 1), max(variable.columns, 1)
     values = np.array(variable.value.f32v[: rows * columns], dtype=np.float64)
     return values.reshape(rows, columns)
+
+
+def _compare_name(rd: Any, value: Any) -> str:
+    names = {int(getattr(rd.CompareFunction, n)): n for n in dir(rd.CompareFunction) if n[0].isupper()}
+    return names.get(int(value), str(value))
+
+
+def read_depth_state(controller: Any, api: str) -> DepthState | None:
+    """The depth test, clip range and viewport depth range at the current event (None for an unknown API).
+
+    OpenGL: `glClipControl` depth mode and `glDepthFunc`; Vulkan: the pipeline's
+    depth test and `VK_EXT_depth_clip_control`; D3D11/12: the depth-stencil
+    state, clip range always 0..1.
+    """
+    rd = load_renderdoc()
+    if api == "OpenGL":
+        gl = controller.GetGLPipelineState()
+        depth, viewports = gl.depthState, gl.rasterizer.viewports
+        enabled = depth.depthEnable
+        clip = "minus_one_to_one" if gl.vertexProcessing.clipNegativeOneToOne else "zero_to_one"
+    elif api == "Vulkan":
+        vk = controller.GetVulkanPipelineState()
+        depth, viewports = vk.depthStencil, [v.vp for v in vk.viewportScissor.viewportScissors]
+        enabled = depth.depthTestEnable
+        clip = "minus_one_to_one" if vk.viewportScissor.depthNegativeOneToOne else "zero_to_one"
+    elif api in ("D3D11", "D3D12"):
+        d3d = controller.GetD3D11PipelineState() if api == "D3D11" else controller.GetD3D12PipelineState()
+        depth, viewports = d3d.outputMerger.depthStencilState, d3d.rasterizer.viewports
+        enabled, clip = depth.depthEnable, "zero_to_one"
+    else:
+        return None
+    function = _compare_name(rd, depth.depthFunction) if enabled else None
+    depth_range = (float(viewports[0].minDepth), float(viewports[0].maxDepth)) if len(viewports) else (0.0, 1.0)
+    return DepthState(function, clip, depth_range)
