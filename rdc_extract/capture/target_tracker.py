@@ -123,6 +123,16 @@ class TargetTracker:
                 self._unclaimed_stems.append(stem)
         self._match()
 
+    def claimed(self, file_name: str, stem: str) -> None:
+        """The launcher published announced `file_name` as `stem` itself (trigger mode: names differ)."""
+        self._known_stems.add(stem)
+        if stem in self._unclaimed_stems:
+            self._unclaimed_stems.remove(stem)
+        announcement = next((a for a in self._pending if a.file_name == file_name), None)
+        if announcement is not None:
+            self._pending.remove(announcement)
+            self.status.announced_published += 1
+
     def _match(self) -> None:
         for announcement in list(self._pending):
             stem = next((s for s in self._unclaimed_stems if announcement.file_name.startswith(s)), None)
