@@ -305,8 +305,8 @@ class _Triggers:
         self._game = game_name(command, config.game)
         self.frames = self._plan.frames_for_launch(limit)
         self.published = 0
-        self._asked = self._answered = self._due_since_connect = 0
-        self._connected_at: float | None = None
+        self._asked = self._answered = self._due_so_far = 0
+        self._presenting_since: float | None = None
         self._started = time.monotonic()
 
     def start(self, watcher: TargetControlWatcher | None) -> None:
@@ -324,15 +324,15 @@ class _Triggers:
         """`every:` plan: trigger when due, with at most `wanted` (the captures the run still needs) unanswered."""
         if watcher is None or self._plan.every_s is None:
             return
-        if not self._tracker.status.connected:
-            self._connected_at = None
+        if not (self._tracker.status.connected and self._tracker.status.windows):
+            self._presenting_since = None  # the clock starts when the game presents to a window
             return
         now = time.monotonic()
-        if self._connected_at is None:
-            self._connected_at, self._due_since_connect = now, 0
-        if not self._plan.trigger_due(now - self._connected_at, self._due_since_connect):
+        if self._presenting_since is None:
+            self._presenting_since, self._due_so_far = now, 0
+        if not self._plan.trigger_due(now - self._presenting_since, self._due_so_far):
             return
-        self._due_since_connect += 1  # a trigger skipped for want of room is not sent later in a burst
+        self._due_so_far += 1  # a trigger skipped for want of room is not sent later in a burst
         if wanted is not None and self._asked - self._answered >= wanted:
             return
         if self._limit and self._asked >= self._limit:

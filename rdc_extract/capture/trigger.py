@@ -6,7 +6,9 @@ RenderDoc's target control for captures (`--trigger`, docs/capture.md):
 - `frames:N,M,...` queues those frames of every launch (RenderDoc counts frames
   from the process start); the launch ends once all of them are published;
 - `every:T` asks for the next frame every T seconds, counted from the moment
-  RenderDoc's target connected.
+  RenderDoc's target reports a window it presents to (its first present: a
+  trigger before it would catch the empty frame a toolkit presents when it
+  opens the window).
 
 The launcher knows only what it started and when, so its sidecar records the
 game's name, command line and frame number, and leaves the game's clock and
@@ -49,9 +51,9 @@ class TriggerPlan:
         """The frames to queue in one launch that may make at most `limit` captures (0 = no limit)."""
         return self.frames[:limit] if limit else self.frames
 
-    def trigger_due(self, since_connected_s: float, triggered: int) -> bool:
-        """`every:T`: whether the next trigger is due, `triggered` having been sent since the target connected."""
-        return self.every_s is not None and since_connected_s >= (triggered + 1) * self.every_s
+    def trigger_due(self, presenting_s: float, due_so_far: int) -> bool:
+        """`every:T`: whether trigger number `due_so_far + 1` is due, the game presenting for `presenting_s`."""
+        return self.every_s is not None and presenting_s >= (due_so_far + 1) * self.every_s
 
 
 def parse_trigger(text: str) -> TriggerPlan:

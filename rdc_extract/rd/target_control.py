@@ -69,6 +69,13 @@ class TargetApi:
 
 
 @dataclass(frozen=True)
+class TargetWindows:
+    """How many windows the target presents frames to (`CapturableWindowCount`; sent on its first present)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
 class TargetCapture:
     """RenderDoc announced a capture it wrote (`NewCapture`); `path` is as the target wrote it."""
 
@@ -104,7 +111,7 @@ class TargetControlUnavailable:
     reason: str
 
 
-TargetEvent = (TargetConnected | TargetApi | TargetCapture | TargetBusy | TargetDisconnected
+TargetEvent = (TargetConnected | TargetApi | TargetWindows | TargetCapture | TargetBusy | TargetDisconnected
                | TargetControlUnavailable)
 
 
@@ -257,5 +264,7 @@ class TargetControlWatcher:
                 self._events.put(TargetCapture(new.path, frame, new.api, int(new.captureId)))
             elif kind == kinds.RegisterAPI:
                 self._events.put(TargetApi(message.apiUse.name))
+            elif kind == kinds.CapturableWindowCount:
+                self._events.put(TargetWindows(int(message.capturableWindowCount)))
         self._stop.wait(self._idle_poll_s)
         return True
