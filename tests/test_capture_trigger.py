@@ -33,7 +33,7 @@ from rdc_extract.capture.trigger import (
 from rdc_extract.cli import app
 from rdc_extract.errors import CaptureRunFailed, SidecarError
 from rdc_extract.rd.target_control import TargetCapture
-from tests.test_capture import REPO, _check_complete_run, _draws_with_vertex_buffers, _sidecar
+from tests.test_capture import IDLE_GAME, REPO, _check_complete_run, _draws_with_vertex_buffers, _sidecar
 
 NO_MOD_GAME = [sys.executable, str(REPO / "tests" / "no_mod_game.py")]
 needs_renderdoccmd = pytest.mark.skipif(shutil.which("renderdoccmd") is None, reason="renderdoccmd not installed")
@@ -179,6 +179,14 @@ def test_cli_every_trigger(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "2 captures announced, 2 published as pairs" in " ".join(result.output.split())
     _check_launcher_run(tmp_path, [s.frame_number for s in map(read_sidecar, tmp_path.glob("*.json"))], "triangle")
+
+
+@needs_renderdoccmd
+def test_a_program_that_presents_no_window_stalls_and_says_why(tmp_path):
+    """A hooked program with no window (like the headless sample game) never captures on a trigger."""
+    with pytest.raises(CaptureRunFailed, match="RenderDoc saw no window the game presents to"):
+        run_capture(CaptureRunConfig(command=IDLE_GAME, out_dir=tmp_path, count=1, trigger=parse_trigger("every:0.2"),
+                                     stall_timeout_s=1.5, max_fruitless_launches=1))
 
 
 def test_virtual_display_without_xvfb_fails_with_one_line(tmp_path, monkeypatch):

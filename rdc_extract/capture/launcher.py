@@ -49,17 +49,17 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdc_extract.capture.display import DEFAULT_SIZE, VirtualDisplay
 from rdc_extract.capture.folder import (
     CAPTURE_SUFFIX,
     STAGING_DIR,
     STEM_PATTERN,
+    capture_stem,
     clean_partial_captures,
     complete_captures,
-    capture_stem,
     new_run_id,
     publish_capture,
 )
-from rdc_extract.capture.display import DEFAULT_SIZE, VirtualDisplay
 from rdc_extract.capture.lock import CaptureLock
 from rdc_extract.capture.modkit import ENV_DIR, ModConfig
 from rdc_extract.capture.target_tracker import TargetStatus, TargetTracker
@@ -400,6 +400,9 @@ def _watch(launch: _Launch, config: CaptureRunConfig, out_dir: Path, progress: R
         if budget_spent():
             return "time budget spent"
         if time.monotonic() - last_arrival > config.stall_timeout_s:
+            if triggers is not None and not tracker.status.windows:
+                return (f"no capture for {config.stall_timeout_s:.0f} s; RenderDoc saw no window the game "
+                        "presents to, and a trigger needs one")
             return f"no capture for {config.stall_timeout_s:.0f} s"
         if tracker.lost_for(time.monotonic()) > config.disconnect_grace_s:
             return (f"RenderDoc target disconnected and did not come back; "
@@ -508,8 +511,10 @@ def _run(config: CaptureRunConfig, renderdoccmd: str, out_dir: Path, lock: Captu
         if count_reached() or budget_spent():
             report(why_ended)
             break
-        share = len(triggers.frames) if triggers is not None and triggers.frames else (
-            remaining if config.captures_per_launch else 0)
+        if triggers is not None and triggers.frames:
+            share = len(triggers.frames)  # frames: every launch captures the same frames
+        else:
+            share = remaining if config.captures_per_launch else 0
         if share and made >= share:
             report(f"launch {launch_number} made its {made} captures")
             continue
