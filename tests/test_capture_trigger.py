@@ -3,6 +3,7 @@ windowed OpenGL program (tests/no_mod_game.py) under renderdoccmd on a virtual d
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rdc_extract.capture.display import VirtualDisplay
-from rdc_extract.capture.folder import complete_captures
+from rdc_extract.capture.folder import complete_captures, publish_capture
 from rdc_extract.capture.launcher import CaptureRunConfig, run_capture
 from rdc_extract.capture.sidecar import (
     WRITTEN_BY_LAUNCHER,
@@ -36,6 +37,7 @@ from rdc_extract.rd.target_control import TargetCapture
 from tests.test_capture import IDLE_GAME, REPO, _check_complete_run, _draws_with_vertex_buffers, _sidecar
 
 NO_MOD_GAME = [sys.executable, str(REPO / "tests" / "no_mod_game.py")]
+SAMPLE = REPO / "samples" / "captures" / "city_game_20261125T123148_r01_f000060.rdc"
 needs_renderdoccmd = pytest.mark.skipif(shutil.which("renderdoccmd") is None, reason="renderdoccmd not installed")
 needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed (apt-get install xvfb)")
 
@@ -211,3 +213,20 @@ def test_cli_refuses_bad_trigger_options(tmp_path, options, message):
     result = CliRunner().invoke(app, ["capture", "--out", str(tmp_path), "--count", "1", *options, "--", "game"])
     assert result.exit_code == 2
     assert message in result.output
+
+
+
+@pytest.mark.skipif(not SAMPLE.is_file(), reason="no sample-game captures: run samples/make_captures.sh")
+def test_a_capture_with_a_launcher_sidecar_extracts_with_its_scenario(tmp_path):
+    """The extraction takes a launcher-written sidecar (null clock and weather) like a mod's."""
+    staged = tmp_path / "staged.rdc"
+    shutil.copyfile(SAMPLE, staged)
+    (tmp_path / "caps").mkdir()
+    stem = "game_20260101T000000_r01_f000030"
+    pair = publish_capture(staged, _launcher_sidecar(capture=f"{stem}.rdc"), tmp_path / "caps", stem)
+    result = CliRunner().invoke(app, ["extract", str(pair.capture), str(tmp_path / "out"), "--outputs", "rgb"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "out" / "frames" / stem / "meta.json").read_text())
+    assert meta["scenario"]["written_by"] == WRITTEN_BY_LAUNCHER
+    assert (meta["scenario"]["clock_hour"], meta["scenario"]["weather"]) == (None, None)
+    assert meta["capture"]["verified"] is True
