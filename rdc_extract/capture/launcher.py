@@ -49,7 +49,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdc_extract.capture.display import DEFAULT_SIZE, VirtualDisplay
+from rdc_extract.capture.display import DEFAULT_SIZE, VirtualDisplay, check_size
 from rdc_extract.capture.folder import (
     CAPTURE_SUFFIX,
     STAGING_DIR,
@@ -120,6 +120,7 @@ class CaptureRunConfig:
             raise ValueError("a trigger needs RenderDoc's target control")
         if self.trigger is not None and self.ground_truth:
             raise ValueError("ground truth needs a mod; a trigger run has none")
+        check_size(self.display_size)
 
 
 @dataclass
