@@ -237,26 +237,47 @@ def capture(
     rd_options: Annotated[
         Optional[list[str]], typer.Option("--rd-opt", help="Extra `renderdoccmd capture` option, e.g. --rd-opt=--opt-hook-children.")
     ] = None,
+    trigger: Annotated[
+        Optional[str], typer.Option("--trigger", help="No mod: capture frames:N,M,... of each launch, or every:SECONDS.")
+    ] = None,
+    game: Annotated[Optional[str], typer.Option("--game", help="Game name in the sidecars of --trigger (default: the program's name).")] = None,
+    virtual_display: Annotated[bool, typer.Option("--virtual-display", help="Start Xvfb for the game when DISPLAY is unset.")] = False,
+    display_size: Annotated[str, typer.Option("--display-size", help="Screen size of --virtual-display, WIDTHxHEIGHT.")] = "1920x1080",
 ) -> None:
-    """Run a game under RenderDoc with a capture mod; restart it on crash or stall; stop at --count or --time-budget.
+    """Run a game under RenderDoc with a capture mod (or --trigger without one); restart it on crash or stall;
+    stop at --count or --time-budget.
 
     In the game's arguments, {capture_index} and {launch} are replaced per launch.
 
     Example: rdc-extract capture --out caps --count 6 -- python -m samples.city_game --mod mod_scripts/city_game/autocapture.py
     """
+    from rdc_extract.capture.display import check_size
     from rdc_extract.capture.launcher import CaptureRunConfig, run_capture
     from rdc_extract.capture.plan import PLANS
     from rdc_extract.capture.progress import CaptureProgress, summary
+    from rdc_extract.capture.trigger import TriggerError, parse_trigger
 
     if count is None and time_budget_s is None:
         raise typer.BadParameter("give --count, --time-budget or both", param_hint="--count")
     if plan not in PLANS:
         raise typer.BadParameter(f"expected one of {', '.join(PLANS)}", param_hint="--plan")
+    try:
+        trigger_plan = None if trigger is None else parse_trigger(trigger)
+    except TriggerError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--trigger") from None
+    if trigger_plan is not None and ground_truth:
+        raise typer.BadParameter("ground truth needs a mod; --trigger runs have none", param_hint="--ground-truth")
+    try:
+        check_size(display_size)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--display-size") from None
     config = CaptureRunConfig(command=command, out_dir=out, count=count, every=every, warmup=warmup, seed=seed,
                               plan=plan, ground_truth=ground_truth, time_budget_s=time_budget_s,
                               stall_timeout_s=stall_timeout_s, max_fruitless_launches=max_fruitless,
                               workdir=workdir or Path.cwd(), replace=replace, renderdoccmd=renderdoccmd,
-                              renderdoc_options=tuple(rd_options or ()), captures_per_launch=per_launch)
+                              renderdoc_options=tuple(rd_options or ()), captures_per_launch=per_launch,
+                              trigger=trigger_plan, game=game, virtual_display=virtual_display,
+                              display_size=display_size)
     with CaptureProgress(stderr, count) as view:
         result = run_capture(config, view.update)
     stdout.print(summary(result), highlight=False, markup=False)

@@ -11,6 +11,7 @@ SYSTEM_PACKAGES=(
   mesa-vulkan-drivers libvulkan1 libvulkan-dev         # lavapipe Vulkan 1.3 (+ headers for the tiny Vulkan sample)
   vulkan-tools glslang-tools gcc libc6-dev             # building the tiny Vulkan capture program
   python3-venv                                         # the Debian python3.11 venv module
+  xvfb                                                 # capture --virtual-display (and its tests)
 )
 
 missing=()

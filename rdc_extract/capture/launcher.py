@@ -28,6 +28,13 @@ One run per folder: the run holds the folder's lock (lock.CaptureLock) and
 records the game's process group in it. A watchdog process (watchdog.py) stops
 the game when the launcher dies without stopping it; should the watchdog have
 died too, the next run in the folder stops that leftover game first.
+
+A game without a mod (`trigger` set, capture/trigger.py) gets no mod settings:
+the launcher asks RenderDoc's target control for the captures, and when
+RenderDoc announces one (NewCapture, the file in staging) publishes it with a
+sidecar of its own, through the same `publish_capture` a mod uses. Such a game
+must present frames to a window; `virtual_display` starts Xvfb for it when
+there is no X display (display.py).
 """
 
 from __future__ import annotations
@@ -38,22 +45,29 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdc_extract.capture.display import DEFAULT_SIZE, VirtualDisplay, check_size
 from rdc_extract.capture.folder import (
+    CAPTURE_SUFFIX,
     STAGING_DIR,
     STEM_PATTERN,
+    capture_stem,
     clean_partial_captures,
     complete_captures,
     new_run_id,
+    publish_capture,
 )
 from rdc_extract.capture.lock import CaptureLock
 from rdc_extract.capture.modkit import ENV_DIR, ModConfig
 from rdc_extract.capture.target_tracker import TargetStatus, TargetTracker
+from rdc_extract.capture.trigger import TriggerPlan, game_name, launcher_sidecar
 from rdc_extract.capture.watchdog import Watchdog, kill_group
-from rdc_extract.errors import CaptureRunFailed
-from rdc_extract.rd.target_control import TargetControlWatcher
+from rdc_extract.errors import CaptureRunFailed, RdcExtractError
+from rdc_extract.rd.loader import renderdoc_version
+from rdc_extract.rd.target_control import TargetCapture, TargetControlWatcher
 
 LOG_DIR = ".logs"
 POLL_S = 0.2
@@ -87,6 +101,11 @@ class CaptureRunConfig:
     disconnect_grace_s: float = 10.0
     # An announced capture (RenderDoc's NewCapture) without a complete pair this much later is reported.
     publish_grace_s: float = 30.0
+    # No mod: the launcher asks RenderDoc for captures on this plan and writes the sidecars (trigger.py).
+    trigger: TriggerPlan | None = None
+    game: str | None = None  # the sidecar's game name in trigger mode; default: the program's name
+    virtual_display: bool = False  # start Xvfb for the game when DISPLAY is unset
+    display_size: str = DEFAULT_SIZE
 
     def __post_init__(self) -> None:
         if not self.command:
@@ -97,6 +116,11 @@ class CaptureRunConfig:
             raise ValueError(f"count must be >= 1, got {self.count}")
         if self.captures_per_launch < 0:
             raise ValueError(f"captures_per_launch must be >= 0, got {self.captures_per_launch}")
+        if self.trigger is not None and not self.target_control:
+            raise ValueError("a trigger needs RenderDoc's target control")
+        if self.trigger is not None and self.ground_truth:
+            raise ValueError("ground truth needs a mod; a trigger run has none")
+        check_size(self.display_size)
 
 
 @dataclass
@@ -250,8 +274,10 @@ class _Launch:
 
 
 def _follow_target(watcher: TargetControlWatcher | None, tracker: TargetTracker, config: CaptureRunConfig,
-                   report: Callable[[str | None], None], final: bool = False) -> None:
-    """Take the watcher's events (all of them once the launch is over) into the tracker and the progress line."""
+                   report: Callable[[str | None], None], final: bool = False,
+                   on_capture: Callable[[TargetCapture], None] | None = None) -> None:
+    """Take the watcher's events (all of them once the launch is over) into the tracker and the progress line;
+    announced captures go to `on_capture` too (trigger mode publishes them)."""
     if watcher is None:
         return
     now = time.monotonic()
@@ -259,17 +285,101 @@ def _follow_target(watcher: TargetControlWatcher | None, tracker: TargetTracker,
         news = tracker.apply(event, now)
         if news is not None:
             report(news)
+        if on_capture is not None and isinstance(event, TargetCapture):
+            on_capture(event)
     for name in tracker.overdue(now, config.publish_grace_s):
         report(f"RenderDoc announced {name}; no complete pair {config.publish_grace_s:.0f} s later")
 
 
+class _Triggers:
+    """One launch of a trigger run (no mod): asks RenderDoc for captures and publishes what it announces."""
+
+    def __init__(self, config: CaptureRunConfig, out_dir: Path, run_id: str, launch: int, limit: int,
+                 command: Sequence[str], env: dict[str, str], tracker: TargetTracker,
+                 report: Callable[[str | None], None]) -> None:
+        assert config.trigger is not None
+        self._config, self._plan, self._out_dir = config, config.trigger, out_dir
+        self._run_id, self._launch, self._limit = run_id, launch, limit  # limit: captures this launch may make
+        self._staging = (out_dir / STAGING_DIR).resolve()
+        self._command, self._display = list(command), env.get("DISPLAY")
+        self._tracker, self._report = tracker, report
+        self._game = game_name(command, config.game)
+        self.frames = self._plan.frames_for_launch(limit)
+        self.published = 0
+        self._asked = self._answered = self._due_so_far = 0
+        self._presenting_since: float | None = None
+        self._started = time.monotonic()
+
+    def start(self, watcher: TargetControlWatcher | None) -> None:
+        """Queue the plan's frames: the watcher sends them the moment it connects."""
+        if watcher is not None:
+            for frame in self.frames:
+                watcher.queue_capture(frame)
+
+    @property
+    def share_done(self) -> bool:
+        """`frames:` plan: every queued frame is published, the launch has nothing left to do."""
+        return bool(self.frames) and self.published >= len(self.frames)
+
+    def tick(self, watcher: TargetControlWatcher | None, wanted: int | None) -> None:
+        """`every:` plan: trigger when due, with at most `wanted` (the captures the run still needs) unanswered."""
+        if watcher is None or self._plan.every_s is None:
+            return
+        if not (self._tracker.status.connected and self._tracker.status.windows):
+            self._presenting_since = None  # the clock starts when the game presents to a window
+            return
+        now = time.monotonic()
+        if self._presenting_since is None:
+            self._presenting_since, self._due_so_far = now, 0
+        if not self._plan.trigger_due(now - self._presenting_since, self._due_so_far):
+            return
+        self._due_so_far += 1  # a trigger skipped for want of room is not sent later in a burst
+        if wanted is not None and self._asked - self._answered >= wanted:
+            return
+        if self._limit and self._asked >= self._limit:
+            return
+        watcher.trigger_capture()
+        self._asked += 1
+
+    def publish(self, event: TargetCapture) -> None:
+        """Move an announced capture out of staging with the launcher's sidecar (folder.publish_capture)."""
+        self._answered += 1
+        folder_count = len(complete_captures(self._out_dir))
+        if self._config.count is not None and folder_count >= self._config.count:
+            self._report(f"RenderDoc announced {event.file_name} after the count was reached; not kept")
+            return
+        staged = Path(event.path)
+        if event.frame_number is None or staged.resolve().parent != self._staging or not staged.is_file():
+            self._report(f"RenderDoc announced {event.path} (frame {event.frame_number}): "
+                         "not a triggered capture in the staging folder; not kept")
+            return
+        stem = capture_stem(self._game, self._run_id, self._launch, event.frame_number)
+        sidecar = launcher_sidecar(
+            capture=f"{stem}{CAPTURE_SUFFIX}", game=self._game, command=self._command,
+            frame_number=event.frame_number, trigger=self._plan, run_id=self._run_id, launch=self._launch,
+            capture_index=folder_count, seconds_since_launch=time.monotonic() - self._started,
+            renderdoc_version=renderdoc_version(), display=self._display)
+        try:
+            publish_capture(staged, sidecar, self._out_dir, stem)
+        except (OSError, RdcExtractError) as exc:
+            self._report(f"could not publish {event.file_name}: {exc}")
+            return
+        self.published += 1
+        self._tracker.claimed(event.file_name, stem)
+
+
 def _watch(launch: _Launch, config: CaptureRunConfig, out_dir: Path, progress: RunProgress,
            report: Callable[[str | None], None], count_reached: Callable[[], bool],
-           budget_spent: Callable[[], bool], watcher: TargetControlWatcher | None, tracker: TargetTracker) -> str:
+           budget_spent: Callable[[], bool], watcher: TargetControlWatcher | None, tracker: TargetTracker,
+           triggers: _Triggers | None) -> str:
     """Poll the game, the captures folder and the target control until this launch should end; returns why."""
     last_arrival = time.monotonic()
+    # A game with a mod quits by itself after its share; one without is stopped at once.
+    exit_grace_s = EXIT_GRACE_S if triggers is None else 0.0
+    on_capture = None if triggers is None else triggers.publish
     while True:
         time.sleep(POLL_S)
+        _follow_target(watcher, tracker, config, report, on_capture=on_capture)
         now_complete = complete_captures(out_dir)
         tracker.folder_has(c.stem for c in now_complete)
         if len(now_complete) != progress.complete:
@@ -277,17 +387,23 @@ def _watch(launch: _Launch, config: CaptureRunConfig, out_dir: Path, progress: R
             progress.complete = len(now_complete)
             progress.last_capture = now_complete[-1].capture.name if now_complete else None
             report(f"{progress.complete} captures")
-        _follow_target(watcher, tracker, config, report)
         if count_reached():
-            deadline = time.monotonic() + EXIT_GRACE_S
+            deadline = time.monotonic() + exit_grace_s
             while launch.running and time.monotonic() < deadline:
                 time.sleep(POLL_S)
             return "count reached"
+        if triggers is not None:
+            if triggers.share_done:
+                return f"launch made its {triggers.published} captures"
+            triggers.tick(watcher, None if config.count is None else config.count - progress.complete)
         if not launch.running:
             return f"game exited (renderdoccmd status {launch.process.returncode})"
         if budget_spent():
             return "time budget spent"
         if time.monotonic() - last_arrival > config.stall_timeout_s:
+            if triggers is not None and not tracker.status.windows:
+                return (f"no capture for {config.stall_timeout_s:.0f} s; RenderDoc saw no window the game "
+                        "presents to, and a trigger needs one")
             return f"no capture for {config.stall_timeout_s:.0f} s"
         if tracker.lost_for(time.monotonic()) > config.disconnect_grace_s:
             return (f"RenderDoc target disconnected and did not come back; "
@@ -306,12 +422,16 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
     with CaptureLock(out_dir) as lock:
         stop_leftover_game(lock.previous, out_dir)
         lock.record()
-        with Watchdog() as watchdog:
-            return _run(config, renderdoccmd, out_dir, lock, watchdog, on_progress)
+        display = VirtualDisplay(config.display_size) if config.virtual_display else nullcontext()
+        with Watchdog() as watchdog, display:
+            env = dict(os.environ)
+            if isinstance(display, VirtualDisplay) and display.display:
+                env["DISPLAY"] = display.display
+            return _run(config, renderdoccmd, out_dir, lock, watchdog, env, on_progress)
 
 
 def _run(config: CaptureRunConfig, renderdoccmd: str, out_dir: Path, lock: CaptureLock, watchdog: Watchdog,
-         on_progress: Callable[[RunProgress], None] | None) -> CaptureRunResult:
+         base_env: dict[str, str], on_progress: Callable[[RunProgress], None] | None) -> CaptureRunResult:
     staging = out_dir / STAGING_DIR
     clean_partial_captures(out_dir)
     if config.replace:
@@ -343,15 +463,19 @@ def _run(config: CaptureRunConfig, renderdoccmd: str, out_dir: Path, lock: Captu
         remaining = 0 if config.count is None else config.count - progress.complete
         if config.captures_per_launch:
             remaining = min(remaining or config.captures_per_launch, config.captures_per_launch)
-        mod_config = ModConfig(out_dir=out_dir, staging_dir=staging, every=config.every, warmup=config.warmup,
-                               seed=config.seed, plan=config.plan, ground_truth=config.ground_truth,
-                               run_id=run_id, launch=launch_number, start_index=progress.complete,
-                               limit=remaining)
         staging.mkdir(parents=True, exist_ok=True)
         template = staging / f"{run_id}_r{launch_number:02d}"
+        command = expand_command(config.command, progress.complete, launch_number)
         argv = [renderdoccmd, "capture", *config.renderdoc_options, "-w", "-d", str(config.workdir),
-                "-c", str(template), *expand_command(config.command, progress.complete, launch_number)]
-        env = {**os.environ, **mod_config.to_env()}
+                "-c", str(template), *command]
+        if config.trigger is None:
+            mod_config = ModConfig(out_dir=out_dir, staging_dir=staging, every=config.every, warmup=config.warmup,
+                                   seed=config.seed, plan=config.plan, ground_truth=config.ground_truth,
+                                   run_id=run_id, launch=launch_number, start_index=progress.complete,
+                                   limit=remaining)
+            env = {**base_env, **mod_config.to_env()}
+        else:
+            env = {**base_env, ENV_DIR: str(out_dir)}  # marks the game as this folder's (stop_leftover_game)
         launch = _Launch(argv, env, config.workdir, out_dir / LOG_DIR / f"{run_id}_r{launch_number:02d}.log")
         group = launch.process.pid
         watchdog.guard(group)
@@ -360,16 +484,21 @@ def _run(config: CaptureRunConfig, renderdoccmd: str, out_dir: Path, lock: Captu
         tracker.launch_started()
         watcher = (TargetControlWatcher(lambda pid: in_process_group(pid, group)).start()
                    if config.target_control and tracker.status.unavailable is None else None)
+        triggers = None
+        if config.trigger is not None:
+            triggers = _Triggers(config, out_dir, run_id, launch_number, remaining, command, env, tracker, report)
+            triggers.start(watcher)
         before = progress.complete
         report(f"launch {launch_number} started")
         try:
             why_ended = _watch(launch, config, out_dir, progress, report, count_reached, budget_spent,
-                               watcher, tracker)
+                               watcher, tracker, triggers)
         finally:
             launch.stop()
             watchdog.guard(0)
             lock.record()
-            _follow_target(watcher, tracker, config, report, final=True)
+            _follow_target(watcher, tracker, config, report, final=True,
+                           on_capture=None if triggers is None else triggers.publish)
         progress.game_running, progress.launcher_pid = False, None
         # The game is dead: anything it left half-written goes, then recount.
         clean_partial_captures(out_dir)
@@ -383,7 +512,11 @@ def _run(config: CaptureRunConfig, renderdoccmd: str, out_dir: Path, lock: Captu
         if count_reached() or budget_spent():
             report(why_ended)
             break
-        if config.captures_per_launch and made >= remaining:
+        if triggers is not None and triggers.frames:
+            share = len(triggers.frames)  # frames: every launch captures the same frames
+        else:
+            share = remaining if config.captures_per_launch else 0
+        if share and made >= share:
             report(f"launch {launch_number} made its {made} captures")
             continue
         progress.restarts += 1

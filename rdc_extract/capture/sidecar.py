@@ -7,6 +7,11 @@ rejects a file that does not follow it instead of guessing. A sidecar is copied
 into every frame's meta.json, the batch manifest and one `index.csv` column per
 key, so its size and shape are bounded (the MAX_* limits, docs/capture.md) and
 checked before anything is built from it.
+
+Who wrote a sidecar is `written_by`: a capture mod (`"mod"`, also when the
+field is absent, as in every sidecar before it existed) or the launcher itself
+for a game without a mod (`"launcher"`, capture/trigger.py), which cannot see
+the game's clock or weather and records them as null.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ MAX_STRING_CHARS = 1024
 MAX_INTEGER = 2**53         # exactly representable as a double: readers in any language agree
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+WRITTEN_BY_MOD = "mod"
+WRITTEN_BY_LAUNCHER = "launcher"
+WRITERS = (WRITTEN_BY_MOD, WRITTEN_BY_LAUNCHER)
+_UNKNOWN_TO_LAUNCHER = ("clock_hour", "clock_minute", "weather")
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,9 @@ class Sidecar:
     game: str
     game_build: str
     frame_number: int
-    clock_hour: int
-    clock_minute: int
-    weather: str
+    clock_hour: int | None  # None only when written_by is "launcher"
+    clock_minute: int | None
+    weather: str | None
     player_pose: PlayerPose | None
     seed: int | None
     mod_name: str
@@ -74,6 +83,7 @@ class Sidecar:
     plan_step: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     capture_sha256: str | None = None
+    written_by: str = WRITTEN_BY_MOD
 
     def to_json(self) -> dict[str, Any]:
         data = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION}
@@ -104,6 +114,7 @@ _OPTIONAL_TYPES: dict[str, type | tuple[type, ...]] = {
     "plan_step": dict,
     "extra": dict,
     "capture_sha256": str,
+    "written_by": str,
 }
 
 
@@ -157,8 +168,13 @@ def _validate(data: Any, path: Path) -> Sidecar:
         raise SidecarError(path, f"schema is {data.get('schema')!r}, expected {SCHEMA!r}")
     if data.get("schema_version") != SCHEMA_VERSION:
         raise SidecarError(path, f"schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION}")
+    written_by = data.get("written_by", WRITTEN_BY_MOD)
+    if written_by not in WRITERS:
+        raise SidecarError(path, f"'written_by' must be one of {', '.join(WRITERS)}, got {written_by!r}")
     for name, kind in _REQUIRED_TYPES.items():
         value = data.get(name)
+        if value is None and written_by == WRITTEN_BY_LAUNCHER and name in _UNKNOWN_TO_LAUNCHER:
+            continue
         # bool is an int subclass; a frame number of `true` is a bug, not a number.
         if value is None or isinstance(value, bool) or not isinstance(value, kind):
             raise SidecarError(path, f"{name!r} must be {kind.__name__}, got {value!r}")
@@ -169,7 +185,9 @@ def _validate(data: Any, path: Path) -> Sidecar:
     for name in ("capture", "ground_truth"):
         if data.get(name) is not None and not is_safe_component(data[name]):
             raise SidecarError(path, f"{name!r} must be a file name in the sidecar's folder, got {data[name]!r}")
-    if not (0 <= data["clock_hour"] < 24 and 0 <= data["clock_minute"] < 60):
+    if (data.get("clock_hour") is None) != (data.get("clock_minute") is None):
+        raise SidecarError(path, "clock_hour and clock_minute must both be set or both be null")
+    if data.get("clock_hour") is not None and not (0 <= data["clock_hour"] < 24 and 0 <= data["clock_minute"] < 60):
         raise SidecarError(path, f"clock {data['clock_hour']}:{data['clock_minute']} is not a time of day")
     if data["frame_number"] < 0 or data["launch"] < 1 or data["capture_index"] < 0:
         raise SidecarError(path, "frame_number, launch and capture_index must be non-negative (launch >= 1)")
@@ -188,6 +206,8 @@ def _validate(data: Any, path: Path) -> Sidecar:
     known = {f.name for f in fields(Sidecar)}
     kwargs = {k: v for k, v in data.items() if k in known}
     kwargs["player_pose"] = pose
+    for name in _UNKNOWN_TO_LAUNCHER:
+        kwargs.setdefault(name, None)
     return Sidecar(**kwargs)
 
 

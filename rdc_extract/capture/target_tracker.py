@@ -30,6 +30,7 @@ from rdc_extract.rd.target_control import (
     TargetControlUnavailable,
     TargetDisconnected,
     TargetEvent,
+    TargetWindows,
 )
 
 NOT_CONNECTED = "target control: not connected (watching process and folder)"
@@ -43,6 +44,7 @@ class TargetStatus:
     ident: int | None = None
     pid: int | None = None
     api: str = ""
+    windows: int = 0  # windows the target presents to; a frame trigger needs one
     unavailable: str | None = None  # why target control cannot be used at all
     ever_connected: bool = False
     connections: int = 0
@@ -79,6 +81,7 @@ class TargetTracker:
 
     def launch_started(self) -> None:
         self.status.connected, self.status.ident, self.status.pid, self.status.api = False, None, None, ""
+        self.status.windows = 0
         self._unclaimed_stems.clear()
         self._lost_at_s = None
 
@@ -95,6 +98,9 @@ class TargetTracker:
         if isinstance(event, TargetApi):
             status.api = event.api
             return status.describe() if status.connected else None
+        if isinstance(event, TargetWindows):
+            status.windows = event.count
+            return None
         if isinstance(event, TargetCapture):
             status.announced += 1
             self._pending.append(_Announcement(event.file_name, now_s))
@@ -122,6 +128,16 @@ class TargetTracker:
                 self._known_stems.add(stem)
                 self._unclaimed_stems.append(stem)
         self._match()
+
+    def claimed(self, file_name: str, stem: str) -> None:
+        """The launcher published announced `file_name` as `stem` itself (trigger mode: names differ)."""
+        self._known_stems.add(stem)
+        if stem in self._unclaimed_stems:
+            self._unclaimed_stems.remove(stem)
+        announcement = next((a for a in self._pending if a.file_name == file_name), None)
+        if announcement is not None:
+            self._pending.remove(announcement)
+            self.status.announced_published += 1
 
     def _match(self) -> None:
         for announcement in list(self._pending):

@@ -12,7 +12,10 @@ shuts down every connection. The module itself is loaded by `start()`, on the
 caller's thread: two threads importing renderdoc.so at once crashed the
 process (segmentation fault, seen here). The launcher reads events with
 `drain()`; nothing here decides what they mean
-(rdc_extract/capture/target_tracker.py does).
+(rdc_extract/capture/target_tracker.py does). Capture requests
+(`queue_capture`, `trigger_capture`) are queued the same way and sent on the
+watcher's thread once it is connected, so one made before the connection waits
+for it.
 
 Seen with RenderDoc 1.24 on Linux (headless EGL game under `renderdoccmd capture`):
 enumerating the local targets takes ~1 ms, connecting ~5 ms; the target is
@@ -22,7 +25,12 @@ returns a `Noop` after ~2 ms when nothing is waiting; a capture made with the
 in-app API arrives as `NewCapture` with the path RenderDoc wrote and frame
 number 0xFFFFFFFF; a killed game gives `Disconnected` within ~5 ms. A second
 client connecting without force gets `GetPID() == 0` and the first client's
-name from `GetBusyClient()`.
+name from `GetBusyClient()`. `QueueCapture(frame, 1)` (frames counted from the
+process start) and `TriggerCapture(1)` (the next frame) need a program that
+presents frames to a window: a headless EGL program (surfaceless or pbuffer)
+has no frame boundary RenderDoc can use ("Invalid FrameCapturer" in its log)
+and never captures. NewCapture arrives once the file is written, with the
+frame number it was taken at.
 """
 
 from __future__ import annotations
@@ -61,6 +69,13 @@ class TargetApi:
 
 
 @dataclass(frozen=True)
+class TargetWindows:
+    """How many windows the target presents frames to (`CapturableWindowCount`; sent on its first present)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
 class TargetCapture:
     """RenderDoc announced a capture it wrote (`NewCapture`); `path` is as the target wrote it."""
 
@@ -96,7 +111,7 @@ class TargetControlUnavailable:
     reason: str
 
 
-TargetEvent = (TargetConnected | TargetApi | TargetCapture | TargetBusy | TargetDisconnected
+TargetEvent = (TargetConnected | TargetApi | TargetWindows | TargetCapture | TargetBusy | TargetDisconnected
                | TargetControlUnavailable)
 
 
@@ -120,6 +135,7 @@ class TargetControlWatcher:
         self._search_interval_s = search_interval_s
         self._idle_poll_s = idle_poll_s
         self._events: queue.SimpleQueue[TargetEvent] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # frame to queue; None = trigger now
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -142,6 +158,14 @@ class TargetControlWatcher:
                 events.append(self._events.get_nowait())
             except queue.Empty:
                 return events
+
+    def queue_capture(self, frame_number: int) -> None:
+        """Ask RenderDoc to capture frame `frame_number` (counted from the process start) of the target."""
+        self._requests.put(frame_number)
+
+    def trigger_capture(self) -> None:
+        """Ask RenderDoc to capture the target's next frame."""
+        self._requests.put(None)
 
     def stop(self, timeout_s: float = 5.0) -> list[TargetEvent]:
         """End the thread (after a last read of the connection) and return the events not drained yet."""
@@ -214,8 +238,18 @@ class TargetControlWatcher:
         return None
 
     def _pump(self, rd, ident: int, handle) -> bool:
-        """Read waiting messages (up to a bound), then pause briefly; False once the connection is gone."""
+        """Send waiting capture requests, read waiting messages (up to a bound), then pause briefly;
+        False once the connection is gone."""
         kinds = rd.TargetControlMessageType
+        while not self._stop.is_set():
+            try:
+                frame = self._requests.get_nowait()
+            except queue.Empty:
+                break
+            if frame is None:
+                handle.TriggerCapture(1)
+            else:
+                handle.QueueCapture(frame, 1)
         for _ in range(_MAX_MESSAGES_PER_ROUND):
             message = handle.ReceiveMessage(None)
             kind = message.type
@@ -230,5 +264,7 @@ class TargetControlWatcher:
                 self._events.put(TargetCapture(new.path, frame, new.api, int(new.captureId)))
             elif kind == kinds.RegisterAPI:
                 self._events.put(TargetApi(message.apiUse.name))
+            elif kind == kinds.CapturableWindowCount:
+                self._events.put(TargetWindows(int(message.capturableWindowCount)))
         self._stop.wait(self._idle_poll_s)
         return True
