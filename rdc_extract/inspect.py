@@ -111,7 +111,7 @@ def inspect_capture(path: str | Path, profile: str | None = None, at: int | None
             bindings = EventBindings(action, read_bound_blocks(session, at))
         if preview is not None:
             for event, targets in _pass_reads(frame):
-                read[event] = read_at_events(session, [(event, targets)])[0]
+                read[event] = read_at_events(session, [(event, targets)]).data
     files = []
     if preview is not None:
         preview.mkdir(parents=True, exist_ok=True)
