@@ -17,26 +17,16 @@ import pytest
 
 from rdc_extract.decode.formats import TextureDesc, TextureFormat
 from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
-from rdc_extract.errors import RdcExtractError
+from tests.replay_available import renderdoc_available
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "tiny"
 
 
-def _renderdoc_available() -> bool:
-    try:
-        from rdc_extract.rd.loader import load_renderdoc
-
-        load_renderdoc()
-    except (RdcExtractError, ImportError, OSError):
-        return False
-    return True
-
-
 def dump(capture: Path, out: Path) -> dict[str, tuple[bytes, TextureDesc]]:
     if not capture.exists():
         pytest.skip(f"{capture} not shipped")
-    if not _renderdoc_available():
+    if not renderdoc_available():
         pytest.skip("RenderDoc Python module not available")
     proc = subprocess.run(
         [sys.executable, "-m", "rdc_extract.rd.dump", str(capture), "--out", str(out)],

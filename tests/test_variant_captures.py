@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rdc_extract.errors import RdcExtractError
+from tests.replay_available import needs_renderdoc
 from samples.variant_answers import (CLEAR, DRAWCALL, RENDERERS, RESOLVE, StructureError, answers, split_passes,
                                      the_capture)
 
@@ -22,17 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 VARIANTS = REPO / "samples" / "variants"
 
 
-def _renderdoc_available() -> bool:
-    try:
-        from rdc_extract.rd.loader import load_renderdoc
-
-        load_renderdoc()
-    except (RdcExtractError, ImportError, OSError):
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _renderdoc_available(), reason="RenderDoc Python module not available")
+pytestmark = needs_renderdoc
 
 
 def _expected(renderer: str) -> dict[str, Any]:
