@@ -11,11 +11,11 @@ import pytest
 from rdc_extract.inspect import inspect_capture
 from rdc_extract.profiles.registry import identify_with, resolve_profile
 from samples.variant_answers import RENDERERS
-from tests.test_variant_captures import _renderdoc_available
+from tests.replay_available import needs_renderdoc
 
 VARIANTS = Path(__file__).resolve().parents[1] / "samples" / "variants"
 
-pytestmark = pytest.mark.skipif(not _renderdoc_available(), reason="RenderDoc Python module not available")
+pytestmark = needs_renderdoc
 
 
 @pytest.mark.parametrize("renderer", RENDERERS)

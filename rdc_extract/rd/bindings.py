@@ -26,16 +26,21 @@ class BoundBlock:
     slot: int
     name: str
     members: dict[str, np.ndarray]
+    buffer_backed: bool = True   # False: loose uniforms gathered into a block by RenderDoc (GL `$Globals`)
 
 
 def read_bound_blocks(session: ReplaySession, event_id: int) -> list[BoundBlock]:
     """Every constant block of every shader stage bound at `event_id`, in stage then slot order."""
+    session.controller.SetFrameEvent(event_id, True)
+    return bound_blocks(session.controller)
+
+
+def bound_blocks(controller: Any, stages: tuple[str, ...] = _STAGES) -> list[BoundBlock]:
+    """The constant blocks of `stages` bound at the controller's current event, in stage then slot order."""
     rd = load_renderdoc()
-    controller = session.controller
-    controller.SetFrameEvent(event_id, True)
     state = controller.GetPipelineState()
     blocks = []
-    for stage_name in _STAGES:
+    for stage_name in stages:
         stage = getattr(rd.ShaderStage, stage_name)
         reflection = state.GetShaderReflection(stage)
         if reflection is None:
@@ -47,7 +52,7 @@ def read_bound_blocks(session: ReplaySession, event_id: int) -> list[BoundBlock]
                 pipeline, reflection.resourceId, stage, state.GetShaderEntryPoint(stage), slot, buffer, offset, size)
             members: dict[str, np.ndarray] = {}
             _flatten(variables, "", members)
-            blocks.append(BoundBlock(stage_name, slot, block.name, members))
+            blocks.append(BoundBlock(stage_name, slot, block.name, members, bool(block.bufferBacked)))
     return blocks
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from rdc_extract.decode.depth import DepthState
-from rdc_extract.rd import compat
+from rdc_extract.rd.bindings import bound_blocks
 from rdc_extract.rd.loader import load_renderdoc
 from rdc_extract.rd.session import ReplaySession
 
@@ -51,40 +51,18 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
 
 
 def read_constant_blocks(controller: Any) -> ConstantBlocks:
-    """Members of every uniform/constant block bound at the current event, by block name.
+    """Members of every buffer-backed uniform/constant block bound at the current event, by block name.
 
-    Each member comes back as a float64 array of shape (rows, columns), a
-    matrix in mathematical layout (RenderDoc undoes row/column-major storage).
-    Vertex stage first, then pixel; a name seen twice keeps its first reading.
+    Each member comes back as an array of shape (rows, columns), a matrix in
+    mathematical layout (RenderDoc undoes row/column-major storage); struct
+    members as `outer.inner`. Vertex stage first, then pixel; a name seen twice
+    keeps its first reading.
     """
-    rd = load_renderdoc()
-    state = controller.GetPipelineState()
     blocks: ConstantBlocks = {}
-    for stage in (rd.ShaderStage.Vertex, rd.ShaderStage.Pixel):
-        reflection = state.GetShaderReflection(stage)
-        if reflection is None:
-            continue
-        for slot, block in enumerate(reflection.constantBlocks):
-            if block.name in blocks or not block.bufferBacked:
-                continue
-            buffer, offset, size = compat.constant_buffer_range(state, stage, slot)
-            variables = controller.GetCBufferVariableContents(
-                state.GetGraphicsPipelineObject(), reflection.resourceId, stage,
-                state.GetShaderEntryPoint(stage), slot, buffer, offset, size,
-            )
-            blocks[block.name] = {v.name: _as_array(v) for v in variables}
+    for block in bound_blocks(controller, ("Vertex", "Pixel")):
+        if block.buffer_backed:
+            blocks.setdefault(block.name, block.members)
     return blocks
-
-
-def read_constant_block(controller: Any, block_name: str) -> dict[str, np.ndarray] | None:
-    """Members of the named block bound at the current event, or None."""
-    return read_constant_blocks(controller).get(block_name)
-
-
-def _as_array(variable: Any) -> np.ndarray:
-    rows, columns = max(variable.rows, 1), max(variable.columns, 1)
-    values = np.array(variable.value.f32v[: rows * columns], dtype=np.float64)
-    return values.reshape(rows, columns)
 
 
 def _compare_name(rd: Any, value: Any) -> str:
