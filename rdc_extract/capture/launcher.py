@@ -3,7 +3,7 @@
 Generic by design: the game is only a command line, and the mod gets its
 settings from RDC_CAPTURE_* environment variables (modkit.ModConfig). Each
 launch is ``renderdoccmd capture -w -d WORKDIR -c TEMPLATE <command...>`` in its
-own process group (renderdoc-linux.md: this is what makes the in-app API work
+own process group (RenderDoc's own launcher is what makes the in-app API work
 for a headless EGL program). The launcher watches three things:
 
 - the process: when the game exits or dies (renderdoccmd then exits, with
