@@ -106,6 +106,10 @@ def inspect_capture(path: str | Path, profile: str | None = None, at: int | None
     bindings, read = None, {}
     with open_capture(path) as session:
         frame = read_frame(session)
+        try:
+            detection, failure = choose_profile(frame, profile), None
+        except IdentificationFailed as exc:  # kept, not raised: inspect shows what it could read
+            detection, failure = None, exc
         if at is not None:
             action = _action_at(frame, path, at)
             bindings = EventBindings(action, read_bound_blocks(session, at))
@@ -116,10 +120,7 @@ def inspect_capture(path: str | Path, profile: str | None = None, at: int | None
     if preview is not None:
         preview.mkdir(parents=True, exist_ok=True)
         files = write_previews(frame, read, preview)
-    try:
-        return Inspection(frame, choose_profile(frame, profile), None, bindings, files)
-    except IdentificationFailed as exc:
-        return Inspection(frame, None, exc, bindings, files)
+    return Inspection(frame, detection, failure, bindings, files)
 
 
 def member_json(value: Any) -> Any:

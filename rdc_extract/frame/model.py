@@ -8,6 +8,7 @@ used to pick the events extraction replays to.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rdc_extract.decode.formats import TextureFormat
@@ -108,8 +109,11 @@ class Frame:
     """The whole captured frame: actions in order, passes, and the textures they touch.
 
     `actions` is fixed once built: `draws` and `has_markers` are derived once,
-    since identification asks for them per candidate pass. `draw_states` holds
-    the pipeline state of the draws identification asked about, by event id.
+    since identification asks for them per candidate pass. `draw_state(event)`
+    gives a draw's pipeline state: from `draw_states` (plain data, e.g. in
+    tests) or read on first request through `state_reader` (set by the replay
+    side while the capture is open), so frames a game profile identifies pay
+    nothing for it.
     """
 
     capture: str
@@ -118,6 +122,14 @@ class Frame:
     textures: dict[int, Texture]
     passes: list[Pass] = field(default_factory=list)
     draw_states: dict[int, DrawState] = field(default_factory=dict)
+    state_reader: Callable[[int], DrawState | None] | None = field(default=None, repr=False, compare=False)
+
+    def draw_state(self, event_id: int) -> DrawState | None:
+        if event_id not in self.draw_states and self.state_reader is not None:
+            state = self.state_reader(event_id)
+            if state is not None:
+                self.draw_states[event_id] = state
+        return self.draw_states.get(event_id)
 
     @functools.cached_property
     def draws(self) -> list[Action]:

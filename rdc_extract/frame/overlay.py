@@ -46,9 +46,3 @@ def image_tail(frame: Frame, max_vertices: int = FULLSCREEN_MAX_VERTICES) -> Ima
         return ImageTail(back_buffer.resource_id, None, ())
     last = finishers[-1]
     return ImageTail(back_buffer.resource_id, into[last], tuple(a for a in into[last + 1:] if a.kind == "draw"))
-
-
-def state_probe_events(frame: Frame) -> tuple[int, ...]:
-    """The draws whose pipeline state identification needs: the first draw after the image is finished."""
-    tail = image_tail(frame)
-    return (tail.after[0].event_id,) if tail is not None and tail.after else ()

@@ -111,7 +111,7 @@ def _final_image(frame: Frame, evidence: list[str]) -> tuple[int, int, int | Non
     if not tail.after:
         return tail.target, finisher.event_id, None, f"{how}, event {finisher.event_id}; nothing drawn after it"
     first = tail.after[0]
-    state = frame.draw_states.get(first.event_id)
+    state = frame.draw_state(first.event_id)
     if state is None:
         ui = f"{len(tail.after)} draws after it taken as UI by structure (their state was not read)"
     elif state.is_overlay:

@@ -4,17 +4,17 @@ No per-action replay calls: every action already carries its bound colour and
 depth outputs, and RenderDoc's usage lists (kept since the capture was opened)
 say which of the frame's textures each draw samples, so reading a frame of
 thousands of draws costs a few API calls per texture. Pipeline state is read
-only for the draws `frame.overlay.state_probe_events` names (one replay to
-that event).
+only for a draw identification asks about (`Frame.draw_state`: one replay to
+that event), and only while the capture is open.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from rdc_extract.frame.model import Action, DrawState, Frame, Texture
-from rdc_extract.frame.overlay import state_probe_events
 from rdc_extract.frame.passes import group_passes
 from rdc_extract.rd.formats import texture_format
 from rdc_extract.rd.loader import load_renderdoc
@@ -92,15 +92,17 @@ def _depth_test(controller: Any, api: str) -> bool | None:
     return None
 
 
-def _draw_states(controller: Any, api: str, events: tuple[int, ...]) -> dict[int, DrawState]:
-    states: dict[int, DrawState] = {}
-    for event in events:
-        controller.SetFrameEvent(event, False)
-        depth = _depth_test(controller, api)
-        blends = controller.GetPipelineState().GetColorBlends()
-        if depth is not None:
-            states[event] = DrawState(depth_test=depth, blending=bool(len(blends) and blends[0].enabled))
-    return states
+def _draw_state(session: ReplaySession, event: int) -> DrawState | None:
+    """Depth test and blending of one draw; None once the capture is closed or for an unknown API."""
+    controller = session.controller
+    if controller is None:
+        return None
+    controller.SetFrameEvent(event, False)
+    depth = _depth_test(controller, session.api)
+    if depth is None:
+        return None
+    blends = controller.GetPipelineState().GetColorBlends()
+    return DrawState(depth_test=depth, blending=bool(len(blends) and blends[0].enabled))
 
 
 def read_frame(session: ReplaySession) -> Frame:
@@ -130,5 +132,5 @@ def read_frame(session: ReplaySession) -> Frame:
                for a in actions]
     frame = Frame(capture=str(session.path), api=session.api, actions=actions, textures=textures)
     frame.passes = group_passes(actions)
-    frame.draw_states = _draw_states(controller, session.api, state_probe_events(frame))
+    frame.state_reader = functools.partial(_draw_state, session)
     return frame

@@ -207,8 +207,10 @@ def open_capture(path: str | Path) -> Iterator[ReplaySession]:
             if compat.result_code_name(result) in _CORRUPT_CODES:
                 raise CaptureCorrupt(path, compat.result_message(result))
             raise ReplayFailed(path, f"{api} replay could not start: {compat.result_message(result)}")
-        yield ReplaySession(path=path, api=api, controller=controller)
+        session = ReplaySession(path=path, api=api, controller=controller)
+        yield session
     finally:
         if controller is not None:
+            session.controller = None  # what kept the session (a frame's state reader) can no longer replay
             controller.Shutdown()
         capture.Shutdown()
