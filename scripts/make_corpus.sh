@@ -26,7 +26,7 @@ PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 CORPUS="$REPO/samples/corpus"
 WIDTH=480
 HEIGHT=270
-ALL_GAMES=(neverball minetest)
+ALL_GAMES=(neverball minetest warzone2100)
 
 play_neverball() {
   mkdir -p "$HOME/.neverball"
@@ -80,17 +80,26 @@ EOF
       --gameid minetest_game --name tester
 }
 
+# Native Vulkan (no Zink): campaign mission 1 starts without menus.
+play_warzone2100() {
+  unset MESA_LOADER_DRIVER_OVERRIDE
+  exec /usr/games/warzone2100 --window --resolution=${WIDTH}x${HEIGHT} --nosound --game=CAM_1A \
+      --configdir="$HOME/warzone2100" --gfxbackend=vulkan
+}
+
 # game: apt packages, rdc-extract --trigger, seconds of --stall-timeout
 packages() {
   case $1 in
     neverball) echo neverball ;;
     minetest) echo minetest ;;
+    warzone2100) echo warzone2100 ;;
   esac
 }
 trigger() {
   case $1 in
     neverball) echo every:20 ;;
     minetest) echo every:40 ;;
+    warzone2100) echo every:200 ;;  # the Vulkan renderer takes ~100 s to start on lavapipe
   esac
 }
 
