@@ -83,6 +83,7 @@ EOF
 # Native Vulkan (no Zink): campaign mission 1 starts without menus.
 play_warzone2100() {
   unset MESA_LOADER_DRIVER_OVERRIDE
+  mkdir -p "$HOME/warzone2100"
   exec /usr/games/warzone2100 --window --resolution=${WIDTH}x${HEIGHT} --nosound --game=CAM_1A \
       --configdir="$HOME/warzone2100" --gfxbackend=vulkan
 }
