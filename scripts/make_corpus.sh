@@ -88,7 +88,7 @@ play_warzone2100() {
       --configdir="$HOME/warzone2100" --gfxbackend=vulkan
 }
 
-# game: apt packages, rdc-extract --trigger, seconds of --stall-timeout
+# Per game: its apt packages, its --trigger, its --stall-timeout (STALL_TIMEOUT overrides it).
 packages() {
   case $1 in
     neverball) echo neverball ;;
@@ -104,6 +104,13 @@ trigger() {
   esac
 }
 
+stall_timeout() {
+  case $1 in
+    warzone2100) echo 420 ;;
+    *) echo 120 ;;
+  esac
+}
+
 capture_game() {
   local game=$1 home out
   home=$(mktemp -d "/tmp/corpus-$game-home.XXXXXX")
@@ -113,7 +120,7 @@ capture_game() {
   MESA_LOADER_DRIVER_OVERRIDE=zink LIBGL_ALWAYS_SOFTWARE=1 \
     "$PYTHON" -m rdc_extract capture --out "$out" --count 1 --trigger "$(trigger "$game")" \
       --game "$game" --virtual-display --display-size "${WIDTH}x${HEIGHT}" \
-      --stall-timeout ${STALL_TIMEOUT:-120} --max-fruitless 2 \
+      --stall-timeout "${STALL_TIMEOUT:-$(stall_timeout "$game")}" --max-fruitless 2 \
       -- env -u LD_PRELOAD bash "$REPO/scripts/make_corpus.sh" play "$game"
   local rdc
   rdc=$(ls "$out"/*.rdc | head -n1)
