@@ -12,6 +12,7 @@ SYSTEM_PACKAGES=(
   vulkan-tools glslang-tools gcc libc6-dev             # building the tiny Vulkan capture program
   python3-venv                                         # the Debian python3.11 venv module
   xvfb                                                 # capture --virtual-display (and its tests)
+  zstd                                                 # tests/test_corpus.py decompresses samples/corpus/
 )
 
 missing=()
