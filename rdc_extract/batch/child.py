@@ -43,11 +43,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rdc_extract.parent_death import die_with_parent
+
 FAULT_ENV = "RDC_EXTRACT_TEST_FAULT"
 FAULT_KINDS = ("crash", "hang", "abort", "killworker", "enospc")
 IDLE_EXIT_CODE = 75
-_PR_SET_PDEATHSIG = 1
-_SIGKILL = 9
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -113,11 +113,7 @@ def peak_rss_mb() -> float:
 
 def _die_with_parent() -> None:
     """Linux: have the kernel SIGKILL this child when its supervisor dies (kill -9 of the batch)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    die_with_parent(signal.SIGKILL)
     if os.getppid() == 1:
         os._exit(1)
 

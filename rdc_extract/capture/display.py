@@ -9,7 +9,6 @@ ends; on Linux it also gets SIGTERM should the launcher die first.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import select
@@ -22,11 +21,11 @@ import time
 from types import TracebackType
 
 from rdc_extract.errors import CaptureRunFailed
+from rdc_extract.parent_death import die_with_parent
 
 DEFAULT_SIZE = "1920x1080"
 START_TIMEOUT_S = 30.0
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
-_PR_SET_PDEATHSIG = 1
 
 
 def check_size(size: str) -> str:
@@ -37,7 +36,7 @@ def check_size(size: str) -> str:
 
 
 def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    die_with_parent(signal.SIGTERM)
 
 
 class VirtualDisplay:
