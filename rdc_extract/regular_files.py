@@ -51,8 +51,3 @@ def open_regular_file(path: str | Path) -> BinaryIO:
         os.close(descriptor)
         raise
 
-
-def read_regular_file(path: str | Path) -> bytes:
-    """The whole content of a regular file; raises NotARegularFile for a FIFO, device or directory."""
-    with open_regular_file(path) as handle:
-        return handle.read()

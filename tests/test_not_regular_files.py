@@ -26,7 +26,7 @@ from rdc_extract.extract.pipeline import sidecar_of
 from rdc_extract.labels.classmap import load_class_map
 from rdc_extract.profiles.schema import load_profile
 from rdc_extract.rd.session import check_capture_file
-from rdc_extract.regular_files import open_regular_file, read_regular_file
+from rdc_extract.regular_files import open_regular_file
 
 WATCHDOG_S = 20.0
 COMMAND_TIMEOUT_S = 180.0
@@ -70,7 +70,7 @@ def test_open_regular_file_refuses_fifos_devices_sockets_and_directories(fifo, t
         kinds = {}
         for path in (tmp_path / "pipe", tmp_path / "link_to_fifo", Path("/dev/null"), tmp_path / "socket", tmp_path):
             with pytest.raises(NotARegularFile) as caught:
-                read_regular_file(path)
+                open_regular_file(path)
             kinds[path.name] = caught.value.kind
             assert str(caught.value) == f"{path}: not a regular file: {caught.value.kind}"
     finally:
@@ -80,7 +80,7 @@ def test_open_regular_file_refuses_fifos_devices_sockets_and_directories(fifo, t
     with open_regular_file(tmp_path / "regular") as handle:
         assert handle.read() == b"data"
     with pytest.raises(FileNotFoundError):
-        read_regular_file(tmp_path / "missing")
+        open_regular_file(tmp_path / "missing")
 
 
 def test_profile_class_map_sidecar_and_capture_readers_refuse_a_fifo(fifo, tmp_path):
