@@ -45,8 +45,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-stdout = Console()
-stderr = Console(stderr=True)
+stdout = Console(emoji=False)  # no :name: codes in our output; their table costs start-up
+stderr = Console(stderr=True, emoji=False)
 
 
 def _show_version(value: bool) -> None:

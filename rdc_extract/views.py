@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.tree import Tree
 
-from rdc_extract.doctor import DoctorReport, shader_cache_problem
-from rdc_extract.inspect import EventBindings, Inspection
+if TYPE_CHECKING:  # extract's summary is rendered here too; it should not import doctor's and inspect's modules
+    from rdc_extract.doctor import DoctorReport
+    from rdc_extract.inspect import EventBindings, Inspection
 
 
 def doctor_table(report: DoctorReport) -> Table:
@@ -25,6 +26,8 @@ def doctor_table(report: DoctorReport) -> Table:
     for key, value in report.display.items():
         table.add_row(key, value or "-")
     if report.shader_cache:
+        from rdc_extract.doctor import shader_cache_problem
+
         problem = shader_cache_problem(report.shader_cache)
         table.add_row("Mesa shader cache", f"[yellow]{problem}[/yellow]" if problem else str(report.shader_cache["folder"]))
     for check in report.apis:

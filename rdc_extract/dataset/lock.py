@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ def output_lock(out_dir: Path) -> Iterator[str]:
         except BlockingIOError:
             raise BatchError(f"{out_dir}: another rdc-extract command (batch, relabel or extract) "
                              "is writing to this output folder") from None
-        token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
+        token = f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex}"
         handle.truncate(0)
         handle.write(token + "\n")
         handle.flush()

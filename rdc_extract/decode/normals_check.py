@@ -232,8 +232,17 @@ def measure(encoded: np.ndarray, candidate: Candidate, reference: np.ndarray, ra
     back = np.einsum("ij,ij->i", rotated, rays) > 0
     unit = float(np.mean(np.abs(length - 1.0) <= 0.1)) if candidate.encoding in UNIT_LENGTH_ENCODINGS else None
     angles = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
-    return Agreement(pixels, float(np.mean(angles)), float(np.median(angles)), float(np.mean(cosine >= _COS_30)),
+    return Agreement(pixels, float(np.mean(angles)), _median(angles), float(np.mean(cosine >= _COS_30)),
                      float(np.mean(back)), unit)
+
+
+def _median(values: np.ndarray) -> float:
+    """The median by partitioning: `np.median` imports numpy.ma (~10 ms of every extraction's start-up)."""
+    middle = len(values) // 2
+    if len(values) % 2:
+        return float(np.partition(values, middle)[middle])
+    low, high = np.partition(values, (middle - 1, middle))[middle - 1:middle + 1]
+    return float(low + high) / 2
 
 
 def _best(pool: list[Candidate], agreement: Callable[[Candidate], Agreement]) -> Candidate:
