@@ -102,6 +102,7 @@ def inspect(
     ] = None,
 ) -> None:
     """Show a capture's passes and targets, and what the profile identified in it."""
+    from rdc_extract.errors import ProfileMismatch
     from rdc_extract.inspect import inspect_capture, inspection_json
     from rdc_extract.views import inspection_view
 
@@ -118,6 +119,9 @@ def inspect(
                     stderr.print(f"warning: {line}", soft_wrap=True, highlight=False, markup=False)
     if inspection.failure is not None:
         stderr.print(f"error: {inspection.failure}", soft_wrap=True, highlight=False, markup=False)
+    for cause in inspection.check_errors:   # the lines `extract` would fail with
+        stderr.print(f"error: {ProfileMismatch(capture, cause)}", soft_wrap=True, highlight=False, markup=False)
+    if inspection.failure is not None or inspection.check_errors:
         raise typer.Exit(EXIT_FAILED)
 
 

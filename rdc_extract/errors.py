@@ -27,14 +27,24 @@ class RenderDocNotFound(RdcExtractError):
 
 
 class FileError(RdcExtractError):
-    """A problem with one named file: the message is `<path>: [<cause>: ]<detail>`, the path shown escaped."""
+    """A problem with one named file: the message is `<path>: [<cause>: ]<detail>[ (<hint>)]`, the path shown escaped."""
 
     cause = ""
 
     def __init__(self, path: str | Path, detail: str) -> None:
         self.path = Path(path)
         self.detail = detail
-        super().__init__(f"{shown(str(self.path))}: {self.cause + ': ' if self.cause else ''}{detail}")
+        self.hint = ""
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{shown(str(self.path))}: {self.cause + ': ' if self.cause else ''}{self.detail}{hint}"
+
+    def add_hint(self, hint: str) -> None:
+        """Where to look next, appended to the message in parentheses (it stays one line)."""
+        self.hint = hint
+        self.args = (self._message(),)
 
 
 class WriteFailed(FileError):
@@ -56,9 +66,14 @@ class NotARegularFile(FileError):
 
 
 class CaptureError(FileError):
-    """A problem with one capture file; `cause` is short and stable, for grouping failures."""
+    """A problem with one capture file; `cause` is short and stable, for grouping failures.
+
+    `inspect_helps`: the profile does not fit what the frame holds, which `rdc-extract inspect` shows check by
+    check; extraction's message then points there (not for unreadable or corrupt files).
+    """
 
     cause = "capture error"
+    inspect_helps = False
 
 
 class CaptureNotFound(CaptureError):
@@ -93,6 +108,12 @@ class ExtractionFailed(CaptureError):
     cause = "cannot extract"
 
 
+class ProfileMismatch(ExtractionFailed):
+    """The profile does not fit the frame: its camera, depth conventions or target slots (docs/profiles.md)."""
+
+    inspect_helps = True
+
+
 class UnsupportedFormat(RdcExtractError):
     """A texture format the pure decoders do not know how to read."""
 
@@ -109,10 +130,12 @@ class IdentificationFailed(CaptureError):
     """The profile could not find the G-buffer or the final image; carries every candidate pass."""
 
     cause = "frame not understood"
+    inspect_helps = True
 
     def __init__(self, path: str | Path, detail: str, candidates: list | None = None) -> None:
         super().__init__(path, detail)
         self.candidates = candidates or []
+        self.rejected: list = []  # auto-detection: the game profiles tried before (profiles.registry.Rejection)
 
 
 class ClassMapError(FileError):

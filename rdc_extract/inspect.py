@@ -14,14 +14,17 @@ from typing import Any
 from rdc_extract.dataset.files import write_png
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.preview import previews
+from rdc_extract.extract.checks import CHECKED_OUTPUTS, ERROR, Check, check_computation, check_profile, checks_json
+from rdc_extract.extract.compute import RawFrame
+from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.errors import FileError, IdentificationFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.frame.model import Action, Frame
 from rdc_extract.profiles.identify import Candidate
-from rdc_extract.profiles.registry import Detection, choose_profile
+from rdc_extract.profiles.registry import Detection, Rejection, choose_profile
 from rdc_extract.rd.bindings import BoundBlock, read_bound_blocks
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.readback import read_at_events
-from rdc_extract.rd.session import open_capture
+from rdc_extract.rd.session import ReplaySession, open_capture
 
 SCHEMA = "rdc-extract/inspect/1"
 
@@ -41,6 +44,18 @@ class Inspection:
     failure: IdentificationFailed | None
     at: EventBindings | None = None
     previews: list[str] = field(default_factory=list)   # files written by --preview, then "skipped …" lines
+    checks: list[Check] = field(default_factory=list)   # the profile checked as extract checks it
+
+    @property
+    def rejected(self) -> list[Rejection]:
+        """Auto-detection: the game profiles tried and not taken."""
+        if self.detection is not None:
+            return self.detection.rejected
+        return self.failure.rejected if self.failure else []
+
+    @property
+    def check_errors(self) -> list[str]:
+        return [check.cause for check in self.checks if check.verdict == ERROR]
 
     @property
     def candidates(self) -> list[Candidate]:
@@ -96,9 +111,22 @@ def write_previews(frame: Frame, data_by_event: dict[int, dict[int, bytes]], fol
     return written + skipped
 
 
+def check_extraction(session: ReplaySession, frame: Frame, detection: Detection) -> list[Check]:
+    """Every check `extract` makes with this profile on this frame (all its outputs), none stopping the others."""
+    found, profile, source = detection.identification, detection.profile, frame.capture
+    outputs = choose_outputs(profile, None, found)
+    plan = plan_reads(found, profile, tuple(name for name in outputs if name in CHECKED_OUTPUTS))
+    reads = read_at_events(session, plan.reads, plan.camera_event)
+    checked = check_profile(found, profile, outputs, reads.blocks, reads.depth_state, plan.camera_event, source)
+    if not checked.causes(ERROR):
+        raw = RawFrame(frame.api, frame.textures, reads.data, checked.camera, checked.conventions)
+        check_computation(raw, found, profile, outputs, source, checked)
+    return checked.checks
+
+
 def inspect_capture(path: str | Path, profile: str | None = None, at: int | None = None,
                     preview: Path | None = None) -> Inspection:
-    """Read the frame and identify it; identification failure is kept, not raised.
+    """Read the frame, identify it and check the profile as `extract` would; failures are kept, not raised.
 
     With `at`, also read the constant blocks bound at that event; with
     `preview`, write a thumbnail of every pass's targets into that folder.
@@ -110,6 +138,7 @@ def inspect_capture(path: str | Path, profile: str | None = None, at: int | None
             detection, failure = choose_profile(frame, profile), None
         except IdentificationFailed as exc:  # kept, not raised: inspect shows what it could read
             detection, failure = None, exc
+        checks = [] if detection is None else check_extraction(session, frame, detection)
         if at is not None:
             action = _action_at(frame, path, at)
             bindings = EventBindings(action, read_bound_blocks(session, at))
@@ -120,7 +149,7 @@ def inspect_capture(path: str | Path, profile: str | None = None, at: int | None
     if preview is not None:
         preview.mkdir(parents=True, exist_ok=True)
         files = write_previews(frame, read, preview)
-    return Inspection(frame, detection, failure, bindings, files)
+    return Inspection(frame, detection, failure, bindings, files, checks)
 
 
 def member_json(value: Any) -> Any:
@@ -170,6 +199,8 @@ def inspection_json(inspection: Inspection, with_draws: bool = False) -> dict[st
             for p in frame.passes
         ],
     }
+    document["rejected"] = [{"profile": r.profile, "reasons": r.reasons} for r in inspection.rejected]
+    document["checks"] = checks_json(inspection.checks)
     if detection is not None:
         found = asdict(detection.identification)
         del found["candidates"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 if TYPE_CHECKING:  # extract's summary is rendered here too; it should not import doctor's and inspect's modules
@@ -99,10 +100,34 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
             verdict = "[green]accepted[/]" if candidate.accepted else "[red]" + "; ".join(candidate.reasons) + "[/]"
             candidates.add_row(f"#{candidate.pass_index} {candidate.name}", str(candidate.draws), verdict)
         parts.append(candidates)
+    if inspection.rejected:
+        parts.append(rejections_view(inspection))
+    if inspection.checks:
+        parts.append(checks_view(inspection))
     return Group(*parts)
 
 
+def rejections_view(inspection: Inspection) -> Table:
+    """Auto-detection: each game profile tried, with every reason it was not taken."""
+    table = Table(title="game profiles tried and rejected", show_header=False, show_lines=True)
+    for rejection in inspection.rejected:
+        table.add_row(f"[red]{rejection.profile}[/]", Text("\n".join(rejection.reasons)))
+    return table
 
+
+_VERDICT_STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
+
+
+def checks_view(inspection: Inspection) -> Table:
+    """The profile checked as `extract` checks it: each check, its verdict and extract's words for it."""
+    assert inspection.detection is not None
+    table = Table(title=f"profile {inspection.detection.profile.name} checked as extract checks it")
+    for column in ("check", "verdict", "cause"):
+        table.add_column(column)
+    for check in inspection.checks:
+        style = _VERDICT_STYLE[check.verdict]
+        table.add_row(check.topic, f"[{style}]{check.verdict}[/]", Text(check.cause))
+    return table
 
 
 def _member_text(value: Any) -> str:
@@ -130,18 +155,6 @@ def bindings_view(inspection: Inspection, bindings: EventBindings) -> Table:
     return table
 
 
-def _normals_line(record: dict[str, Any]) -> str:
-    """How normals were decoded: `unorm_xyz/world (profile; depth agrees: mean 1.2°, 98% within 30°)`."""
-    if record["encoding"] is None:
-        return "not written (no encoding named and no camera to detect one)"
-    agreement = record["agreement"]
-    check = ("not checked" if agreement is None else
-             f"{'depth agrees' if record['verified'] else 'depth disagrees'}: mean {agreement['mean_angle_deg']:.1f}°, "
-             f"{agreement['within_30deg']:.0%} within 30°")
-    written = "" if record["written"] else ", not written"
-    return f"{record['encoding']}/{record['space']} ({record['source']}; {check}{written})"
-
-
 def extraction_view(meta: dict[str, Any], frame_dir: Path) -> Table:
     table = Table(title=f"{meta['capture']['path']} → {frame_dir}", show_header=False)
     table.add_row("profile", f"{meta['profile']['name']} ({meta['profile']['why']})")
@@ -151,7 +164,9 @@ def extraction_view(meta: dict[str, Any], frame_dir: Path) -> Table:
     table.add_row("events", f"{gbuffer}, final image {events['final_image']}")
     table.add_row("outputs", ", ".join(meta["outputs"].values()))
     if meta.get("normals"):
-        table.add_row("normals", _normals_line(meta["normals"]))
+        from rdc_extract.extract.compute import normals_summary
+
+        table.add_row("normals", normals_summary(meta["normals"]))
     if meta.get("labels") and meta["labels"]["unmapped"]:
         table.add_row("[yellow]unmapped stencil[/]", ", ".join(f"{v}: {n} px" for v, n in meta["labels"]["unmapped"].items()))
     timing = meta["timing_s"]

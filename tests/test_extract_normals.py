@@ -85,7 +85,10 @@ def test_without_a_camera_the_profile_encoding_is_used_unchecked_and_none_is_not
     stated = profile_copy(tmp_path, 'normals = { slot = 1, encoding = "unorm_xyz", space = "view" }', camera=False)
     meta = extract_capture(SAMPLES[0], tmp_path / "stated", profile=str(stated), outputs=["normals"])
     assert meta["normals"]["written"] and not meta["normals"]["verified"] and meta["normals"]["agreement"] is None
-    assert meta["warnings"] == ["normals: not checked against depth: no camera block"]
+    assert meta["warnings"] == [
+        "profile 'city_game' [camera] block = 'NotBoundAnywhere': no constant block of that name is bound at event 617 "
+        "(bound: ObjectConstants, CameraConstants)",
+        "normals: not checked against depth: no camera block"]
     normals = tifffile.imread(tmp_path / "stated" / "normals.tiff")
     assert np.isfinite(normals).any()
     unnamed = profile_copy(tmp_path, "normals = { slot = 1 }", camera=False)

@@ -88,9 +88,13 @@ def _inject_fault(faults: list[tuple[str, str]], capture: str, frame_dir: str) -
                     time.sleep(3600)
 
 
-def one_line(text: str, limit: int = 500) -> str:
+def one_line(text: str, limit: int = 500, hint: str = "") -> str:
+    """`text` on one line of at most `limit` characters; a shortened text keeps its closing `(hint)`."""
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    tail = f" ({hint})" if hint and text.endswith(f"({hint})") else ""
+    return text[: limit - 1 - len(tail)] + "…" + tail
 
 
 def failure_cause(exc: BaseException) -> str:
@@ -197,7 +201,7 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - every job failure is a per-capture record
             print(f"[{task['capture']}]", file=sys.stderr)
             traceback.print_exc()
-            send({"ok": False, "cause": failure_cause(exc), "error": one_line(exc),
+            send({"ok": False, "cause": failure_cause(exc), "error": one_line(exc, hint=getattr(exc, "hint", "")),
                   "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()})
             continue
         send({"ok": True, "result": result, "seconds": time.perf_counter() - started,

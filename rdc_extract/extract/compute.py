@@ -25,7 +25,7 @@ from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.normals import decode_normals
 from rdc_extract.decode.normals_check import Candidate, choose_encoding
 from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
-from rdc_extract.errors import ExtractionFailed
+from rdc_extract.errors import ExtractionFailed, ProfileMismatch
 from rdc_extract.extract.camera import Camera
 from rdc_extract.extract.conventions import Conventions
 from rdc_extract.frame.model import Texture
@@ -84,10 +84,22 @@ def depth_m(window_depth: np.ndarray, camera: Camera | None, conventions: Conven
     if camera is not None:
         return z_distance_m_from_projection(window_depth, camera.proj, clip_range=conventions.clip_range)
     if conventions.near_m is None or conventions.far_m is None:
-        raise ExtractionFailed(source, "no metric depth: no camera block found among the constant blocks bound "
+        raise ProfileMismatch(source, "no metric depth: no camera block found among the constant blocks bound "
                                "at the scene's draws, and the profile states no [depth] near_m/far_m")
     return z_distance_m_from_near_far(window_depth, conventions.near_m, conventions.far_m,
                                       reversed_z=conventions.reversed, clip_range=conventions.clip_range)
+
+
+def normals_summary(record: dict[str, Any]) -> str:
+    """How normals were decoded: `unorm_xyz/world (profile; depth agrees: mean 1.2°, 98% within 30°)`."""
+    if record["encoding"] is None:
+        return "not written (no encoding named and no camera to detect one)"
+    agreement = record["agreement"]
+    check = ("not checked" if agreement is None else
+             f"{'depth agrees' if record['verified'] else 'depth disagrees'}: mean {agreement['mean_angle_deg']:.1f}°, "
+             f"{agreement['within_30deg']:.0%} within 30°")
+    written = "" if record["written"] else ", not written"
+    return f"{record['encoding']}/{record['space']} ({record['source']}; {check}{written})"
 
 
 @dataclass
@@ -109,7 +121,7 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
     """
     camera = raw.camera
     if role.space == "world" and camera is None:
-        raise ExtractionFailed(source, "world-space normals need the camera block, which was not bound")
+        raise ProfileMismatch(source, "world-space normals need the camera block, which was not bound")
     encoded = decode_color(raw.data[resource_id], _desc(raw, resource_id))
     stated = Candidate(role.encoding, role.space or "view") if role.encoding else None
     if camera is None:
@@ -138,18 +150,23 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
     computed.arrays["normals"] = normals
 
 
+def unbound_roles(found: Identification, profile: Profile, outputs: tuple[str, ...]) -> list[str]:
+    """Why each wanted G-buffer role cannot be read: its slot is not bound by the identified G-buffer pass."""
+    return [f"profile {profile.name!r} puts {role.role!r} in colour slot {role.slot}, "
+            f"which the G-buffer pass (#{found.gbuffer_pass}) does not bind"
+            for role in profile.gbuffer.targets if role.role in outputs and role.role not in found.target_roles]
+
+
 def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outputs: tuple[str, ...],
                     source: str) -> Computed:
     """Every requested output array except labels (made from `stencil` by the class map)."""
-    computed = Computed(warnings=list(raw.conventions.warnings) if raw.conventions else [])
+    computed = Computed()
     arrays = computed.arrays
     if "rgb" in outputs:
         arrays["rgb"] = final_image_rgb(raw, found.final_image_target)
     roles = {role.role: role for role in profile.gbuffer.targets}
-    for name in outputs:
-        if name in roles and name not in found.target_roles:
-            raise ExtractionFailed(source, f"profile {profile.name!r} puts {name!r} in colour slot {roles[name].slot}, "
-                                   f"which the G-buffer pass (#{found.gbuffer_pass}) does not bind")
+    for problem in unbound_roles(found, profile, outputs):
+        raise ProfileMismatch(source, problem)
     for name in outputs:
         if name in found.target_roles and name != "normals":
             arrays[name] = drop_meaningless_alpha(decode_target(raw, found.target_roles[name]))
@@ -164,7 +181,7 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
             arrays["depth"] = depth
         if {"stencil", "labels"} & set(outputs):
             if stencil is None:
-                raise ExtractionFailed(source, f"depth target {raw.textures[found.depth_target].format.name} "
+                raise ProfileMismatch(source, f"depth target {raw.textures[found.depth_target].format.name} "
                                        "has no stencil to label from")
             arrays["stencil"] = stencil
         if depth is not None and "normals" in outputs and "normals" in found.target_roles:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdc_extract.decode.depth import ClipRange, DepthState, handedness_of_projection, is_reversed_z, near_far_from_projection
-from rdc_extract.errors import ExtractionFailed
+from rdc_extract.errors import ProfileMismatch
 from rdc_extract.extract.camera import Camera
 from rdc_extract.profiles.schema import Profile
 
@@ -100,7 +100,7 @@ def resolve_conventions(state: DepthState | None, camera: Camera | None, profile
     proj = camera.proj if camera else None
     by_projection = is_reversed_z(proj, clip_range=clip_range) if proj is not None else None
     if by_test is not None and by_projection is not None and by_test != by_projection:
-        raise ExtractionFailed(source, f"the projection matrix ({camera.found_in}) makes depth "
+        raise ProfileMismatch(source, f"the projection matrix ({camera.found_in}) makes depth "
                                f"{'reversed' if by_projection else 'conventional'}, but the captured depth test "
                                f"is {function}: that matrix did not draw this depth")
     if by_projection is not None:

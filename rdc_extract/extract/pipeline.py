@@ -11,9 +11,9 @@ publication: RenderDoc files carry no checksum, and a flipped bit can replay.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import os
+import shlex
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,13 +23,13 @@ from typing import Any
 from rdc_extract import __version__
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
-from rdc_extract.dataset.names import frame_id as frame_id_of
+from rdc_extract.dataset.names import frame_id as frame_id_of, shown
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
-from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
-from rdc_extract.extract.camera import Camera, camera_from_blocks
+from rdc_extract.errors import CaptureDigestMismatch, CaptureError, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
+from rdc_extract.extract.camera import Camera
+from rdc_extract.extract.checks import WARNING, check_profile
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
-from rdc_extract.extract.conventions import resolve_conventions
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
@@ -148,14 +148,31 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
     }
 
 
+def inspect_hint(capture: Path, profile: str | None) -> str:
+    """The command that shows, check by check, why a profile does not fit a capture."""
+    named = f" --profile {shlex.quote(profile)}" if profile else ""
+    return f"run: rdc-extract inspect {shown(shlex.quote(str(capture)))}{named} for details"
+
+
 def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str | None = None,
                     outputs: Sequence[str] | None = None, frame_id: str | None = None) -> dict[str, Any]:
     """Write one frame folder from `capture`; returns its meta.json document.
 
     Raises CaptureError subclasses (path-carrying) for captures that cannot be
-    used, SidecarError for a bad sidecar, ProfileError for a bad profile.
+    used, SidecarError for a bad sidecar, ProfileError for a bad profile. When
+    the profile does not fit the frame, the message ends with the `inspect`
+    command that lists every check.
     """
-    capture, frame_dir = Path(capture), Path(frame_dir)
+    try:
+        return _extract_capture(Path(capture), Path(frame_dir), profile, outputs, frame_id)
+    except CaptureError as exc:
+        if exc.inspect_helps:
+            exc.add_hint(inspect_hint(Path(capture), profile))
+        raise
+
+
+def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, outputs: Sequence[str] | None,
+                     frame_id: str | None) -> dict[str, Any]:
     started = time.perf_counter()
     sidecar = sidecar_of(capture)
     recorded = sidecar.capture_sha256 if sidecar else None
@@ -172,16 +189,14 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()
+    checked = check_profile(detection.identification, rules, wanted, reads.blocks, reads.depth_state,
+                            plan.camera_event, str(capture))
+    checked.raise_first_error(str(capture))
     try:
-        camera = camera_from_blocks(reads.blocks, rules.camera)
-        conventions = None
-        if plan.camera_event is not None:
-            conventions = resolve_conventions(reads.depth_state, camera, rules, str(capture))
-            if camera is not None:
-                camera = dataclasses.replace(camera, near_m=conventions.near_m, far_m=conventions.far_m)
-        raw = RawFrame(api=frame.api, textures=frame.textures, data=reads.data, camera=camera,
-                       conventions=conventions)
+        raw = RawFrame(api=frame.api, textures=frame.textures, data=reads.data, camera=checked.camera,
+                       conventions=checked.conventions)
         computed = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
+        computed.warnings[:0] = checked.causes(WARNING)
         arrays = computed.arrays
     except (KeyError, ValueError, UnsupportedFormat, TextureDataMismatch) as exc:
         raise ExtractionFailed(capture, str(exc).strip("'\"")) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdc_extract.errors import IdentificationFailed, ProfileError
@@ -57,11 +57,27 @@ def identify_with(frame: Frame, profile: Profile) -> Identification:
     return identify_by_structure(frame, profile) if profile.is_generic else identify(frame, profile)
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A game profile auto-detection tried and did not take, with every reason."""
+
+    profile: str
+    short: str          # one line, for `why`
+    reasons: list[str]  # every reason, for `inspect`
+
+
 @dataclass
 class Detection:
     profile: Profile
     identification: Identification
     why: str
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def _identification_failures(exc: IdentificationFailed) -> list[str]:
+    """The failure, then each pass weighed as the G-buffer with the rules it broke."""
+    return [exc.detail, *(f"pass #{c.pass_index} {c.name} ({c.draws} draws): {'; '.join(c.reasons)}"
+                          for c in exc.candidates if not c.accepted)]
 
 
 def _match_failures(frame: Frame, profile: Profile, found: Identification) -> tuple[list[str], list[str]]:
@@ -93,28 +109,33 @@ def _match_failures(frame: Frame, profile: Profile, found: Identification) -> tu
 def detect_profile(frame: Frame, profiles: list[Profile] | None = None) -> Detection:
     """Pick the best-matching game profile, else the generic one; says why."""
     profiles = available_profiles() if profiles is None else profiles
-    rejected: list[str] = []
+    rejected: list[Rejection] = []
     best: tuple[int, Detection] | None = None
     for profile in (p for p in profiles if not p.is_generic):
         try:
             found = identify(frame, profile)
         except IdentificationFailed as exc:
-            rejected.append(f"{profile.name}: {exc.detail}")
+            rejected.append(Rejection(profile.name, exc.detail, _identification_failures(exc)))
             continue
         failed, held = _match_failures(frame, profile, found)
         if failed:
-            rejected.append(f"{profile.name}: {'; '.join(failed)}")
+            rejected.append(Rejection(profile.name, "; ".join(failed), failed))
         elif best is None or len(held) > best[0]:
             best = (len(held), Detection(profile, found, f"matched {', '.join(held) or 'its G-buffer rules'}"))
     if best is not None:
+        best[1].rejected = rejected
         return best[1]
+    summary = " | ".join(f"{r.profile}: {r.short}" for r in rejected)
     generic = [p for p in profiles if p.is_generic]
     if not generic:
-        raise IdentificationFailed(frame.capture, "no profile matches and no generic profile is installed: "
-                                   + " | ".join(rejected))
-    found = identify_with(frame, generic[0])
-    why = "no game profile matched" + (f" ({' | '.join(rejected)})" if rejected else "")
-    return Detection(generic[0], found, why)
+        raise IdentificationFailed(frame.capture, "no profile matches and no generic profile is installed: " + summary)
+    try:
+        found = identify_with(frame, generic[0])
+    except IdentificationFailed as exc:
+        exc.rejected = rejected
+        raise
+    why = "no game profile matched" + (f" ({summary})" if rejected else "")
+    return Detection(generic[0], found, why, rejected)
 
 
 def choose_profile(frame: Frame, name_or_path: str | None) -> Detection:

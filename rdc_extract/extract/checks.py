@@ -1,0 +1,165 @@
+"""Checking a profile against one frame: the G-buffer target slots, the camera and the depth conventions (pure).
+
+`extract` stops at the first error and keeps the warnings in meta.json;
+`inspect` lists every check with its verdict. Both call `check_profile` (and
+`inspect` then runs extraction's own computation of depth, normals and
+stencil), so the causes read the same in both and a profile inspect passes is
+one extract accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdc_extract.decode.depth import DepthState
+from rdc_extract.errors import ExtractionFailed, ProfileMismatch, TextureDataMismatch, UnsupportedFormat
+from rdc_extract.extract.camera import Blocks, Camera, camera_from_blocks, is_perspective, is_rigid
+from rdc_extract.extract.compute import RawFrame, compute_outputs, normals_summary, unbound_roles
+from rdc_extract.extract.conventions import Conventions, resolve_conventions
+from rdc_extract.profiles.identify import Identification
+from rdc_extract.profiles.schema import Profile
+
+OK, WARNING, ERROR = "ok", "warning", "error"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing checked: what (`topic`), its verdict (ok, warning, error) and the cause, as extract words it."""
+
+    topic: str
+    verdict: str
+    cause: str
+
+
+@dataclass
+class ProfileCheck:
+    """Every check, and what extraction goes on with: the camera (near/far resolved) and the conventions."""
+
+    checks: list[Check] = field(default_factory=list)
+    camera: Camera | None = None
+    conventions: Conventions | None = None
+
+    def add(self, topic: str, verdict: str, cause: str) -> None:
+        self.checks.append(Check(topic, verdict, cause))
+
+    def causes(self, verdict: str) -> list[str]:
+        return [check.cause for check in self.checks if check.verdict == verdict]
+
+    def raise_first_error(self, source: str) -> None:
+        errors = self.causes(ERROR)
+        if errors:
+            raise ProfileMismatch(source, errors[0])
+
+
+def check_targets(found: Identification, profile: Profile, outputs: tuple[str, ...], result: ProfileCheck) -> None:
+    """Each wanted G-buffer role: bound by the identified pass in the profile's slot, or an error."""
+    for problem in unbound_roles(found, profile, outputs):
+        result.add("gbuffer targets", ERROR, problem)
+    for role in profile.gbuffer.targets:
+        if role.role in outputs and role.role in found.target_roles:
+            result.add("gbuffer targets", OK, f"{role.role}: colour slot {role.slot} is #{found.target_roles[role.role]}")
+
+
+def check_camera(blocks: Blocks, profile: Profile, event: int, result: ProfileCheck) -> Camera | None:
+    """The camera extraction would use: the profile's named block and members, or the one a search finds."""
+    rules, where = profile.camera, f"at event {event}"
+    bound = ", ".join(blocks) or "none"
+    try:
+        camera = camera_from_blocks(blocks, rules)
+    except (KeyError, ValueError) as exc:
+        detail = exc.args[0] if isinstance(exc, KeyError) else (
+            f"the members of constant block {rules.block!r} do not have the shapes [camera] needs ({exc})")
+        result.add("camera", ERROR, f"profile {profile.name!r} [camera]: {detail}, {where}")
+        return None
+    if camera is None and rules.block:
+        result.add("camera", WARNING, f"profile {profile.name!r} [camera] block = {rules.block!r}: no constant block "
+                                      f"of that name is bound {where} (bound: {bound})")
+    elif camera is None:
+        result.add("camera", WARNING, f"no constant block bound {where} holds a perspective projection and a rigid "
+                                      f"view (bound: {bound}); name them in the profile's [camera]")
+    elif rules.block and not is_perspective(camera.proj):
+        result.add("camera", ERROR, f"profile {profile.name!r} [camera] projection = {rules.projection!r}: member of "
+                                    f"block {rules.block!r} {where} is not a perspective projection")
+    elif rules.block and not is_rigid(camera.view):
+        result.add("camera", ERROR, f"profile {profile.name!r} [camera] view = {rules.view!r}: member of "
+                                    f"block {rules.block!r} {where} is not a rigid view (rotation and translation)")
+    else:
+        result.add("camera", OK, f"{camera.found_in} {where}: a rigid view and a perspective projection")
+        return camera
+    return None
+
+
+def _sources_line(conventions: Conventions) -> str:
+    record = conventions.to_json()
+    far = "infinite" if record["far_infinite"] else record["far_m"]["value"]
+    values = {**{key: entry["value"] for key, entry in record.items() if isinstance(entry, dict)}, "far_m": far}
+    def text(value: Any) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value).lower()
+
+    return ", ".join(f"{key} {text(values[key])} ({conventions.sources.get(key, '-')})"
+                     for key in ("clip_range", "reversed", "depth_function", "near_m", "far_m", "handedness")
+                     if values[key] is not None)
+
+
+def check_conventions(state: DepthState | None, camera: Camera | None, profile: Profile, source: str,
+                      result: ProfileCheck) -> Conventions | None:
+    """Clip range, depth direction, near/far and handedness from the capture, the profile's values checked."""
+    try:
+        conventions = resolve_conventions(state, camera, profile, source)
+    except ProfileMismatch as exc:
+        result.add("depth conventions", ERROR, exc.detail)
+        return None
+    for warning in conventions.warnings:
+        result.add("depth conventions", WARNING, warning)
+    result.add("depth conventions", OK, _sources_line(conventions))
+    return conventions
+
+
+def check_profile(found: Identification, profile: Profile, outputs: tuple[str, ...], blocks: Blocks,
+                  depth_state: DepthState | None, camera_event: int | None, source: str) -> ProfileCheck:
+    """What extraction relies on before decoding; the camera and conventions only when depth or normals are wanted."""
+    result = ProfileCheck()
+    check_targets(found, profile, outputs, result)
+    if camera_event is None:
+        return result
+    camera = check_camera(blocks, profile, camera_event, result)
+    if result.causes(ERROR):
+        return result
+    conventions = check_conventions(depth_state, camera, profile, source, result)
+    if conventions is not None and camera is not None:
+        camera = dataclasses.replace(camera, near_m=conventions.near_m, far_m=conventions.far_m)
+    result.camera, result.conventions = camera, conventions
+    return result
+
+
+CHECKED_OUTPUTS = ("depth", "normals", "stencil", "labels")
+
+
+def check_computation(raw: RawFrame, found: Identification, profile: Profile, outputs: tuple[str, ...],
+                      source: str, result: ProfileCheck) -> None:
+    """Extraction's own computation of the wanted depth, normals and stencil outputs, as checks.
+
+    This is where metric depth needs a camera or near/far, world-space normals
+    a camera, labels a stencil, and where depth confirms the normals encoding.
+    """
+    wanted = tuple(name for name in outputs if name in CHECKED_OUTPUTS)
+    try:
+        computed = compute_outputs(raw, found, profile, wanted, source)
+    except (ExtractionFailed, UnsupportedFormat, TextureDataMismatch) as exc:
+        result.add("outputs", ERROR, exc.detail if isinstance(exc, ExtractionFailed) else str(exc))
+        return
+    if "depth" in computed.arrays:
+        result.add("depth", OK, "metric depth from " + (raw.camera.found_in if raw.camera else
+                                                        "the near/far planes, no camera block found"))
+    if computed.normals is not None:
+        result.add("normals", OK if computed.normals["written"] else WARNING, normals_summary(computed.normals))
+    for warning in computed.warnings:
+        result.add("normals" if warning.startswith("normals") else "outputs", WARNING, warning)
+    if "stencil" in computed.arrays:
+        result.add("stencil", OK, "the depth target has a stencil" + (" to label from" if "labels" in wanted else ""))
+
+
+def checks_json(checks: list[Check]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(check) for check in checks]
