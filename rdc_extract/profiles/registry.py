@@ -80,8 +80,9 @@ def _identification_failures(exc: IdentificationFailed) -> list[str]:
                           for c in exc.candidates if not c.accepted)]
 
 
-def _match_failures(frame: Frame, profile: Profile, found: Identification) -> tuple[list[str], list[str]]:
-    """(rules that failed, rules that held) for the profile's [match] table."""
+def _match_failures(frame: Frame, profile: Profile, found: Identification | None) -> tuple[list[str], list[str]]:
+    """(rules that failed, rules that held) for the profile's [match] table; without an identification,
+    only the rules on the frame as a whole (API, markers)."""
     rules = profile.match
     failed: list[str] = []
     held: list[str] = []
@@ -95,6 +96,8 @@ def _match_failures(frame: Frame, profile: Profile, found: Identification) -> tu
         names = {name for a in frame.actions for name in a.marker_path}
         hit = [m for m in rules.markers_any if m in names]
         check(bool(hit), f"marker {hit[0] if hit else ''!r}", f"none of markers {list(rules.markers_any)}")
+    if found is None:
+        return failed, held
     gbuffer = frame.passes[found.gbuffer_pass]
     formats = tuple(frame.textures[rid].format.name for rid in gbuffer.colour_targets if rid in frame.textures)
     if rules.gbuffer_colour_formats:
@@ -115,7 +118,8 @@ def detect_profile(frame: Frame, profiles: list[Profile] | None = None) -> Detec
         try:
             found = identify(frame, profile)
         except IdentificationFailed as exc:
-            rejected.append(Rejection(profile.name, exc.detail, _identification_failures(exc)))
+            failed, _ = _match_failures(frame, profile, None)
+            rejected.append(Rejection(profile.name, exc.detail, failed + _identification_failures(exc)))
             continue
         failed, held = _match_failures(frame, profile, found)
         if failed:
