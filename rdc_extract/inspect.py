@@ -1,4 +1,4 @@
-"""`inspect`: replay a capture's action tree, group passes and apply a profile.
+"""`inspect`: replay a capture's action tree, group passes, apply a profile and check it as `extract` would.
 
 The result is plain data; `inspection_json` gives the stable `--json` schema
 documented in docs/inspect.md (bump SCHEMA on any incompatible change).
@@ -14,10 +14,10 @@ from typing import Any
 from rdc_extract.dataset.files import write_png
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.preview import previews
+from rdc_extract.errors import FileError, IdentificationFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.checks import CHECKED_OUTPUTS, ERROR, Check, check_computation, check_profile, checks_json
 from rdc_extract.extract.compute import RawFrame
 from rdc_extract.extract.plan import choose_outputs, plan_reads
-from rdc_extract.errors import FileError, IdentificationFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.frame.model import Action, Frame
 from rdc_extract.profiles.identify import Candidate
 from rdc_extract.profiles.registry import Detection, Rejection, choose_profile

@@ -111,7 +111,7 @@ def rejections_view(inspection: Inspection) -> Table:
     """Auto-detection: each game profile tried, with every reason it was not taken."""
     table = Table(title="game profiles tried and rejected", show_header=False, show_lines=True)
     for rejection in inspection.rejected:
-        table.add_row(f"[red]{rejection.profile}[/]", Text("\n".join(rejection.reasons)))
+        table.add_row(f"[red]{rejection.profile}[/]", Text("\n".join(rejection.reasons), overflow="fold"))
     return table
 
 
@@ -126,7 +126,7 @@ def checks_view(inspection: Inspection) -> Table:
         table.add_column(column)
     for check in inspection.checks:
         style = _VERDICT_STYLE[check.verdict]
-        table.add_row(check.topic, f"[{style}]{check.verdict}[/]", Text(check.cause))
+        table.add_row(check.topic, f"[{style}]{check.verdict}[/]", Text(check.cause, overflow="fold"))
     return table
 
 
