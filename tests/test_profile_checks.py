@@ -11,12 +11,15 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from rdc_extract.batch.child import one_line
 from rdc_extract.cli import app
+from rdc_extract.extract.checks import ProfileCheck, check_camera
 from rdc_extract.extract.pipeline import extract_capture
+from rdc_extract.profiles.schema import load_profile
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +67,7 @@ def test_a_wrong_camera_member_is_an_error_in_inspect_and_the_same_failure_in_ex
     extracted = runner.invoke(app, ["extract", str(CAPTURE), str(tmp_path / "out"), "--profile", str(profile)])
 
     assert code == 1 and report["error"] is None and checks(report, "error") == [WRONG_MEMBER]
+    assert ("camera", "ok") not in [(t, v) for t, v, _ in checks(report)]
     assert shown.exit_code == 1 and "viewx" in shown.stdout
     assert shown.stderr == f"error: {CAPTURE}: cannot extract: {WRONG_MEMBER[2]}\n"
     assert extracted.exit_code == 1
@@ -127,3 +131,31 @@ def test_a_shortened_error_line_keeps_its_pointer_to_inspect(limit):
     hint = "run: rdc-extract inspect cap.rdc for details"
     line = one_line("cap.rdc: cannot extract: " + "why " * 200 + f"({hint})", limit, hint=hint)
     assert len(line) == limit and line.endswith(f"… ({hint})")
+
+
+def _camera_checks(blocks: dict, profile_path: Path) -> list[tuple[str, str, str]]:
+    result = ProfileCheck()
+    camera = check_camera(blocks, load_profile(profile_path), 617, result)
+    assert (camera is None) == any(c.verdict != "ok" for c in result.checks)
+    return [(c.topic, c.verdict, c.cause) for c in result.checks]
+
+
+def _projection() -> np.ndarray:
+    return np.array([[1.3, 0, 0, 0], [0, 1.7, 0, 0], [0, 0, 0, 0.1], [0, 0, -1, 0]])
+
+
+def test_a_named_view_that_is_not_rigid_is_an_error(tmp_path):
+    scaled = np.diag([2.0, 2.0, 2.0, 1.0])
+    block = {"view": scaled, "proj": _projection(), "near_far": np.array([[0.1, 1000.0, 0, 0]])}
+    assert _camera_checks({"CameraConstants": block}, PROFILE) == [
+        ("camera", "error", "profile 'city_game' [camera] view = 'view': member of block 'CameraConstants' at event 617 "
+                            "is not a rigid view (rotation and translation)")]
+
+
+def test_a_named_block_that_is_not_bound_and_a_search_that_finds_nothing_are_warnings(tmp_path):
+    assert _camera_checks({"Other": {"m": np.eye(4)}}, PROFILE) == [
+        ("camera", "warning", "profile 'city_game' [camera] block = 'CameraConstants': no constant block of that name "
+                              "is bound at event 617 (bound: Other)")]
+    assert _camera_checks({}, REPO / "pipelines" / "generic.toml") == [
+        ("camera", "warning", "no constant block bound at event 617 holds a perspective projection and a rigid view "
+                              "(bound: none); name them in the profile's [camera]")]

@@ -148,7 +148,9 @@ def check_computation(raw: RawFrame, found: Identification, profile: Profile, ou
     try:
         computed = compute_outputs(raw, found, profile, wanted, source)
     except (ExtractionFailed, UnsupportedFormat, TextureDataMismatch) as exc:
-        result.add("outputs", ERROR, exc.detail if isinstance(exc, ExtractionFailed) else str(exc))
+        cause = exc.detail if isinstance(exc, ExtractionFailed) else str(exc)
+        what = cause.partition(":")[0]
+        result.add(next((name for name in ("stencil", "normals", "depth") if name in what), "outputs"), ERROR, cause)
         return
     if "depth" in computed.arrays:
         result.add("depth", OK, "metric depth from " + (raw.camera.found_in if raw.camera else
