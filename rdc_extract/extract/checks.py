@@ -91,14 +91,16 @@ def check_camera(blocks: Blocks, profile: Profile, event: int, result: ProfileCh
     return None
 
 
+def _value_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value).lower()
+
+
 def _sources_line(conventions: Conventions) -> str:
+    """`clip_range zero_to_one (captured pipeline state), reversed true (projection matrix), …`"""
     record = conventions.to_json()
     far = "infinite" if record["far_infinite"] else record["far_m"]["value"]
     values = {**{key: entry["value"] for key, entry in record.items() if isinstance(entry, dict)}, "far_m": far}
-    def text(value: Any) -> str:
-        return f"{value:g}" if isinstance(value, float) else str(value).lower()
-
-    return ", ".join(f"{key} {text(values[key])} ({conventions.sources.get(key, '-')})"
+    return ", ".join(f"{key} {_value_text(values[key])} ({conventions.sources.get(key, '-')})"
                      for key in ("clip_range", "reversed", "depth_function", "near_m", "far_m", "handedness")
                      if values[key] is not None)
 

@@ -85,7 +85,7 @@ def depth_m(window_depth: np.ndarray, camera: Camera | None, conventions: Conven
         return z_distance_m_from_projection(window_depth, camera.proj, clip_range=conventions.clip_range)
     if conventions.near_m is None or conventions.far_m is None:
         raise ProfileMismatch(source, "no metric depth: no camera block found among the constant blocks bound "
-                               "at the scene's draws, and the profile states no [depth] near_m/far_m")
+                              "at the scene's draws, and the profile states no [depth] near_m/far_m")
     return z_distance_m_from_near_far(window_depth, conventions.near_m, conventions.far_m,
                                       reversed_z=conventions.reversed, clip_range=conventions.clip_range)
 
@@ -165,8 +165,9 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
     if "rgb" in outputs:
         arrays["rgb"] = final_image_rgb(raw, found.final_image_target)
     roles = {role.role: role for role in profile.gbuffer.targets}
-    for problem in unbound_roles(found, profile, outputs):
-        raise ProfileMismatch(source, problem)
+    unbound = unbound_roles(found, profile, outputs)
+    if unbound:
+        raise ProfileMismatch(source, unbound[0])
     for name in outputs:
         if name in found.target_roles and name != "normals":
             arrays[name] = drop_meaningless_alpha(decode_target(raw, found.target_roles[name]))
@@ -182,7 +183,7 @@ def compute_outputs(raw: RawFrame, found: Identification, profile: Profile, outp
         if {"stencil", "labels"} & set(outputs):
             if stencil is None:
                 raise ProfileMismatch(source, f"depth target {raw.textures[found.depth_target].format.name} "
-                                       "has no stencil to label from")
+                                      "has no stencil to label from")
             arrays["stencil"] = stencil
         if depth is not None and "normals" in outputs and "normals" in found.target_roles:
             _normals(raw, found.target_roles["normals"], roles["normals"], depth, source, computed)
