@@ -93,6 +93,18 @@ def test_a_wrong_clip_range_is_the_same_warning_in_inspect_and_in_extract(tmp_pa
     assert meta["warnings"] == [WRONG_CLIP_RANGE[2]]
 
 
+def test_a_frame_the_named_profile_does_not_understand_points_to_inspect_and_a_corrupt_capture_does_not(tmp_path):
+    misfit = runner.invoke(app, ["extract", str(VARIANT), str(tmp_path / "out"), "--profile", "city_game"])
+    corrupt = tmp_path / "corrupt.rdc"
+    corrupt.write_bytes(CAPTURE.read_bytes()[:4096])
+    broken = runner.invoke(app, ["extract", str(corrupt), str(tmp_path / "out")])
+
+    assert misfit.exit_code == 1 and misfit.stderr.count("\n") == 1
+    assert misfit.stderr.startswith(f"error: {VARIANT}: frame not understood: no pass qualifies as the G-buffer")
+    assert misfit.stderr.endswith(f" (run: rdc-extract inspect {VARIANT} --profile city_game for details)\n")
+    assert broken.exit_code == 1 and "rdc-extract inspect" not in broken.stderr
+
+
 def test_auto_detection_lists_every_reason_each_game_profile_was_rejected():
     code, report = inspect_json(str(VARIANT))
     text = runner.invoke(app, ["inspect", str(VARIANT)]).stdout
