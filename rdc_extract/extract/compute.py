@@ -124,7 +124,7 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
         world_to_view = None
     else:
         texture = raw.textures[resource_id]
-        K = camera.intrinsics(texture.width, texture.height, ndc_y_up=raw.api != "Vulkan")
+        K = camera.intrinsics(texture.width, texture.height)
         world_to_view = camera.view[:3, :3]
         choice = choose_encoding(encoded, depth, K, world_to_view=world_to_view, stated=stated, space=role.space)
         computed.normals = {**choice.to_json(), "written": choice.verified}

@@ -27,16 +27,18 @@ from rdc_extract.dataset.names import frame_id as frame_id_of
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
-from rdc_extract.extract.camera import Camera, camera_from_blocks
+from rdc_extract.extract.camera import Camera, camera_from_blocks, find_view_projection
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import resolve_conventions
-from rdc_extract.extract.plan import choose_outputs, plan_reads
+from rdc_extract.extract.plan import camera_draws, choose_outputs, plan_reads
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.loader import renderdoc_version
-from rdc_extract.rd.readback import read_at_events
+from rdc_extract.frame.model import Frame, Texture
+from rdc_extract.profiles.schema import CameraRules
+from rdc_extract.rd.readback import EventReads, read_at_events
 from rdc_extract.rd.session import open_capture
 
 FRAME_SCHEMA = "rdc-extract/frame/1"
@@ -79,19 +81,19 @@ def _blame_a_changed_capture(capture: Path, recorded: str | None, hashing: Futur
         raise
 
 
-def _camera_record(camera: Camera | None, width: int, height: int, api: str) -> dict[str, Any] | None:
+def _camera_record(camera: Camera | None, width: int, height: int) -> dict[str, Any] | None:
     if camera is None:
         return None
     conversion = camera.world_conversion
     infinite = camera.far_m is not None and camera.far_m == float("inf")
     return {
         "convention": "OpenCV camera frame: x right, y down, z forward; pixel centres at integer (u, v)",
-        "K": camera.intrinsics(width, height, ndc_y_up=api != "Vulkan").tolist(),
+        "K": camera.intrinsics(width, height).tolist(),
         "world_to_camera": camera.world_to_camera.tolist(),
         "world_conversion": None if conversion is None else {
             "matrix": conversion.tolist(),
-            "why": "the game's world is left-handed: its z axis is negated so world_to_camera is a proper rigid "
-                   "transform; world_to_camera applies to matrix @ (game world point)",
+            "why": "the game's world is left-handed (z negated) or its view scales (scaled to view units), so that "
+                   "world_to_camera is a proper rigid transform; world_to_camera applies to matrix @ (game world point)",
         },
         "view": camera.view.tolist(),
         "proj": camera.proj.tolist(),
@@ -101,6 +103,24 @@ def _camera_record(camera: Camera | None, width: int, height: int, api: str) -> 
         "far_infinite": infinite,
         "source": camera.found_in,
     }
+
+
+def _camera_draws(frame: Frame, detection: Detection) -> tuple[int, ...]:
+    """The scene draws sampled for a view-projection when the profile names no camera block."""
+    found = detection.identification
+    if detection.profile.camera.block:
+        return ()
+    return camera_draws([a.event_id for a in frame.draws
+                         if a.depth_output == found.depth_target and a.event_id <= found.depth_event])
+
+
+def _find_camera(reads: EventReads, rules: CameraRules, image: Texture) -> Camera | None:
+    """The profile's block, else a projection and view held apart at the scene event, else a split view-projection."""
+    ndc_y_up = reads.depth_state.ndc_y_up if reads.depth_state else True
+    camera = camera_from_blocks(reads.blocks, rules)
+    if camera is None and not rules.block:
+        camera = find_view_projection(reads.draw_blocks, aspect=image.width / image.height, ndc_y_up=ndc_y_up)
+    return None if camera is None else dataclasses.replace(camera, ndc_y_up=ndc_y_up)
 
 
 def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, detection: Detection, raw: RawFrame,
@@ -134,7 +154,7 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
             if rid in raw.textures
         },
         "image": {"width": texture.width, "height": texture.height},
-        "camera": _camera_record(raw.camera, texture.width, texture.height, raw.api),
+        "camera": _camera_record(raw.camera, texture.width, texture.height),
         "depth": {"kind": "z-distance along the optical axis", "unit": "m", "invalid": "+inf in depth.tiff, 0 in depth_kitti.png",
                   "from": "captured projection matrix" if raw.camera else "near/far",
                   "conventions": raw.conventions.to_json() if raw.conventions else None},
@@ -168,12 +188,13 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
             rules = detection.profile
             wanted = choose_outputs(rules, list(outputs) if outputs else None, detection.identification)
             plan = plan_reads(detection.identification, rules, wanted)
-            reads = read_at_events(session, plan.reads, plan.camera_event)
+            sampled = _camera_draws(frame, detection) if plan.camera_event is not None else ()
+            reads = read_at_events(session, plan.reads, plan.camera_event, sampled)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()
     try:
-        camera = camera_from_blocks(reads.blocks, rules.camera)
+        camera = _find_camera(reads, rules.camera, frame.textures[detection.identification.final_image_target])
         conventions = None
         if plan.camera_event is not None:
             conventions = resolve_conventions(reads.depth_state, camera, rules, str(capture))
