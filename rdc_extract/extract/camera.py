@@ -173,6 +173,12 @@ def _plausible(split: Split, aspect: float) -> bool:
                 and p[2, 3] != 0 and is_perspective(p))
 
 
+def _bare_projection(split: Split) -> bool:
+    """A projection alone (or its transpose) splits into itself and a view that only scales: no camera pose."""
+    return bool(np.allclose(split.view[:3, :3] / split.scale, np.eye(3), atol=1e-6)
+                and np.allclose(split.view[:3, 3], 0.0, atol=1e-6 * split.scale))
+
+
 @dataclass(frozen=True)
 class _Found:
     event: int
@@ -185,7 +191,7 @@ def _cameras_at(event: int, blocks: Blocks, *, aspect: float, ndc_y_up: bool) ->
     for block, values in blocks.items():
         for name, matrix in stored_matrices(values):
             split = split_view_projection(matrix, ndc_y_up=ndc_y_up)
-            if split is not None and _plausible(split, aspect) and not np.allclose(split.view, np.eye(4), **_SAME):
+            if split is not None and _plausible(split, aspect) and not _bare_projection(split):
                 found.append(_Found(event, f"constant block {block!r} {name}", split))
     return found
 
