@@ -46,7 +46,7 @@ class Camera:
         scales (a view found only as part of a model-view-projection); None when neither."""
         turned = _VIEW_TO_OPENCV[self.handedness][:3, :3] @ self.view[:3, :3]
         determinant = np.linalg.det(turned)
-        scale = abs(determinant) ** (1 / 3)
+        scale = abs(determinant) ** (1 / 3) / abs(self.view[3, 3])  # a homogeneous matrix: w's scale is no scale
         scale = 1.0 if abs(scale - 1) < 1e-4 else scale
         conversion = np.diag([scale, scale, scale, 1.0]) @ (_FLIP_WORLD_Z if determinant < 0 else np.eye(4))
         return None if np.allclose(conversion, np.eye(4), rtol=0, atol=1e-6) else conversion

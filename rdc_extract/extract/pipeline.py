@@ -186,7 +186,9 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
             frame = read_frame(session)
             detection = choose_profile(frame, profile)
             rules = detection.profile
-            wanted = choose_outputs(rules, list(outputs) if outputs else None, detection.identification)
+            depth = frame.texture(detection.identification.depth_target)
+            wanted = choose_outputs(rules, list(outputs) if outputs else None, detection.identification,
+                                    has_stencil=depth is None or depth.has_stencil)
             plan = plan_reads(detection.identification, rules, wanted)
             sampled = _camera_draws(frame, detection) if plan.camera_event is not None else ()
             reads = read_at_events(session, plan.reads, plan.camera_event, sampled)

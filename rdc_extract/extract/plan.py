@@ -42,10 +42,14 @@ def check_outputs(requested: Sequence[str] | None, profiles: Sequence[Profile]) 
     return known
 
 
-def choose_outputs(profile: Profile, requested: list[str] | None, found: Identification | None = None) -> tuple[str, ...]:
-    """The outputs to write; a frame without a G-buffer (forward renderer) offers no G-buffer roles."""
+def choose_outputs(profile: Profile, requested: list[str] | None, found: Identification | None = None,
+                   *, has_stencil: bool = True) -> tuple[str, ...]:
+    """The outputs to write; a frame without a G-buffer (forward renderer) offers no G-buffer roles, a scene
+    depth without stencil no stencil or labels unless they were asked for (then extraction says why it cannot)."""
     allowed = check_outputs(requested, [profile])
     chosen = tuple(name for name in allowed if not requested or name in requested)
+    if not requested and not has_stencil:
+        chosen = tuple(name for name in chosen if name not in ("stencil", "labels"))
     if found is None or found.gbuffer_pass is not None:
         return chosen
     roles = {role.role for role in profile.gbuffer.targets}
