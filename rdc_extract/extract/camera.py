@@ -225,6 +225,12 @@ def find_view_projection(blocks_by_event: Mapping[int, Blocks], *, aspect: float
     return Camera(view=best.split.view, proj=best.split.proj, near_m=None, far_m=None, found_in=how)
 
 
+def has_rigid_view(blocks_by_event: Mapping[int, Blocks], *, aspect: float) -> bool:
+    """Whether the draws read so far hold a camera with a rigid view: reading more draws would not change it."""
+    camera = find_view_projection(blocks_by_event, aspect=aspect)
+    return camera is not None and abs(np.linalg.det(camera.view[:3, :3]) - 1) < 1e-3
+
+
 def camera_from_blocks(blocks: Blocks, rules: CameraRules) -> Camera | None:
     """The profile's named block when it names one (None when that block is not bound), else a search."""
     if rules.block:

@@ -27,7 +27,7 @@ from rdc_extract.dataset.names import frame_id as frame_id_of
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
-from rdc_extract.extract.camera import Camera, camera_from_blocks, find_view_projection
+from rdc_extract.extract.camera import Camera, camera_from_blocks, find_view_projection, has_rigid_view
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import resolve_conventions
 from rdc_extract.extract.plan import camera_draws, choose_outputs, plan_reads
@@ -191,7 +191,9 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
                                     has_stencil=depth is None or depth.has_stencil)
             plan = plan_reads(detection.identification, rules, wanted)
             sampled = _camera_draws(frame, detection) if plan.camera_event is not None else ()
-            reads = read_at_events(session, plan.reads, plan.camera_event, sampled)
+            image = frame.textures[detection.identification.final_image_target]
+            reads = read_at_events(session, plan.reads, plan.camera_event, sampled,
+                                   functools.partial(has_rigid_view, aspect=image.width / image.height))
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()

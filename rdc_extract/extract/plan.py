@@ -59,17 +59,18 @@ def choose_outputs(profile: Profile, requested: list[str] | None, found: Identif
     return tuple(name for name in chosen if name not in roles)
 
 
-CAMERA_DRAW_FRACTIONS = (0.25, 0.5)
+CAMERA_DRAW_FRACTIONS = (0.05, 0.25, 0.5)
 
 
 def camera_draws(scene_draws: Sequence[int], fractions: Sequence[float] = CAMERA_DRAW_FRACTIONS) -> tuple[int, ...]:
     """A few of the scene's draws to read constant blocks at when no profile names the camera block.
 
     Replaying to an event costs in proportion to how far into the frame it is,
-    so the draws come from the first half of the scene's events: past its first
-    draws (often a sky or background, drawn with its own scaled view), where
-    static world geometry is likely. Each is the first draw at or after its
-    fraction of the scene's event span.
+    so the draws come from the first half of the scene's events, earliest
+    first, and are read only until one holds a rigid camera: the first ones
+    are often a sky or background drawn with its own scaled view, static world
+    geometry comes later. Each is the first draw at or after its fraction of
+    the scene's event span.
     """
     if not scene_draws:
         return ()

@@ -7,7 +7,7 @@ are avoided on purpose: they crash on Vulkan captures with RenderDoc 1.24 here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,18 +33,22 @@ class EventReads:
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
-                   scene_event: int | None = None, camera_draws: Sequence[int] = ()) -> EventReads:
+                   scene_event: int | None = None, camera_draws: Sequence[int] = (),
+                   enough: Callable[[dict[int, ConstantBlocks]], bool] = lambda blocks: False) -> EventReads:
     """Move to each event in order and read the listed textures there (mip 0, slice 0, sample 0).
 
     At `scene_event` also reads every bound constant block and the depth state
     (the camera and the depth conventions are found in them); at each of
-    `camera_draws` the bound constant blocks only.
+    `camera_draws` the bound constant blocks only, until `enough` says those
+    read so far suffice (each replay costs in proportion to its event).
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
     out = EventReads()
     textures = dict(reads)
     for event_id in sorted({*textures, *camera_draws}):
+        if event_id not in textures and event_id != scene_event and enough(out.draw_blocks):
+            continue
         controller.SetFrameEvent(event_id, True)
         for resource_id in textures.get(event_id, ()):
             out.data[resource_id] = controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
