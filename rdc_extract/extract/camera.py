@@ -35,6 +35,7 @@ class Camera:
     far_m: float | None
     found_in: str = ""  # where the matrices were read, for meta.json
     ndc_y_up: bool = True  # NDC +y is the image's top row (see decode.depth.intrinsics_from_projection)
+    event: int | None = None  # the draw whose matrices gave the camera, when not the scene event
 
     @property
     def handedness(self) -> str:
@@ -222,7 +223,7 @@ def find_view_projection(blocks_by_event: Mapping[int, Blocks], *, aspect: float
     how = (f"view-projection split at event {best.event}: {best.where}; its view shared by "
            f"{len(agreeing(best))} of {len(events)} draws with a camera, its projection (K, near/far) by "
            f"{len(same_proj)}")
-    return Camera(view=best.split.view, proj=best.split.proj, near_m=None, far_m=None, found_in=how)
+    return Camera(view=best.split.view, proj=best.split.proj, near_m=None, far_m=None, found_in=how, event=best.event)
 
 
 def has_rigid_view(blocks_by_event: Mapping[int, Blocks], *, aspect: float) -> bool:

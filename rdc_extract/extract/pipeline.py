@@ -27,6 +27,7 @@ from rdc_extract.dataset.names import frame_id as frame_id_of
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
+from rdc_extract.decode.depth import DepthState
 from rdc_extract.extract.camera import Camera, camera_from_blocks, find_view_projection, has_rigid_view
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import resolve_conventions
@@ -102,6 +103,7 @@ def _camera_record(camera: Camera | None, width: int, height: int) -> dict[str, 
         "far_m": None if infinite else camera.far_m,
         "far_infinite": infinite,
         "source": camera.found_in,
+        "source_event": camera.event,
     }
 
 
@@ -114,13 +116,16 @@ def _camera_draws(frame: Frame, detection: Detection) -> tuple[int, ...]:
                          if a.depth_output == found.depth_target and a.event_id <= found.depth_event])
 
 
-def _find_camera(reads: EventReads, rules: CameraRules, image: Texture) -> Camera | None:
-    """The profile's block, else a projection and view held apart at the scene event, else a split view-projection."""
-    ndc_y_up = reads.depth_state.ndc_y_up if reads.depth_state else True
+def _find_camera(reads: EventReads, rules: CameraRules, image: Texture) -> tuple[Camera | None, DepthState | None]:
+    """The profile's block, else a projection and view held apart at the scene event, else a split view-projection;
+    with the depth state of the draw it came from (the scene event's may be a UI draw's)."""
+    state = reads.depth_state
+    ndc_y_up = state.ndc_y_up if state else True
     camera = camera_from_blocks(reads.blocks, rules)
     if camera is None and not rules.block:
         camera = find_view_projection(reads.draw_blocks, aspect=image.width / image.height, ndc_y_up=ndc_y_up)
-    return None if camera is None else dataclasses.replace(camera, ndc_y_up=ndc_y_up)
+        state = reads.draw_depth_states.get(camera.event, state) if camera else state
+    return (None if camera is None else dataclasses.replace(camera, ndc_y_up=ndc_y_up)), state
 
 
 def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, detection: Detection, raw: RawFrame,
@@ -198,10 +203,10 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
     _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()
     try:
-        camera = _find_camera(reads, rules.camera, frame.textures[detection.identification.final_image_target])
+        camera, depth_state = _find_camera(reads, rules.camera, image)
         conventions = None
         if plan.camera_event is not None:
-            conventions = resolve_conventions(reads.depth_state, camera, rules, str(capture))
+            conventions = resolve_conventions(depth_state, camera, rules, str(capture))
             if camera is not None:
                 camera = dataclasses.replace(camera, near_m=conventions.near_m, far_m=conventions.far_m)
         raw = RawFrame(api=frame.api, textures=frame.textures, data=reads.data, camera=camera,

@@ -23,13 +23,14 @@ ConstantBlocks = dict[str, dict[str, np.ndarray]]
 
 @dataclass
 class EventReads:
-    """Texture bytes by resource id; the constant blocks and depth state at the scene event (when asked), the
-    constant blocks at the draws sampled for the camera."""
+    """Texture bytes by resource id; the constant blocks and depth state at the scene event (when asked) and at
+    the draws sampled for the camera."""
 
     data: dict[int, bytes] = field(default_factory=dict)
     blocks: ConstantBlocks = field(default_factory=dict)
     depth_state: DepthState | None = None
     draw_blocks: dict[int, ConstantBlocks] = field(default_factory=dict)
+    draw_depth_states: dict[int, DepthState | None] = field(default_factory=dict)
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
@@ -39,8 +40,8 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
 
     At `scene_event` also reads every bound constant block and the depth state
     (the camera and the depth conventions are found in them); at each of
-    `camera_draws` the bound constant blocks only, until `enough` says those
-    read so far suffice (each replay costs in proportion to its event).
+    `camera_draws` the same, until `enough` says the blocks read so far
+    suffice (each replay costs in proportion to its event).
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
@@ -56,7 +57,8 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
             out.blocks = read_constant_blocks(controller)
             out.depth_state = read_depth_state(controller, session.api)
         if event_id in camera_draws:
-            out.draw_blocks[event_id] = out.blocks if event_id == scene_event else read_constant_blocks(controller)
+            out.draw_blocks[event_id] = read_constant_blocks(controller)
+            out.draw_depth_states[event_id] = read_depth_state(controller, session.api)
     return out
 
 
