@@ -123,3 +123,15 @@ def test_non_square_pixels_or_only_ui_matrices_give_no_camera():
 def test_camera_draws_come_from_the_first_half_of_the_scene():
     assert camera_draws(list(range(100, 200, 2))) == (106, 126, 150)
     assert camera_draws([]) == ()
+
+
+def test_a_view_found_only_scaled_puts_its_scale_in_world_conversion():
+    scaled = _view()
+    scaled[:3, :3] *= 2.0
+    camera = find_view_projection({1: _draw(_projection() @ scaled)}, aspect=ASPECT)
+    np.testing.assert_allclose(camera.world_conversion, np.diag([2.0, 2.0, 2.0, 1.0]), atol=1e-9)
+    pose = camera.world_to_camera
+    np.testing.assert_allclose(pose[:3, :3] @ pose[:3, :3].T, np.eye(3), atol=1e-9)
+    point = np.array([0.3, -1.0, 2.0, 1.0])
+    np.testing.assert_allclose(pose @ camera.world_conversion @ point,
+                               np.diag([1.0, -1.0, -1.0, 1.0]) @ scaled @ point, atol=1e-9)

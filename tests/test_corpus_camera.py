@@ -11,6 +11,7 @@ import pytest
 import tifffile
 
 from rdc_extract.decode.depth import near_far_from_projection
+from rdc_extract.errors import ExtractionFailed
 from rdc_extract.extract.pipeline import extract_capture
 from tests.corpus import decompressed
 
@@ -18,7 +19,7 @@ from tests.corpus import decompressed
 EXPECTED = {
     "neverball": {"found": "uniform_0@32", "pixel": (0.5, 0.5), "depth": (1.5, 3.0)},         # the ball, ~2 m
     "minetest": {"found": "uniform_0@32", "pixel": (0.99, 0.5), "depth": (12.0, 30.0)},       # the ground at the feet
-    "warzone2100": {"found": "ModelViewProjectionMatrix", "pixel": (0.5, 0.5), "depth": (3000.0, 4200.0)},  # the base
+    "warzone2100": {"found": "ModelViewProjectionMatrix", "pixel": (0.5, 0.5), "depth": (2600.0, 4000.0)},  # the base
 }
 
 
@@ -72,3 +73,8 @@ def test_depth_at_a_known_pixel_is_what_the_game_shows(extracted):
     (row, column), (low, high) = EXPECTED[game]["pixel"], EXPECTED[game]["depth"]
     value = depth[int(row * (depth.shape[0] - 1)), int(column * (depth.shape[1] - 1))]
     assert low < value < high
+
+
+def test_a_frame_without_a_perspective_camera_fails_with_a_clear_error(vk_capture, tmp_path):
+    with pytest.raises(ExtractionFailed, match="no metric depth: no perspective camera found"):
+        extract_capture(vk_capture, tmp_path / "frame", outputs=["depth"])

@@ -85,8 +85,9 @@ def depth_m(window_depth: np.ndarray, camera: Camera | None, conventions: Conven
         return z_distance_m_from_projection(window_depth, camera.proj, clip_range=conventions.clip_range,
                                             depth_range=conventions.depth_range)
     if conventions.near_m is None or conventions.far_m is None:
-        raise ExtractionFailed(source, "no metric depth: no camera block found among the constant blocks bound "
-                               "at the scene's draws, and the profile states no [depth] near_m/far_m")
+        raise ExtractionFailed(source, "no metric depth: no perspective camera found among the constant blocks "
+                               "bound at the scene's draws (neither a projection and a view nor a view-projection), "
+                               "and the profile states no [depth] near_m/far_m")
     return z_distance_m_from_near_far(window_depth, conventions.near_m, conventions.far_m,
                                       reversed_z=conventions.reversed, clip_range=conventions.clip_range,
                                       depth_range=conventions.depth_range)
