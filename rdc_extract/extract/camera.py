@@ -1,5 +1,9 @@
 """The camera of a frame, from the constant blocks bound at the scene's draws (pure).
 
+Found in the block a profile names, else as a projection and a view held apart
+in one block (`find_camera`), else as a view-projection split into both at a
+few sampled draws (`find_view_projection`, docs/profiles.md "Camera search").
+
 Conventions: `view` and `proj` are as the game's shaders use them (column
 vectors). View space is OpenGL-style (x right, y up, z backwards) when the
 projection is right-handed (w row `[0, 0, -1, 0]`), D3D-style (z forward) when
@@ -10,15 +14,14 @@ left-handed game world is converted (its z axis negated, `world_conversion`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from rdc_extract.decode.depth import handedness_of_projection, intrinsics_from_projection
-from rdc_extract.extract.decompose import Split, split_view_projection
+from rdc_extract.extract.decompose import Split, could_be_cameras, split_view_projection
 from rdc_extract.profiles.schema import CameraRules
 
 _VIEW_TO_OPENCV = {"right": np.diag([1.0, -1.0, -1.0, 1.0]), "left": np.diag([1.0, -1.0, 1.0, 1.0])}
@@ -138,9 +141,8 @@ _SAME = {"rtol": 1e-3, "atol": 1e-4}
 
 def _as_floats(values: np.ndarray) -> np.ndarray:
     """Integers are 32-bit words whose bits are floats (Zink's uniforms are a `uint[]`)."""
-    flat = np.ravel(values)
-    return flat.astype(np.uint32).view(np.float32).astype(np.float64) if flat.dtype.kind in "iub" else \
-        flat.astype(np.float64)
+    return values.astype(np.uint32).view(np.float32).astype(np.float64) if values.dtype.kind in "iub" else \
+        values.astype(np.float64)
 
 
 def stored_matrices(values: Mapping[str, np.ndarray]) -> Iterator[tuple[str, np.ndarray]]:
@@ -157,21 +159,24 @@ def stored_matrices(values: Mapping[str, np.ndarray]) -> Iterator[tuple[str, np.
             yield name, value
             yield f"{name} (transposed)", value.T
         else:
-            runs.setdefault(_ARRAY_ELEMENT.sub("", name), []).append(_as_floats(value))
+            runs.setdefault(_ARRAY_ELEMENT.sub("", name), []).append(np.ravel(value))
     for name, parts in runs.items():
-        floats = np.concatenate(parts)
+        floats = _as_floats(np.concatenate(parts))
         for start in range(len(floats) - 15):
             window = floats[start:start + 16].reshape(4, 4)
-            if np.all(np.isfinite(window)) and np.count_nonzero(window) >= 6:
-                yield f"{name} words {start}-{start + 15}", window.T
-                yield f"{name} words {start}-{start + 15} (transposed)", window
+            yield f"{name} words {start}-{start + 15}", window.T
+            yield f"{name} words {start}-{start + 15} (transposed)", window
 
 
 def _plausible(split: Split, aspect: float) -> bool:
-    """A camera's projection: square pixels, a field of view between ~1° and ~170°, depth that varies with distance."""
+    """A camera's projection: square pixels, a field of view of ~1° to ~170°, depth that varies with distance."""
     p = split.proj
     return bool(0.05 < p[0, 0] < 200 and abs(abs(p[1, 1]) / (p[0, 0] * aspect) - 1) < 0.01
                 and p[2, 3] != 0 and is_perspective(p))
+
+
+def _is_rigid(split: Split) -> bool:
+    return abs(split.scale - 1) < 1e-3
 
 
 def _bare_projection(split: Split) -> bool:
@@ -190,8 +195,12 @@ class _Found:
 def _cameras_at(event: int, blocks: Blocks, *, aspect: float, ndc_y_up: bool) -> list[_Found]:
     found = []
     for block, values in blocks.items():
-        for name, matrix in stored_matrices(values):
-            split = split_view_projection(matrix, ndc_y_up=ndc_y_up)
+        candidates = list(stored_matrices(values))
+        if not candidates:
+            continue
+        sieve = could_be_cameras(np.stack([matrix for _, matrix in candidates]).astype(np.float64))
+        for (name, matrix), kept in zip(candidates, sieve):
+            split = split_view_projection(matrix, ndc_y_up=ndc_y_up) if kept else None
             if split is not None and _plausible(split, aspect) and not _bare_projection(split):
                 found.append(_Found(event, f"constant block {block!r} {name}", split))
     return found
@@ -217,7 +226,7 @@ def find_view_projection(blocks_by_event: Mapping[int, Blocks], *, aspect: float
         return {f.event for f in found if np.allclose(f.split.view, one.split.view, **_SAME)
                 and np.allclose(f.split.proj, one.split.proj, **_SAME)}
 
-    best = max(found, key=lambda f: (abs(f.split.scale - 1) < 1e-3, len(agreeing(f)), -f.event))
+    best = max(found, key=lambda f: (_is_rigid(f.split), len(agreeing(f)), -f.event))
     events = {f.event for f in found}
     same_proj = {f.event for f in found if np.allclose(f.split.proj, best.split.proj, **_SAME)}
     how = (f"view-projection split at event {best.event}: {best.where}; its view shared by "
@@ -228,8 +237,8 @@ def find_view_projection(blocks_by_event: Mapping[int, Blocks], *, aspect: float
 
 def has_rigid_view(blocks_by_event: Mapping[int, Blocks], *, aspect: float) -> bool:
     """Whether the draws read so far hold a camera with a rigid view: reading more draws would not change it."""
-    camera = find_view_projection(blocks_by_event, aspect=aspect)
-    return camera is not None and abs(np.linalg.det(camera.view[:3, :3]) - 1) < 1e-3
+    return any(_is_rigid(f.split) for event, blocks in blocks_by_event.items()
+               for f in _cameras_at(event, blocks, aspect=aspect, ndc_y_up=True))
 
 
 def camera_from_blocks(blocks: Blocks, rules: CameraRules) -> Camera | None:

@@ -43,6 +43,17 @@ def _rq(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return upper @ signs, signs @ orthogonal
 
 
+def could_be_cameras(matrices: np.ndarray) -> np.ndarray:
+    """For a stack of 4x4 matrices, which have the depth row a split needs: a cheap first sieve for
+    `split_view_projection` over the hundreds of candidates packed uniforms give."""
+    w, z = matrices[:, 3, :3], matrices[:, 2, :3]
+    scale2 = np.einsum("ij,ij->i", w, w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth = np.einsum("ij,ij->i", z, w) / scale2
+        residual = np.abs(z - depth[:, None] * w).max(axis=1)
+        return (scale2 > 0) & (residual <= _TOLERANCE * (np.abs(depth) + 1) * np.sqrt(scale2))
+
+
 def split_view_projection(clip_from_world: np.ndarray, *, ndc_y_up: bool = True) -> Split | None:
     """`proj` and a similarity `view` with `proj @ view == clip_from_world`, or None when it is no perspective camera.
 
@@ -55,14 +66,14 @@ def split_view_projection(clip_from_world: np.ndarray, *, ndc_y_up: bool = True)
     scale = float(np.linalg.norm(c[3, :3]))
     if scale < 1e-9 * max(float(np.abs(c).max()), 1e-30):
         return None
+    depth = np.dot(c[2, :3], c[3, :3]) / scale ** 2
+    if np.abs(c[2, :3] - depth * c[3, :3]).max() > _TOLERANCE * (abs(depth) + 1) * scale:
+        return None
     image = np.diag([1.0, -1.0 if ndc_y_up else 1.0, 1.0]) @ c[[0, 1, 3], :3]
     if abs(np.linalg.det(image)) < 1e-12 * scale ** 3:
         return None
     upper, rotation = _rq(image)
     if abs(upper[0, 1]) > _TOLERANCE * upper[0, 0]:
-        return None
-    depth = np.dot(c[2, :3], c[3, :3]) / scale ** 2
-    if not np.allclose(c[2, :3], depth * c[3, :3], rtol=0, atol=_TOLERANCE * (abs(depth) + 1) * scale):
         return None
     handed = 1.0 if np.linalg.det(rotation) > 0 else -1.0
     to_view = np.diag([1.0, -1.0, -handed])  # OpenCV camera frame → view space (OpenGL- or D3D-style)

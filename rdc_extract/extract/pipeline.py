@@ -26,19 +26,19 @@ from rdc_extract.dataset.files import remove_temporaries, write_json
 from rdc_extract.dataset.names import frame_id as frame_id_of
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
-from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.decode.depth import DepthState
+from rdc_extract.errors import CaptureDigestMismatch, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, camera_from_blocks, find_view_projection, has_rigid_view
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import resolve_conventions
 from rdc_extract.extract.plan import camera_draws, choose_outputs, plan_reads
+from rdc_extract.frame.model import Frame, Texture
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
+from rdc_extract.profiles.schema import CameraRules
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.loader import renderdoc_version
-from rdc_extract.frame.model import Frame, Texture
-from rdc_extract.profiles.schema import CameraRules
 from rdc_extract.rd.readback import EventReads, read_at_events
 from rdc_extract.rd.session import open_capture
 
@@ -93,8 +93,9 @@ def _camera_record(camera: Camera | None, width: int, height: int) -> dict[str, 
         "world_to_camera": camera.world_to_camera.tolist(),
         "world_conversion": None if conversion is None else {
             "matrix": conversion.tolist(),
-            "why": "the game's world is left-handed (z negated) or its view scales (scaled to view units), so that "
-                   "world_to_camera is a proper rigid transform; world_to_camera applies to matrix @ (game world point)",
+            "why": "the game's world is left-handed (z negated) or its view scales (scaled to view units), so "
+                   "that world_to_camera is a proper rigid transform; world_to_camera applies to "
+                   "matrix @ (game world point)",
         },
         "view": camera.view.tolist(),
         "proj": camera.proj.tolist(),
