@@ -64,10 +64,7 @@ def split_view_projection(clip_from_world: np.ndarray, *, ndc_y_up: bool = True)
     if c.shape != (4, 4) or not np.all(np.isfinite(c)):
         return None
     scale = float(np.linalg.norm(c[3, :3]))
-    if scale < 1e-9 * max(float(np.abs(c).max()), 1e-30):
-        return None
-    depth = np.dot(c[2, :3], c[3, :3]) / scale ** 2
-    if np.abs(c[2, :3] - depth * c[3, :3]).max() > _TOLERANCE * (abs(depth) + 1) * scale:
+    if scale < 1e-9 * max(float(np.abs(c).max()), 1e-30) or not could_be_cameras(c[None])[0]:
         return None
     image = np.diag([1.0, -1.0 if ndc_y_up else 1.0, 1.0]) @ c[[0, 1, 3], :3]
     if abs(np.linalg.det(image)) < 1e-12 * scale ** 3:
