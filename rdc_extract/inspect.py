@@ -17,7 +17,8 @@ from rdc_extract.decode.preview import previews
 from rdc_extract.errors import FileError, IdentificationFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.checks import CHECKED_OUTPUTS, ERROR, Check, check_computation, check_profile, checks_json
 from rdc_extract.extract.compute import RawFrame
-from rdc_extract.extract.plan import choose_outputs, plan_reads
+from rdc_extract.extract.pipeline import image_aspect, read_for_extraction, wanted_outputs
+from rdc_extract.extract.plan import plan_reads
 from rdc_extract.frame.model import Action, Frame
 from rdc_extract.profiles.identify import Candidate
 from rdc_extract.profiles.registry import Detection, Rejection, choose_profile
@@ -114,10 +115,10 @@ def write_previews(frame: Frame, data_by_event: dict[int, dict[int, bytes]], fol
 def check_extraction(session: ReplaySession, frame: Frame, detection: Detection) -> list[Check]:
     """Every check `extract` makes with this profile on this frame (all its outputs), none stopping the others."""
     found, profile, source = detection.identification, detection.profile, frame.capture
-    outputs = choose_outputs(profile, None, found)
+    outputs = wanted_outputs(frame, detection, None)
     plan = plan_reads(found, profile, tuple(name for name in outputs if name in CHECKED_OUTPUTS))
-    reads = read_at_events(session, plan.reads, plan.camera_event)
-    checked = check_profile(found, profile, outputs, reads.blocks, reads.depth_state, plan.camera_event, source)
+    reads = read_for_extraction(session, frame, detection, plan)
+    checked = check_profile(found, profile, outputs, reads, plan.camera_event, image_aspect(frame, detection), source)
     if not checked.causes(ERROR):
         raw = RawFrame(frame.api, frame.textures, reads.data, checked.camera, checked.conventions)
         check_computation(raw, found, profile, outputs, source, checked)

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from rdc_extract.cli import app
-
-CORPUS = Path(__file__).resolve().parent.parent / "samples" / "corpus"
-
-
-def _decompressed(game: str, tmp_path: Path) -> Path:
-    packed = CORPUS / f"{game}.rdc.zst"
-    if not packed.is_file():
-        pytest.skip(f"{packed} absent (bash scripts/make_corpus.sh {game})")
-    if shutil.which("zstd") is None:
-        pytest.skip("zstd not installed (bash scripts/setup.sh installs it)")
-    capture = tmp_path / f"{game}.rdc"
-    subprocess.run(["zstd", "-q", "-d", str(packed), "-o", str(capture)], check=True)
-    return capture
+from tests.corpus import decompressed
 
 
 def test_neverball_capture_replays_with_its_zink_vulkan_draws(tmp_path):
-    capture = _decompressed("neverball", tmp_path)
+    capture = decompressed("neverball", tmp_path)
     result = CliRunner().invoke(app, ["inspect", str(capture), "--json"])
     report = json.loads(result.stdout)
     # The replay opened it; exit 1 says why extract could not use it as is (not understood, or a failed check).

@@ -75,6 +75,16 @@ def test_left_handed_matrix_is_accepted():
     assert z[0] == pytest.approx(z_true, rel=1e-6)
 
 
+def test_a_viewport_depth_range_is_undone_before_the_projection():
+    proj = projection_from_near_far(0.5, 400.0, clip_range="minus_one_to_one")
+    z = np.array([1.0, 10.0, 300.0])
+    window = window_depth_from_z_distance(z, proj, clip_range="minus_one_to_one")
+    drawn = 0.1 + 0.9 * window  # glDepthRange(0.1, 1.0), as warzone2100 draws its scene
+    back = z_distance_m_from_projection(drawn, proj, clip_range="minus_one_to_one", depth_range=(0.1, 1.0))
+    np.testing.assert_allclose(back, z, rtol=1e-5)
+    assert np.isinf(z_distance_m_from_projection(np.array([1.0]), proj, depth_range=(0.1, 1.0))[0])
+
+
 def test_far_plane_and_cleared_pixels_are_inf():
     conventional = gl_perspective(60, 1.0, NEAR, FAR)
     z = z_distance_m_from_projection(np.array([1.0, 0.5]), conventional, clip_range="minus_one_to_one")

@@ -50,6 +50,11 @@ def test_outputs_a_profile_cannot_make_are_not_offered(city_game):
     assert choose_outputs(city_game, None)[-1] == "labels"
 
 
+def test_a_depth_without_stencil_drops_stencil_and_labels_unless_asked(city_game):
+    assert choose_outputs(city_game, None, has_stencil=False)[-1] == "depth"
+    assert choose_outputs(city_game, ["stencil"], has_stencil=False) == ("stencil",)
+
+
 def test_camera_from_block_reads_members_and_components(city_game):
     view, proj = np.eye(4) * 2, projection_from_near_far(0.1, 1000.0)
     block = {"view": view, "proj": proj, "near_far": np.array([[0.1, 1000.0, 1.0, 1.7]])}

@@ -25,8 +25,8 @@ def test_vulkan_capture_made_in_this_run_is_identified_by_the_generic_profile(vk
     # Identified, but it binds no camera block and generic states no near/far: extract could not write depth.
     assert report["error"] is None and code == 1
     assert [c["cause"] for c in report["checks"] if c["verdict"] == "error"] == [
-        "no metric depth: no camera block found among the constant blocks bound at the scene's draws, "
-        "and the profile states no [depth] near_m/far_m"]
+        "no metric depth: no perspective camera found among the constant blocks bound at the scene's draws "
+        "(neither a projection and a view nor a view-projection), and the profile states no [depth] near_m/far_m"]
     assert report["schema"] == SCHEMA and report["api"] == "Vulkan"
     assert report["profile"]["name"] == "generic" and "no game profile matched" in report["profile"]["why"]
     found = report["identification"]

@@ -20,6 +20,7 @@ from rdc_extract.cli import app
 from rdc_extract.extract.checks import ProfileCheck, check_camera
 from rdc_extract.extract.pipeline import extract_capture
 from rdc_extract.profiles.schema import load_profile
+from rdc_extract.rd.readback import EventReads
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -147,7 +148,7 @@ def test_a_shortened_error_line_keeps_its_pointer_to_inspect(limit):
 
 def _camera_checks(blocks: dict, profile_path: Path) -> list[tuple[str, str, str]]:
     result = ProfileCheck()
-    camera = check_camera(blocks, load_profile(profile_path), 617, result)
+    camera, _ = check_camera(EventReads(blocks=blocks), load_profile(profile_path), 617, 16 / 9, result)
     assert (camera is None) == any(c.verdict != "ok" for c in result.checks)
     return [(c.topic, c.verdict, c.cause) for c in result.checks]
 
@@ -169,5 +170,6 @@ def test_a_named_block_that_is_not_bound_and_a_search_that_finds_nothing_are_war
         ("camera", "warning", "profile 'city_game' [camera] block = 'CameraConstants': no constant block of that name "
                               "is bound at event 617 (bound: Other)")]
     assert _camera_checks({}, REPO / "pipelines" / "generic.toml") == [
-        ("camera", "warning", "no constant block bound at event 617 holds a perspective projection and a rigid view "
-                              "(bound: none); name them in the profile's [camera]")]
+        ("camera", "warning", "no perspective camera found among the constant blocks bound at event 617 (bound: none) "
+                              "or at the sampled scene draws (none): neither a projection and a view nor a "
+                              "view-projection; name them in the profile's [camera]")]

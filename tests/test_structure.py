@@ -84,6 +84,20 @@ def test_forward_frame_has_no_gbuffer_and_ui_by_state(generic):
     assert found.evidence[0].startswith("no G-buffer: forward renderer")
 
 
+def test_scene_depth_is_read_before_a_late_depth_clear_for_a_first_person_hand(generic):
+    b = FrameBuilder()
+    back, depth = b.texture(1, "R8G8B8A8_UNORM", swap=True), b.texture(2, "D32S8")
+    b.add("draw", (back,), depth, count=40)   # events 1-40: the world
+    b.add("clear", (back,), depth)            # 41: depth cleared
+    b.add("draw", (back,), depth, count=2)    # 42-43: the hand
+    found = identify_with(b.frame(), generic)
+    assert found.depth_event == 40
+    assert any("before the depth clear at event 41" in line for line in found.evidence)
+    b.add("clear", (back,), depth)            # 44
+    b.add("draw", (back,), depth, count=50)   # a second scene as large as the first is no hand
+    assert identify_with(b.frame(), generic).depth_event == 94
+
+
 def test_draws_after_the_image_that_are_not_overlays_are_not_ui(generic):
     b = FrameBuilder()
     back, depth = b.texture(1, "R8G8B8A8_UNORM", swap=True), b.texture(2, "D32S8")

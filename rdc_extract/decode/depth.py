@@ -45,11 +45,14 @@ class DepthState:
     ("Less", "GreaterEqual", ...), None when the test is off. ``clip_range``:
     None when the API's state does not say. ``depth_range``: the viewport's
     depth range (``glDepthRange``), (0, 1) unless the game changed it.
+    ``ndc_y_up``: NDC +y is the image's top row (OpenGL, D3D; Vulkan only with a
+    negative-height viewport, as Zink sets for GL games).
     """
 
     depth_function: str | None
     clip_range: ClipRange | None
     depth_range: tuple[float, float] = (0.0, 1.0)
+    ndc_y_up: bool = True
 
 
 def _ndc_z(window_depth: np.ndarray, clip_range: ClipRange) -> np.ndarray:
@@ -102,16 +105,23 @@ def z_distance_m_from_projection(
     *,
     clip_range: ClipRange = "zero_to_one",
     far_plane_invalid: bool = True,
+    depth_range: tuple[float, float] = (0.0, 1.0),
 ) -> np.ndarray:
     """Window depth → forward z distance, float32, same shape, ``+inf`` where invalid.
 
     Solves ``z_ndc = (P22 z + P23) / (P32 z)`` for view-space ``z``. Pixels at the
     far clear value (``d >= 1`` conventional, ``d <= 0`` reversed) are the far
     plane, cleared or sky and become ``+inf`` when ``far_plane_invalid``; so do
-    points behind the camera and NaNs.
+    points behind the camera and NaNs. ``depth_range``: the viewport's depth
+    range the scene was drawn with (``glDepthRange``, ``minDepth..maxDepth``),
+    which maps the clip range onto part of the buffer (warzone2100 draws its
+    scene into 0.1..1).
     """
     p = _check_perspective(proj)
     w = p[3, 2]
+    low, high = depth_range
+    if (low, high) != (0.0, 1.0):
+        window_depth = (np.asarray(window_depth, dtype=np.float64) - low) / (high - low)
     ndc = _ndc_z(window_depth, clip_range)
     with np.errstate(divide="ignore", invalid="ignore"):
         z_view = p[2, 3] / (w * ndc - p[2, 2])
@@ -189,6 +199,7 @@ def z_distance_m_from_near_far(
     reversed_z: bool = False,
     clip_range: ClipRange = "zero_to_one",
     far_plane_invalid: bool = True,
+    depth_range: tuple[float, float] = (0.0, 1.0),
 ) -> np.ndarray:
     """Window depth → forward z distance for a standard perspective with known near/far.
 
@@ -197,7 +208,7 @@ def z_distance_m_from_near_far(
     """
     proj = projection_from_near_far(near_m, far_m, reversed_z=reversed_z, clip_range=clip_range)
     return z_distance_m_from_projection(
-        window_depth, proj, clip_range=clip_range, far_plane_invalid=far_plane_invalid
+        window_depth, proj, clip_range=clip_range, far_plane_invalid=far_plane_invalid, depth_range=depth_range
     )
 
 

@@ -1,5 +1,9 @@
 """The camera of a frame, from the constant blocks bound at the scene's draws (pure).
 
+Found in the block a profile names, else as a projection and a view held apart
+in one block (`find_camera`), else as a view-projection split into both at a
+few sampled draws (`find_view_projection`, docs/profiles.md "Camera search").
+
 Conventions: `view` and `proj` are as the game's shaders use them (column
 vectors). View space is OpenGL-style (x right, y up, z backwards) when the
 projection is right-handed (w row `[0, 0, -1, 0]`), D3D-style (z forward) when
@@ -10,11 +14,14 @@ left-handed game world is converted (its z axis negated, `world_conversion`).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from rdc_extract.decode.depth import handedness_of_projection, intrinsics_from_projection
+from rdc_extract.extract.decompose import Split, could_be_cameras, split_view_projection
 from rdc_extract.profiles.schema import CameraRules
 
 _VIEW_TO_OPENCV = {"right": np.diag([1.0, -1.0, -1.0, 1.0]), "left": np.diag([1.0, -1.0, 1.0, 1.0])}
@@ -30,6 +37,8 @@ class Camera:
     near_m: float | None
     far_m: float | None
     found_in: str = ""  # where the matrices were read, for meta.json
+    ndc_y_up: bool = True  # NDC +y is the image's top row (see decode.depth.intrinsics_from_projection)
+    event: int | None = None  # the draw whose matrices gave the camera, when not the scene event
 
     @property
     def handedness(self) -> str:
@@ -37,19 +46,24 @@ class Camera:
 
     @property
     def world_conversion(self) -> np.ndarray | None:
-        """4x4 game world → dataset world when the game's world is left-handed (z negated), else None."""
+        """4x4 game world → dataset world: z negated when the game's world is left-handed, scaled when the view
+        scales (a view found only as part of a model-view-projection); None when neither."""
         turned = _VIEW_TO_OPENCV[self.handedness][:3, :3] @ self.view[:3, :3]
-        return _FLIP_WORLD_Z if np.linalg.det(turned) < 0 else None
+        determinant = np.linalg.det(turned)
+        scale = abs(determinant) ** (1 / 3) / abs(self.view[3, 3])  # a homogeneous matrix: w's scale is no scale
+        scale = 1.0 if abs(scale - 1) < 1e-4 else scale
+        conversion = np.diag([scale, scale, scale, 1.0]) @ (_FLIP_WORLD_Z if determinant < 0 else np.eye(4))
+        return None if np.allclose(conversion, np.eye(4), rtol=0, atol=1e-6) else conversion
 
     @property
     def world_to_camera(self) -> np.ndarray:
         """4x4 (dataset) world → OpenCV camera frame (x right, y down, z forward), metres; a rigid transform."""
         conversion = self.world_conversion
         to_camera = _VIEW_TO_OPENCV[self.handedness] @ self.view
-        return to_camera if conversion is None else to_camera @ conversion
+        return to_camera if conversion is None else to_camera @ np.linalg.inv(conversion)
 
-    def intrinsics(self, width: int, height: int, *, ndc_y_up: bool = True) -> np.ndarray:
-        return intrinsics_from_projection(self.proj, width, height, ndc_y_up=ndc_y_up)
+    def intrinsics(self, width: int, height: int) -> np.ndarray:
+        return intrinsics_from_projection(self.proj, width, height, ndc_y_up=self.ndc_y_up)
 
 
 def _member(values: dict[str, np.ndarray], selector: str, block: str) -> np.ndarray:
@@ -119,6 +133,112 @@ def find_camera(blocks: Blocks) -> Camera | None:
             return Camera(view=views[view_name], proj=proj, near_m=None, far_m=None,
                           found_in=f"constant block {block!r} members {view_name!r}, {proj_name!r} ({how})")
     return None
+
+
+_ARRAY_ELEMENT = re.compile(r"\[\d+\]$")
+_SAME = {"rtol": 1e-3, "atol": 1e-4}
+
+
+def _as_floats(values: np.ndarray) -> np.ndarray:
+    """Integers are 32-bit words whose bits are floats (Zink's uniforms are a `uint[]`)."""
+    return values.astype(np.uint32).view(np.float32).astype(np.float64) if values.dtype.kind in "iub" else \
+        values.astype(np.float64)
+
+
+def stored_matrices(values: Mapping[str, np.ndarray]) -> Iterator[tuple[str, np.ndarray]]:
+    """Every 4x4 a block may hold, as stored and transposed (row-vector layouts).
+
+    A 4x4 member is taken as it is; the elements of an array (`m[0]`, `m[1]`,
+    ... : vec4 arrays, packed words) are joined and every run of 16
+    consecutive floats is tried, since packed uniforms (Zink) start matrices at
+    any word.
+    """
+    runs: dict[str, list[np.ndarray]] = {}
+    for name, value in values.items():
+        if np.shape(value) == (4, 4):
+            yield name, value
+            yield f"{name} (transposed)", value.T
+        else:
+            runs.setdefault(_ARRAY_ELEMENT.sub("", name), []).append(np.ravel(value))
+    for name, parts in runs.items():
+        floats = _as_floats(np.concatenate(parts))
+        for start in range(len(floats) - 15):
+            window = floats[start:start + 16].reshape(4, 4)
+            yield f"{name} words {start}-{start + 15}", window.T
+            yield f"{name} words {start}-{start + 15} (transposed)", window
+
+
+def _plausible(split: Split, aspect: float) -> bool:
+    """A camera's projection: square pixels, a field of view of ~1° to ~170°, depth that varies with distance."""
+    p = split.proj
+    return bool(0.05 < p[0, 0] < 200 and abs(abs(p[1, 1]) / (p[0, 0] * aspect) - 1) < 0.01
+                and p[2, 3] != 0 and is_perspective(p))
+
+
+def _is_rigid(split: Split) -> bool:
+    return abs(split.scale - 1) < 1e-3
+
+
+def _bare_projection(split: Split) -> bool:
+    """A projection alone (or its transpose) splits into itself and a view that only scales: no camera pose."""
+    return bool(np.allclose(split.view[:3, :3] / split.scale, np.eye(3), atol=1e-6)
+                and np.allclose(split.view[:3, 3], 0.0, atol=1e-6 * split.scale))
+
+
+@dataclass(frozen=True)
+class _Found:
+    event: int
+    where: str
+    split: Split
+
+
+def _cameras_at(event: int, blocks: Blocks, *, aspect: float, ndc_y_up: bool) -> list[_Found]:
+    found = []
+    for block, values in blocks.items():
+        candidates = list(stored_matrices(values))
+        if not candidates:
+            continue
+        sieve = could_be_cameras(np.stack([matrix for _, matrix in candidates]).astype(np.float64))
+        for (name, matrix), kept in zip(candidates, sieve):
+            split = split_view_projection(matrix, ndc_y_up=ndc_y_up) if kept else None
+            if split is not None and _plausible(split, aspect) and not _bare_projection(split):
+                found.append(_Found(event, f"constant block {block!r} {name}", split))
+    return found
+
+
+def find_view_projection(blocks_by_event: Mapping[int, Blocks], *, aspect: float,
+                         ndc_y_up: bool = True) -> Camera | None:
+    """A camera from the (model-)view-projection matrices bound at several draws.
+
+    Each draw's matrices are split into projection and view
+    (`split_view_projection`); a model matrix makes a draw's view its own, so
+    the view most draws agree on wins (static world geometry usually has an
+    identity model matrix), rigid views before scaled ones (a sky dome is
+    scaled), the earliest draw on a tie. The projection is checked against the
+    other draws': K and near/far do not depend on the model matrix.
+    """
+    found = [f for event, blocks in sorted(blocks_by_event.items())
+             for f in _cameras_at(event, blocks, aspect=aspect, ndc_y_up=ndc_y_up)]
+    if not found:
+        return None
+
+    def agreeing(one: _Found) -> set[int]:
+        return {f.event for f in found if np.allclose(f.split.view, one.split.view, **_SAME)
+                and np.allclose(f.split.proj, one.split.proj, **_SAME)}
+
+    best = max(found, key=lambda f: (_is_rigid(f.split), len(agreeing(f)), -f.event))
+    events = {f.event for f in found}
+    same_proj = {f.event for f in found if np.allclose(f.split.proj, best.split.proj, **_SAME)}
+    how = (f"view-projection split at event {best.event}: {best.where}; its view shared by "
+           f"{len(agreeing(best))} of {len(events)} draws with a camera, its projection (K, near/far) by "
+           f"{len(same_proj)}")
+    return Camera(view=best.split.view, proj=best.split.proj, near_m=None, far_m=None, found_in=how, event=best.event)
+
+
+def has_rigid_view(blocks_by_event: Mapping[int, Blocks], *, aspect: float) -> bool:
+    """Whether the draws read so far hold a camera with a rigid view: reading more draws would not change it."""
+    return any(_is_rigid(f.split) for event, blocks in blocks_by_event.items()
+               for f in _cameras_at(event, blocks, aspect=aspect, ndc_y_up=True))
 
 
 def camera_from_blocks(blocks: Blocks, rules: CameraRules) -> Camera | None:

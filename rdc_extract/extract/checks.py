@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdc_extract.decode.depth import DepthState
 from rdc_extract.errors import ExtractionFailed, ProfileMismatch, TextureDataMismatch, UnsupportedFormat
-from rdc_extract.extract.camera import Blocks, Camera, camera_from_blocks, is_perspective, is_rigid
+from rdc_extract.extract.camera import Camera, camera_from_blocks, find_view_projection, is_perspective, is_rigid
 from rdc_extract.extract.compute import RawFrame, compute_outputs, normals_summary, unbound_roles
 from rdc_extract.extract.conventions import Conventions, resolve_conventions
 from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.schema import Profile
+
+if TYPE_CHECKING:  # plain data read by rd/; this module stays free of replay code
+    from rdc_extract.rd.readback import EventReads
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 
@@ -62,23 +65,38 @@ def check_targets(found: Identification, profile: Profile, outputs: tuple[str, .
             result.add("gbuffer targets", OK, f"{role.role}: colour slot {role.slot} is #{found.target_roles[role.role]}")
 
 
-def check_camera(blocks: Blocks, profile: Profile, event: int, result: ProfileCheck) -> Camera | None:
-    """The camera extraction would use: the profile's named block and members, or the one a search finds."""
+def check_camera(reads: EventReads, profile: Profile, event: int, aspect: float,
+                 result: ProfileCheck) -> tuple[Camera | None, DepthState | None]:
+    """The camera extraction would use, with the depth state of the draw it was read at.
+
+    The profile's named block and members; else a projection and a view held
+    apart at the scene event; else a view-projection split at the sampled scene
+    draws (`extract/camera.py`). The scene event may be a UI draw, so the depth
+    state comes from the draw the camera was found at.
+    """
     rules, where = profile.camera, f"at event {event}"
-    bound = ", ".join(blocks) or "none"
+    state = reads.depth_state
+    ndc_y_up = state.ndc_y_up if state else True
+    bound = ", ".join(reads.blocks) or "none"
     try:
-        camera = camera_from_blocks(blocks, rules)
+        camera = camera_from_blocks(reads.blocks, rules)
     except (KeyError, ValueError) as exc:
         detail = exc.args[0] if isinstance(exc, KeyError) else (
             f"the members of constant block {rules.block!r} do not have the shapes [camera] needs ({exc})")
         result.add("camera", ERROR, f"profile {profile.name!r} [camera]: {detail}, {where}")
-        return None
+        return None, state
+    if camera is None and not rules.block:
+        camera = find_view_projection(reads.draw_blocks, aspect=aspect, ndc_y_up=ndc_y_up)
+        if camera is not None:
+            state, where = reads.draw_depth_states.get(camera.event, state), ""  # found_in names its event
     if camera is None and rules.block:
         result.add("camera", WARNING, f"profile {profile.name!r} [camera] block = {rules.block!r}: no constant block "
                                       f"of that name is bound {where} (bound: {bound})")
     elif camera is None:
-        result.add("camera", WARNING, f"no constant block bound {where} holds a perspective projection and a rigid "
-                                      f"view (bound: {bound}); name them in the profile's [camera]")
+        sampled = ", ".join(map(str, reads.draw_blocks)) or "none"
+        result.add("camera", WARNING, f"no perspective camera found among the constant blocks bound {where} "
+                                      f"(bound: {bound}) or at the sampled scene draws ({sampled}): neither a "
+                                      "projection and a view nor a view-projection; name them in the profile's [camera]")
     elif rules.block and not is_perspective(camera.proj):
         result.add("camera", ERROR, f"profile {profile.name!r} [camera] projection = {rules.projection!r}: member of "
                                     f"block {rules.block!r} {where} is not a perspective projection")
@@ -86,9 +104,9 @@ def check_camera(blocks: Blocks, profile: Profile, event: int, result: ProfileCh
         result.add("camera", ERROR, f"profile {profile.name!r} [camera] view = {rules.view!r}: member of "
                                     f"block {rules.block!r} {where} is not a rigid view (rotation and translation)")
     else:
-        result.add("camera", OK, f"{camera.found_in} {where}: a rigid view and a perspective projection")
-        return camera
-    return None
+        result.add("camera", OK, f"{camera.found_in} {where}".strip())
+        return dataclasses.replace(camera, ndc_y_up=ndc_y_up), state
+    return None, state
 
 
 def _value_text(value: Any) -> str:
@@ -119,14 +137,14 @@ def check_conventions(state: DepthState | None, camera: Camera | None, profile: 
     return conventions
 
 
-def check_profile(found: Identification, profile: Profile, outputs: tuple[str, ...], blocks: Blocks,
-                  depth_state: DepthState | None, camera_event: int | None, source: str) -> ProfileCheck:
+def check_profile(found: Identification, profile: Profile, outputs: tuple[str, ...], reads: EventReads,
+                  camera_event: int | None, aspect: float, source: str) -> ProfileCheck:
     """What extraction relies on before decoding; the camera and conventions only when depth or normals are wanted."""
     result = ProfileCheck()
     check_targets(found, profile, outputs, result)
     if camera_event is None:
         return result
-    camera = check_camera(blocks, profile, camera_event, result)
+    camera, depth_state = check_camera(reads, profile, camera_event, aspect, result)
     if result.causes(ERROR):
         return result
     conventions = check_conventions(depth_state, camera, profile, source, result)
@@ -156,7 +174,7 @@ def check_computation(raw: RawFrame, found: Identification, profile: Profile, ou
         return
     if "depth" in computed.arrays:
         result.add("depth", OK, "metric depth from " + (raw.camera.found_in if raw.camera else
-                                                        "the near/far planes, no camera block found"))
+                                                        "the near/far planes, no camera found"))
     if computed.normals is not None:
         result.add("normals", OK if computed.normals["written"] else WARNING, normals_summary(computed.normals))
     for warning in computed.warnings:

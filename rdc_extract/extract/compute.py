@@ -82,12 +82,15 @@ def final_image_rgb(raw: RawFrame, resource_id: int) -> np.ndarray:
 def depth_m(window_depth: np.ndarray, camera: Camera | None, conventions: Conventions, source: str) -> np.ndarray:
     """Metric z-distance: from the captured projection when there is one, else near/far (profile's)."""
     if camera is not None:
-        return z_distance_m_from_projection(window_depth, camera.proj, clip_range=conventions.clip_range)
+        return z_distance_m_from_projection(window_depth, camera.proj, clip_range=conventions.clip_range,
+                                            depth_range=conventions.depth_range)
     if conventions.near_m is None or conventions.far_m is None:
-        raise ProfileMismatch(source, "no metric depth: no camera block found among the constant blocks bound "
-                              "at the scene's draws, and the profile states no [depth] near_m/far_m")
+        raise ProfileMismatch(source, "no metric depth: no perspective camera found among the constant blocks "
+                              "bound at the scene's draws (neither a projection and a view nor a view-projection), "
+                              "and the profile states no [depth] near_m/far_m")
     return z_distance_m_from_near_far(window_depth, conventions.near_m, conventions.far_m,
-                                      reversed_z=conventions.reversed, clip_range=conventions.clip_range)
+                                      reversed_z=conventions.reversed, clip_range=conventions.clip_range,
+                                      depth_range=conventions.depth_range)
 
 
 def normals_summary(record: dict[str, Any]) -> str:
@@ -136,7 +139,7 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
         world_to_view = None
     else:
         texture = raw.textures[resource_id]
-        K = camera.intrinsics(texture.width, texture.height, ndc_y_up=raw.api != "Vulkan")
+        K = camera.intrinsics(texture.width, texture.height)
         world_to_view = camera.view[:3, :3]
         choice = choose_encoding(encoded, depth, K, world_to_view=world_to_view, stated=stated, space=role.space)
         computed.normals = {**choice.to_json(), "written": choice.verified}

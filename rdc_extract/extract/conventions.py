@@ -1,9 +1,9 @@
 """The depth and camera conventions of a frame: read from the capture, the profile's values only checked (pure).
 
 Each convention comes from the first source that has it: the captured
-pipeline state (clip range from GL clip control or the API, the depth test),
-the projection matrix (depth direction, near/far, handedness), then the
-profile. A profile value that contradicts the capture is reported as a warning
+pipeline state (clip range from GL clip control or the API, the depth test, the
+viewport depth range), the projection matrix (depth direction, near/far,
+handedness), then the profile. A profile value that contradicts the capture is reported as a warning
 naming the key and the captured value, and the captured value is used; a
 capture that contradicts itself (the projection found and the depth test
 disagree on the depth direction) fails the extraction, since no choice is safe.
@@ -41,6 +41,7 @@ class Conventions:
     sources: dict[str, str]
     depth_function: str | None = None
     warnings: list[str] = field(default_factory=list)
+    depth_range: tuple[float, float] = (0.0, 1.0)
 
     def to_json(self) -> dict[str, Any]:
         def entry(key: str, value: Any) -> dict[str, Any]:
@@ -51,6 +52,7 @@ class Conventions:
             "clip_range": entry("clip_range", self.clip_range),
             "reversed": entry("reversed", self.reversed),
             "depth_function": entry("depth_function", self.depth_function),
+            "depth_range": entry("depth_range", list(self.depth_range)),
             "near_m": entry("near_m", self.near_m),
             "far_m": entry("far_m", None if far is None or math.isinf(far) else far),
             "far_infinite": far is not None and math.isinf(far),
@@ -92,9 +94,8 @@ def resolve_conventions(state: DepthState | None, camera: Camera | None, profile
         return default
 
     clip_range = choose("clip_range", state.clip_range if state else None, CAPTURED, depth.clip_range, "zero_to_one")
-    if state and state.depth_range != (0.0, 1.0):
-        warnings.append(f"depth: the viewport depth range is {state.depth_range}, not (0, 1); "
-                        "metric depth assumes (0, 1)")
+    depth_range = state.depth_range if state else (0.0, 1.0)
+    sources["depth_range"] = CAPTURED if state else DEFAULT
     function = state.depth_function if state else None
     by_test = _DIRECTION_OF_TEST.get(function or "")
     proj = camera.proj if camera else None
@@ -128,4 +129,4 @@ def resolve_conventions(state: DepthState | None, camera: Camera | None, profile
         near = choose("near_m", None, "", depth.near_m, None)
         far = choose("far_m", None, "", depth.far_m, None)
         handedness = choose("handedness", None, "", rules.handedness, None, table="camera")
-    return Conventions(clip_range, reversed_z, near, far, handedness, sources, function, warnings)
+    return Conventions(clip_range, reversed_z, near, far, handedness, sources, function, warnings, depth_range)

@@ -27,17 +27,18 @@ from rdc_extract.dataset.names import frame_id as frame_id_of, shown
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, CaptureError, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
-from rdc_extract.extract.camera import Camera
+from rdc_extract.extract.camera import Camera, has_rigid_view
 from rdc_extract.extract.checks import WARNING, check_profile
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
-from rdc_extract.extract.plan import choose_outputs, plan_reads
+from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, plan_reads
+from rdc_extract.frame.model import Frame
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.loader import renderdoc_version
-from rdc_extract.rd.readback import read_at_events
-from rdc_extract.rd.session import open_capture
+from rdc_extract.rd.readback import EventReads, read_at_events
+from rdc_extract.rd.session import ReplaySession, open_capture
 
 FRAME_SCHEMA = "rdc-extract/frame/1"
 WRITE_THREADS = 4
@@ -79,19 +80,20 @@ def _blame_a_changed_capture(capture: Path, recorded: str | None, hashing: Futur
         raise
 
 
-def _camera_record(camera: Camera | None, width: int, height: int, api: str) -> dict[str, Any] | None:
+def _camera_record(camera: Camera | None, width: int, height: int) -> dict[str, Any] | None:
     if camera is None:
         return None
     conversion = camera.world_conversion
     infinite = camera.far_m is not None and camera.far_m == float("inf")
     return {
         "convention": "OpenCV camera frame: x right, y down, z forward; pixel centres at integer (u, v)",
-        "K": camera.intrinsics(width, height, ndc_y_up=api != "Vulkan").tolist(),
+        "K": camera.intrinsics(width, height).tolist(),
         "world_to_camera": camera.world_to_camera.tolist(),
         "world_conversion": None if conversion is None else {
             "matrix": conversion.tolist(),
-            "why": "the game's world is left-handed: its z axis is negated so world_to_camera is a proper rigid "
-                   "transform; world_to_camera applies to matrix @ (game world point)",
+            "why": "the game's world is left-handed (z negated) or its view scales (scaled to view units), so "
+                   "that world_to_camera is a proper rigid transform; world_to_camera applies to "
+                   "matrix @ (game world point)",
         },
         "view": camera.view.tolist(),
         "proj": camera.proj.tolist(),
@@ -100,7 +102,37 @@ def _camera_record(camera: Camera | None, width: int, height: int, api: str) -> 
         "far_m": None if infinite else camera.far_m,
         "far_infinite": infinite,
         "source": camera.found_in,
+        "source_event": camera.event,
     }
+
+
+def read_for_extraction(session: ReplaySession, frame: Frame, detection: Detection, plan: ReadPlan) -> EventReads:
+    """The textures of `plan`, and the blocks and depth state the camera is looked for in (extract and inspect)."""
+    sampled = _camera_draws(frame, detection) if plan.camera_event is not None else ()
+    return read_at_events(session, plan.reads, plan.camera_event, sampled,
+                          functools.partial(has_rigid_view, aspect=image_aspect(frame, detection)))
+
+
+def image_aspect(frame: Frame, detection: Detection) -> float:
+    """Width / height of the final image: the camera search keeps projections with this aspect."""
+    image = frame.textures[detection.identification.final_image_target]
+    return image.width / image.height
+
+
+def wanted_outputs(frame: Frame, detection: Detection, outputs: Sequence[str] | None) -> tuple[str, ...]:
+    """The outputs asked for (all the profile offers when None), given what the frame's depth target holds."""
+    depth = frame.texture(detection.identification.depth_target)
+    return choose_outputs(detection.profile, list(outputs) if outputs else None, detection.identification,
+                          has_stencil=depth is None or depth.has_stencil)
+
+
+def _camera_draws(frame: Frame, detection: Detection) -> tuple[int, ...]:
+    """The scene draws sampled for a view-projection when the profile names no camera block."""
+    found = detection.identification
+    if detection.profile.camera.block:
+        return ()
+    return camera_draws([a.event_id for a in frame.draws
+                         if a.depth_output == found.depth_target and a.event_id <= found.depth_event])
 
 
 def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, detection: Detection, raw: RawFrame,
@@ -134,7 +166,7 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
             if rid in raw.textures
         },
         "image": {"width": texture.width, "height": texture.height},
-        "camera": _camera_record(raw.camera, texture.width, texture.height, raw.api),
+        "camera": _camera_record(raw.camera, texture.width, texture.height),
         "depth": {"kind": "z-distance along the optical axis", "unit": "m", "invalid": "+inf in depth.tiff, 0 in depth_kitti.png",
                   "from": "captured projection matrix" if raw.camera else "near/far",
                   "conventions": raw.conventions.to_json() if raw.conventions else None},
@@ -183,14 +215,14 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
             frame = read_frame(session)
             detection = choose_profile(frame, profile)
             rules = detection.profile
-            wanted = choose_outputs(rules, list(outputs) if outputs else None, detection.identification)
+            wanted = wanted_outputs(frame, detection, outputs)
             plan = plan_reads(detection.identification, rules, wanted)
-            reads = read_at_events(session, plan.reads, plan.camera_event)
+            reads = read_for_extraction(session, frame, detection, plan)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()
-    checked = check_profile(detection.identification, rules, wanted, reads.blocks, reads.depth_state,
-                            plan.camera_event, str(capture))
+    checked = check_profile(detection.identification, rules, wanted, reads, plan.camera_event,
+                            image_aspect(frame, detection), str(capture))
     checked.raise_first_error(str(capture))
     try:
         raw = RawFrame(api=frame.api, textures=frame.textures, data=reads.data, camera=checked.camera,

@@ -42,10 +42,14 @@ def check_outputs(requested: Sequence[str] | None, profiles: Sequence[Profile]) 
     return known
 
 
-def choose_outputs(profile: Profile, requested: list[str] | None, found: Identification | None = None) -> tuple[str, ...]:
-    """The outputs to write; a frame without a G-buffer (forward renderer) offers no G-buffer roles."""
+def choose_outputs(profile: Profile, requested: list[str] | None, found: Identification | None = None,
+                   *, has_stencil: bool = True) -> tuple[str, ...]:
+    """The outputs to write; a frame without a G-buffer (forward renderer) offers no G-buffer roles, a scene
+    depth without stencil no stencil or labels unless they were asked for (then extraction says why it cannot)."""
     allowed = check_outputs(requested, [profile])
     chosen = tuple(name for name in allowed if not requested or name in requested)
+    if not requested and not has_stencil:
+        chosen = tuple(name for name in chosen if name not in ("stencil", "labels"))
     if found is None or found.gbuffer_pass is not None:
         return chosen
     roles = {role.role for role in profile.gbuffer.targets}
@@ -53,6 +57,25 @@ def choose_outputs(profile: Profile, requested: list[str] | None, found: Identif
     if asked:
         raise RdcExtractError(f"output {asked[0]!r} needs a G-buffer, and this frame has none (forward renderer)")
     return tuple(name for name in chosen if name not in roles)
+
+
+CAMERA_DRAW_FRACTIONS = (0.05, 0.25, 0.5)
+
+
+def camera_draws(scene_draws: Sequence[int], fractions: Sequence[float] = CAMERA_DRAW_FRACTIONS) -> tuple[int, ...]:
+    """A few of the scene's draws to read constant blocks at when no profile names the camera block.
+
+    Replaying to an event costs in proportion to how far into the frame it is,
+    so the draws come from the first half of the scene's events, earliest
+    first, and are read only until one holds a rigid camera: the first ones
+    are often a sky or background drawn with its own scaled view, static world
+    geometry comes later. Each is the first draw at or after its fraction of
+    the scene's event span.
+    """
+    if not scene_draws:
+        return ()
+    first, last = scene_draws[0], scene_draws[-1]
+    return tuple(sorted({next(e for e in scene_draws if e >= first + f * (last - first)) for f in fractions}))
 
 
 @dataclass(frozen=True)

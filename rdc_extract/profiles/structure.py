@@ -124,6 +124,26 @@ def _final_image(frame: Frame, evidence: list[str]) -> tuple[int, int, int | Non
     return tail.target, finisher.event_id, first.event_id, f"{how}, event {finisher.event_id}, before the UI"
 
 
+def _scene_depth_event(frame: Frame, depth: int, depth_draws: list[Action], evidence: list[str]) -> int:
+    """The last draw into the scene depth, or the last before a depth clear that only a few draws follow.
+
+    Games clear depth late in the frame to draw a first-person hand or weapon
+    over the world: the depth after that clear holds the hand, not the scene.
+    """
+    last = depth_draws[-1].event_id
+    clears = [a.event_id for a in frame.actions
+              if a.kind == "clear" and a.depth_output == depth and depth_draws[0].event_id < a.event_id < last]
+    if not clears:
+        return last
+    after = sum(a.event_id > clears[-1] for a in depth_draws)
+    if after >= len(depth_draws) - after:
+        return last
+    event = max(a.event_id for a in depth_draws if a.event_id < clears[-1])
+    evidence.append(f"scene depth: read at event {event}, before the depth clear at event {clears[-1]} "
+                    f"({after} draw(s) after it, drawn over a cleared depth: a first-person hand or weapon)")
+    return event
+
+
 def identify_by_structure(frame: Frame, profile: Profile) -> Identification:
     """Identify a frame no game profile describes; IdentificationFailed says what is missing."""
     evidence: list[str] = []
@@ -132,7 +152,7 @@ def identify_by_structure(frame: Frame, profile: Profile) -> Identification:
     depth = _scene_depth(frame, ui_event, size, evidence)
     before_ui = [a for a in frame.draws if ui_event is None or a.event_id < ui_event]
     depth_draws = [a for a in before_ui if a.depth_output == depth and not is_fullscreen(a)]
-    depth_event = depth_draws[-1].event_id
+    depth_event = _scene_depth_event(frame, depth, depth_draws, evidence)
     reads_known = any(a.reads for a in frame.actions)
     candidates = [_judge(frame, p, depth, back_buffer, size, reads_known) for p in frame.passes if p.draws]
     accepted = [frame.passes[c.pass_index] for c in candidates if c.accepted]

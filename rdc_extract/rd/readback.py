@@ -7,7 +7,7 @@ are avoided on purpose: they crash on Vulkan captures with RenderDoc 1.24 here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,45 +23,57 @@ ConstantBlocks = dict[str, dict[str, np.ndarray]]
 
 @dataclass
 class EventReads:
-    """Texture bytes by resource id; the constant blocks and depth state at the scene event (when asked)."""
+    """Texture bytes by resource id; the constant blocks and depth state at the scene event (when asked) and at
+    the draws sampled for the camera."""
 
     data: dict[int, bytes] = field(default_factory=dict)
     blocks: ConstantBlocks = field(default_factory=dict)
     depth_state: DepthState | None = None
+    draw_blocks: dict[int, ConstantBlocks] = field(default_factory=dict)
+    draw_depth_states: dict[int, DepthState | None] = field(default_factory=dict)
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
-                   scene_event: int | None = None) -> EventReads:
+                   scene_event: int | None = None, camera_draws: Sequence[int] = (),
+                   enough: Callable[[dict[int, ConstantBlocks]], bool] = lambda blocks: False) -> EventReads:
     """Move to each event in order and read the listed textures there (mip 0, slice 0, sample 0).
 
     At `scene_event` also reads every bound constant block and the depth state
-    (the camera and the depth conventions are found in them).
+    (the camera and the depth conventions are found in them); at each of
+    `camera_draws` the same, until `enough` says the blocks read so far
+    suffice (each replay costs in proportion to its event).
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
     out = EventReads()
-    for event_id, resource_ids in reads:
+    textures = dict(reads)
+    for event_id in sorted({*textures, *camera_draws}):
+        if event_id not in textures and event_id != scene_event and enough(out.draw_blocks):
+            continue
         controller.SetFrameEvent(event_id, True)
-        for resource_id in resource_ids:
+        for resource_id in textures.get(event_id, ()):
             out.data[resource_id] = controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
         if event_id == scene_event:
             out.blocks = read_constant_blocks(controller)
             out.depth_state = read_depth_state(controller, session.api)
+        if event_id in camera_draws:
+            out.draw_blocks[event_id] = read_constant_blocks(controller)
+            out.draw_depth_states[event_id] = read_depth_state(controller, session.api)
     return out
 
 
 def read_constant_blocks(controller: Any) -> ConstantBlocks:
-    """Members of every buffer-backed uniform/constant block bound at the current event, by block name.
+    """Members of every uniform/constant block bound at the current event, by block name.
 
-    Each member comes back as an array of shape (rows, columns), a matrix in
+    Buffer-backed blocks, loose uniforms (GL `$Globals`) and push constants
+    alike. Each member comes back as an array of shape (rows, columns), a matrix in
     mathematical layout (RenderDoc undoes row/column-major storage); struct
     members as `outer.inner`. Vertex stage first, then pixel; a name seen twice
     keeps its first reading.
     """
     blocks: ConstantBlocks = {}
     for block in bound_blocks(controller, ("Vertex", "Pixel")):
-        if block.buffer_backed:
-            blocks.setdefault(block.name, block.members)
+        blocks.setdefault(block.name, block.members)
     return blocks
 
 
@@ -71,13 +83,14 @@ def _compare_name(rd: Any, value: Any) -> str:
 
 
 def read_depth_state(controller: Any, api: str) -> DepthState | None:
-    """The depth test, clip range and viewport depth range at the current event (None for an unknown API).
+    """The depth test, clip range, viewport depth range and y direction at the current event (None for an unknown API).
 
     OpenGL: `glClipControl` depth mode and `glDepthFunc`; Vulkan: the pipeline's
-    depth test and `VK_EXT_depth_clip_control`; D3D11/12: the depth-stencil
-    state, clip range always 0..1.
+    depth test, `VK_EXT_depth_clip_control` and the viewport's height sign;
+    D3D11/12: the depth-stencil state, clip range always 0..1.
     """
     rd = load_renderdoc()
+    ndc_y_up = True
     if api == "OpenGL":
         gl = controller.GetGLPipelineState()
         depth, viewports = gl.depthState, gl.rasterizer.viewports
@@ -88,6 +101,7 @@ def read_depth_state(controller: Any, api: str) -> DepthState | None:
         depth, viewports = vk.depthStencil, [v.vp for v in vk.viewportScissor.viewportScissors]
         enabled = depth.depthTestEnable
         clip = "minus_one_to_one" if vk.viewportScissor.depthNegativeOneToOne else "zero_to_one"
+        ndc_y_up = bool(len(viewports)) and viewports[0].height < 0  # a flipped viewport (Zink does this for GL)
     elif api in ("D3D11", "D3D12"):
         d3d = controller.GetD3D11PipelineState() if api == "D3D11" else controller.GetD3D12PipelineState()
         depth, viewports = d3d.outputMerger.depthStencilState, d3d.rasterizer.viewports
@@ -96,4 +110,4 @@ def read_depth_state(controller: Any, api: str) -> DepthState | None:
         return None
     function = _compare_name(rd, depth.depthFunction) if enabled else None
     depth_range = (float(viewports[0].minDepth), float(viewports[0].maxDepth)) if len(viewports) else (0.0, 1.0)
-    return DepthState(function, clip, depth_range)
+    return DepthState(function, clip, depth_range, ndc_y_up)

@@ -1,0 +1,80 @@
+"""Extraction without a profile on the real-games corpus: the camera found in the capture, metric depth from it.
+
+One extraction per capture (module-scoped), checked against what the games
+are known to show (samples/corpus/README.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from rdc_extract.decode.depth import near_far_from_projection
+from rdc_extract.errors import ExtractionFailed
+from rdc_extract.extract.pipeline import extract_capture
+from tests.corpus import decompressed
+
+# Where the camera is, and the forward distance (game units) at one pixel (row, column fractions), by eye.
+EXPECTED = {
+    "neverball": {"found": "uniform_0@32", "pixel": (0.5, 0.5), "depth": (1.5, 3.0)},         # the ball, ~2 m
+    "minetest": {"found": "uniform_0@32", "pixel": (0.99, 0.5), "depth": (12.0, 30.0)},       # the ground at the feet
+    "warzone2100": {"found": "ModelViewProjectionMatrix", "pixel": (0.5, 0.5), "depth": (2600.0, 4000.0)},  # the base
+}
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def extracted(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(request.param)
+    capture = decompressed(request.param, folder)
+    meta = extract_capture(capture, folder / "frame", outputs=["depth"])
+    return request.param, meta, tifffile.imread(folder / "frame" / "depth.tiff")
+
+
+def test_the_camera_is_found_without_a_profile_in_a_split_view_projection(extracted):
+    game, meta, _ = extracted
+    assert meta["profile"]["name"] == "generic"
+    source = meta["camera"]["source"]
+    assert source.startswith("view-projection split") and EXPECTED[game]["found"] in source
+
+
+def test_depth_is_positive_finite_where_geometry_is_and_between_near_and_far(extracted):
+    game, meta, depth = extracted
+    conventions = meta["depth"]["conventions"]
+    near, far = conventions["near_m"]["value"], conventions["far_m"]["value"]
+    finite = np.isfinite(depth)
+    assert finite.mean() > 0.5
+    assert np.all(depth[finite] > near) and np.all(depth[finite] < far)
+    assert not np.any(depth[~finite] < np.inf)
+
+
+def test_near_far_and_k_come_from_the_projection_found(extracted):
+    game, meta, _ = extracted
+    camera, conventions = meta["camera"], meta["depth"]["conventions"]
+    proj = np.array(camera["proj"])
+    near, far = near_far_from_projection(proj, clip_range=conventions["clip_range"]["value"])
+    assert (conventions["near_m"]["value"], conventions["far_m"]["value"]) == pytest.approx((near, far))
+    width, height = meta["image"]["width"], meta["image"]["height"]
+    K = np.array(camera["K"])
+    assert K[0, 0] == pytest.approx(width / 2 * proj[0, 0]) and K[1, 1] == pytest.approx(K[0, 0], rel=1e-3)
+    assert abs(K[0, 2] - (width - 1) / 2) < 0.05 * width and abs(K[1, 2] - (height - 1) / 2) < 0.15 * height
+
+
+def test_world_to_camera_is_a_proper_rigid_transform(extracted):
+    _, meta, _ = extracted
+    pose = np.array(meta["camera"]["world_to_camera"])
+    np.testing.assert_allclose(pose[3], [0, 0, 0, 1])
+    np.testing.assert_allclose(pose[:3, :3] @ pose[:3, :3].T, np.eye(3), atol=1e-5)
+    assert np.linalg.det(pose[:3, :3]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_depth_at_a_known_pixel_is_what_the_game_shows(extracted):
+    game, _, depth = extracted
+    (row, column), (low, high) = EXPECTED[game]["pixel"], EXPECTED[game]["depth"]
+    value = depth[int(row * (depth.shape[0] - 1)), int(column * (depth.shape[1] - 1))]
+    assert low < value < high
+
+
+def test_a_frame_without_a_perspective_camera_fails_with_a_clear_error(vk_capture, tmp_path):
+    with pytest.raises(ExtractionFailed, match="no metric depth: no perspective camera found"):
+        extract_capture(vk_capture, tmp_path / "frame", outputs=["depth"])
