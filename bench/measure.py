@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "captures"
+CORPUS = ROOT / "samples" / "corpus"
 FLOOR_SCRIPT = Path(__file__).resolve().parent / "replay_floor.py"
 LARGE_BYTES = 50 * 2**20
 
@@ -51,17 +52,21 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, st
 def floor_item(capture: Path, meta: dict) -> dict:
     """What extraction read from `capture` (all outputs), as a replay_floor.py plan entry, from its meta.json.
 
-    G-buffer targets and depth at the G-buffer's last event, the final image at its own event,
-    the camera's constant block at the G-buffer's last event when the frame has a camera.
+    G-buffer targets at the G-buffer's last event, the depth target where the scene depth is
+    complete, the final image at its own event; the camera's constant block at the scene depth's
+    event when a profile named it. Finding a camera without a profile (sampled draws) is
+    identification work the floor does not do.
     """
     events, targets = meta["events"], meta["targets"]
-    reads: dict[int, set[int]] = {events["gbuffer_last"]: {
-        target["resource_id"] for role, target in targets.items() if role != "final_image"}}
-    reads.setdefault(events["final_image"], set()).add(targets["final_image"]["resource_id"])
+    reads: dict[int, set[int]] = {}
+    for role, target in targets.items():
+        event = {"final_image": events["final_image"], "depth_stencil": events["scene_depth"]}.get(
+            role, events["gbuffer_last"])
+        reads.setdefault(event, set()).add(target["resource_id"])
     block = None
     if meta.get("camera"):
-        name = re.fullmatch(r"constant block '(.+)'", meta["camera"]["source"])
-        block = [events["gbuffer_last"], name.group(1)] if name else None
+        name = re.fullmatch(r"constant block '(.+)' members .*", meta["camera"]["source"])
+        block = [events["scene_depth"], name.group(1)] if name else None
     return {"capture": str(capture), "reads": [[event, sorted(ids)] for event, ids in sorted(reads.items())],
             "block": block}
 
@@ -99,6 +104,13 @@ def fresh(path: Path) -> Path:
 def verdict(value: float, target: float, at_most: bool = True) -> str:
     met = value <= target if at_most else value >= target
     return f"target {'<=' if at_most else '>='} {target:g}: {'met' if met else 'NOT met'}"
+
+
+def decompressed(compressed: Path, folder: Path) -> Path:
+    """`<game>.rdc.zst` decompressed into `folder` (zstd's command line, as the corpus README shows)."""
+    capture = folder / compressed.name.removesuffix(".zst")
+    subprocess.run(["zstd", "-q", "-d", "-f", str(compressed), "-o", str(capture)], check=True)
+    return capture
 
 
 def rdc_files(paths: list[Path]) -> list[Path]:

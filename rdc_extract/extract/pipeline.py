@@ -212,11 +212,13 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
     with ThreadPoolExecutor(max_workers=1) as hasher:
         hashing = hasher.submit(file_sha256, capture)
         with _blame_a_changed_capture(capture, recorded, hashing), open_capture(capture) as session:
+            opened = time.perf_counter()
             frame = read_frame(session)
             detection = choose_profile(frame, profile)
             rules = detection.profile
             wanted = wanted_outputs(frame, detection, outputs)
             plan = plan_reads(detection.identification, rules, wanted)
+            identified = time.perf_counter()
             reads = read_for_extraction(session, frame, detection, plan)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
@@ -249,7 +251,8 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
             files = with_label_outputs(files, labels)
         for future in written:
             files.update(future.result())
-    timing = {"replay": replayed - started, "decode": decoded - replayed, "write": time.perf_counter() - decoded}
+    timing = {"replay": replayed - started, "identify": identified - opened, "decode": decoded - replayed,
+              "write": time.perf_counter() - decoded}
     meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing,
                  computed)
     write_json(frame_dir / META_FILE, meta)
