@@ -80,29 +80,38 @@ def _reads_by_event(controller: Any, rd: Any, textures: dict[int, Texture], ids:
     return reads
 
 
-def _depth_test(controller: Any, api: str) -> bool | None:
+def _depth_state(controller: Any, api: str) -> tuple[bool, bool, Any] | None:
+    """(depth test, depth writes, compare function) of the current draw."""
     if api == "OpenGL":
-        return bool(controller.GetGLPipelineState().depthState.depthEnable)
+        state = controller.GetGLPipelineState().depthState
+        return bool(state.depthEnable), bool(state.depthWrites), state.depthFunction
     if api == "Vulkan":
-        return bool(controller.GetVulkanPipelineState().depthStencil.depthTestEnable)
-    if api == "D3D11":
-        return bool(controller.GetD3D11PipelineState().outputMerger.depthStencilState.depthEnable)
-    if api == "D3D12":
-        return bool(controller.GetD3D12PipelineState().outputMerger.depthStencilState.depthEnable)
+        state = controller.GetVulkanPipelineState().depthStencil
+        return bool(state.depthTestEnable), bool(state.depthWriteEnable), state.depthFunction
+    if api in ("D3D11", "D3D12"):
+        pipe = controller.GetD3D11PipelineState() if api == "D3D11" else controller.GetD3D12PipelineState()
+        state = pipe.outputMerger.depthStencilState
+        return bool(state.depthEnable), bool(state.depthWrites), state.depthFunction
     return None
 
 
 def _draw_state(session: ReplaySession, event: int) -> DrawState | None:
-    """Depth test and blending of one draw; None once the capture is closed or for an unknown API."""
+    """Depth test, writes and function, blending and viewport of one draw; None once the capture is closed or
+    for an unknown API."""
     controller = session.controller
     if controller is None:
         return None
     controller.SetFrameEvent(event, False)
-    depth = _depth_test(controller, session.api)
+    depth = _depth_state(controller, session.api)
     if depth is None:
         return None
-    blends = controller.GetPipelineState().GetColorBlends()
-    return DrawState(depth_test=depth, blending=bool(len(blends) and blends[0].enabled))
+    test, writes, function = depth
+    pipe = controller.GetPipelineState()
+    blends = pipe.GetColorBlends()
+    viewport = pipe.GetViewport(0)
+    return DrawState(depth_test=test, blending=bool(len(blends) and blends[0].enabled), depth_write=writes,
+                     depth_always=function == load_renderdoc().CompareFunction.AlwaysTrue,
+                     viewport=(viewport.width, viewport.height) if viewport.enabled else None)
 
 
 def read_frame(session: ReplaySession) -> Frame:
