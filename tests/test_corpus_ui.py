@@ -1,0 +1,87 @@
+"""The real-games corpus: the RGB is read before the UI, at the event samples/corpus/README.md found by eye.
+
+One identification and two back-buffer reads (pre-UI event, last draw) per
+capture; extraction without a camera is covered by `--outputs rgb` on one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from rdc_extract.cli import app
+from rdc_extract.decode.formats import TextureDesc
+from rdc_extract.decode.textures import decode_color_u8
+from rdc_extract.profiles.identify import Identification
+from rdc_extract.profiles.registry import choose_profile
+from rdc_extract.rd.frame_reader import read_frame
+from rdc_extract.rd.readback import read_at_events
+from rdc_extract.rd.session import open_capture
+from tests.test_corpus import _decompressed
+
+# (pre-UI event, first UI event, UI boxes (x0, y0, x1, y1) in the image as read back), from samples/corpus/README.md.
+EXPECTED = {
+    "neverball": (585, 602, [(190, 230, 290, 270), (415, 230, 480, 270)]),         # timer, coin panel
+    "minetest": (2123, 2138, [(0, 0, 440, 70), (225, 120, 255, 150), (0, 200, 480, 270)]),  # chat, crosshair, hotbar
+    "warzone2100": (1106, 1140, [(0, 340, 180, 480), (150, 460, 480, 480)]),     # build panel + text, power bar
+}
+
+
+@dataclass
+class Images:
+    found: Identification
+    pre_ui: np.ndarray
+    final: np.ndarray
+
+
+def _images(game: str, tmp_path_factory: pytest.TempPathFactory) -> Images:
+    capture = _decompressed(game, tmp_path_factory.mktemp(game))
+    with open_capture(capture) as session:
+        frame = read_frame(session)
+        found = choose_profile(frame, None).identification
+        target, last = found.final_image_target, frame.draws[-1].event_id
+        pre_ui = read_at_events(session, [(found.final_image_event, (target,))]).data[target]
+        final = read_at_events(session, [(last, (target,))]).data[target]
+    texture = frame.textures[target]
+    desc = TextureDesc(texture.width, texture.height, texture.format, frame.api)
+    return Images(found, decode_color_u8(pre_ui, desc), decode_color_u8(final, desc))
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def corpus(request, tmp_path_factory) -> tuple[str, Images]:
+    return request.param, _images(request.param, tmp_path_factory)
+
+
+def test_the_rgb_is_read_at_the_last_scene_draw_before_the_ui(corpus):
+    game, images = corpus
+    pre_ui, first_ui, _ = EXPECTED[game]
+    found = images.found
+    assert (found.final_image_event, found.first_hud_event) == (pre_ui, first_ui)
+    assert found.final_image_rule.startswith(f"last scene draw (event {pre_ui}) before ")
+
+
+def test_the_pre_ui_image_differs_from_the_final_one_only_inside_the_ui(corpus):
+    game, images = corpus
+    changed = np.any(images.pre_ui != images.final, axis=-1)
+    inside = np.zeros_like(changed)
+    for x0, y0, x1, y1 in EXPECTED[game][2]:
+        inside[y0:y1, x0:x1] = True
+        assert changed[y0:y1, x0:x1].any(), f"no UI in box {(x0, y0, x1, y1)}"
+    assert not (changed & ~inside).any(), np.argwhere(changed & ~inside)[:5]
+
+
+def test_extract_rgb_records_where_and_why_it_was_read(tmp_path):
+    capture = _decompressed("neverball", tmp_path)
+    result = CliRunner().invoke(app, ["extract", str(capture), str(tmp_path / "out"), "--outputs", "rgb"])
+    assert result.exit_code == 0, result.output
+    frame_dir = next((tmp_path / "out" / "frames").iterdir())
+    meta = json.loads((frame_dir / "meta.json").read_text())
+    assert meta["final_image"]["event"] == 585 and meta["final_image"]["first_ui_event"] == 602
+    assert meta["final_image"]["why"].startswith("last scene draw (event 585) before 13 UI draws")
+    assert np.asarray(Image.open(frame_dir / "rgb.png")).shape[:2] == (270, 480)
