@@ -20,9 +20,11 @@ from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.textures import decode_color_u8
 from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.registry import choose_profile
-from rdc_extract.rd.frame_reader import read_frame
+from rdc_extract.frame.model import DrawState
+from rdc_extract.rd.frame_reader import read_frame, replay_draw_state
 from rdc_extract.rd.readback import read_at_events
 from rdc_extract.rd.session import open_capture
+from rdc_extract.rd.stream_state import stream_draw_states
 from tests.test_corpus import _decompressed
 
 # (pre-UI event, first UI event, UI boxes (x0, y0, x1, y1) in the image as read back), from samples/corpus/README.md.
@@ -38,6 +40,8 @@ class Images:
     found: Identification
     pre_ui: np.ndarray
     final: np.ndarray
+    recorded: dict[int, DrawState | None]
+    replayed: dict[int, DrawState | None]
 
 
 def _images(game: str, tmp_path_factory: pytest.TempPathFactory) -> Images:
@@ -46,11 +50,16 @@ def _images(game: str, tmp_path_factory: pytest.TempPathFactory) -> Images:
         frame = read_frame(session)
         found = choose_profile(frame, None).identification
         target, last = found.final_image_target, frame.draws[-1].event_id
+        index = next(i for i, a in enumerate(frame.draws) if a.event_id == found.final_image_event)
+        near = {a.event_id for a in frame.draws[max(index - 3, 0):index + 4]}
+        recorded = stream_draw_states(session.controller, session.api, near)
+        replayed = {event: replay_draw_state(session, event) for event in near}
         pre_ui = read_at_events(session, [(found.final_image_event, (target,))]).data[target]
         final = read_at_events(session, [(last, (target,))]).data[target]
     texture = frame.textures[target]
     desc = TextureDesc(texture.width, texture.height, texture.format, frame.api)
-    return Images(found, decode_color_u8(pre_ui, desc), decode_color_u8(final, desc))
+    return Images(found, decode_color_u8(pre_ui, desc), decode_color_u8(final, desc),
+                  {event: recorded.get(event) for event in replayed}, replayed)
 
 
 @pytest.fixture(scope="module", params=sorted(EXPECTED))
@@ -74,6 +83,16 @@ def test_the_pre_ui_image_differs_from_the_final_one_only_inside_the_ui(corpus):
         inside[y0:y1, x0:x1] = True
         assert changed[y0:y1, x0:x1].any(), f"no UI in box {(x0, y0, x1, y1)}"
     assert not (changed & ~inside).any(), np.argwhere(changed & ~inside)[:5]
+
+
+def test_draw_state_from_the_recorded_calls_agrees_with_the_replay(corpus):
+    """Around the scene/UI boundary, the state read without replaying is the state the replay reports."""
+    _, images = corpus
+    def essentials(state: DrawState | None) -> tuple | None:
+        return None if state is None else (state.depth_test, state.uses_depth, state.blending)
+
+    assert {e: essentials(s) for e, s in images.recorded.items()} == {e: essentials(s) for e, s in images.replayed.items()}
+    assert all(state is not None for state in images.recorded.values())
 
 
 def test_extract_rgb_records_where_and_why_it_was_read(tmp_path):

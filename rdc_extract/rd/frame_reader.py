@@ -96,7 +96,7 @@ def _depth_state(controller: Any, api: str) -> tuple[bool, bool, Any] | None:
     return None
 
 
-def _draw_state(session: ReplaySession, event: int) -> DrawState | None:
+def replay_draw_state(session: ReplaySession, event: int) -> DrawState | None:
     """Depth test, writes and function, blending and viewport of one draw; None once the capture is closed or
     for an unknown API."""
     controller = session.controller
@@ -125,7 +125,7 @@ class _StateReader:
     def __call__(self, event: int) -> DrawState | None:
         if self.recorded is None and self.session.controller is not None:
             self.recorded = stream_draw_states(self.session.controller, self.session.api, self.draw_events)
-        return (self.recorded or {}).get(event) or _draw_state(self.session, event)
+        return (self.recorded or {}).get(event) or replay_draw_state(self.session, event)
 
 
 def read_frame(session: ReplaySession) -> Frame:
