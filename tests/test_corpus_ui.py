@@ -104,3 +104,34 @@ def test_extract_rgb_records_where_and_why_it_was_read(tmp_path):
     assert meta["final_image"]["event"] == 585 and meta["final_image"]["first_ui_event"] == 602
     assert meta["final_image"]["why"].startswith("last scene draw (event 585) before 13 UI draws")
     assert np.asarray(Image.open(frame_dir / "rgb.png")).shape[:2] == (270, 480)
+
+
+def _share_changed(a: np.ndarray, b: np.ndarray, box: tuple[int, int, int, int] | None = None,
+                   skip: tuple[int, int, int, int] | None = None) -> float:
+    """Share of the pixels of `box` (default: all) outside `skip` where a and b differ by more than 8 levels."""
+    changed = np.abs(a[..., :3].astype(np.int16) - b[..., :3].astype(np.int16)).max(axis=-1) > 8
+    counted = np.zeros_like(changed)
+    x0, y0, x1, y1 = box or (0, 0, changed.shape[1], changed.shape[0])
+    counted[y0:y1, x0:x1] = True
+    if skip:
+        counted[skip[1]:skip[3], skip[0]:skip[2]] = False
+    return float(changed[counted].mean())
+
+
+def test_the_pre_ui_rgb_is_the_image_the_game_shows_with_its_hud_hidden(tmp_path_factory):
+    """minetest_still (HUD on) and minetest_nohud (F1, F2: HUD and chat hidden) show the same static view.
+
+    Our pre-UI RGB of the first is the second's final image except for the wielded hand, which minetest
+    draws into the scene depth (so it is scene by state) but hides with the HUD, and a few distant and
+    near map blocks meshed differently from one run to the next (under 3 % of the image).
+    """
+    with_hud = _images("minetest_still", tmp_path_factory)
+    hidden = _images("minetest_nohud", tmp_path_factory)
+    assert with_hud.found.first_hud_event is not None
+    assert hidden.found.first_hud_event is None, hidden.found.final_image_rule
+    hand = (300, 180, 480, 270)
+    assert _share_changed(with_hud.pre_ui, hidden.final, skip=hand) < 0.03
+    assert _share_changed(with_hud.final, hidden.final, skip=hand) > 0.2        # chat, crosshair, hotbar
+    for ui in ((0, 200, 300, 270), (225, 120, 255, 150), (0, 0, 400, 70)):     # hotbar, crosshair, chat
+        assert _share_changed(with_hud.pre_ui, hidden.final, box=ui) < 0.01
+        assert _share_changed(with_hud.final, hidden.final, box=ui) > 0.02
