@@ -95,7 +95,7 @@ def test_draw_state_from_the_recorded_calls_agrees_with_the_replay(corpus):
     assert all(state is not None for state in images.recorded.values())
 
 
-def test_extract_rgb_records_where_and_why_it_was_read(tmp_path):
+def test_extract_and_inspect_say_where_and_why_the_rgb_was_read(tmp_path):
     capture = _decompressed("neverball", tmp_path)
     result = CliRunner().invoke(app, ["extract", str(capture), str(tmp_path / "out"), "--outputs", "rgb"])
     assert result.exit_code == 0, result.output
@@ -104,6 +104,8 @@ def test_extract_rgb_records_where_and_why_it_was_read(tmp_path):
     assert meta["final_image"]["event"] == 585 and meta["final_image"]["first_ui_event"] == 602
     assert meta["final_image"]["why"].startswith("last scene draw (event 585) before 13 UI draws")
     assert np.asarray(Image.open(frame_dir / "rgb.png")).shape[:2] == (270, 480)
+    shown = CliRunner().invoke(app, ["inspect", str(capture)])
+    assert "rgb read at" in shown.stdout and "event 585: last scene draw" in shown.stdout
 
 
 def _share_changed(a: np.ndarray, b: np.ndarray, box: tuple[int, int, int, int] | None = None,
