@@ -72,7 +72,7 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
                 if found and action.event_id == found.final_image_event:
                     marks = " [bold green]← final image[/]"
                 if found and action.event_id == found.first_hud_event:
-                    marks = " [yellow]← first HUD draw[/]"
+                    marks = " [yellow]← first UI draw[/]"
                 node.add(f"[dim]{action.event_id}[/] {action.name}{marks}")
     parts: list = [tree]
     if inspection.at is not None:
@@ -87,8 +87,8 @@ def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
         summary.add_row("depth-stencil", f"{_target_label(inspection, found.depth_target, with_role=False)}, "
                                          f"complete at event {found.depth_event}")
         summary.add_row("final image", f"event {found.final_image_event} in {_target_label(inspection, found.final_image_target, with_role=False)}")
-        summary.add_row("", found.final_image_rule)
-        summary.add_row("first HUD draw", str(found.first_hud_event) if found.first_hud_event else "none")
+        summary.add_row("rgb read at", f"event {found.final_image_event}: {found.final_image_rule}")
+        summary.add_row("first UI draw", str(found.first_hud_event) if found.first_hud_event else "none")
         for line in found.evidence:
             summary.add_row("evidence", line)
         parts.append(summary)

@@ -26,7 +26,7 @@ PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 CORPUS="$REPO/samples/corpus"
 WIDTH=480
 HEIGHT=270
-ALL_GAMES=(neverball minetest warzone2100)
+ALL_GAMES=(neverball minetest minetest_still minetest_nohud warzone2100)
 
 play_neverball() {
   mkdir -p "$HOME/.neverball"
@@ -47,7 +47,8 @@ EOF
   wait "$game"
 }
 
-play_minetest() {
+# minetest_home CLOUDS: a world folder of seed 12345 and the settings, in $HOME.
+minetest_home() {
   local world="$HOME/world"
   mkdir -p "$world"
   cat > "$world/world.mt" <<EOF
@@ -72,13 +73,39 @@ enable_sound = false
 time_speed = 0
 world_start_time = 10000
 viewing_range = 80
-enable_clouds = true
+enable_clouds = $1
 creative_mode = true
 enable_damage = false
 EOF
-  exec /usr/games/minetest --config "$HOME/minetest.conf" --go --world "$world" \
-      --gameid minetest_game --name tester
 }
+
+minetest_command() {
+  echo /usr/games/minetest --config "$HOME/minetest.conf" --go --world "$HOME/world" --gameid minetest_game --name tester
+}
+
+play_minetest() {
+  minetest_home true
+  exec $(minetest_command)
+}
+
+# minetest_still KEYS...: no clouds (they drift between two runs); 25 s in (loaded), the window gets
+# the input focus and KEYS are pressed (F1 hides the HUD: crosshair, hotbar, wielded hand; F2 the chat).
+# No mouse: moving it turns the camera.
+minetest_still() {
+  minetest_home false
+  $(minetest_command) &
+  local game=$!
+  sleep 25
+  # No window manager: give the window the input focus, or the game ignores the keyboard.
+  xdotool search --name Minetest windowfocus --sync || true
+  for key in "$@"; do
+    sleep 1
+    xdotool keydown "$key" sleep 0.5 keyup "$key" || true
+  done
+  wait "$game"
+}
+play_minetest_still() { minetest_still; }
+play_minetest_nohud() { minetest_still F1 F2; }
 
 # warzone2100's own core-profile OpenGL renderer, captured natively: RenderDoc must stay preloaded,
 # so the launcher runs the game itself (no `play` step; RenderDoc's exec hook unhooks children).
@@ -94,14 +121,14 @@ warzone2100_command() {
 packages() {
   case $1 in
     neverball) echo neverball ;;
-    minetest) echo minetest ;;
+    minetest*) echo minetest ;;
     warzone2100) echo warzone2100 ;;
   esac
 }
 trigger() {
   case $1 in
     neverball) echo every:20 ;;
-    minetest) echo every:40 ;;
+    minetest*) echo every:40 ;;
     warzone2100) echo every:60 ;;
   esac
 }

@@ -6,6 +6,7 @@ import pytest
 
 from rdc_extract.errors import IdentificationFailed
 from rdc_extract.frame.model import DrawState
+from rdc_extract.frame.overlay import is_fullscreen, last_scene_draw
 from rdc_extract.profiles.registry import identify_with, resolve_profile
 from tests.frames import FrameBuilder, deferred_frame
 
@@ -138,3 +139,109 @@ def test_a_frame_without_depth_fails_with_its_passes(generic):
     with pytest.raises(IdentificationFailed, match="no scene depth") as failure:
         identify_with(b.frame(), generic)
     assert failure.value.candidates[0].reasons == ["no depth target"]
+
+
+SCENE = DrawState(depth_test=True, blending=False, depth_write=True)
+
+
+def _forward_with_ui(states: dict[int, DrawState], scene: int = 40, ui: int = 6) -> tuple[FrameBuilder, dict]:
+    """Sky without depth (event 1), `scene` depth-tested draws, then `ui` draws, all into the back buffer."""
+    b = FrameBuilder()
+    back, depth = b.texture(1, "R8G8B8A8_UNORM", swap=True), b.texture(2, "D32S8")
+    b.add("draw", (back,), depth, vertices=3072)
+    b.add("draw", (back,), depth, count=scene)
+    b.add("draw", (back,), depth, vertices=4, count=ui)
+    sky = {1: DrawState(depth_test=False, blending=False)}
+    return b, {**sky, **{e: SCENE for e in range(2, scene + 2)}, **states}
+
+
+def test_forward_frame_ends_at_the_last_draw_using_depth_before_the_ui(generic):
+    b, states = _forward_with_ui({e: UI for e in range(42, 48)})
+    frame, asked = b.frame(), []
+    frame.state_reader = lambda event: asked.append(event) or states.get(event)
+    found = identify_with(frame, generic)
+    assert (found.final_image_event, found.first_hud_event, found.depth_event) == (41, 42, 41)
+    assert found.final_image_rule.startswith("last scene draw (event 41) before 6 UI draws (events 42–47")
+    assert sorted(asked) == [40, 41, 42, 44, 46, 47]   # gallop back 47, 46, 44, 40, then bisect 42, 41
+
+
+def test_ui_with_an_always_passing_depth_test_or_a_small_viewport_is_ui(generic):
+    always = DrawState(depth_test=True, blending=True, depth_always=True)
+    inset = DrawState(depth_test=True, blending=False, depth_write=True, viewport=(160.0, 90.0))
+    b, states = _forward_with_ui({42: always, 43: always, 44: inset, 45: inset, 46: UI, 47: UI})
+    frame = b.frame()
+    frame.draw_states = states
+    assert identify_with(frame, generic).final_image_event == 41
+
+
+def test_an_always_passing_test_that_writes_depth_is_scene():
+    assert DrawState(depth_test=True, blending=False, depth_write=True, depth_always=True).uses_depth
+    assert not DrawState(depth_test=False, blending=False, depth_write=True).uses_depth
+    flipped = DrawState(depth_test=True, blending=False, viewport=(640.0, -360.0))
+    assert flipped.draws_scene((640, 360))
+
+
+def test_forward_frame_whose_last_draw_uses_depth_has_no_ui(generic):
+    b, states = _forward_with_ui({e: SCENE for e in range(42, 48)})
+    frame = b.frame()
+    frame.draw_states = states
+    found = identify_with(frame, generic)
+    assert (found.final_image_event, found.first_hud_event) == (47, None)
+    assert "no UI after the scene" in found.final_image_rule
+
+
+def test_unknown_state_cuts_nothing(generic):
+    b, _ = _forward_with_ui({})
+    found = identify_with(b.frame(), generic)
+    assert (found.final_image_event, found.first_hud_event) == (47, None)
+
+
+def test_full_screen_sky_then_scene_then_ui(generic):
+    """A full-screen sky triangle before the scene is not the image's finisher: the UI is still cut off."""
+    b = FrameBuilder()
+    back, depth = b.texture(1, "R8G8B8A8_UNORM", swap=True), b.texture(2, "D32S8")
+    b.add("draw", (back,), depth, vertices=3)
+    b.add("draw", (back,), depth, count=20)
+    b.add("draw", (back,), depth, vertices=4, count=3)
+    frame = b.frame()
+    frame.draw_states = {**{e: SCENE for e in range(2, 22)}, **{e: UI for e in range(22, 25)}}
+    found = identify_with(frame, generic)
+    assert (found.final_image_event, found.first_hud_event) == (21, 22)
+    assert "drawn after the last full-screen draw into the back buffer 1" in found.final_image_rule
+
+
+def test_post_processing_after_the_scene_stays_in_the_image(generic):
+    """Scene into an HDR target, tone mapping into the back buffer, then UI: the image ends at tone mapping."""
+    b = FrameBuilder()
+    hdr, depth, back = b.texture(1, "R16G16B16A16_FLOAT"), b.texture(2, "D32S8"), b.texture(3, "R8G8B8A8_UNORM", swap=True)
+    b.add("draw", (hdr,), depth, count=20)
+    b.add("draw", (back,), None, vertices=3, reads=(hdr,))
+    b.add("draw", (back,), None, vertices=4, count=4)
+    frame = b.frame()
+    frame.draw_states = {e: UI for e in range(22, 26)}
+    found = identify_with(frame, generic)
+    assert (found.final_image_event, found.first_hud_event) == (21, 22)
+
+
+def test_lines_and_points_are_not_full_screen_draws():
+    b = FrameBuilder()
+    b.add("draw", (1,), None, vertices=1)
+    b.add("draw", (1,), None, vertices=2)
+    b.add("draw", (1,), None, vertices=3)
+    assert [is_fullscreen(a) for a in b.actions] == [False, False, True]
+
+
+@pytest.mark.parametrize("scene_draws, ui_draws", [(1, 0), (1, 1), (5, 3), (40, 200), (300, 1), (0, 7)])
+def test_last_scene_draw_finds_the_boundary_in_few_reads(scene_draws, ui_draws):
+    b = FrameBuilder()
+    b.add("draw", (1,), None, count=scene_draws + ui_draws)
+    draws = b.actions
+    asked: list[int] = []
+
+    def draws_scene(action) -> bool:
+        asked.append(action.event_id)
+        return action.event_id <= scene_draws
+
+    found = last_scene_draw(draws, draws_scene)
+    assert found == (scene_draws - 1 if scene_draws else None)
+    assert len(asked) <= 2 * max(1, (scene_draws + ui_draws).bit_length()) + 1

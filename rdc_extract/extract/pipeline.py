@@ -158,6 +158,8 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
         "gbuffer": None if found.gbuffer_pass is None else {
             "pass": found.gbuffer_pass, "first_event": found.gbuffer_first_event, "last_event": found.gbuffer_last_event},
         "renderer": "deferred" if found.gbuffer_pass is not None else "forward (no G-buffer)",
+        "final_image": {"event": found.final_image_event, "first_ui_event": found.first_hud_event,
+                        "why": found.final_image_rule},
         "identification": found.evidence,
         "targets": {
             role: {"resource_id": rid, "name": raw.textures[rid].name, "format": raw.textures[rid].format.name}

@@ -65,15 +65,33 @@ class Action:
 
 @dataclass(frozen=True)
 class DrawState:
-    """The per-draw pipeline state identification asks about (read only for the few draws that need it)."""
+    """The per-draw pipeline state identification asks about (read only for the few draws that need it).
+
+    `depth_always` is a depth test that always passes (UI some games draw with
+    the test on); `viewport` is the first viewport's (width, height) when known.
+    """
 
     depth_test: bool
     blending: bool
+    depth_write: bool = False
+    depth_always: bool = False
+    viewport: tuple[float, float] | None = None
 
     @property
     def is_overlay(self) -> bool:
         """Drawn over the image, not into the scene: how UI draws look, whatever the game calls them."""
-        return not self.depth_test and self.blending
+        return not self.uses_depth and self.blending
+
+    @property
+    def uses_depth(self) -> bool:
+        """Tests against or writes the depth target (no test, no write either): what scene geometry does and UI does not."""
+        return self.depth_test and (self.depth_write or not self.depth_always)
+
+    def draws_scene(self, target_size: tuple[int, int]) -> bool:
+        """Scene geometry: uses depth over the whole target (a smaller viewport is a UI inset, e.g. a 3D minimap)."""
+        if self.viewport is not None and any(abs(v) < 0.99 * t for v, t in zip(self.viewport, target_size)):
+            return False
+        return self.uses_depth
 
 
 @dataclass

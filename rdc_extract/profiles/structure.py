@@ -10,7 +10,10 @@ Used by the generic profile. Nothing here looks at marker or resource names:
   what draws sample, ≥ 2 targets followed by a full-screen draw will do;
 - forward renderer: no such pass, the scene is drawn into the final target;
 - final image: the back buffer after its last full-screen draw or blit, before
-  the UI (draws over it with depth test off and blending, `frame.overlay`).
+  the UI (draws over it with depth test off and blending, `frame.overlay`);
+  where the scene and then the UI are drawn straight into the back buffer
+  (forward renderers), after the last draw that uses the scene depth, found
+  from the state of a few draws near the end.
 Every choice comes with its evidence; where several candidates fit, all are listed.
 """
 
@@ -20,7 +23,7 @@ from collections import Counter
 
 from rdc_extract.errors import IdentificationFailed
 from rdc_extract.frame.model import Action, Frame, Pass, Texture
-from rdc_extract.frame.overlay import image_tail, is_fullscreen, writes_colour
+from rdc_extract.frame.overlay import image_tail, is_fullscreen, last_scene_draw, writes_colour
 from rdc_extract.profiles.identify import Candidate, Identification
 from rdc_extract.profiles.schema import Profile
 
@@ -93,6 +96,23 @@ def _judge(frame: Frame, pass_: Pass, depth: int, back_buffer: int, size: tuple[
     return Candidate(pass_.index, pass_.name, len(pass_.draws), accepted, reasons)
 
 
+def _scene_then_ui(frame: Frame, draws: list[Action], size: tuple[int, int]) -> tuple[Action, tuple[Action, ...]] | None:
+    """(last scene draw, the UI draws after it) when `draws` end with draws that do not use the scene depth."""
+    def draws_scene(action: Action) -> bool:
+        state = frame.draw_state(action.event_id)
+        return state is None or state.draws_scene(size)
+
+    last = last_scene_draw(draws, draws_scene)
+    if last is None or last == len(draws) - 1:
+        return None
+    return draws[last], tuple(draws[last + 1:])
+
+
+def _ui_rule(scene: Action, ui: tuple[Action, ...], after: str) -> str:
+    return (f"last scene draw (event {scene.event_id}){after} before {len(ui)} UI draws "
+            f"(events {ui[0].event_id}–{ui[-1].event_id}: no depth test or write, or a smaller viewport)")
+
+
 def _final_image(frame: Frame, evidence: list[str]) -> tuple[int, int, int | None, str]:
     """(back buffer, final image event, first UI event or None, rule)."""
     tail = image_tail(frame)
@@ -103,8 +123,13 @@ def _final_image(frame: Frame, evidence: list[str]) -> tuple[int, int, int | Non
     if tail.finisher is None:
         if not into:
             raise IdentificationFailed(frame.capture, f"nothing is drawn into the back buffer ({back.name})")
-        rule = "last draw into the back buffer (no full-screen draw or blit finishes it; UI not looked for)"
-        return tail.target, into[-1].event_id, None, rule
+        split = _scene_then_ui(frame, [a for a in into if a.kind == "draw"], back.size)
+        if split is None:
+            rule = "last draw into the back buffer (no full-screen draw or blit finishes it; no UI after the scene)"
+            return tail.target, into[-1].event_id, None, rule
+        scene, ui = split
+        evidence.append(f"UI: {len(ui)} draws from event {ui[0].event_id} by state")
+        return tail.target, scene.event_id, ui[0].event_id, _ui_rule(scene, ui, "")
     finisher = tail.finisher
     how = (f"blit/copy of #{finisher.copy_source} into the back buffer" if finisher.kind == "copy"
            else "last full-screen draw into the back buffer")
@@ -117,6 +142,12 @@ def _final_image(frame: Frame, evidence: list[str]) -> tuple[int, int, int | Non
     elif state.is_overlay:
         ui = f"{len(tail.after)} UI draws from event {first.event_id} (depth test off, blending)"
     else:
+        split = _scene_then_ui(frame, list(tail.after), back.size)
+        if split is not None:
+            scene, after_ui = split
+            evidence.append(f"UI: {len(after_ui)} draws from event {after_ui[0].event_id} by state")
+            return (tail.target, scene.event_id, after_ui[0].event_id,
+                    _ui_rule(scene, after_ui, f", drawn after the {how} {finisher.event_id}"))
         off = "depth test on" if state.depth_test else "no blending"
         rule = f"last draw into the back buffer: draw {first.event_id} after the {how} is not UI ({off})"
         return tail.target, tail.after[-1].event_id, None, rule

@@ -4,14 +4,14 @@ No per-action replay calls: every action already carries its bound colour and
 depth outputs, and RenderDoc's usage lists (kept since the capture was opened)
 say which of the frame's textures each draw samples, so reading a frame of
 thousands of draws costs a few API calls per texture. Pipeline state is read
-only for a draw identification asks about (`Frame.draw_state`: one replay to
-that event), and only while the capture is open.
+only for a draw identification asks about (`Frame.draw_state`), and only while
+the capture is open: from the recorded API calls (`stream_state`, no replay)
+where they settle it, else by replaying to that event.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any
 
 from rdc_extract.frame.model import Action, DrawState, Frame, Texture
@@ -19,6 +19,7 @@ from rdc_extract.frame.passes import group_passes
 from rdc_extract.rd.formats import texture_format
 from rdc_extract.rd.loader import load_renderdoc
 from rdc_extract.rd.session import ReplaySession
+from rdc_extract.rd.stream_state import stream_draw_states
 
 
 def _kind(flags: Any, rd: Any) -> str:
@@ -80,29 +81,51 @@ def _reads_by_event(controller: Any, rd: Any, textures: dict[int, Texture], ids:
     return reads
 
 
-def _depth_test(controller: Any, api: str) -> bool | None:
+def _depth_state(controller: Any, api: str) -> tuple[bool, bool, Any] | None:
+    """(depth test, depth writes, compare function) of the current draw."""
     if api == "OpenGL":
-        return bool(controller.GetGLPipelineState().depthState.depthEnable)
+        state = controller.GetGLPipelineState().depthState
+        return bool(state.depthEnable), bool(state.depthWrites), state.depthFunction
     if api == "Vulkan":
-        return bool(controller.GetVulkanPipelineState().depthStencil.depthTestEnable)
-    if api == "D3D11":
-        return bool(controller.GetD3D11PipelineState().outputMerger.depthStencilState.depthEnable)
-    if api == "D3D12":
-        return bool(controller.GetD3D12PipelineState().outputMerger.depthStencilState.depthEnable)
+        state = controller.GetVulkanPipelineState().depthStencil
+        return bool(state.depthTestEnable), bool(state.depthWriteEnable), state.depthFunction
+    if api in ("D3D11", "D3D12"):
+        pipe = controller.GetD3D11PipelineState() if api == "D3D11" else controller.GetD3D12PipelineState()
+        state = pipe.outputMerger.depthStencilState
+        return bool(state.depthEnable), bool(state.depthWrites), state.depthFunction
     return None
 
 
-def _draw_state(session: ReplaySession, event: int) -> DrawState | None:
-    """Depth test and blending of one draw; None once the capture is closed or for an unknown API."""
+def replay_draw_state(session: ReplaySession, event: int) -> DrawState | None:
+    """Depth test, writes and function, blending and viewport of one draw; None once the capture is closed or
+    for an unknown API."""
     controller = session.controller
     if controller is None:
         return None
     controller.SetFrameEvent(event, False)
-    depth = _depth_test(controller, session.api)
+    depth = _depth_state(controller, session.api)
     if depth is None:
         return None
-    blends = controller.GetPipelineState().GetColorBlends()
-    return DrawState(depth_test=depth, blending=bool(len(blends) and blends[0].enabled))
+    test, writes, function = depth
+    pipe = controller.GetPipelineState()
+    blends = pipe.GetColorBlends()
+    viewport = pipe.GetViewport(0)
+    return DrawState(depth_test=test, blending=bool(len(blends) and blends[0].enabled), depth_write=writes,
+                     depth_always=function == load_renderdoc().CompareFunction.AlwaysTrue,
+                     viewport=(viewport.width, viewport.height) if viewport.enabled else None)
+
+
+class _StateReader:
+    """A draw's state from the recorded calls (built on the first request), else by replaying to it."""
+
+    def __init__(self, session: ReplaySession, draw_events: set[int]) -> None:
+        self.session, self.draw_events = session, draw_events
+        self.recorded: dict[int, DrawState] | None = None
+
+    def __call__(self, event: int) -> DrawState | None:
+        if self.recorded is None and self.session.controller is not None:
+            self.recorded = stream_draw_states(self.session.controller, self.session.api, self.draw_events)
+        return (self.recorded or {}).get(event) or replay_draw_state(self.session, event)
 
 
 def read_frame(session: ReplaySession) -> Frame:
@@ -132,5 +155,5 @@ def read_frame(session: ReplaySession) -> Frame:
                for a in actions]
     frame = Frame(capture=str(session.path), api=session.api, actions=actions, textures=textures)
     frame.passes = group_passes(actions)
-    frame.state_reader = functools.partial(_draw_state, session)
+    frame.state_reader = _StateReader(session, {a.event_id for a in actions if a.kind == "draw"})
     return frame
