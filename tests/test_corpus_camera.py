@@ -27,7 +27,7 @@ EXPECTED = {
 def extracted(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
     capture = decompressed(request.param, folder)
-    meta = extract_capture(capture, folder / "frame", outputs=["depth"])
+    meta = extract_capture(capture, folder / "frame", profile="generic", outputs=["depth"])
     return request.param, meta, tifffile.imread(folder / "frame" / "depth.tiff")
 
 
@@ -78,3 +78,14 @@ def test_depth_at_a_known_pixel_is_what_the_game_shows(extracted):
 def test_a_frame_without_a_perspective_camera_fails_with_a_clear_error(vk_capture, tmp_path):
     with pytest.raises(ExtractionFailed, match="no metric depth: no perspective camera found"):
         extract_capture(vk_capture, tmp_path / "frame", outputs=["depth"])
+
+
+def test_the_warzone2100_profile_written_in_the_walkthrough_is_picked_and_confirmed(tmp_path):
+    """docs/profiles.md, "A game nobody profiled": auto-detection picks pipelines/warzone2100.toml by its
+    [match] rules, and every convention it states agrees with the capture (no warning)."""
+    capture = decompressed("warzone2100", tmp_path)
+    meta = extract_capture(capture, tmp_path / "frame", outputs=["rgb", "depth"])
+    assert meta["profile"]["name"] == "warzone2100"
+    assert meta["profile"]["why"] == "matched API OpenGL, marker '3D scene - terrain', depth D24S8"
+    assert meta["warnings"] == []
+    assert meta["camera"]["handedness"] == "left" and meta["final_image"]["event"] == 1106

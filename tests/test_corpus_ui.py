@@ -25,7 +25,7 @@ from rdc_extract.rd.frame_reader import read_frame, replay_draw_state
 from rdc_extract.rd.readback import read_at_events
 from rdc_extract.rd.session import open_capture
 from rdc_extract.rd.stream_state import stream_draw_states
-from tests.test_corpus import _decompressed
+from tests.corpus import decompressed
 
 # (pre-UI event, first UI event, UI boxes (x0, y0, x1, y1) in the image as read back), from samples/corpus/README.md.
 EXPECTED = {
@@ -45,7 +45,7 @@ class Images:
 
 
 def _images(game: str, tmp_path_factory: pytest.TempPathFactory) -> Images:
-    capture = _decompressed(game, tmp_path_factory.mktemp(game))
+    capture = decompressed(game, tmp_path_factory.mktemp(game))
     with open_capture(capture) as session:
         frame = read_frame(session)
         found = choose_profile(frame, None).identification
@@ -96,7 +96,7 @@ def test_draw_state_from_the_recorded_calls_agrees_with_the_replay(corpus):
 
 
 def test_extract_and_inspect_say_where_and_why_the_rgb_was_read(tmp_path):
-    capture = _decompressed("neverball", tmp_path)
+    capture = decompressed("neverball", tmp_path)
     result = CliRunner().invoke(app, ["extract", str(capture), str(tmp_path / "out"), "--outputs", "rgb"])
     assert result.exit_code == 0, result.output
     frame_dir = next((tmp_path / "out" / "frames").iterdir())

@@ -112,8 +112,10 @@ def test_auto_detection_lists_every_reason_each_game_profile_was_rejected():
 
     assert report["profile"]["name"] == "generic"
     rejected = {r["profile"]: r["reasons"] for r in report["rejected"]}
-    assert set(rejected) == {"city_game", "gtav"}
+    assert set(rejected) == {"city_game", "gtav", "warzone2100"}
     assert rejected["gtav"][0] == "API OpenGL not in ['D3D11']"
+    # a structure-identified game profile: its [match] rules decide, and a marker-less capture fails them
+    assert rejected["warzone2100"][0] == "none of markers ['3D scene - terrain', '3D scene - models']"
     assert rejected["city_game"][0] == "no pass qualifies as the G-buffer under profile 'city_game'"
     assert rejected["city_game"][1].startswith("pass #0 Pass #0 (76 draws): 2 colour targets (needs ≥ 4); colour formats")
     assert report["identification"]["evidence"][0].startswith("G-buffer: pass 0")

@@ -92,15 +92,20 @@ def _match_failures(frame: Frame, profile: Profile, found: Identification | None
 
     if rules.apis:
         check(frame.api in rules.apis, f"API {frame.api}", f"API {frame.api} not in {list(rules.apis)}")
-    if rules.markers_any and frame.has_markers:
+    # A marker-less capture passes a G-buffer profile's marker rule (its G-buffer rules still decide),
+    # not a structure-identified one's: there the [match] rules are all that tell games apart.
+    if rules.markers_any and (frame.has_markers or profile.is_generic):
         names = {name for a in frame.actions for name in a.marker_path}
         hit = [m for m in rules.markers_any if m in names]
         check(bool(hit), f"marker {hit[0] if hit else ''!r}", f"none of markers {list(rules.markers_any)}")
     if found is None:
         return failed, held
-    gbuffer = frame.passes[found.gbuffer_pass]
-    formats = tuple(frame.textures[rid].format.name for rid in gbuffer.colour_targets if rid in frame.textures)
-    if rules.gbuffer_colour_formats:
+    gbuffer = frame.passes[found.gbuffer_pass] if found.gbuffer_pass is not None else None
+    formats = () if gbuffer is None else tuple(
+        frame.textures[rid].format.name for rid in gbuffer.colour_targets if rid in frame.textures)
+    if rules.gbuffer_colour_formats and gbuffer is None:
+        check(False, "", "no G-buffer (forward renderer)")
+    elif rules.gbuffer_colour_formats:
         check(formats == rules.gbuffer_colour_formats, f"G-buffer formats {','.join(formats)}",
               f"G-buffer formats {','.join(formats)} ≠ {','.join(rules.gbuffer_colour_formats)}")
     if rules.depth_formats:
@@ -114,9 +119,9 @@ def detect_profile(frame: Frame, profiles: list[Profile] | None = None) -> Detec
     profiles = available_profiles() if profiles is None else profiles
     rejected: list[Rejection] = []
     best: tuple[int, Detection] | None = None
-    for profile in (p for p in profiles if not p.is_generic):
+    for profile in (p for p in profiles if not p.is_fallback):
         try:
-            found = identify(frame, profile)
+            found = identify_with(frame, profile)
         except IdentificationFailed as exc:
             failed, _ = _match_failures(frame, profile, None)
             rejected.append(Rejection(profile.name, exc.detail, failed + _identification_failures(exc)))
@@ -130,7 +135,7 @@ def detect_profile(frame: Frame, profiles: list[Profile] | None = None) -> Detec
         best[1].rejected = rejected
         return best[1]
     summary = " | ".join(f"{r.profile}: {r.short}" for r in rejected)
-    generic = [p for p in profiles if p.is_generic]
+    generic = [p for p in profiles if p.is_fallback]
     if not generic:
         raise IdentificationFailed(frame.capture, "no profile matches and no generic profile is installed: " + summary)
     try:

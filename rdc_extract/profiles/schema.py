@@ -114,6 +114,15 @@ class Profile:
     final_image: FinalImageRules = field(default_factory=FinalImageRules)
     sha256: str = ""   # what decides the outputs: the profile's content and its class mapping's (profile_digest)
 
+    @property
+    def is_fallback(self) -> bool:
+        """Identified from structure with no [match] rules: what auto-detection takes when no game profile matches.
+
+        A structure-identified profile with [match] rules is a game profile (a
+        forward renderer's, say) that auto-detection tries like any other.
+        """
+        return self.is_generic and self.match == MatchRules()
+
 
 class _Section(Section):
     """Typed reads from one profile table; failures are ProfileErrors naming file and key."""
