@@ -1,4 +1,5 @@
-"""The few replay calls extraction needs: move to an event, read targets, constant blocks and depth state.
+"""The few replay calls extraction needs: move to an event, read targets, constant blocks, depth state and
+the clip-space positions a vertex shader wrote.
 
 Everything returned is plain (bytes, numpy arrays, `DepthState`); decoding
 happens in `rdc_extract.decode`. `SaveTexture`, `GetMinMax` and `PickPixel`
@@ -20,28 +21,36 @@ from rdc_extract.rd.session import ReplaySession
 
 ConstantBlocks = dict[str, dict[str, np.ndarray]]
 
+#: Vertices whose post-vertex-shader position is read at a camera draw: enough to fit a line, cheap to copy.
+VERTEX_LIMIT = 256
+
 
 @dataclass
 class EventReads:
     """Texture bytes by resource id; the constant blocks and depth state at the scene event (when asked) and at
-    the draws sampled for the camera."""
+    the draws sampled for the camera, and the vertex shader's clip-space output (N×4) at those of them asked for."""
 
     data: dict[int, bytes] = field(default_factory=dict)
     blocks: ConstantBlocks = field(default_factory=dict)
     depth_state: DepthState | None = None
     draw_blocks: dict[int, ConstantBlocks] = field(default_factory=dict)
     draw_depth_states: dict[int, DepthState | None] = field(default_factory=dict)
+    clip_positions: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
                    scene_event: int | None = None, camera_draws: Sequence[int] = (),
-                   enough: Callable[[dict[int, ConstantBlocks]], bool] = lambda blocks: False) -> EventReads:
+                   enough: Callable[[dict[int, ConstantBlocks]], bool] = lambda blocks: False,
+                   wants_clip_positions: Callable[[ConstantBlocks, DepthState | None], bool] = lambda *_: False,
+                   ) -> EventReads:
     """Move to each event in order and read the listed textures there (mip 0, slice 0, sample 0).
 
     At `scene_event` also reads every bound constant block and the depth state
     (the camera and the depth conventions are found in them); at each of
     `camera_draws` the same, until `enough` says the blocks read so far
-    suffice (each replay costs in proportion to its event).
+    suffice (each replay costs in proportion to its event), and the vertex
+    shader's output positions where `wants_clip_positions` asks for them (a
+    post-VS fetch costs 0.1 to 1 s under llvmpipe/lavapipe).
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
@@ -59,7 +68,39 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
         if event_id in camera_draws:
             out.draw_blocks[event_id] = read_constant_blocks(controller)
             out.draw_depth_states[event_id] = read_depth_state(controller, session.api)
+            if wants_clip_positions(out.draw_blocks[event_id], out.draw_depth_states[event_id]):
+                positions = read_clip_positions(controller)
+                if positions is not None:
+                    out.clip_positions[event_id] = positions
     return out
+
+
+def read_clip_positions(controller: Any, limit: int = VERTEX_LIMIT) -> np.ndarray | None:
+    """Clip-space positions (x, y, z, w) the current draw's vertex shader wrote, for its first `limit` indices,
+    float64 N×4.
+
+    RenderDoc's post-VS data puts the position first in each vertex; None
+    when it has none (not a draw, a mesh or geometry pipeline, a fetch that failed).
+    """
+    rd = load_renderdoc()
+    mesh = controller.GetPostVSData(0, 0, rd.MeshDataStage.VSOut)
+    stride, count = int(mesh.vertexByteStride), min(int(mesh.numIndices), limit)
+    if mesh.vertexResourceId == rd.ResourceId.Null() or stride < 16 or count == 0 or \
+            mesh.format.compType != rd.CompType.Float or mesh.format.compByteWidth != 4 or mesh.format.compCount != 4:
+        return None
+    indices = np.arange(count)
+    index_type = {1: np.uint8, 2: np.uint16, 4: np.uint32}.get(int(mesh.indexByteStride))
+    if mesh.indexResourceId != rd.ResourceId.Null() and index_type is not None:
+        data = controller.GetBufferData(mesh.indexResourceId, mesh.indexByteOffset, count * mesh.indexByteStride)
+        indices = np.unique(np.frombuffer(data, dtype=index_type, count=len(data) // mesh.indexByteStride)
+                            .astype(np.int64) + int(mesh.baseVertex))
+        indices = indices[indices >= 0]
+    if not len(indices):
+        return None
+    data = controller.GetBufferData(mesh.vertexResourceId, mesh.vertexByteOffset, (int(indices.max()) + 1) * stride)
+    vertices = np.frombuffer(data, dtype=np.uint8, count=len(data) // stride * stride).reshape(-1, stride)
+    indices = indices[indices < len(vertices)]
+    return vertices[indices, :16].copy().view(np.float32).astype(np.float64) if len(indices) else None
 
 
 def read_constant_blocks(controller: Any) -> ConstantBlocks:
@@ -110,4 +151,5 @@ def read_depth_state(controller: Any, api: str) -> DepthState | None:
         return None
     function = _compare_name(rd, depth.depthFunction) if enabled else None
     depth_range = (float(viewports[0].minDepth), float(viewports[0].maxDepth)) if len(viewports) else (0.0, 1.0)
-    return DepthState(function, clip, depth_range, ndc_y_up)
+    default = "minus_one_to_one" if api == "OpenGL" else "zero_to_one"
+    return DepthState(function, clip, depth_range, ndc_y_up, clip_range_asked=clip != default)
