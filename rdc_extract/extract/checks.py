@@ -120,7 +120,8 @@ def _sources_line(conventions: Conventions) -> str:
     far = "infinite" if record["far_infinite"] else record["far_m"]["value"]
     values = {**{key: entry["value"] for key, entry in record.items() if isinstance(entry, dict)}, "far_m": far}
     return ", ".join(f"{key} {_value_text(values[key])} ({conventions.sources.get(key, '-')})"
-                     for key in ("clip_range", "reversed", "depth_function", "near_m", "far_m", "handedness", "ndc_y_up")
+                     for key in ("clip_range", "reversed", "depth_function", "near_m", "far_m", "handedness",
+                                 "ndc_y_up")
                      if values[key] is not None)
 
 

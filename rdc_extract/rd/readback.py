@@ -50,7 +50,7 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
     `camera_draws` the same, until `enough` says the blocks read so far
     suffice (each replay costs in proportion to its event), and the vertex
     shader's output positions where `wants_clip_positions` asks for them (a
-    post-VS fetch costs 0.1 to 1 s under llvmpipe/lavapipe).
+    post-VS fetch replays the draw's vertex shader: 0.01 to 0.07 s on the corpus here).
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
