@@ -15,7 +15,7 @@ import pytest
 from rdc_extract.decode.depth import DepthState, projection_from_near_far
 from rdc_extract.errors import ProfileMismatch
 from rdc_extract.extract.camera import Camera
-from rdc_extract.extract.clipspace import VertexOutput, fit_clip_remap, vertex_output_at
+from rdc_extract.extract.clipspace import VertexOutput, fit_clip_remap, vertex_output_at, y_sign_of_shader
 from rdc_extract.extract.conventions import CAPTURED, resolve_conventions
 from rdc_extract.profiles.schema import DepthRules, Profile
 
@@ -86,9 +86,43 @@ def test_non_finite_and_zero_w_vertices_are_left_out():
 
 def test_the_evidence_is_only_at_the_cameras_draw():
     positions = {12: _vertices(GL)}
-    assert vertex_output_at(12, GL, positions, "minus_one_to_one").where == "vertex shader output at event 12"
-    assert vertex_output_at(13, GL, positions, "minus_one_to_one") is None
-    assert vertex_output_at(None, GL, positions, "minus_one_to_one") is None
+    assert vertex_output_at(12, GL, GL, positions, {}, "minus_one_to_one").where == "vertex shader output at event 12"
+    assert vertex_output_at(13, GL, GL, positions, {}, "minus_one_to_one") is None
+    assert vertex_output_at(None, GL, GL, positions, {}, "minus_one_to_one") is None
+
+
+MODEL_VIEW = np.array([[0.8, 0.0, -0.6, 3.0], [0.0, 1.0, 0.0, -2.0], [0.6, 0.0, 0.8, -40.0], [0.0, 0.0, 0.0, 1.0]])
+
+
+def _drawn(y_sign: int, remap: str = "none") -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """A draw's matrix, its vertex attributes (a position and a normal) and what its shader wrote."""
+    rng = np.random.default_rng(1)
+    model = rng.uniform(-10, 10, (100, 3))
+    matrix = GL @ MODEL_VIEW
+    clip = np.column_stack([model, np.ones(len(model))]) @ matrix.T
+    alpha, beta = REMAPS[remap]
+    clip[:, 1] *= y_sign
+    clip[:, 2] = alpha * clip[:, 2] + beta * clip[:, 3]
+    normals = rng.standard_normal((100, 3))
+    return matrix, {"normal": normals, "position": model.astype(np.float32)}, clip.astype(np.float32)
+
+
+@pytest.mark.parametrize("y_sign", [1, -1])
+def test_the_shaders_y_is_checked_on_the_draws_own_positions(y_sign):
+    matrix, inputs, written = _drawn(y_sign, "(z+w)/2")
+    assert y_sign_of_shader(matrix, inputs, written) == y_sign
+    vertex = vertex_output_at(12, matrix, GL, {12: written}, {12: inputs}, "zero_to_one")
+    assert vertex.y_sign == y_sign and vertex.fit.remap.decoded_as == "minus_one_to_one"
+    up, why = vertex.matrix_ndc_y_up(output_y_up=False)  # a Vulkan viewport: the written +y is down
+    assert up == (y_sign < 0) and "checked on the draw's vertex positions" in why
+
+
+def test_without_a_position_attribute_the_y_is_not_checked():
+    matrix, inputs, written = _drawn(-1)
+    assert y_sign_of_shader(matrix, {"normal": inputs["normal"]}, written) is None
+    skinned = {"position": inputs["position"] + 0.5}
+    assert y_sign_of_shader(matrix, skinned, written) is None
+    assert y_sign_of_shader(matrix, {}, written) is None
 
 
 def _camera(proj: np.ndarray) -> Camera:

@@ -12,7 +12,7 @@ import tifffile
 
 from rdc_extract.decode.depth import near_far_from_projection
 from rdc_extract.errors import ExtractionFailed
-from rdc_extract.extract.clipspace import fit_clip_remap
+from rdc_extract.extract.clipspace import fit_clip_remap, y_sign_of_shader
 from rdc_extract.extract.conventions import CAPTURED
 from rdc_extract.extract.pipeline import extract_capture
 from rdc_extract.rd.readback import VERTEX_LIMIT, read_at_events
@@ -90,22 +90,29 @@ def test_a_default_clip_range_is_checked_against_the_vertex_output_at_the_camera
     assert clip_range["value"] == "minus_one_to_one"
     checked = f"vertex shader output at event {meta['camera']['source_event']}"
     assert clip_range["source"] == (checked if EXPECTED[game]["clip_checked"] else CAPTURED)
+    ndc_y_up = meta["depth"]["conventions"]["ndc_y_up"]
+    assert ndc_y_up["value"] is True
+    kept = f"{checked}: the shader kept the matrix's y (checked on the draw's vertex positions)"
+    assert ndc_y_up["source"] == (kept if EXPECTED[game]["clip_checked"] else CAPTURED + " (viewport)")
 
 
 def test_the_vertex_output_read_at_the_cameras_draw_tells_a_shader_remap(tmp_path):
-    """neverball's own output follows its projection unchanged; the same vertices as warzone2100's Vulkan shaders
-    would write them (GL matrices, `y *= -1; z = (z + w) / 2`) show a -1..1 matrix on a 0..1 API."""
+    """neverball's own output follows its projection and keeps its y, as its vertex positions show; the same
+    vertices as warzone2100's Vulkan shaders would write them (GL matrices, `y *= -1; z = (z + w) / 2`) show a
+    -1..1 matrix on a 0..1 API and a negated y."""
     capture = decompressed("neverball", tmp_path)
     meta = extract_capture(capture, tmp_path / "frame", outputs=["depth"])
     event, proj = meta["camera"]["source_event"], np.array(meta["camera"]["proj"])
+    matrix = proj @ np.array(meta["camera"]["view"])
     with open_capture(capture) as session:
         reads = read_at_events(session, [], camera_draws=[event], wants_clip_positions=lambda *_: True)
-    positions = reads.clip_positions[event]
+    positions, inputs = reads.clip_positions[event], reads.vertex_inputs[event]
     assert 3 <= len(positions) <= VERTEX_LIMIT
     assert fit_clip_remap(proj, positions, "minus_one_to_one").remap.name == "none"
+    assert y_sign_of_shader(matrix, inputs, positions) == 1
     fixed = positions * [1.0, -1.0, 0.5, 1.0] + np.outer(positions[:, 3], [0.0, 0.0, 0.5, 0.0])
     assert fit_clip_remap(proj, fixed, "zero_to_one").remap.decoded_as == "minus_one_to_one"
-    assert fit_clip_remap(proj, positions, "zero_to_one").remap.decoded_as == "zero_to_one"
+    assert y_sign_of_shader(matrix, inputs, fixed) == -1
 
 
 def test_a_frame_without_a_perspective_camera_fails_with_a_clear_error(vk_capture, tmp_path):

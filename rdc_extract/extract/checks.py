@@ -139,10 +139,11 @@ def check_conventions(state: DepthState | None, camera: Camera | None, profile: 
     return conventions
 
 
-def _with_gl_y(camera: Camera, reads: EventReads, aspect: float) -> Camera:
-    """The camera split again with NDC y up: the shader's matrices are OpenGL's, its `y *= -1` undoes Vulkan's y."""
-    again = find_view_projection(reads.draw_blocks, aspect=aspect, ndc_y_up=True)
-    return camera if again is None else dataclasses.replace(again, ndc_y_up=True)
+def _split_again(camera: Camera, reads: EventReads, aspect: float, *, ndc_y_up: bool) -> Camera:
+    """The camera split again with the matrix's own y direction, as the vertex shader's output showed it (a shader
+    that negates y makes the matrix's y the opposite of the viewport's)."""
+    again = find_view_projection(reads.draw_blocks, aspect=aspect, ndc_y_up=ndc_y_up)
+    return camera if again is None else dataclasses.replace(again, ndc_y_up=ndc_y_up)
 
 
 def check_profile(found: Identification, profile: Profile, outputs: tuple[str, ...], reads: EventReads,
@@ -157,9 +158,11 @@ def check_profile(found: Identification, profile: Profile, outputs: tuple[str, .
         return result
     vertex = None
     if camera is not None and depth_state is not None:
-        vertex = vertex_output_at(camera.event, camera.proj, reads.clip_positions, depth_state.clip_range)
-    if vertex is not None and vertex.gl_matrices_on_zero_to_one and not camera.ndc_y_up:
-        camera = _with_gl_y(camera, reads, aspect)
+        vertex = vertex_output_at(camera.event, camera.proj @ camera.view, camera.proj, reads.clip_positions,
+                                  reads.vertex_inputs, depth_state.clip_range)
+    shown_y = vertex.matrix_ndc_y_up(depth_state.ndc_y_up) if vertex is not None else None
+    if shown_y is not None and shown_y[0] != camera.ndc_y_up:
+        camera = _split_again(camera, reads, aspect, ndc_y_up=shown_y[0])
     conventions = check_conventions(depth_state, camera, profile, source, result, vertex)
     if conventions is not None and camera is not None:
         camera = dataclasses.replace(camera, near_m=conventions.near_m, far_m=conventions.far_m)

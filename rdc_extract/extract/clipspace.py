@@ -102,12 +102,40 @@ def fit_clip_remap(proj: np.ndarray, clip_positions: np.ndarray, api: ClipRange)
     return ClipFit(tuple(remap for remap in candidates if fits(remap)), float(slope), float(offset), predicted, len(w))
 
 
+def y_sign_of_shader(clip_from_model: np.ndarray, inputs: dict[str, np.ndarray], clip_positions: np.ndarray) -> int | None:
+    """+1 when the vertex shader wrote the matrix's y as it is, -1 when it negated it (`y *= -1`), None when no
+    vertex attribute is the position the matrix was applied to (skinning, packed or non-float positions).
+
+    An attribute is the position when the matrix maps it onto the written x and
+    w; the written y then equals the matrix's y or its negative.
+    """
+    positions = np.asarray(clip_positions, dtype=np.float64)
+    scale = float(np.sqrt(np.mean(positions[:, 3] ** 2)))
+
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.sqrt(np.mean((a - b) ** 2)) <= TOLERANCE * scale)
+
+    for values in inputs.values():
+        if len(values) != len(positions) or not np.all(np.isfinite(values)):
+            continue
+        points = np.column_stack([values[:, :3], np.ones(len(values))]) if values.shape[1] == 3 else values
+        predicted = points @ np.asarray(clip_from_model, dtype=np.float64).T
+        if not (close(predicted[:, 0], positions[:, 0]) and close(predicted[:, 3], positions[:, 3])):
+            continue
+        signs = [sign for sign in (1, -1) if close(sign * predicted[:, 1], positions[:, 1])]
+        if len(signs) == 1:
+            return signs[0]
+    return None
+
+
 @dataclass(frozen=True)
 class VertexOutput:
-    """The fit of the vertex output at the draw the camera was found at (`fit` None: the vertices could not tell)."""
+    """What the vertex output at the draw the camera was found at shows: the clip-range fit (None: the vertices
+    could not tell) and whether the shader negated the matrix's y (None: not checked)."""
 
     event: int
     fit: ClipFit | None
+    y_sign: int | None = None
 
     @property
     def where(self) -> str:
@@ -115,10 +143,27 @@ class VertexOutput:
 
     @property
     def gl_matrices_on_zero_to_one(self) -> bool:
-        """The shader turned a -1..1 (OpenGL-style) matrix's depth into 0..1: its y is OpenGL's too (up), as the
-        `y *= -1` that comes with this remap makes it on Vulkan."""
+        """The shader turned a -1..1 (OpenGL-style) matrix's depth into 0..1."""
         remap = self.fit.remap if self.fit else None
         return remap is not None and remap.api == "zero_to_one" and remap.decoded_as == "minus_one_to_one"
+
+    def matrix_ndc_y_up(self, output_y_up: bool) -> tuple[bool, str] | None:
+        """Whether the matrix's NDC +y is the image's top row, and why, given the written y's direction (the
+        captured viewport's); None when the output says nothing about it.
+
+        Checked on the draw's own vertex positions when one of its attributes
+        is the position; else inferred as OpenGL's (up) from a -1..1 → 0..1
+        depth remap, which comes with `y *= -1` in practice.
+        """
+        if self.y_sign is not None:
+            kept = self.y_sign > 0
+            return (output_y_up if kept else not output_y_up,
+                    f"{self.where}: the shader {'kept' if kept else 'negated'} the matrix's y (checked on the "
+                    "draw's vertex positions)")
+        if self.gl_matrices_on_zero_to_one:
+            return True, (f"inferred: the {self.where} remaps OpenGL-style depth (-1..1) onto 0..1, so its matrices "
+                          "are OpenGL's, y up (y itself not checked)")
+        return None
 
 
 def wants_clip_positions(blocks: Blocks, state: DepthState | None, *, aspect: float) -> bool:
@@ -129,9 +174,13 @@ def wants_clip_positions(blocks: Blocks, state: DepthState | None, *, aspect: fl
             and has_rigid_view({0: blocks}, aspect=aspect))
 
 
-def vertex_output_at(event: int | None, proj: np.ndarray, clip_positions: dict[int, np.ndarray],
+def vertex_output_at(event: int | None, clip_from_model: np.ndarray, proj: np.ndarray,
+                     clip_positions: dict[int, np.ndarray], inputs: dict[int, dict[str, np.ndarray]],
                      api: ClipRange | None) -> VertexOutput | None:
-    """The evidence at the camera's draw, None when its vertex output was not read."""
+    """The evidence at the camera's draw (`clip_from_model`: the matrix split there), None when its vertex output
+    was not read."""
     if event is None or api is None or event not in clip_positions:
         return None
-    return VertexOutput(event, fit_clip_remap(proj, clip_positions[event], api))
+    positions = clip_positions[event]
+    return VertexOutput(event, fit_clip_remap(proj, positions, api),
+                        y_sign_of_shader(clip_from_model, inputs.get(event, {}), positions))

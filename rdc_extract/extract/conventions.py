@@ -125,10 +125,9 @@ def resolve_conventions(state: DepthState | None, camera: Camera | None, profile
                             "zero_to_one")
     ndc_y_up = state.ndc_y_up if state else True
     sources["ndc_y_up"] = CAPTURED + " (viewport)" if state else DEFAULT
-    if vertex is not None and vertex.gl_matrices_on_zero_to_one:
-        ndc_y_up = True
-        sources["ndc_y_up"] = (f"inferred: the {vertex.where} remaps OpenGL-style depth (-1..1) onto 0..1, "
-                               "so its matrices are OpenGL's, y up (y itself not checked)")
+    shown_y = vertex.matrix_ndc_y_up(ndc_y_up) if vertex is not None else None
+    if shown_y is not None:
+        ndc_y_up, sources["ndc_y_up"] = shown_y
     depth_range = state.depth_range if state else (0.0, 1.0)
     sources["depth_range"] = CAPTURED if state else DEFAULT
     function = state.depth_function if state else None

@@ -28,7 +28,8 @@ VERTEX_LIMIT = 256
 @dataclass
 class EventReads:
     """Texture bytes by resource id; the constant blocks and depth state at the scene event (when asked) and at
-    the draws sampled for the camera, and the vertex shader's clip-space output (N×4) at those of them asked for."""
+    the draws sampled for the camera, and the vertex shader's clip-space output (N×4) at those of them asked for,
+    with the float vertex attributes of the same vertices."""
 
     data: dict[int, bytes] = field(default_factory=dict)
     blocks: ConstantBlocks = field(default_factory=dict)
@@ -36,6 +37,7 @@ class EventReads:
     draw_blocks: dict[int, ConstantBlocks] = field(default_factory=dict)
     draw_depth_states: dict[int, DepthState | None] = field(default_factory=dict)
     clip_positions: dict[int, np.ndarray] = field(default_factory=dict)
+    vertex_inputs: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
@@ -69,15 +71,73 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
             out.draw_blocks[event_id] = read_constant_blocks(controller)
             out.draw_depth_states[event_id] = read_depth_state(controller, session.api)
             if wants_clip_positions(out.draw_blocks[event_id], out.draw_depth_states[event_id]):
-                positions = read_clip_positions(controller)
-                if positions is not None:
-                    out.clip_positions[event_id] = positions
+                written = read_vertex_output(controller, event_id)
+                if written is not None:
+                    out.clip_positions[event_id], out.vertex_inputs[event_id] = written
     return out
 
 
-def read_clip_positions(controller: Any, limit: int = VERTEX_LIMIT) -> np.ndarray | None:
-    """Clip-space positions (x, y, z, w) the current draw's vertex shader wrote, for its first `limit` indices,
-    float64 N×4.
+def _indices(controller: Any, resource: Any, offset: int, width: int, count: int, base: int) -> np.ndarray | None:
+    kind = {1: np.uint8, 2: np.uint16, 4: np.uint32}.get(width)
+    if kind is None:
+        return None
+    data = controller.GetBufferData(resource, offset, count * width)
+    return np.frombuffer(data, dtype=kind, count=len(data) // width).astype(np.int64) + base
+
+
+def _action_at(controller: Any, event_id: int) -> Any:
+    stack = list(controller.GetRootActions())
+    while stack:
+        action = stack.pop()
+        if action.eventId == event_id:
+            return action
+        stack.extend(action.children)
+    return None
+
+
+def _input_indices(controller: Any, event_id: int, count: int) -> np.ndarray | None:
+    """The vertex indices the draw's first `count` indices fetch its inputs at."""
+    rd = load_renderdoc()
+    action = _action_at(controller, event_id)
+    if action is None:
+        return None
+    if not action.flags & rd.ActionFlags.Indexed:
+        return int(action.vertexOffset) + np.arange(count)
+    buffer = controller.GetPipelineState().GetIBuffer()
+    width = int(buffer.byteStride)
+    return _indices(controller, buffer.resourceId, int(buffer.byteOffset) + int(action.indexOffset) * width, width,
+                    count, int(action.baseVertex))
+
+
+def _float_inputs(controller: Any, vertices: np.ndarray) -> dict[str, np.ndarray]:
+    """The draw's per-vertex float attributes of 3 or 4 components at `vertices` (those that may be a position)."""
+    rd = load_renderdoc()
+    state = controller.GetPipelineState()
+    buffers = state.GetVBuffers()
+    inputs: dict[str, np.ndarray] = {}
+    for attribute in state.GetVertexInputs():
+        fmt = attribute.format
+        if attribute.perInstance or attribute.genericEnabled or fmt.compType != rd.CompType.Float or \
+                fmt.compByteWidth != 4 or fmt.compCount not in (3, 4) or attribute.vertexBuffer >= len(buffers):
+            continue
+        buffer = buffers[attribute.vertexBuffer]
+        stride, size = int(buffer.byteStride), 4 * fmt.compCount
+        if stride < size:
+            continue
+        data = controller.GetBufferData(buffer.resourceId, int(buffer.byteOffset) + int(attribute.byteOffset),
+                                        int(vertices.max() + 1) * stride)
+        if len(data) < int(vertices.max()) * stride + size:
+            continue
+        picked = np.frombuffer(data, dtype=np.uint8)[(vertices * stride)[:, None] + np.arange(size)]
+        inputs[attribute.name] = picked.copy().view(np.float32).reshape(-1, fmt.compCount).astype(np.float64)
+    return inputs
+
+
+def read_vertex_output(controller: Any, event_id: int,
+                       limit: int = VERTEX_LIMIT) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """What the current draw's vertex shader wrote for its first `limit` indices: clip-space positions
+    (x, y, z, w), float64 N×4, and the draw's float vertex attributes at the same vertices, by name (N×3 or N×4;
+    empty when they cannot be matched up).
 
     RenderDoc's post-VS data puts the position first in each vertex; None
     when it has none (not a draw, a mesh or geometry pipeline, a fetch that failed).
@@ -88,19 +148,23 @@ def read_clip_positions(controller: Any, limit: int = VERTEX_LIMIT) -> np.ndarra
     if mesh.vertexResourceId == rd.ResourceId.Null() or stride < 16 or count == 0 or \
             mesh.format.compType != rd.CompType.Float or mesh.format.compByteWidth != 4 or mesh.format.compCount != 4:
         return None
-    indices = np.arange(count)
-    index_type = {1: np.uint8, 2: np.uint16, 4: np.uint32}.get(int(mesh.indexByteStride))
-    if mesh.indexResourceId != rd.ResourceId.Null() and index_type is not None:
-        data = controller.GetBufferData(mesh.indexResourceId, mesh.indexByteOffset, count * mesh.indexByteStride)
-        indices = np.unique(np.frombuffer(data, dtype=index_type, count=len(data) // mesh.indexByteStride)
-                            .astype(np.int64) + int(mesh.baseVertex))
-        indices = indices[indices >= 0]
-    if not len(indices):
+    outputs = np.arange(count)
+    if mesh.indexResourceId != rd.ResourceId.Null():
+        outputs = _indices(controller, mesh.indexResourceId, int(mesh.indexByteOffset), int(mesh.indexByteStride),
+                           count, int(mesh.baseVertex))
+    if outputs is None or not len(outputs) or outputs.min() < 0:
         return None
-    data = controller.GetBufferData(mesh.vertexResourceId, mesh.vertexByteOffset, (int(indices.max()) + 1) * stride)
+    inputs = _input_indices(controller, event_id, count)
+    outputs, first = np.unique(outputs, return_index=True)
+    data = controller.GetBufferData(mesh.vertexResourceId, int(mesh.vertexByteOffset), int(outputs.max() + 1) * stride)
     vertices = np.frombuffer(data, dtype=np.uint8, count=len(data) // stride * stride).reshape(-1, stride)
-    indices = indices[indices < len(vertices)]
-    return vertices[indices, :16].copy().view(np.float32).astype(np.float64) if len(indices) else None
+    kept = outputs < len(vertices)
+    positions = vertices[outputs[kept], :16].copy().view(np.float32).astype(np.float64)
+    if not len(positions):
+        return None
+    if inputs is None or len(inputs) < count or inputs.min() < 0:
+        return positions, {}
+    return positions, _float_inputs(controller, inputs[first][kept])
 
 
 def read_constant_blocks(controller: Any) -> ConstantBlocks:
