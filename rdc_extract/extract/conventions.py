@@ -2,13 +2,15 @@
 
 Each convention comes from the first source that has it: the vertex shader's
 output at the draw the camera was found at (the clip range the projection's
-depth reached the depth buffer in, `clipspace.py`), the captured pipeline
-state (clip range from GL clip control or the API, the depth test, the
-viewport depth range, the viewport's y direction), the projection matrix
-(depth direction, near/far, handedness), then the profile. A profile value that contradicts the capture is reported as a warning
-naming the key and the captured value, and the captured value is used; a
-capture that contradicts itself (the projection found and the depth test
-disagree on the depth direction) fails the extraction, since no choice is safe.
+depth reached the depth buffer in, the matrix's y direction; `clipspace.py`),
+the captured pipeline state (clip range from GL clip control or the API, the
+depth test, the viewport depth range, the viewport's y direction), the
+projection matrix (depth direction, near/far, handedness), then the profile.
+A profile value that contradicts the capture is reported as a warning naming
+the key and the captured value, and the captured value is used; a capture
+that contradicts itself (the projection found and the depth test disagree on
+the depth direction, or the vertex shader's depth is not the projection's)
+fails the extraction, since no choice is safe.
 """
 
 from __future__ import annotations
