@@ -88,7 +88,7 @@ def test_captured_values_win_and_every_contradiction_is_named():
     assert (conventions.clip_range, conventions.reversed, conventions.handedness) == ("minus_one_to_one", True, "right")
     assert conventions.sources == {"clip_range": CAPTURED, "depth_range": CAPTURED, "reversed": PROJECTION,
                                    "depth_function": CAPTURED, "near_m": PROJECTION, "far_m": PROJECTION,
-                                   "handedness": PROJECTION}
+                                   "handedness": PROJECTION, "ndc_y_up": CAPTURED + " (viewport)"}
     assert conventions.warnings == [
         "profile 'p' [depth] clip_range = 'zero_to_one' contradicts the captured pipeline state "
         "('minus_one_to_one'); used the captured pipeline state's value",

@@ -12,14 +12,23 @@ import tifffile
 
 from rdc_extract.decode.depth import near_far_from_projection
 from rdc_extract.errors import ExtractionFailed
+from rdc_extract.extract.clipspace import fit_clip_remap, y_sign_of_shader
+from rdc_extract.extract.conventions import CAPTURED
 from rdc_extract.extract.pipeline import extract_capture
+from rdc_extract.rd.readback import VERTEX_LIMIT, read_at_events
+from rdc_extract.rd.session import open_capture
 from tests.corpus import decompressed
 
-# Where the camera is, and the forward distance (game units) at one pixel (row, column fractions), by eye.
+# Where the camera is, and the forward distance (game units) at one pixel (row, column fractions), by eye;
+# whether the clip range is checked against the vertex shader's output (the API's default clip range: plain GL)
+# or taken as captured (Zink asks Vulkan for GL's -1..1).
 EXPECTED = {
-    "neverball": {"found": "uniform_0@32", "pixel": (0.5, 0.5), "depth": (1.5, 3.0)},         # the ball, ~2 m
-    "minetest": {"found": "uniform_0@32", "pixel": (0.99, 0.5), "depth": (12.0, 30.0)},       # the ground at the feet
-    "warzone2100": {"found": "ModelViewProjectionMatrix", "pixel": (0.5, 0.5), "depth": (2600.0, 4000.0)},  # the base
+    "neverball": {"found": "uniform_0@32", "pixel": (0.5, 0.5), "depth": (1.5, 3.0),          # the ball, ~2 m
+                  "clip_checked": False},
+    "minetest": {"found": "uniform_0@32", "pixel": (0.99, 0.5), "depth": (12.0, 30.0),        # the ground at the feet
+                 "clip_checked": False},
+    "warzone2100": {"found": "ModelViewProjectionMatrix", "pixel": (0.5, 0.5), "depth": (2600.0, 4000.0),  # the base
+                    "clip_checked": True},
 }
 
 
@@ -73,6 +82,37 @@ def test_depth_at_a_known_pixel_is_what_the_game_shows(extracted):
     (row, column), (low, high) = EXPECTED[game]["pixel"], EXPECTED[game]["depth"]
     value = depth[int(row * (depth.shape[0] - 1)), int(column * (depth.shape[1] - 1))]
     assert low < value < high
+
+
+def test_a_default_clip_range_is_checked_against_the_vertex_output_at_the_cameras_draw(extracted):
+    game, meta, _ = extracted
+    clip_range = meta["depth"]["conventions"]["clip_range"]
+    assert clip_range["value"] == "minus_one_to_one"
+    checked = f"vertex shader output at event {meta['camera']['source_event']}"
+    assert clip_range["source"] == (checked if EXPECTED[game]["clip_checked"] else CAPTURED)
+    ndc_y_up = meta["depth"]["conventions"]["ndc_y_up"]
+    assert ndc_y_up["value"] is True
+    kept = f"{checked}: the shader kept the matrix's y (checked on the draw's vertex positions)"
+    assert ndc_y_up["source"] == (kept if EXPECTED[game]["clip_checked"] else CAPTURED + " (viewport)")
+
+
+def test_the_vertex_output_read_at_the_cameras_draw_tells_a_shader_remap(tmp_path):
+    """neverball's own output follows its projection and keeps its y, as its vertex positions show; the same
+    vertices as warzone2100's Vulkan shaders would write them (GL matrices, `y *= -1; z = (z + w) / 2`) show a
+    -1..1 matrix on a 0..1 API and a negated y."""
+    capture = decompressed("neverball", tmp_path)
+    meta = extract_capture(capture, tmp_path / "frame", outputs=["depth"])
+    event, proj = meta["camera"]["source_event"], np.array(meta["camera"]["proj"])
+    matrix = proj @ np.array(meta["camera"]["view"])
+    with open_capture(capture) as session:
+        reads = read_at_events(session, [], camera_draws=[event], wants_clip_positions=lambda *_: True)
+    positions, inputs = reads.clip_positions[event], reads.vertex_inputs[event]
+    assert 3 <= len(positions) <= VERTEX_LIMIT
+    assert fit_clip_remap(proj, positions, "minus_one_to_one").remap.name == "none"
+    assert y_sign_of_shader(matrix, inputs, positions) == 1
+    fixed = positions * [1.0, -1.0, 0.5, 1.0] + np.outer(positions[:, 3], [0.0, 0.0, 0.5, 0.0])
+    assert fit_clip_remap(proj, fixed, "zero_to_one").remap.decoded_as == "minus_one_to_one"
+    assert y_sign_of_shader(matrix, inputs, fixed) == -1
 
 
 def test_a_frame_without_a_perspective_camera_fails_with_a_clear_error(vk_capture, tmp_path):

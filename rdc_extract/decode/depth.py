@@ -46,13 +46,16 @@ class DepthState:
     None when the API's state does not say. ``depth_range``: the viewport's
     depth range (``glDepthRange``), (0, 1) unless the game changed it.
     ``ndc_y_up``: NDC +y is the image's top row (OpenGL, D3D; Vulkan only with a
-    negative-height viewport, as Zink sets for GL games).
+    negative-height viewport, as Zink sets for GL games). ``clip_range_asked``:
+    the clip range is one the game (or its driver layer) asked for
+    (``glClipControl``, ``VK_EXT_depth_clip_control``), not the API's default.
     """
 
     depth_function: str | None
     clip_range: ClipRange | None
     depth_range: tuple[float, float] = (0.0, 1.0)
     ndc_y_up: bool = True
+    clip_range_asked: bool = False
 
 
 def _ndc_z(window_depth: np.ndarray, clip_range: ClipRange) -> np.ndarray:

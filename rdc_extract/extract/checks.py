@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rdc_extract.decode.depth import DepthState
 from rdc_extract.errors import ExtractionFailed, ProfileMismatch, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, camera_from_blocks, find_view_projection, is_perspective, is_rigid
+from rdc_extract.extract.clipspace import VertexOutput, vertex_output_at
 from rdc_extract.extract.compute import RawFrame, compute_outputs, normals_summary, unbound_roles
 from rdc_extract.extract.conventions import Conventions, resolve_conventions
 from rdc_extract.profiles.identify import Identification
@@ -119,15 +120,16 @@ def _sources_line(conventions: Conventions) -> str:
     far = "infinite" if record["far_infinite"] else record["far_m"]["value"]
     values = {**{key: entry["value"] for key, entry in record.items() if isinstance(entry, dict)}, "far_m": far}
     return ", ".join(f"{key} {_value_text(values[key])} ({conventions.sources.get(key, '-')})"
-                     for key in ("clip_range", "reversed", "depth_function", "near_m", "far_m", "handedness")
+                     for key in ("clip_range", "reversed", "depth_function", "near_m", "far_m", "handedness",
+                                 "ndc_y_up")
                      if values[key] is not None)
 
 
 def check_conventions(state: DepthState | None, camera: Camera | None, profile: Profile, source: str,
-                      result: ProfileCheck) -> Conventions | None:
+                      result: ProfileCheck, vertex: VertexOutput | None = None) -> Conventions | None:
     """Clip range, depth direction, near/far and handedness from the capture, the profile's values checked."""
     try:
-        conventions = resolve_conventions(state, camera, profile, source)
+        conventions = resolve_conventions(state, camera, profile, source, vertex)
     except ProfileMismatch as exc:
         result.add("depth conventions", ERROR, exc.detail)
         return None
@@ -135,6 +137,13 @@ def check_conventions(state: DepthState | None, camera: Camera | None, profile: 
         result.add("depth conventions", WARNING, warning)
     result.add("depth conventions", OK, _sources_line(conventions))
     return conventions
+
+
+def _split_again(camera: Camera, reads: EventReads, aspect: float, *, ndc_y_up: bool) -> Camera:
+    """The camera split again with the matrix's own y direction, as the vertex shader's output showed it (a shader
+    that negates y makes the matrix's y the opposite of the viewport's)."""
+    again = find_view_projection(reads.draw_blocks, aspect=aspect, ndc_y_up=ndc_y_up)
+    return camera if again is None else dataclasses.replace(again, ndc_y_up=ndc_y_up)
 
 
 def check_profile(found: Identification, profile: Profile, outputs: tuple[str, ...], reads: EventReads,
@@ -147,7 +156,14 @@ def check_profile(found: Identification, profile: Profile, outputs: tuple[str, .
     camera, depth_state = check_camera(reads, profile, camera_event, aspect, result)
     if result.causes(ERROR):
         return result
-    conventions = check_conventions(depth_state, camera, profile, source, result)
+    vertex = None
+    if camera is not None and depth_state is not None:
+        vertex = vertex_output_at(camera.event, camera.proj @ camera.view, camera.proj, reads.clip_positions,
+                                  reads.vertex_inputs, depth_state.clip_range)
+    shown_y = vertex.matrix_ndc_y_up(depth_state.ndc_y_up) if vertex is not None else None
+    if shown_y is not None and shown_y[0] != camera.ndc_y_up:
+        camera = _split_again(camera, reads, aspect, ndc_y_up=shown_y[0])
+    conventions = check_conventions(depth_state, camera, profile, source, result, vertex)
     if conventions is not None and camera is not None:
         camera = dataclasses.replace(camera, near_m=conventions.near_m, far_m=conventions.far_m)
     result.camera, result.conventions = camera, conventions

@@ -1,12 +1,16 @@
 """The depth and camera conventions of a frame: read from the capture, the profile's values only checked (pure).
 
-Each convention comes from the first source that has it: the captured
-pipeline state (clip range from GL clip control or the API, the depth test, the
-viewport depth range), the projection matrix (depth direction, near/far,
-handedness), then the profile. A profile value that contradicts the capture is reported as a warning
-naming the key and the captured value, and the captured value is used; a
-capture that contradicts itself (the projection found and the depth test
-disagree on the depth direction) fails the extraction, since no choice is safe.
+Each convention comes from the first source that has it: the vertex shader's
+output at the draw the camera was found at (the clip range the projection's
+depth reached the depth buffer in, the matrix's y direction; `clipspace.py`),
+the captured pipeline state (clip range from GL clip control or the API, the
+depth test, the viewport depth range, the viewport's y direction), the
+projection matrix (depth direction, near/far, handedness), then the profile.
+A profile value that contradicts the capture is reported as a warning naming
+the key and the captured value, and the captured value is used; a capture
+that contradicts itself (the projection found and the depth test disagree on
+the depth direction, or the vertex shader's depth is not the projection's)
+fails the extraction, since no choice is safe.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from rdc_extract.decode.depth import ClipRange, DepthState, handedness_of_projection, is_reversed_z, near_far_from_projection
 from rdc_extract.errors import ProfileMismatch
 from rdc_extract.extract.camera import Camera
+from rdc_extract.extract.clipspace import VertexOutput
 from rdc_extract.profiles.schema import Profile
 
 CAPTURED = "captured pipeline state"
@@ -42,6 +47,7 @@ class Conventions:
     depth_function: str | None = None
     warnings: list[str] = field(default_factory=list)
     depth_range: tuple[float, float] = (0.0, 1.0)
+    ndc_y_up: bool = True
 
     def to_json(self) -> dict[str, Any]:
         def entry(key: str, value: Any) -> dict[str, Any]:
@@ -57,6 +63,7 @@ class Conventions:
             "far_m": entry("far_m", None if far is None or math.isinf(far) else far),
             "far_infinite": far is not None and math.isinf(far),
             "handedness": entry("handedness", self.handedness),
+            "ndc_y_up": entry("ndc_y_up", self.ndc_y_up),
         }
 
 
@@ -70,9 +77,28 @@ def _name(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value).lower()
 
 
+def _clip_range_of_vertex_output(vertex: VertexOutput, camera: Camera, source: str) -> ClipRange | None:
+    """The clip range the vertex output shows, None when it cannot tell; a ProfileMismatch when it shows depth
+    that is not the projection's, or reversed by the shader (not modelled)."""
+    fit = vertex.fit
+    if fit is None or len(fit.fitting) > 1:
+        return None
+    if not fit.fitting:
+        raise ProfileMismatch(source, f"the {vertex.where} does not follow the projection matrix "
+                                      f"({camera.found_in}): {fit.describe()}; that matrix did not draw this depth")
+    remap = fit.fitting[0]
+    if remap.decoded_as is None:
+        raise ProfileMismatch(source, f"the {vertex.where} reverses the projection's depth ({remap.name}): "
+                                      "depth reversed by the vertex shader is not modelled")
+    return remap.decoded_as
+
+
 def resolve_conventions(state: DepthState | None, camera: Camera | None, profile: Profile,
-                        source: str) -> Conventions:
-    """Clip range, depth direction, near/far and handedness for one frame, with their sources."""
+                        source: str, vertex: VertexOutput | None = None) -> Conventions:
+    """Clip range, depth direction, near/far and handedness for one frame, with their sources.
+
+    `vertex`: the fit of the vertex output at the camera's draw, when it was read.
+    """
     depth, rules = profile.depth, profile.camera
     warnings: list[str] = []
     sources: dict[str, str] = {}
@@ -93,7 +119,17 @@ def resolve_conventions(state: DepthState | None, camera: Camera | None, profile
         sources[key] = DEFAULT
         return default
 
-    clip_range = choose("clip_range", state.clip_range if state else None, CAPTURED, depth.clip_range, "zero_to_one")
+    shown = _clip_range_of_vertex_output(vertex, camera, source) if vertex and camera else None
+    if shown is not None:
+        clip_range = choose("clip_range", shown, vertex.where, depth.clip_range, "zero_to_one")
+    else:
+        clip_range = choose("clip_range", state.clip_range if state else None, CAPTURED, depth.clip_range,
+                            "zero_to_one")
+    ndc_y_up = state.ndc_y_up if state else True
+    sources["ndc_y_up"] = CAPTURED + " (viewport)" if state else DEFAULT
+    shown_y = vertex.matrix_ndc_y_up(ndc_y_up) if vertex is not None else None
+    if shown_y is not None:
+        ndc_y_up, sources["ndc_y_up"] = shown_y
     depth_range = state.depth_range if state else (0.0, 1.0)
     sources["depth_range"] = CAPTURED if state else DEFAULT
     function = state.depth_function if state else None
@@ -129,4 +165,5 @@ def resolve_conventions(state: DepthState | None, camera: Camera | None, profile
         near = choose("near_m", None, "", depth.near_m, None)
         far = choose("far_m", None, "", depth.far_m, None)
         handedness = choose("handedness", None, "", rules.handedness, None, table="camera")
-    return Conventions(clip_range, reversed_z, near, far, handedness, sources, function, warnings, depth_range)
+    return Conventions(clip_range, reversed_z, near, far, handedness, sources, function, warnings, depth_range,
+                       ndc_y_up)

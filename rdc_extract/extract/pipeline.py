@@ -29,6 +29,7 @@ from rdc_extract.dataset.writers import writer_for
 from rdc_extract.errors import CaptureDigestMismatch, CaptureError, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, has_rigid_view
 from rdc_extract.extract.checks import WARNING, check_profile
+from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, plan_reads
 from rdc_extract.frame.model import Frame
@@ -107,10 +108,13 @@ def _camera_record(camera: Camera | None, width: int, height: int) -> dict[str, 
 
 
 def read_for_extraction(session: ReplaySession, frame: Frame, detection: Detection, plan: ReadPlan) -> EventReads:
-    """The textures of `plan`, and the blocks and depth state the camera is looked for in (extract and inspect)."""
+    """The textures of `plan`, and the blocks and depth state the camera is looked for in (extract and inspect),
+    with the vertex output at the sampled draws that hold a camera, when the clip range needs checking."""
     sampled = _camera_draws(frame, detection) if plan.camera_event is not None else ()
+    aspect = image_aspect(frame, detection)
     return read_at_events(session, plan.reads, plan.camera_event, sampled,
-                          functools.partial(has_rigid_view, aspect=image_aspect(frame, detection)))
+                          functools.partial(has_rigid_view, aspect=aspect),
+                          functools.partial(wants_clip_positions, aspect=aspect))
 
 
 def image_aspect(frame: Frame, detection: Detection) -> float:
