@@ -257,8 +257,8 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
             files = with_label_outputs(files, labels)
         for future in written:
             files.update(future.result())
-    timing = {"replay": replayed - started, "identify": identified - opened, "decode": decoded - replayed,
-              "write": time.perf_counter() - decoded}
+    timing = {"replay": replayed - started, "identify": identified - opened, "camera": reads.camera_seconds,
+              "decode": decoded - replayed, "write": time.perf_counter() - decoded}
     meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing,
                  computed)
     write_json(frame_dir / META_FILE, meta)

@@ -8,6 +8,7 @@ are avoided on purpose: they crash on Vulkan captures with RenderDoc 1.24 here.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ class EventReads:
     draw_depth_states: dict[int, DepthState | None] = field(default_factory=dict)
     clip_positions: dict[int, np.ndarray] = field(default_factory=dict)
     vertex_inputs: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    camera_seconds: float = 0.0  # replaying and reading only for the camera and the conventions
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
@@ -61,9 +63,12 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
     for event_id in sorted({*textures, *camera_draws}):
         if event_id not in textures and event_id != scene_event and enough(out.draw_blocks):
             continue
+        started = time.perf_counter()
         controller.SetFrameEvent(event_id, True)
         for resource_id in textures.get(event_id, ()):
             out.data[resource_id] = controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
+        if event_id in textures:
+            started = time.perf_counter()  # what follows is the camera's and the conventions' cost
         if event_id == scene_event:
             out.blocks = read_constant_blocks(controller)
             out.depth_state = read_depth_state(controller, session.api)
@@ -74,6 +79,7 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
                 written = read_vertex_output(controller, event_id)
                 if written is not None:
                     out.clip_positions[event_id], out.vertex_inputs[event_id] = written
+        out.camera_seconds += time.perf_counter() - started
     return out
 
 
