@@ -1,0 +1,110 @@
+"""The draw-id map: which draw of the scene pass left each visible pixel (pure numpy, no replay).
+
+Replay steps through the pass's draws in order and reads its targets after
+each (docs/drawids.md); a pixel belongs to the last draw whose step changed
+any of its target bytes (depth or colour), or to nobody (0) when nothing
+changed it or a clear was the last to. Comparing every target, not depth
+alone, catches draws that write colour without depth (decals drawn with the
+depth test `equal`, blended foliage); draws hidden by depth change nothing and
+own nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rdc_extract.frame.model import Action, Frame
+from rdc_extract.profiles.identify import Identification
+
+MAX_DRAWS = int(np.iinfo(np.uint16).max)
+
+
+@dataclass(frozen=True)
+class ScenePass:
+    """The steps replay moves through (draws and clears, in event order) and the targets read after each."""
+
+    steps: tuple[Action, ...]
+    targets: tuple[int, ...]
+
+    @property
+    def draws(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.steps if a.kind == "draw")
+
+    @property
+    def baseline_event(self) -> int:
+        """The event just before the first step: the targets as the pass found them."""
+        return self.steps[0].event_id - 1
+
+
+def scene_pass(frame: Frame, found: Identification) -> ScenePass:
+    """The G-buffer pass up to its last draw; in a forward frame, the draws with the scene depth bound before the
+    pre-UI image, with the clears of their targets (full-screen post-processing binds no depth: not scene)."""
+    if found.gbuffer_pass is not None and found.gbuffer_last_event is not None:
+        gbuffer = frame.passes[found.gbuffer_pass]
+        steps = sorted((a for a in (*gbuffer.draws, *gbuffer.clears) if a.event_id <= found.gbuffer_last_event),
+                       key=lambda a: a.event_id)
+        return ScenePass(tuple(steps), (*(rid for rid in gbuffer.colour_targets if rid), found.depth_target))
+    end = found.final_image_event if found.first_hud_event is None else min(found.final_image_event,
+                                                                             found.first_hud_event - 1)
+    draws = [a for a in frame.draws if a.depth_output == found.depth_target and a.event_id <= end]
+    if not draws:
+        return ScenePass((), ())
+    last = max((a for a in draws if a.event_id <= found.depth_event), key=lambda a: a.event_id, default=draws[-1])
+    targets = {*(rid for rid in last.colour_outputs if rid), found.depth_target}
+    clears = [a for a in frame.actions if a.kind == "clear" and draws[0].event_id < a.event_id <= end
+              and targets & {*a.colour_outputs, a.depth_output}]
+    steps = sorted((*draws, *clears), key=lambda a: a.event_id)
+    return ScenePass(tuple(steps), (*(rid for rid in last.colour_outputs if rid), found.depth_target))
+
+
+@dataclass(frozen=True)
+class DrawIdMap:
+    """`ids` (H, W) uint16: 0 = no draw, i ≥ 1 = `table[i - 1]`."""
+
+    ids: np.ndarray
+    table: list[dict[str, Any]]
+
+
+class DrawIdBuilder:
+    """Fed the targets as they are before the pass and after each step; owns the pixels each step changed.
+
+    Images are the raw pixel bytes (H, W, bytes per pixel) of every target read, in the same order each time.
+    """
+
+    def __init__(self, steps: Sequence[Action]) -> None:
+        draws = [a for a in steps if a.kind == "draw"]
+        if len(draws) > MAX_DRAWS:
+            raise ValueError(f"the scene pass has {len(draws)} draws; a uint16 draw-id map holds {MAX_DRAWS}")
+        self.steps = tuple(steps)
+        self.draws = tuple(draws)
+        self._index = {a.event_id: i + 1 for i, a in enumerate(draws)}
+        self._previous: list[np.ndarray] | None = None
+        self._owner: np.ndarray | None = None
+
+    def baseline(self, images: Sequence[np.ndarray]) -> None:
+        self._previous = [np.array(image, copy=True) for image in images]
+        self._owner = np.zeros(images[0].shape[:2], np.uint16)
+
+    def after(self, event_id: int, images: Sequence[np.ndarray]) -> None:
+        """The targets after step `event_id` (a draw's pixels become its index, a clear's become 0)."""
+        if self._previous is None or self._owner is None:
+            raise ValueError("DrawIdBuilder: baseline() must come before the first step")
+        changed = np.zeros(self._owner.shape, bool)
+        for before, now in zip(self._previous, images):
+            if before.shape != now.shape:
+                raise ValueError(f"target image shape changed during the pass: {before.shape} → {now.shape}")
+            changed |= np.any(before != now, axis=-1)
+        self._owner[changed] = self._index.get(event_id, 0)
+        self._previous = [np.array(image, copy=True) for image in images]
+
+    def result(self) -> DrawIdMap:
+        if self._owner is None:
+            raise ValueError("DrawIdBuilder: no images were given")
+        counts = np.bincount(self._owner.ravel(), minlength=len(self.draws) + 1)
+        table = [{"index": i + 1, "event_id": a.event_id, "name": a.name, "marker_path": list(a.marker_path),
+                  "pixels": int(counts[i + 1])} for i, a in enumerate(self.draws)]
+        return DrawIdMap(self._owner, table)
