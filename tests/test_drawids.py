@@ -45,7 +45,7 @@ class Targets:
 
 def _run(steps: list[tuple[Action, tuple[tuple[slice, slice], float | None, int, str] | None]]) -> np.ndarray:
     targets = Targets()
-    builder = DrawIdBuilder([action for action, _ in steps])
+    builder = DrawIdBuilder([action for action, _ in steps], colour_images=1)
     builder.baseline(targets.images())
     for action, drawn in steps:
         if drawn is not None:
@@ -84,7 +84,7 @@ def test_a_decal_writing_colour_but_not_depth_owns_its_pixels():
 def test_a_clear_gives_its_pixels_back_to_nobody():
     targets = Targets()
     steps = [_draw(10), _draw(11, "clear"), _draw(12)]
-    builder = DrawIdBuilder(steps)
+    builder = DrawIdBuilder(steps, colour_images=1)
     builder.baseline(targets.images())
     targets.draw((slice(None), slice(None)), 0.5, 10)
     builder.after(10, targets.images())
@@ -97,9 +97,23 @@ def test_a_clear_gives_its_pixels_back_to_nobody():
     assert [row["event_id"] for row in builder.result().table] == [10, 12]
 
 
+def test_a_depth_only_clear_keeps_the_colour_and_its_owner():
+    targets = Targets()
+    builder = DrawIdBuilder([_draw(10), _draw(11, "clear"), _draw(12)], colour_images=1)
+    builder.baseline(targets.images())
+    targets.draw((slice(None), slice(None)), 0.5, 10)
+    builder.after(10, targets.images())
+    targets.depth[:] = 1.0
+    builder.after(11, targets.images())
+    targets.draw((slice(3, 4), slice(4, 6)), 0.9, 50)
+    builder.after(12, targets.images())
+    ids = builder.result().ids
+    assert (ids[3, 4:] == 2).all() and (ids == 1).sum() == H * W - 2
+
+
 def test_steps_need_a_baseline_first():
     with pytest.raises(ValueError, match="baseline"):
-        DrawIdBuilder([_draw(1)]).after(1, Targets().images())
+        DrawIdBuilder([_draw(1)], colour_images=1).after(1, Targets().images())
 
 
 def test_the_scene_pass_of_a_deferred_frame_is_the_gbuffer_pass():

@@ -25,6 +25,7 @@ OUTPUT_FILES: dict[str, dict[str, str]] = {
     "depth": {"depth": "depth.tiff", "depth_kitti": "depth_kitti.png"},
     "normals": {"normals": "normals.tiff", "normals_u16": "normals.png"},
     "stencil": {"stencil": "stencil.png"},
+    "drawids": {"drawids": "drawids.png", "drawids_table": "drawids.json"},
 }
 LABELS_OUTPUT = "labels"
 LABEL_FILES = {"ids": "labels.png", "train_ids": "labels_train.png", "color": "labels_color.png"}

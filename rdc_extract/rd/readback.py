@@ -33,26 +33,44 @@ class EventReads:
     draw_depth_states: dict[int, DepthState | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Stepping:
+    """Events to stop at in order, reading `targets` at each and handing their bytes to `seen(event, data)` at
+    once (a pass of thousands of draws is never held in memory)."""
+
+    events: tuple[int, ...]
+    targets: tuple[int, ...]
+    seen: Callable[[int, list[bytes]], None]
+
+
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
                    scene_event: int | None = None, camera_draws: Sequence[int] = (),
-                   enough: Callable[[dict[int, ConstantBlocks]], bool] = lambda blocks: False) -> EventReads:
+                   enough: Callable[[dict[int, ConstantBlocks]], bool] = lambda blocks: False,
+                   stepping: Stepping | None = None) -> EventReads:
     """Move to each event in order and read the listed textures there (mip 0, slice 0, sample 0).
 
     At `scene_event` also reads every bound constant block and the depth state
     (the camera and the depth conventions are found in them); at each of
     `camera_draws` the same, until `enough` says the blocks read so far
-    suffice (each replay costs in proportion to its event).
+    suffice (each replay costs in proportion to its event). The events of
+    `stepping` join the same forward sweep: moving forward replays only the
+    events in between, while moving back (or forcing the same event again)
+    replays the frame from its start.
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
     out = EventReads()
     textures = dict(reads)
-    for event_id in sorted({*textures, *camera_draws}):
-        if event_id not in textures and event_id != scene_event and enough(out.draw_blocks):
+    steps = set(stepping.events) if stepping else set()
+    for event_id in sorted({*textures, *camera_draws, *steps}):
+        if event_id not in textures and event_id not in steps and event_id != scene_event and enough(out.draw_blocks):
             continue
-        controller.SetFrameEvent(event_id, True)
+        controller.SetFrameEvent(event_id, event_id not in steps)
         for resource_id in textures.get(event_id, ()):
             out.data[resource_id] = controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
+        if stepping and event_id in steps:
+            stepping.seen(event_id, [controller.GetTextureData(ids[rid], rd.Subresource(0, 0, 0))
+                                     for rid in stepping.targets])
         if event_id == scene_event:
             out.blocks = read_constant_blocks(controller)
             out.depth_state = read_depth_state(controller, session.api)
