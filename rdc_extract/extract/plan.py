@@ -9,14 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rdc_extract.dataset.names import ON_REQUEST_OUTPUTS
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.extract.drawids import ScenePass
 from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.schema import Profile
-
-
-ON_REQUEST = ("drawids",)
-"""Outputs written only when `--outputs` names them: they cost replay work the others do not (docs/drawids.md)."""
 
 
 def available_outputs(profile: Profile) -> tuple[str, ...]:
@@ -30,7 +27,7 @@ def available_outputs(profile: Profile) -> tuple[str, ...]:
     normals = ("normals",) if "normals" in roles else ()
     labels = ("labels",) if profile.stencil.classes is not None else ()
     return ("rgb", *(role for role in roles if role != "normals"), *normals, "depth", "stencil", *labels,
-            *ON_REQUEST)
+            *ON_REQUEST_OUTPUTS)
 
 
 
@@ -54,7 +51,7 @@ def choose_outputs(profile: Profile, requested: list[str] | None, found: Identif
     """The outputs to write; a frame without a G-buffer (forward renderer) offers no G-buffer roles, a scene
     depth without stencil no stencil or labels unless they were asked for (then extraction says why it cannot)."""
     allowed = check_outputs(requested, [profile])
-    default = tuple(name for name in allowed if name not in ON_REQUEST)
+    default = tuple(name for name in allowed if name not in ON_REQUEST_OUTPUTS)
     chosen = tuple(name for name in allowed if name in requested) if requested else default
     if not requested and not has_stencil:
         chosen = tuple(name for name in chosen if name not in ("stencil", "labels"))
