@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -120,7 +122,7 @@ def test_the_scene_pass_of_a_deferred_frame_is_the_gbuffer_pass():
     frame = deferred_frame()
     found = identify(frame, resolve_profile("city_game"))
     scene = scene_pass(frame, found)
-    assert scene.targets == (10, 11, 12, 13, 20)
+    assert scene.targets == (10, 11, 12, 13, 20) and scene.colour_targets == 4
     assert [a.kind for a in scene.steps] == ["clear"] + ["draw"] * 50
     assert scene.steps[0].event_id == found.gbuffer_first_event and scene.steps[-1].event_id == found.gbuffer_last_event
     assert scene.baseline_event == scene.steps[0].event_id - 1
@@ -138,5 +140,16 @@ def test_the_scene_pass_of_a_forward_frame_stops_before_the_ui_and_skips_full_sc
     found = identify_by_structure(frame, resolve_profile("generic"))
     scene = scene_pass(frame, found)
     assert found.gbuffer_pass is None
-    assert scene.targets == (hdr, depth)
+    assert scene.targets == (hdr, depth) and scene.colour_targets == 1
     assert [a.event_id for a in scene.draws] == list(range(2, 22))
+
+
+def test_a_gbuffer_pass_without_depth_compares_its_colour_targets():
+    b = FrameBuilder()
+    gbuffer = (b.texture(10, "R8G8B8A8_SRGB"), b.texture(11, "R8G8B8A8_UNORM"), b.texture(12, "R8G8B8A8_UNORM", (320, 180)))
+    b.add("draw", gbuffer, None, count=5)
+    frame = b.frame()
+    found = dataclasses.replace(identify(deferred_frame(), resolve_profile("city_game")),
+                                gbuffer_pass=0, gbuffer_last_event=5, depth_target=0)
+    scene = scene_pass(frame, found)
+    assert scene.targets == (10, 11) and scene.colour_targets == 2 and len(scene.draws) == 5

@@ -3,7 +3,8 @@
 Replay steps through the pass's draws in order and reads its targets after
 each (docs/drawids.md); a pixel belongs to the last draw whose step changed
 any of its target bytes (depth or colour), or to nobody (0) when nothing
-changed it or a clear was the last to. Comparing every target, not depth
+changed it or a clear of its colour was the last to (a depth-only clear, as
+before a first-person hand is drawn, leaves the colour and its owner). Comparing every target, not depth
 alone, catches draws that write colour without depth (decals drawn with the
 depth test `equal`, blended foliage); draws hidden by depth change nothing and
 own nothing.
@@ -27,10 +28,12 @@ MAX_DRAWS = int(np.iinfo(np.uint16).max)
 
 @dataclass(frozen=True)
 class ScenePass:
-    """The steps replay moves through (draws and clears, in event order) and the targets read after each."""
+    """The steps replay moves through (draws and clears, in event order) and the targets read after each:
+    `colour_targets` colour targets first, then the depth target when there is one."""
 
     steps: tuple[Action, ...]
     targets: tuple[int, ...]
+    colour_targets: int = 0
 
     @property
     def draws(self) -> tuple[Action, ...]:
@@ -47,10 +50,13 @@ class ScenePass:
         return (self.baseline_event, *(a.event_id for a in self.steps)) if self.steps else ()
 
 
-def _at_depth_size(frame: Frame, colour: Sequence[int], depth: int) -> tuple[int, ...]:
-    """The colour targets compared pixel for pixel with the depth target (same size), then the depth target."""
-    size = frame.textures[depth].size if depth in frame.textures else None
-    return (*(rid for rid in colour if rid and rid in frame.textures and frame.textures[rid].size == size), depth)
+def _compared(steps: Sequence[Action], frame: Frame, colour: Sequence[int], depth: int) -> ScenePass:
+    """The colour targets of the depth target's size (of the first colour target's without one), then depth."""
+    known = [rid for rid in colour if rid and rid in frame.textures]
+    has_depth = depth in frame.textures
+    size = frame.textures[depth].size if has_depth else frame.textures[known[0]].size if known else None
+    same = tuple(rid for rid in known if frame.textures[rid].size == size)
+    return ScenePass(tuple(steps), (*same, *((depth,) if has_depth else ())), len(same))
 
 
 def scene_pass(frame: Frame, found: Identification) -> ScenePass:
@@ -60,18 +66,18 @@ def scene_pass(frame: Frame, found: Identification) -> ScenePass:
         gbuffer = frame.passes[found.gbuffer_pass]
         steps = sorted((a for a in (*gbuffer.draws, *gbuffer.clears) if a.event_id <= found.gbuffer_last_event),
                        key=lambda a: a.event_id)
-        return ScenePass(tuple(steps), _at_depth_size(frame, gbuffer.colour_targets, found.depth_target))
+        return _compared(steps, frame, gbuffer.colour_targets, found.depth_target)
     end = found.final_image_event if found.first_hud_event is None else min(found.final_image_event,
                                                                              found.first_hud_event - 1)
     draws = [a for a in frame.draws if a.depth_output == found.depth_target and a.event_id <= end]
     if not draws:
         return ScenePass((), ())
     last = max((a for a in draws if a.event_id <= found.depth_event), key=lambda a: a.event_id, default=draws[-1])
-    targets = _at_depth_size(frame, last.colour_outputs, found.depth_target)
+    targets = {*last.colour_outputs, found.depth_target} - {0}
     clears = [a for a in frame.actions if a.kind == "clear" and draws[0].event_id < a.event_id <= end
-              and set(targets) & {*a.colour_outputs, a.depth_output}]
+              and targets & {*a.colour_outputs, a.depth_output}]
     steps = sorted((*draws, *clears), key=lambda a: a.event_id)
-    return ScenePass(tuple(steps), targets)
+    return _compared(steps, frame, last.colour_outputs, found.depth_target)
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ class DrawIdBuilder:
 
 def differencing(scene: ScenePass, descs: Sequence[TextureDesc]) -> tuple[DrawIdBuilder, Callable[[int, list[bytes]], None]]:
     """A builder and the callback replay hands each step's texture bytes to (`scene.targets` order, `descs` alike)."""
-    builder = DrawIdBuilder(scene.steps, len(scene.targets) - 1)
+    builder = DrawIdBuilder(scene.steps, scene.colour_targets)
 
     def seen(event_id: int, data: list[bytes]) -> None:
         images = [pixel_bytes(raw, desc) for raw, desc in zip(data, descs)]
