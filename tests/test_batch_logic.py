@@ -181,6 +181,9 @@ def _made(profile_sha256="aa", **extra) -> dict:
         (_made(outputs_wanted=["rgb"]), "aa", ["rgb", "depth"], (Action.RUN, "outputs-changed")),
         (_made(outputs_wanted=["rgb"]), "aa", None, (Action.RUN, "outputs-changed")),
         (_made(outputs_wanted=None), "aa", ["rgb"], (Action.SKIP_DONE, "done")),
+        (_made(outputs_wanted=None), "aa", ["rgb", "drawids"], (Action.RUN, "outputs-changed")),  # not a default
+        (_made(), "aa", ["drawids"], (Action.RUN, "outputs-changed")),     # a record from before provenance
+        (_made(outputs_wanted=["drawids"]), "aa", ["drawids"], (Action.SKIP_DONE, "done")),
         ({**_made(), "status": "failed"}, "bb", None, (Action.SKIP_FAILED, "failed earlier")),
     ],
 )

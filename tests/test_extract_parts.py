@@ -12,6 +12,7 @@ from rdc_extract.dataset.writers import write_depth, write_normals, write_rgb, w
 from rdc_extract.errors import RdcExtractError
 from rdc_extract.decode.depth import projection_from_near_far
 from rdc_extract.extract.camera import camera_from_block
+from rdc_extract.extract.drawids import scene_pass
 from rdc_extract.extract.plan import choose_outputs, plan_reads
 from rdc_extract.profiles.identify import identify
 from rdc_extract.profiles.registry import resolve_profile
@@ -103,3 +104,15 @@ def test_writers_refuse_wrong_data_instead_of_clipping(tmp_path, write, array, m
     with pytest.raises(ValueError, match=message):
         write(tmp_path, array)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_drawids_are_written_only_when_asked_for_and_only_then_planned(city_game):
+    frame = deferred_frame()
+    found = identify(frame, city_game)
+    assert "drawids" not in choose_outputs(city_game, None)
+    assert choose_outputs(city_game, ["depth", "drawids"]) == ("depth", "drawids")
+    scene = scene_pass(frame, found)
+    assert plan_reads(found, city_game, choose_outputs(city_game, None), scene).steps == ()
+    planned = plan_reads(found, city_game, ("drawids",), scene)
+    assert planned.steps == scene.events and planned.steps[0] == found.gbuffer_first_event - 1
+    assert planned.step_targets == (10, 11, 12, 13, 20) and planned.reads == ()

@@ -9,7 +9,7 @@ from typing import Any
 
 from rdc_extract.batch.discover import FoundCapture
 from rdc_extract.batch.manifest import DONE, FAILED
-from rdc_extract.dataset.names import frame_id
+from rdc_extract.dataset.names import ON_REQUEST_OUTPUTS, frame_id
 from rdc_extract.errors import DISK_FULL
 
 WORKER_KILLED = "batch worker killed"
@@ -62,15 +62,17 @@ def made_otherwise(record: dict[str, Any], profile_sha256: str | None,
     `profile_sha256` is the hash of the profile this run would use for the
     capture (None: not known before replay). A record without provenance (from
     before it was recorded) is taken as it is. Asking for fewer outputs than a
-    frame has keeps the frame; asking for one it was not made with redoes it.
+    frame has keeps the frame; asking for one it was not made with redoes it
+    (a frame made with the default outputs has none of those written only on request).
     """
     recorded = record.get("profile_sha256")
     if recorded and profile_sha256 is not None and recorded != profile_sha256:
         return "profile-changed"
-    if "outputs_wanted" in record:
-        before = record["outputs_wanted"]
-        if before is not None and (outputs_wanted is None or set(outputs_wanted) - set(before)):
-            return "outputs-changed"
+    before = record.get("outputs_wanted")
+    if before is not None and (outputs_wanted is None or set(outputs_wanted) - set(before)):
+        return "outputs-changed"
+    if before is None and set(outputs_wanted or ()) & set(ON_REQUEST_OUTPUTS):
+        return "outputs-changed"
     return None
 
 

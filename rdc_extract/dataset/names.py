@@ -25,7 +25,10 @@ OUTPUT_FILES: dict[str, dict[str, str]] = {
     "depth": {"depth": "depth.tiff", "depth_kitti": "depth_kitti.png"},
     "normals": {"normals": "normals.tiff", "normals_u16": "normals.png"},
     "stencil": {"stencil": "stencil.png"},
+    "drawids": {"drawids": "drawids.png", "drawids_table": "drawids.json"},
 }
+# Outputs written only when asked for by name: they cost replay work the others do not (docs/drawids.md).
+ON_REQUEST_OUTPUTS = ("drawids",)
 LABELS_OUTPUT = "labels"
 LABEL_FILES = {"ids": "labels.png", "train_ids": "labels_train.png", "color": "labels_color.png"}
 META_FILE = "meta.json"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from rdc_extract.dataset.files import write_png, write_tiff
+from rdc_extract.dataset.files import write_json, write_png, write_tiff
 from rdc_extract.dataset.names import OUTPUT_FILES, role_name_problem
 from rdc_extract.decode.depth import depth_to_kitti_u16
 from rdc_extract.decode.normals import normals_to_u16_png
@@ -64,6 +65,19 @@ def write_stencil(frame_dir: Path, stencil: np.ndarray) -> dict[str, str]:
     _check("stencil", stencil, (np.uint8,), (2,))
     files = OUTPUT_FILES["stencil"]
     write_png(frame_dir / files["stencil"], stencil)
+    return dict(files)
+
+
+def write_drawids(frame_dir: Path, ids: np.ndarray, table: dict[str, Any]) -> dict[str, str]:
+    """drawids.png (uint16, 0 = no draw, i = the i-th draw of `table["draws"]`) and drawids.json (`table`)."""
+    _check("drawids", ids, (np.uint16,), (2,))
+    draws = table["draws"]
+    if int(ids.max(initial=0)) > len(draws) or [d["index"] for d in draws] != list(range(1, len(draws) + 1)):
+        raise ValueError(f"drawids: indices up to {int(ids.max(initial=0))} but a table of {len(draws)} draws "
+                         "numbered from 1")
+    files = OUTPUT_FILES["drawids"]
+    write_png(frame_dir / files["drawids"], ids)
+    write_json(frame_dir / files["drawids_table"], table)
     return dict(files)
 
 

@@ -112,6 +112,12 @@ def _pixels(raw: bytes, desc: TextureDesc, dtype: np.dtype | str, per_pixel: int
     return arr
 
 
+def pixel_bytes(raw: bytes, desc: TextureDesc) -> np.ndarray:
+    """The raw bytes of each pixel as uint8 (H, W, bytes per pixel), top row first: what draw-id
+    differencing compares, for any format the decoders know the layout of."""
+    return _pixels(raw, desc, np.uint8, bytes_per_pixel(desc.format, desc.api))
+
+
 def _swizzle_bgra(arr: np.ndarray, fmt: TextureFormat) -> np.ndarray:
     if fmt.bgra and arr.shape[-1] >= 3:
         order = [2, 1, 0] + list(range(3, arr.shape[-1]))

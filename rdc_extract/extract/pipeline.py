@@ -25,12 +25,14 @@ from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, re
 from rdc_extract.dataset.files import remove_temporaries, write_json
 from rdc_extract.dataset.names import frame_id as frame_id_of, shown
 from rdc_extract.dataset.publish import StagedFrame
-from rdc_extract.dataset.writers import writer_for
+from rdc_extract.dataset.writers import write_drawids, writer_for
+from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.errors import CaptureDigestMismatch, CaptureError, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, has_rigid_view
 from rdc_extract.extract.checks import WARNING, check_profile
 from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
+from rdc_extract.extract.drawids import DrawIdBuilder, ScenePass, differencing, scene_pass
 from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, plan_reads
 from rdc_extract.frame.model import Frame
 from rdc_extract.labels.classmap import ClassMap, load_class_map
@@ -38,7 +40,7 @@ from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.loader import renderdoc_version
-from rdc_extract.rd.readback import EventReads, read_at_events
+from rdc_extract.rd.readback import EventReads, Stepping, read_at_events
 from rdc_extract.rd.session import ReplaySession, open_capture
 
 FRAME_SCHEMA = "rdc-extract/frame/1"
@@ -107,14 +109,45 @@ def _camera_record(camera: Camera | None, width: int, height: int) -> dict[str, 
     }
 
 
-def read_for_extraction(session: ReplaySession, frame: Frame, detection: Detection, plan: ReadPlan) -> EventReads:
+def read_for_extraction(session: ReplaySession, frame: Frame, detection: Detection, plan: ReadPlan,
+                        stepping: Stepping | None = None) -> EventReads:
     """The textures of `plan`, and the blocks and depth state the camera is looked for in (extract and inspect),
-    with the vertex output at the sampled draws that hold a camera, when the clip range needs checking."""
+    with the vertex output at the sampled draws that hold a camera, when the clip range needs checking; the
+    draw-id map's steps in the same sweep."""
     sampled = _camera_draws(frame, detection) if plan.camera_event is not None else ()
     aspect = image_aspect(frame, detection)
     return read_at_events(session, plan.reads, plan.camera_event, sampled,
                           functools.partial(has_rigid_view, aspect=aspect),
-                          functools.partial(wants_clip_positions, aspect=aspect))
+                          functools.partial(wants_clip_positions, aspect=aspect), stepping)
+
+
+def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan) -> tuple[DrawIdBuilder | None, Stepping | None]:
+    """The builder of the draw-id map and the stepping that feeds it, when the plan steps through the scene."""
+    if scene is None or not plan.steps:
+        return None, None
+    descs = [TextureDesc(frame.textures[rid].width, frame.textures[rid].height, frame.textures[rid].format, frame.api)
+             for rid in plan.step_targets]
+    builder, seen = differencing(scene, descs)
+    return builder, Stepping(plan.steps, plan.step_targets, seen)
+
+
+def _scene_for(frame: Frame, detection: Detection, wanted: Sequence[str], capture: Path) -> ScenePass | None:
+    """The pass the draw-id map covers, when it is wanted; a frame without scene draws cannot have one."""
+    if "drawids" not in wanted:
+        return None
+    scene = scene_pass(frame, detection.identification)
+    if not scene.steps:
+        raise ExtractionFailed(capture, "drawids: no scene draws found (no draws with the scene depth bound)")
+    return scene
+
+
+def _drawids_table(scene: ScenePass, builder: DrawIdBuilder, frame: Frame) -> dict[str, Any]:
+    return {
+        "none": 0,
+        "pass": {"first_event": scene.steps[0].event_id, "last_event": scene.steps[-1].event_id,
+                 "targets_compared": [{"resource_id": rid, "name": frame.textures[rid].name} for rid in scene.targets]},
+        "draws": builder.result().table,
+    }
 
 
 def image_aspect(frame: Frame, detection: Detection) -> float:
@@ -223,9 +256,11 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
             detection = choose_profile(frame, profile)
             rules = detection.profile
             wanted = wanted_outputs(frame, detection, outputs)
-            plan = plan_reads(detection.identification, rules, wanted)
+            scene = _scene_for(frame, detection, wanted, capture)
+            plan = plan_reads(detection.identification, rules, wanted, scene)
             identified = time.perf_counter()
-            reads = read_for_extraction(session, frame, detection, plan)
+            drawids, stepping = _drawid_stepping(frame, scene, plan)
+            reads = read_for_extraction(session, frame, detection, plan, stepping)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     replayed = time.perf_counter()
@@ -252,6 +287,9 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
                    if name != "stencil" or "stencil" in wanted]
+        if drawids is not None and scene is not None:
+            written.append(pool.submit(write_drawids, frame_dir, drawids.result().ids,
+                                       _drawids_table(scene, drawids, frame)))
         if "labels" in wanted and rules.stencil.classes is not None:
             labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
             files = with_label_outputs(files, labels)

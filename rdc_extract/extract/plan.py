@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rdc_extract.dataset.names import ON_REQUEST_OUTPUTS
 from rdc_extract.errors import RdcExtractError
+from rdc_extract.extract.drawids import ScenePass
 from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.schema import Profile
 
@@ -24,7 +26,9 @@ def available_outputs(profile: Profile) -> tuple[str, ...]:
     roles = [r.role for r in profile.gbuffer.targets]
     normals = ("normals",) if "normals" in roles else ()
     labels = ("labels",) if profile.stencil.classes is not None else ()
-    return ("rgb", *(role for role in roles if role != "normals"), *normals, "depth", "stencil", *labels)
+    return ("rgb", *(role for role in roles if role != "normals"), *normals, "depth", "stencil", *labels,
+            *ON_REQUEST_OUTPUTS)
+
 
 
 def check_outputs(requested: Sequence[str] | None, profiles: Sequence[Profile]) -> tuple[str, ...]:
@@ -47,7 +51,8 @@ def choose_outputs(profile: Profile, requested: list[str] | None, found: Identif
     """The outputs to write; a frame without a G-buffer (forward renderer) offers no G-buffer roles, a scene
     depth without stencil no stencil or labels unless they were asked for (then extraction says why it cannot)."""
     allowed = check_outputs(requested, [profile])
-    chosen = tuple(name for name in allowed if not requested or name in requested)
+    default = tuple(name for name in allowed if name not in ON_REQUEST_OUTPUTS)
+    chosen = tuple(name for name in allowed if name in requested) if requested else default
     if not requested and not has_stencil:
         chosen = tuple(name for name in chosen if name not in ("stencil", "labels"))
     if found is None or found.gbuffer_pass is not None:
@@ -84,11 +89,15 @@ class ReadPlan:
 
     reads: tuple[tuple[int, tuple[int, ...]], ...]
     camera_event: int | None
+    steps: tuple[int, ...] = ()
+    step_targets: tuple[int, ...] = ()
 
 
-def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]) -> ReadPlan:
+def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...],
+               scene: ScenePass | None = None) -> ReadPlan:
     """G-buffer targets are read at the end of the G-buffer pass (later passes may reuse them), depth where
-    the scene depth is complete (the same event when there is a G-buffer)."""
+    the scene depth is complete (the same event when there is a G-buffer); for `drawids`, the `scene` pass's
+    targets before it and after each of its steps."""
     reads: dict[int, list[int]] = {}
     for name in outputs:
         if name in found.target_roles and found.gbuffer_last_event is not None:
@@ -101,4 +110,6 @@ def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]
     return ReadPlan(
         reads=tuple((event, tuple(sorted(set(ids)))) for event, ids in sorted(reads.items())),
         camera_event=found.depth_event if needs_camera else None,
+        steps=scene.events if scene is not None and "drawids" in outputs else (),
+        step_targets=scene.targets if scene is not None and "drawids" in outputs else (),
     )

@@ -42,11 +42,21 @@ class EventReads:
     camera_seconds: float = 0.0  # replaying and reading only for the camera and the conventions
 
 
+@dataclass(frozen=True)
+class Stepping:
+    """Events to stop at in order, reading `targets` at each and handing their bytes to `seen(event, data)` at
+    once (a pass of thousands of draws is never held in memory)."""
+
+    events: tuple[int, ...]
+    targets: tuple[int, ...]
+    seen: Callable[[int, list[bytes]], None]
+
+
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
                    scene_event: int | None = None, camera_draws: Sequence[int] = (),
                    enough: Callable[[dict[int, ConstantBlocks]], bool] = lambda blocks: False,
                    wants_clip_positions: Callable[[ConstantBlocks, DepthState | None], bool] = lambda *_: False,
-                   ) -> EventReads:
+                   stepping: Stepping | None = None) -> EventReads:
     """Move to each event in order and read the listed textures there (mip 0, slice 0, sample 0).
 
     At `scene_event` also reads every bound constant block and the depth state
@@ -54,20 +64,28 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
     `camera_draws` the same, until `enough` says the blocks read so far
     suffice (each replay costs in proportion to its event), and the vertex
     shader's output positions where `wants_clip_positions` asks for them (a
-    post-VS fetch replays the draw's vertex shader: 0.01 to 0.07 s on the corpus here).
+    post-VS fetch replays the draw's vertex shader: 0.01 to 0.07 s on the corpus
+    here, and makes the next move replay from the frame's start). The events of
+    `stepping` join the same forward sweep: moving forward replays only the
+    events in between, while moving back (or forcing the same event again)
+    replays the frame from its start.
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
     out = EventReads()
     textures = dict(reads)
-    for event_id in sorted({*textures, *camera_draws}):
-        if event_id not in textures and event_id != scene_event and enough(out.draw_blocks):
+    steps = set(stepping.events) if stepping else set()
+    for event_id in sorted({*textures, *camera_draws, *steps}):
+        if event_id not in textures and event_id not in steps and event_id != scene_event and enough(out.draw_blocks):
             continue
         started = time.perf_counter()
-        controller.SetFrameEvent(event_id, True)
+        controller.SetFrameEvent(event_id, event_id not in steps)
         for resource_id in textures.get(event_id, ()):
             out.data[resource_id] = controller.GetTextureData(ids[resource_id], rd.Subresource(0, 0, 0))
-        if event_id in textures:
+        if stepping and event_id in steps:
+            stepping.seen(event_id, [controller.GetTextureData(ids[rid], rd.Subresource(0, 0, 0))
+                                     for rid in stepping.targets])
+        if event_id in textures or event_id in steps:
             started = time.perf_counter()  # what follows is the camera's and the conventions' cost
         if event_id == scene_event:
             out.blocks = read_constant_blocks(controller)
