@@ -14,6 +14,7 @@ left-handed game world is converted (its z axis negated, `world_conversion`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -64,6 +65,18 @@ class Camera:
 
     def intrinsics(self, width: int, height: int) -> np.ndarray:
         return intrinsics_from_projection(self.proj, width, height, ndc_y_up=self.ndc_y_up)
+
+    def in_metres(self, metres_per_unit: float) -> Camera:
+        """The same camera with view space in metres: `view` scaled, the projection's depth column scaled
+        (`proj @ view` is the game's up to a homogeneous factor, so K and the image do not change), near/far
+        in metres; `world_conversion` then scales the game's world to metres too."""
+        if metres_per_unit == 1:
+            return self
+        scale = np.diag([metres_per_unit] * 3 + [1.0])
+        unscaled_w = np.diag([1.0, 1.0, 1.0, metres_per_unit])
+        near = None if self.near_m is None else self.near_m * metres_per_unit
+        far = None if self.far_m is None else self.far_m * metres_per_unit
+        return dataclasses.replace(self, view=scale @ self.view, proj=self.proj @ unscaled_w, near_m=near, far_m=far)
 
 
 def _member(values: dict[str, np.ndarray], selector: str, block: str) -> np.ndarray:

@@ -165,7 +165,8 @@ def check_profile(found: Identification, profile: Profile, outputs: tuple[str, .
         camera = _split_again(camera, reads, aspect, ndc_y_up=shown_y[0])
     conventions = check_conventions(depth_state, camera, profile, source, result, vertex)
     if conventions is not None and camera is not None:
-        camera = dataclasses.replace(camera, near_m=conventions.near_m, far_m=conventions.far_m)
+        camera = dataclasses.replace(camera.in_metres(profile.depth.metres_per_unit or 1.0),
+                                     near_m=conventions.near_m, far_m=conventions.far_m)
     result.camera, result.conventions = camera, conventions
     return result
 

@@ -140,7 +140,7 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
     else:
         texture = raw.textures[resource_id]
         K = camera.intrinsics(texture.width, texture.height)
-        world_to_view = camera.view[:3, :3]
+        world_to_view = camera.view[:3, :3] / np.cbrt(abs(np.linalg.det(camera.view[:3, :3])))  # a rotation
         choice = choose_encoding(encoded, depth, K, world_to_view=world_to_view, stated=stated, space=role.space)
         computed.normals = {**choice.to_json(), "written": choice.verified}
         computed.warnings.extend(choice.warnings)

@@ -149,14 +149,15 @@ def resolve_conventions(state: DepthState | None, camera: Camera | None, profile
 
     near = far = handedness = None
     if camera is not None:
-        near, far = near_far_from_projection(proj, clip_range=clip_range)
+        metres = depth.metres_per_unit or 1.0  # the projection's planes are in the game's units
+        near, far = (plane * metres for plane in near_far_from_projection(proj, clip_range=clip_range))
         sources["near_m"] = sources["far_m"] = PROJECTION
         for key, stated, captured in (("near_m", depth.near_m, near), ("far_m", depth.far_m, far)):
             if stated is not None and _differs(stated, captured):
                 contradiction(f"depth.{key}", stated, captured, PROJECTION)
         for key, member, value, captured in (("near", rules.near, camera.near_m, near),
                                              ("far", rules.far, camera.far_m, far)):
-            if value is not None and _differs(value, captured):
+            if value is not None and _differs(value * metres, captured):
                 warnings.append(f"camera: constant block member {member!r} (profile [camera] {key}) holds {value:g}, "
                                 f"the projection's {key} plane is at {captured:g} m; used the projection's")
         handedness = choose("handedness", handedness_of_projection(proj), PROJECTION, rules.handedness, None,

@@ -32,12 +32,14 @@ from rdc_extract.extract.camera import Camera, has_rigid_view
 from rdc_extract.extract.checks import WARNING, check_profile
 from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
+from rdc_extract.extract.conventions import PROFILE
 from rdc_extract.extract.drawids import DrawIdBuilder, ScenePass, differencing, scene_pass
 from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, plan_reads
 from rdc_extract.frame.model import Frame
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
+from rdc_extract.profiles.schema import Profile
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.loader import renderdoc_version
 from rdc_extract.rd.readback import EventReads, Stepping, read_at_events
@@ -81,6 +83,14 @@ def _blame_a_changed_capture(capture: Path, recorded: str | None, hashing: Futur
         if recorded is not None and hashing.exception() is None:
             _check_digest(capture, recorded, hashing.result())
         raise
+
+
+def _metres_per_unit(profile: Profile) -> dict[str, Any]:
+    """The game's world unit in metres, which depth, near/far and poses were scaled by, and where it came from."""
+    stated = profile.depth.metres_per_unit
+    return {"value": stated or 1.0,
+            "source": PROFILE if stated else "assumed: the game's world unit taken as a metre "
+                                             "(state [depth] metres_per_unit in a profile when it is not)"}
 
 
 def _camera_record(camera: Camera | None, width: int, height: int) -> dict[str, Any] | None:
@@ -208,6 +218,7 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
         "camera": _camera_record(raw.camera, texture.width, texture.height),
         "depth": {"kind": "z-distance along the optical axis", "unit": "m", "invalid": "+inf in depth.tiff, 0 in depth_kitti.png",
                   "from": "captured projection matrix" if raw.camera else "near/far",
+                  "metres_per_unit": _metres_per_unit(detection.profile),
                   "conventions": raw.conventions.to_json() if raw.conventions else None},
         "normals": computed.normals,
         "outputs": files,

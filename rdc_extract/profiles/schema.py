@@ -72,6 +72,7 @@ class DepthRules:
     clip_range: str | None = None
     near_m: float | None = None
     far_m: float | None = None
+    metres_per_unit: float | None = None  # the game's world unit in metres (None: taken as a metre)
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ def load_profile(path: str | Path) -> Profile:
         path, data, "gbuffer",
         ("min_colour_targets", "colour_formats", "depth_stencil", "same_size_as_back_buffer", "marker", "choose", "targets"),
     )
-    depth = _section(path, data, "depth", ("reversed", "clip_range", "near_m", "far_m"))
+    depth = _section(path, data, "depth", ("reversed", "clip_range", "near_m", "far_m", "metres_per_unit"))
     camera = _section(path, data, "camera", ("block", "view", "projection", "near", "far", "handedness"))
     stencil = _section(path, data, "stencil", ("classes",))
     final = _section(path, data, "final_image", ("strategies", "hud_marker", "fullscreen_max_vertices"))
@@ -224,7 +225,7 @@ def load_profile(path: str | Path) -> Profile:
             targets=_target_roles(path, gbuffer.table.get("targets", {}), colour_targets),
         ),
         depth=DepthRules(depth.boolean("reversed", None), depth.string("clip_range", None, DEPTH_CLIP_RANGES),
-                         depth.number("near_m"), depth.number("far_m")),
+                         depth.number("near_m"), depth.number("far_m"), depth.number("metres_per_unit")),
         camera=CameraRules(camera.string("block"), _selector(camera, "view", "view"),
                            _selector(camera, "projection", "proj"), _selector(camera, "near"), _selector(camera, "far"),
                            camera.string("handedness", None, HANDEDNESS)),
