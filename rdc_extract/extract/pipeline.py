@@ -308,6 +308,7 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
         for future in written:
             files.update(future.result())
     timing = {"replay": replayed - started, "identify": identified - opened, "camera": reads.camera_seconds,
+              **({"signatures": reads.signature_seconds} if drawids is not None else {}),
               "decode": decoded - replayed, "write": time.perf_counter() - decoded}
     meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing,
                  computed)

@@ -42,6 +42,7 @@ class EventReads:
     clip_positions: dict[int, np.ndarray] = field(default_factory=dict)
     vertex_inputs: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     camera_seconds: float = 0.0  # replaying and reading only for the camera and the conventions
+    signature_seconds: float = 0.0  # reading the draws' content for their signatures (no replay of its own)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
     out = EventReads()
     textures = dict(reads)
     steps = set(stepping.events) if stepping else set()
+    began = time.perf_counter()
     contents = DrawContentReader(session, stepping.rendered) if stepping and stepping.described else None
+    out.signature_seconds = time.perf_counter() - began
     for event_id in sorted({*textures, *camera_draws, *steps}):
         if event_id not in textures and event_id not in steps and event_id != scene_event and enough(out.draw_blocks):
             continue
@@ -93,7 +96,9 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
             stepping.seen(event_id, [controller.GetTextureData(ids[rid], rd.Subresource(0, 0, 0))
                                      for rid in stepping.targets])
             if contents is not None and stepping.described is not None and event_id in stepping.draws:
+                began = time.perf_counter()
                 stepping.described(event_id, contents.read(event_id))
+                out.signature_seconds += time.perf_counter() - began
         if event_id in textures or event_id in steps:
             started = time.perf_counter()  # what follows is the camera's and the conventions' cost
         if event_id == scene_event:
