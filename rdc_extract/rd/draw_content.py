@@ -56,16 +56,7 @@ class DrawContentReader:
         count = int(action.numIndices)
         index_width, indices, first, last = 0, None, int(action.vertexOffset), int(action.vertexOffset) + count - 1
         if indexed:
-            buffer = state.GetIBuffer()
-            index_width = int(buffer.byteStride)
-            read = self._index_range(buffer.resourceId, int(buffer.byteOffset) + int(action.indexOffset) * index_width,
-                                     index_width, count)
-            if read is not None:
-                values = read.astype(np.int64)
-                low = int(values.min()) if len(values) else 0
-                indices = self.hashes.of(("indices", int(buffer.resourceId), int(buffer.byteOffset),
-                                          int(action.indexOffset), count), lambda: (values - low).tobytes())
-                first, last = low + int(action.baseVertex), int(values.max(initial=0)) + int(action.baseVertex)
+            index_width, indices, first, last = self._indices(state, action)
         names: dict[str, list[str]] = {"shaders": [], "buffers": [], "textures": [], "constant_blocks": []}
         vertices = self._vertex_ranges(state, first, last, names["buffers"])
         shaders: dict[str, str | None] = {}
@@ -75,8 +66,8 @@ class DrawContentReader:
             reflection = state.GetShaderReflection(stage)
             if reflection is None:
                 continue
-            raw = bytes(reflection.rawBytes)
-            shaders[stage_name] = self.hashes.of(("shader", int(reflection.resourceId)), lambda: raw)
+            shaders[stage_name] = self.hashes.of(("shader", int(reflection.resourceId)),
+                                                 lambda: bytes(reflection.rawBytes))
             self._name(reflection.resourceId, names["shaders"])
             names["constant_blocks"] += [b.name for b in reflection.constantBlocks if b.name not in names["constant_blocks"]]
             if len(reflection.readOnlyResources):  # GL lists its shared texture units at every stage
@@ -90,6 +81,19 @@ class DrawContentReader:
         name = self._names.get(int(resource))
         if name and name not in names:
             names.append(name)
+
+    def _indices(self, state: Any, action: Any) -> tuple[int, str | None, int, int]:
+        """Index width, the hash of the draw's indices less the lowest, and the lowest and highest vertex read."""
+        buffer, count, base = state.GetIBuffer(), int(action.numIndices), int(action.baseVertex)
+        width = int(buffer.byteStride)
+        read = self._index_range(buffer.resourceId, int(buffer.byteOffset) + int(action.indexOffset) * width, width, count)
+        if read is None or not len(read):
+            return width, None, 0, -1
+        values = read.astype(np.int64)
+        low = int(values.min())
+        hashed = self.hashes.of(("indices", int(buffer.resourceId), int(buffer.byteOffset), int(action.indexOffset), count),
+                                lambda: (values - low).tobytes())
+        return width, hashed, low + base, int(values.max()) + base
 
     def _index_range(self, resource: Any, offset: int, width: int, count: int) -> np.ndarray | None:
         kind = _INDEX_TYPES.get(width)
