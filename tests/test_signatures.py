@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from rdc_extract.extract.drawids import DrawIdBuilder
-from rdc_extract.extract.signatures import ContentHashes, DrawContent, attribute_bytes, digest, position_shape
+from rdc_extract.extract.signatures import (ContentHashes, DrawContent, attribute_bytes, digest, position_shape,
+                                            relative_indices)
 from rdc_extract.frame.model import Action
 
 
@@ -54,6 +55,14 @@ def test_content_shared_by_many_draws_is_read_and_hashed_once_per_key():
     assert hashes.of(("texture", 7), read) == first == digest(b"texture bytes")
     assert hashes.of(("texture", 8), read) == first and len(reads) == hashes.reads == 2
     assert hashes.of(("texture", 9), lambda: None) is None
+
+
+def test_indices_count_from_the_lowest_and_a_strip_restart_reads_no_vertex():
+    here, low, high = relative_indices(np.array([10, 11, 12, 0xFFFF, 12, 13], np.uint16), 2)
+    elsewhere, _, _ = relative_indices(np.array([500, 501, 502, 0xFFFF, 502, 503], np.uint16), 2)
+    assert here == elsewhere and (low, high) == (10, 13)
+    assert relative_indices(np.array([0xFF, 0xFF], np.uint8), 1) == (None, 0, -1)
+    assert relative_indices(np.array([], np.uint32), 4) == (None, 0, -1)
 
 
 def test_an_interleaved_attribute_is_picked_out_of_its_vertices():

@@ -28,6 +28,18 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=DIGEST_BYTES).hexdigest()
 
 
+def relative_indices(indices: np.ndarray, width: int) -> tuple[bytes | None, int, int]:
+    """A draw's indices as offsets from the lowest (the same mesh elsewhere in a shared buffer reads alike), with
+    the lowest and highest vertex they read; the all-ones index restarts a strip and reads no vertex (kept as -1).
+    (None, 0, -1) when they read none."""
+    values = indices.astype(np.int64)
+    restart = values == (1 << 8 * width) - 1
+    if restart.all():
+        return None, 0, -1
+    low, high = int(values[~restart].min()), int(values[~restart].max())
+    return np.where(restart, -1, values - low).tobytes(), low, high
+
+
 def attribute_bytes(data: bytes, stride: int, offset: int, size: int) -> np.ndarray:
     """One vertex attribute's bytes (N × size) out of an interleaved range of vertices `stride` bytes apart."""
     count = (len(data) - offset) // stride + (1 if (len(data) - offset) % stride >= size else 0) if stride else 0

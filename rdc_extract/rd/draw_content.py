@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rdc_extract.extract.signatures import ContentHashes, DrawContent, attribute_bytes, position_shape
+from rdc_extract.extract.signatures import ContentHashes, DrawContent, attribute_bytes, position_shape, relative_indices
 from rdc_extract.rd.loader import load_renderdoc
 from rdc_extract.rd.session import ReplaySession
 
@@ -87,13 +87,14 @@ class DrawContentReader:
         buffer, count, base = state.GetIBuffer(), int(action.numIndices), int(action.baseVertex)
         width = int(buffer.byteStride)
         read = self._index_range(buffer.resourceId, int(buffer.byteOffset) + int(action.indexOffset) * width, width, count)
-        if read is None or not len(read):
+        if read is None:
             return width, None, 0, -1
-        values = read.astype(np.int64)
-        low = int(values.min())
+        relative, low, high = relative_indices(read, width)
+        if relative is None:
+            return width, None, 0, -1
         hashed = self.hashes.of(("indices", int(buffer.resourceId), int(buffer.byteOffset), int(action.indexOffset), count),
-                                lambda: (values - low).tobytes())
-        return width, hashed, low + base, int(values.max()) + base
+                                lambda: relative)
+        return width, hashed, low + base, high + base
 
     def _index_range(self, resource: Any, offset: int, width: int, count: int) -> np.ndarray | None:
         kind = _INDEX_TYPES.get(width)
