@@ -6,7 +6,8 @@ Both are fresh processes, timed from outside as a user runs them, alternating in
 (so load from other jobs hits both alike); medians over rounds. Captures: the first sample
 capture (640×360), the largest capture of the real-games corpus (samples/corpus, decompressed
 with zstd), then each capture given. The added time divided by the scene pass's steps
-(drawids.json: its draws, plus its clears and one baseline read) is the cost per draw.
+(drawids.json: its draws, plus its clears and one baseline read) is the cost per draw; the part of it spent
+reading the draws' content for their signatures (meta.json timing_s.signatures) is shown apart.
 Target (issue 14): on a 640×360 sample capture, extraction with the draw-id map ≤ 3 × plain extraction.
 """
 
@@ -31,12 +32,15 @@ def bench_capture(name: str, capture: Path, rounds: int, scratch: Path, target: 
     extract_once(capture, scratch / "warmup", [])  # warms the file cache
     walls: dict[str, list[float]] = {"plain": [], "drawids": []}
     replays: dict[str, list[float]] = {"plain": [], "drawids": []}
+    signatures: list[float] = []
     for number in range(rounds):
         runs = ["plain", "drawids"] if number % 2 == 0 else ["drawids", "plain"]
         for run in runs:
             wall, meta = extract_once(capture, scratch / run, WITH_DRAWIDS if run == "drawids" else [])
             walls[run].append(wall)
             replays[run].append(meta["timing_s"]["replay"])
+            if run == "drawids":
+                signatures.append(meta["timing_s"]["signatures"])
     table = json.loads((scratch / "drawids" / "frames" / capture.stem / "drawids.json").read_text())
     draws = len(table["draws"])
     plain, with_ids = median(walls["plain"]), median(walls["drawids"])
@@ -46,6 +50,8 @@ def bench_capture(name: str, capture: Path, rounds: int, scratch: Path, target: 
     print(f"  extract (default outputs):            {plain:.3f} s (replay {median(replays['plain']):.3f} s)")
     print(f"  extract --outputs rgb,depth,drawids:  {with_ids:.3f} s (replay {median(replays['drawids']):.3f} s)")
     print(f"  added replay {added:.3f} s = {1000 * added / max(draws, 1):.1f} ms per scene draw")
+    print(f"  of which draw signatures {median(signatures):.3f} s = {1000 * median(signatures) / max(draws, 1):.1f} ms "
+          f"per scene draw ({100 * median(signatures) / median(replays['drawids']):.0f} % of the replay)")
     print(f"  with drawids / plain: {ratio:.2f}" + (f"  ({verdict(ratio, target)})" if target else ""))
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.decode.textures import pixel_bytes
 from rdc_extract.frame.model import Action, Frame
+from rdc_extract.extract.signatures import DrawContent
 from rdc_extract.profiles.identify import Identification
 
 MAX_DRAWS = int(np.iinfo(np.uint16).max)
@@ -113,6 +114,11 @@ class DrawIdBuilder:
         self._index = {a.event_id: i + 1 for i, a in enumerate(draws)}
         self._previous: list[np.ndarray] | None = None
         self._owner: np.ndarray | None = None
+        self._contents: dict[int, DrawContent] = {}
+
+    def describe(self, event_id: int, content: DrawContent) -> None:
+        """The content of draw `event_id`: its signature goes into the table."""
+        self._contents[event_id] = content
 
     def baseline(self, images: Sequence[np.ndarray]) -> None:
         self._previous = [_words(image) for image in images]
@@ -138,7 +144,9 @@ class DrawIdBuilder:
             raise ValueError("DrawIdBuilder: no images were given")
         counts = np.bincount(self._owner.ravel(), minlength=len(self.draws) + 1)
         table = [{"index": i + 1, "event_id": a.event_id, "name": a.name, "marker_path": list(a.marker_path),
-                  "pixels": int(counts[i + 1])} for i, a in enumerate(self.draws)]
+                  "pixels": int(counts[i + 1]),
+                  **(self._contents[a.event_id].to_json() if a.event_id in self._contents else {})}
+                 for i, a in enumerate(self.draws)]
         return DrawIdMap(self._owner, table)
 
 

@@ -138,7 +138,8 @@ def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan) -> t
     descs = [TextureDesc(frame.textures[rid].width, frame.textures[rid].height, frame.textures[rid].format, frame.api)
              for rid in plan.step_targets]
     builder, seen = differencing(scene, descs)
-    return builder, Stepping(plan.steps, plan.step_targets, seen)
+    return builder, Stepping(plan.steps, plan.step_targets, seen, tuple(a.event_id for a in scene.draws),
+                             builder.describe, tuple(frame.textures))
 
 
 def _scene_for(frame: Frame, detection: Detection, wanted: Sequence[str], capture: Path) -> ScenePass | None:
@@ -307,6 +308,7 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
         for future in written:
             files.update(future.result())
     timing = {"replay": replayed - started, "identify": identified - opened, "camera": reads.camera_seconds,
+              **({"signatures": reads.signature_seconds} if drawids is not None else {}),
               "decode": decoded - replayed, "write": time.perf_counter() - decoded}
     meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing,
                  computed)

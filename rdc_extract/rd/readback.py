@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from rdc_extract.decode.depth import DepthState
+from rdc_extract.extract.signatures import DrawContent
 from rdc_extract.rd.bindings import bound_blocks
+from rdc_extract.rd.draw_content import DrawContentReader
 from rdc_extract.rd.loader import load_renderdoc
 from rdc_extract.rd.session import ReplaySession
 
@@ -40,16 +42,21 @@ class EventReads:
     clip_positions: dict[int, np.ndarray] = field(default_factory=dict)
     vertex_inputs: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     camera_seconds: float = 0.0  # replaying and reading only for the camera and the conventions
+    signature_seconds: float = 0.0  # reading the draws' content for their signatures (no replay of its own)
 
 
 @dataclass(frozen=True)
 class Stepping:
     """Events to stop at in order, reading `targets` at each and handing their bytes to `seen(event, data)` at
-    once (a pass of thousands of draws is never held in memory)."""
+    once (a pass of thousands of draws is never held in memory); at each of `draws`, the draw's content
+    (signatures) is handed to `described(event, content)` too."""
 
     events: tuple[int, ...]
     targets: tuple[int, ...]
     seen: Callable[[int, list[bytes]], None]
+    draws: tuple[int, ...] = ()
+    described: Callable[[int, DrawContent], None] | None = None
+    rendered: tuple[int, ...] = ()  # the frame's render targets: named, never hashed, by `described` draws
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
@@ -75,6 +82,9 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
     out = EventReads()
     textures = dict(reads)
     steps = set(stepping.events) if stepping else set()
+    began = time.perf_counter()
+    contents = DrawContentReader(session, stepping.rendered) if stepping and stepping.described else None
+    out.signature_seconds = time.perf_counter() - began
     for event_id in sorted({*textures, *camera_draws, *steps}):
         if event_id not in textures and event_id not in steps and event_id != scene_event and enough(out.draw_blocks):
             continue
@@ -85,6 +95,10 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
         if stepping and event_id in steps:
             stepping.seen(event_id, [controller.GetTextureData(ids[rid], rd.Subresource(0, 0, 0))
                                      for rid in stepping.targets])
+            if contents is not None and stepping.described is not None and event_id in stepping.draws:
+                began = time.perf_counter()
+                stepping.described(event_id, contents.read(event_id))
+                out.signature_seconds += time.perf_counter() - began
         if event_id in textures or event_id in steps:
             started = time.perf_counter()  # what follows is the camera's and the conventions' cost
         if event_id == scene_event:
