@@ -219,6 +219,24 @@ def relabel(
 
 
 @app.command()
+def signatures(
+    out: Annotated[Path, typer.Argument(help="Dataset folder extracted with --outputs ...,drawids.")],
+    *,
+    top: Annotated[int, typer.Option("--top", min=1, help="Signatures shown and drawn on the contact sheet.")] = 48,
+) -> None:
+    """List the draw signatures of a dataset with the frames and pixels they cover, and draw a contact sheet."""
+    from rdc_extract.labels.signatures import signature_report
+    from rdc_extract.labels.views import signatures_view
+
+    report = signature_report(out, top=top)
+    if not report.tallies:
+        stderr.print(f"error: {out}: no draw signatures: no frame has drawids.json "
+                     "(extract with --outputs ...,drawids; docs/drawids.md)", soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(EXIT_FAILED)
+    stdout.print(signatures_view(report, top))
+
+
+@app.command()
 def capture(
     command: Annotated[list[str], typer.Argument(help="The game's command line, after `--`.", show_default=False)],
     *,

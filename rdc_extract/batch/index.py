@@ -83,7 +83,8 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _write_csv(target: Path, columns: list[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+def write_csv(target: Path, columns: list[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+    """A CSV with these columns, formula-like cells escaped, written atomically and durably."""
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=columns, restval="", extrasaction="ignore")
     writer.writeheader()
@@ -95,10 +96,10 @@ def _write_csv(target: Path, columns: list[str], rows: Iterable[Mapping[str, Any
 def write_index(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:
     """Write `out/index.csv` from manifest records (only done ones), atomically; returns its path."""
     rows = index_rows(records)
-    return _write_csv(Path(out_dir) / INDEX_NAME, columns_of(rows), rows)
+    return write_csv(Path(out_dir) / INDEX_NAME, columns_of(rows), rows)
 
 
 def write_failures(out_dir: str | Path, records: Iterable[Mapping[str, Any]]) -> Path:
     """Write `out/failures.csv`: the failed manifest records, sorted by capture, atomically."""
     failed = sorted((record for record in records if record.get("status") == FAILED), key=lambda r: r["capture"])
-    return _write_csv(Path(out_dir) / FAILURES_NAME, FAILURE_COLUMNS, failed)
+    return write_csv(Path(out_dir) / FAILURES_NAME, FAILURE_COLUMNS, failed)

@@ -10,6 +10,7 @@ from rich.text import Text
 from rdc_extract.dataset.names import shown
 from rdc_extract.labels.classmap import ClassMap
 from rdc_extract.labels.relabel import CURRENT, LINKED, RELABELLED, UNFINISHED, RelabelReport
+from rdc_extract.labels.signatures import SignatureReport
 
 
 def _swatch(color: tuple[int, int, int]) -> Text:
@@ -94,3 +95,19 @@ def legend_image(class_map: ClassMap, *, row_px: int = 24, width_px: int = 360) 
         train = "" if c.train_id is None else f"/{c.train_id}"
         draw.text((12 + 2 * row_px, top + row_px // 2 - 6), f"{c.id}{train}  {c.name}", fill=(0, 0, 0))
     return np.asarray(image, dtype=np.uint8)
+
+
+def signatures_view(report: SignatureReport, top: int) -> Group:
+    """The largest signatures, and how much of the dataset's scene pixels the top ones cover."""
+    table = Table(title=f"draw signatures of {report.frames} frames ({report.frames_without_drawids} without draw ids)")
+    for column in ("#", "signature", "frames", "draws", "pixels", "share", "name / markers"):
+        table.add_column(column, justify="right" if column in ("#", "frames", "draws", "pixels", "share") else "left")
+    shown = report.tallies[:top]
+    for rank, entry in enumerate(shown, 1):
+        share = entry.pixels / report.total_pixels if report.total_pixels else 0.0
+        table.add_row(str(rank), entry.signature[:12], str(len(entry.frames)), str(entry.draws), str(entry.pixels),
+                      f"{share:.1%}", f"{entry.name} {entry.marker_path}".strip())
+    covered = sum(entry.pixels for entry in shown) / report.total_pixels if report.total_pixels else 0.0
+    summary = (f"{len(report.tallies)} signatures; the {len(shown)} largest cover {covered:.1%} of the scene pixels. "
+               f"All: {report.csv}" + (f"; contact sheet (tile n = row n above): {report.sheet}" if report.sheet else ""))
+    return Group(table, Text(summary))
