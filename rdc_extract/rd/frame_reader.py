@@ -81,8 +81,8 @@ def _reads_by_event(controller: Any, rd: Any, textures: dict[int, Texture], ids:
     return reads
 
 
-def _depth_state(controller: Any, api: str) -> tuple[bool, bool, Any] | None:
-    """(depth test, depth writes, compare function) of the current draw."""
+def depth_test_state(controller: Any, api: str) -> tuple[bool, bool, Any] | None:
+    """(depth test, depth writes, compare function) of the current draw; None for an unknown API."""
     if api == "OpenGL":
         state = controller.GetGLPipelineState().depthState
         return bool(state.depthEnable), bool(state.depthWrites), state.depthFunction
@@ -103,7 +103,7 @@ def replay_draw_state(session: ReplaySession, event: int) -> DrawState | None:
     if controller is None:
         return None
     controller.SetFrameEvent(event, False)
-    depth = _depth_state(controller, session.api)
+    depth = depth_test_state(controller, session.api)
     if depth is None:
         return None
     test, writes, function = depth

@@ -19,6 +19,7 @@ from rdc_extract.decode.depth import DepthState
 from rdc_extract.extract.signatures import DrawContent
 from rdc_extract.rd.bindings import bound_blocks
 from rdc_extract.rd.draw_content import DrawContentReader
+from rdc_extract.rd.frame_reader import depth_test_state
 from rdc_extract.rd.loader import load_renderdoc
 from rdc_extract.rd.session import ReplaySession
 
@@ -232,26 +233,24 @@ def read_depth_state(controller: Any, api: str) -> DepthState | None:
     depth test, `VK_EXT_depth_clip_control` and the viewport's height sign;
     D3D11/12: the depth-stencil state, clip range always 0..1.
     """
-    rd = load_renderdoc()
+    depth = depth_test_state(controller, api)
+    if depth is None:
+        return None
+    enabled, _, compare = depth
     ndc_y_up = True
     if api == "OpenGL":
         gl = controller.GetGLPipelineState()
-        depth, viewports = gl.depthState, gl.rasterizer.viewports
-        enabled = depth.depthEnable
+        viewports = gl.rasterizer.viewports
         clip = "minus_one_to_one" if gl.vertexProcessing.clipNegativeOneToOne else "zero_to_one"
     elif api == "Vulkan":
         vk = controller.GetVulkanPipelineState()
-        depth, viewports = vk.depthStencil, [v.vp for v in vk.viewportScissor.viewportScissors]
-        enabled = depth.depthTestEnable
+        viewports = [v.vp for v in vk.viewportScissor.viewportScissors]
         clip = "minus_one_to_one" if vk.viewportScissor.depthNegativeOneToOne else "zero_to_one"
         ndc_y_up = bool(len(viewports)) and viewports[0].height < 0  # a flipped viewport (Zink does this for GL)
-    elif api in ("D3D11", "D3D12"):
-        d3d = controller.GetD3D11PipelineState() if api == "D3D11" else controller.GetD3D12PipelineState()
-        depth, viewports = d3d.outputMerger.depthStencilState, d3d.rasterizer.viewports
-        enabled, clip = depth.depthEnable, "zero_to_one"
     else:
-        return None
-    function = _compare_name(rd, depth.depthFunction) if enabled else None
+        d3d = controller.GetD3D11PipelineState() if api == "D3D11" else controller.GetD3D12PipelineState()
+        viewports, clip = d3d.rasterizer.viewports, "zero_to_one"
+    function = _compare_name(load_renderdoc(), compare) if enabled else None
     depth_range = (float(viewports[0].minDepth), float(viewports[0].maxDepth)) if len(viewports) else (0.0, 1.0)
     default = "minus_one_to_one" if api == "OpenGL" else "zero_to_one"
     return DepthState(function, clip, depth_range, ndc_y_up, clip_range_asked=clip != default)
