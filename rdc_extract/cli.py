@@ -225,7 +225,7 @@ def signatures(
     top: Annotated[int, typer.Option("--top", min=1, help="Signatures shown and drawn on the contact sheet.")] = 48,
 ) -> None:
     """List the draw signatures of a dataset with the frames and pixels they cover, and draw a contact sheet."""
-    from rdc_extract.labels.signatures import signature_report
+    from rdc_extract.labels.signature_tally import signature_report
     from rdc_extract.labels.views import signatures_view
 
     report = signature_report(out, top=top)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import read_png
 from rdc_extract.extract.pipeline import extract_to_dataset
-from rdc_extract.labels.signatures import sheet, tally, tile
+from rdc_extract.labels.signature_tally import sheet, tally, tile
 
 SAMPLES = sorted((Path(__file__).resolve().parents[1] / "samples" / "captures").glob("*.rdc"))
 

@@ -10,7 +10,7 @@ from rich.text import Text
 from rdc_extract.dataset.names import shown
 from rdc_extract.labels.classmap import ClassMap
 from rdc_extract.labels.relabel import CURRENT, LINKED, RELABELLED, UNFINISHED, RelabelReport
-from rdc_extract.labels.signatures import SignatureReport
+from rdc_extract.labels.signature_tally import SignatureReport
 
 
 def _swatch(color: tuple[int, int, int]) -> Text:
