@@ -81,7 +81,7 @@ def test_a_killed_worker_costs_its_in_flight_captures_and_the_batch_goes_on(tmp_
 
 
 def test_workers_killed_again_and_again_stop_the_batch_with_one_line(tmp_path, vk_capture, monkeypatch):
-    folder = _captures(tmp_path, vk_capture, 16)
+    folder = _captures(tmp_path, vk_capture, 48)  # a death costs every capture handed out (up to 8 per worker)
     monkeypatch.setenv(FAULT_ENV, "killworker:c")
     result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--jobs", "2", "--job", NO_REPLAY])
     assert result.exit_code == 1

@@ -8,11 +8,14 @@ native crash or hang here takes down only this process; the supervisor records
 it against the capture it held.
 
 Protocol: the first stdin line is the settings `{"job", "initialiser",
-"kwargs", "idle_timeout", "test_fault"}`; the child answers `{"ready": true, "pid"}` or
+"kwargs", "idle_timeout", "hand_over", "test_fault"}`; the child answers `{"ready": true, "pid"}` or
 `{"ready": false, "error"}`. Then per task `{"capture", "frame_dir", "frame_id"}` (frame_id is passed on to
 jobs that take it) → `{"ok":
 true, "result", "seconds", "peak_rss_mb"}` or `{"ok": false, "cause", "error",
-"seconds", "peak_rss_mb"}`. Protocol messages use the original stdout; anything
+"seconds", "peak_rss_mb"}`. With `hand_over` (a two-phase job: this process
+replays, the supervisor writes), the job is called without the frame folder and
+its return value is not sent: it is pickled to `<frame_dir>/HANDOVER_NAME` for
+the supervisor to finish, and `result` is null. Protocol messages use the original stdout; anything
 else printed (by the job or native code) goes to stderr, the child's log.
 
 Test-only fault hook: `RDC_EXTRACT_TEST_FAULT="crash:<substring>,hang:<substring>,..."`
@@ -33,6 +36,7 @@ import importlib
 import inspect
 import json
 import os
+import pickle
 import resource
 import select
 import signal
@@ -48,6 +52,7 @@ from rdc_extract.parent_death import die_with_parent
 FAULT_ENV = "RDC_EXTRACT_TEST_FAULT"
 FAULT_KINDS = ("crash", "hang", "abort", "killworker", "enospc")
 IDLE_EXIT_CODE = 75
+HANDOVER_NAME = ".replayed.pickle"   # in the task's frame folder; never published (the supervisor removes it)
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -184,6 +189,7 @@ def main() -> int:
     kwargs = settings.get("kwargs") or {}
     takes_frame_id = "frame_id" in inspect.signature(job).parameters
     idle_timeout = settings.get("idle_timeout")
+    hand_over = bool(settings.get("hand_over"))
 
     while True:
         release_freed_memory()  # what the last capture freed, while the supervisor publishes it
@@ -197,7 +203,14 @@ def main() -> int:
         try:
             _inject_fault(faults, task["capture"], task["frame_dir"])
             extra = {"frame_id": task["frame_id"]} if takes_frame_id and task.get("frame_id") else {}
-            result = job(Path(task["capture"]), Path(task["frame_dir"]), **kwargs, **extra)
+            if hand_over:   # the first half of a two-phase job reads; it writes no frame folder
+                result = job(Path(task["capture"]), **kwargs, **extra)
+                Path(task["frame_dir"]).mkdir(parents=True, exist_ok=True)
+                with open(Path(task["frame_dir"]) / HANDOVER_NAME, "wb") as handle:
+                    pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                result = None
+            else:
+                result = job(Path(task["capture"]), Path(task["frame_dir"]), **kwargs, **extra)
         except Exception as exc:  # noqa: BLE001 - every job failure is a per-capture record
             print(f"[{task['capture']}]", file=sys.stderr)
             traceback.print_exc()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import os
 import re
 import shutil
@@ -34,7 +35,7 @@ from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
 from rdc_extract.batch.resources import JobsChoice, available_memory_mb, cap_jobs
 from rdc_extract.batch.workers import (
-    META_NAME, WorkerSettings, make_record, run_task, shutdown_children,
+    META_NAME, WorkerSettings, make_record, run_tasks, shutdown_children,
 )
 from rdc_extract.dataset.files import TEMP_PREFIX, remove_temporaries
 from rdc_extract.dataset.lock import output_lock
@@ -45,6 +46,10 @@ from rdc_extract.profiles.registry import available_profiles, resolve_profile
 from rdc_extract.rd.session import rasteriser_env
 
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
+TWO_PHASE_JOBS = {   # job → (what the replay child runs, what its supervisor runs on the result: decode and write)
+    DEFAULT_JOB: ("rdc_extract.extract.pipeline:replay_capture", "rdc_extract.extract.pipeline:write_frame"),
+}
+MAX_CHUNK = 8           # captures per joblib task: the child replays one while its supervisor writes another
 REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
 BACKENDS = ("loky", "dask")
 FAILURES_SHOWN = 10
@@ -193,6 +198,17 @@ def _plan(options: BatchOptions, manifest: Manifest,
         yield decision.action, Task.from_found(found, decision.reason, frame, collides_with)
 
 
+def chunk_size(to_run: int, n_jobs: int) -> int:
+    """Captures per joblib task: enough that a worker's writing overlaps its child's next replay, few enough
+    that every worker gets about two tasks (no worker idles at the end while another works through a chunk)."""
+    return max(1, min(MAX_CHUNK, to_run // (2 * max(n_jobs, 1))))
+
+
+def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
+    while chunk := list(itertools.islice(tasks, size)):
+        yield chunk
+
+
 def _clear_staging(out_dir: Path) -> None:
     """Remove what killed batches left half-written (only ever under out/.staging)."""
     staging = out_dir / STAGING_DIR
@@ -282,27 +298,30 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             with _backend(options, to_run) as jobs:
                 if jobs.note:
                     summary.notes.append(jobs.note)
+                job, finisher = TWO_PHASE_JOBS.get(options.job, (options.job, None))
                 settings = WorkerSettings(
-                    out_dir=str(options.out_dir), job=options.job, initialiser=options.initialiser,
+                    out_dir=str(options.out_dir), job=job, finisher=finisher, initialiser=options.initialiser,
                     kwargs=options.job_kwargs, env=_worker_env(options, jobs.n_jobs), timeout_s=options.timeout_s,
                     recycle_after=options.recycle_after, run_token=run_token, batch_pid=os.getpid(),
                     test_fault=os.environ.get(FAULT_ENV),
                 )
-                pending, deaths_in_a_row = tasks(), 0
+                pending, deaths_in_a_row = _chunks(tasks(), chunk_size(to_run, jobs.n_jobs)), 0
                 while True:
                     # max_nbytes=None: arguments are never memory-mapped, and with a temp_folder
                     # given joblib does not create (and, when killed, leave) a folder in /dev/shm
                     parallel = Parallel(n_jobs=jobs.n_jobs, return_as="generator_unordered", batch_size=1,
-                                        pre_dispatch="2*n_jobs", max_nbytes=None,
+                                        pre_dispatch="n_jobs", max_nbytes=None,
                                         temp_folder=str(options.out_dir / STAGING_DIR))
                     try:
                         with warnings.catch_warnings():   # joblib's advice on the tasks a worker death cancelled
                             warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being processed")
-                            for result in parallel(delayed(run_task)(task, settings) for task in pending):
+                            for done in parallel(delayed(run_tasks)(chunk, settings) for chunk in pending):
                                 with lock:
-                                    in_flight.pop(result["capture"], None)
+                                    for capture in done["captures"]:
+                                        in_flight.pop(capture, None)
                                 deaths_in_a_row = 0
-                                record(result)
+                                for result in done["records"]:
+                                    record(result)
                         break
                     except Exception as exc:
                         if not _worker_death(exc):

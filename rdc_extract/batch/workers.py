@@ -1,13 +1,18 @@
 """Process isolation: each capture runs in a supervised child interpreter (child.py).
 
-`run_task` is what joblib (loky or dask) executes for one capture. It runs in a
-joblib worker process and never touches RenderDoc itself: it hands the capture
-to a long-lived child kept per worker thread, which initialised replay once and
-serves up to `recycle_after` captures before it is replaced. The supervisor
-enforces the per-capture timeout (SIGKILL, record "timeout") and turns a child
-that dies into a "crashed (SIGSEGV)"-style record for the capture it held; the
-next capture gets a fresh child. So a native crash or hang costs one capture,
-never the joblib worker and never the batch.
+`run_tasks` is what joblib (loky or dask) executes for a few captures. It runs
+in a joblib worker process and never touches RenderDoc itself: it hands each
+capture to a long-lived child kept per worker thread, which initialised replay
+once and serves up to `recycle_after` captures before it is replaced. The
+supervisor enforces the per-capture timeout (SIGKILL, record "timeout") and
+turns a child that dies into a "crashed (SIGSEGV)"-style record for the capture
+it held; the next capture gets a fresh child. So a native crash or hang costs
+one capture, never the joblib worker and never the batch.
+
+With a two-phase job (`finisher`), the child only replays and hands what it read
+over (pickled into the frame's staging folder); the supervisor decodes and
+writes the frame while the child already replays the next capture. RenderDoc's
+calls hold the GIL, so only another process can overlap them.
 
 Outputs are staged: the job writes into `out/.staging/<frame_id>.<tag>/` and
 the supervisor renames the folder to `out/frames/<frame_id>/` only after the job
@@ -18,23 +23,28 @@ complete frame folders, whatever kills what.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
+import functools
 import itertools
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import traceback
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, one_line
+from rdc_extract.batch.child import HANDOVER_NAME, IDLE_EXIT_CODE, _LineReader, failure_cause, one_line, resolve
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.batch.plan import Task
 from rdc_extract.dataset.lock import LOCK_NAME
@@ -56,6 +66,7 @@ class WorkerSettings:
     job: str
     initialiser: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
+    finisher: str | None = None        # "module:function" run here on what `job` handed over (two-phase job)
     env: dict[str, str] = field(default_factory=dict)   # added to the child's environment
     timeout_s: float = 600.0
     recycle_after: int = 25
@@ -99,7 +110,8 @@ class Child:
         self.pid = self.process.pid
         self.peak_rss_mb: float | None = None
         hello = {"job": settings.job, "initialiser": settings.initialiser, "kwargs": settings.kwargs,
-                 "idle_timeout": settings.idle_timeout_s, "test_fault": settings.test_fault}
+                 "idle_timeout": settings.idle_timeout_s, "hand_over": settings.finisher is not None,
+                 "test_fault": settings.test_fault}
         try:
             self._send(hello)
             ready = self._receive(settings.startup_timeout_s)
@@ -126,8 +138,10 @@ class Child:
             raise _ChildDied(self.process.wait())
         return json.loads(line)
 
-    def run(self, capture: str, frame_dir: str, frame_id: str, timeout_s: float) -> dict[str, Any]:
+    def send_task(self, capture: str, frame_dir: str, frame_id: str) -> None:
         self._send({"capture": capture, "frame_dir": frame_dir, "frame_id": frame_id})
+
+    def receive_reply(self, timeout_s: float) -> dict[str, Any]:
         reply = self._receive(timeout_s)
         self.tasks_done += 1
         self.peak_rss_mb = reply.get("peak_rss_mb", self.peak_rss_mb)
@@ -245,31 +259,51 @@ def shutdown_children() -> None:
     _drop_child(kill=False)
 
 
-def _attempt(settings: WorkerSettings, task: Task, stage: Path) -> dict[str, Any]:
-    """Run the task in this thread's child; a dead or hung child becomes a failure reply."""
-    for attempt in range(2):
-        child = _child_for_this_thread(settings)
+class _Attempt:
+    """One capture handed to this thread's child at once; its reply is collected later.
+
+    A dead or hung child becomes a failure reply. A child that had just retired
+    for idleness never read the task: it is sent once more to a fresh child.
+    """
+
+    def __init__(self, settings: WorkerSettings, task: Task, stage: Path) -> None:
+        self.settings, self.task, self.stage = settings, task, stage
+        self._send()
+
+    def _send(self) -> None:
+        self.child = _child_for_this_thread(self.settings)
+        self.sent_at = time.monotonic()
         try:
-            reply = child.run(task.path, str(stage), task.frame_id, settings.timeout_s)
-        except _ChildTimedOut:
-            _drop_child(kill=True)
-            return {"ok": False, "cause": f"timeout (> {settings.timeout_s:g} s)",
-                    "error": f"no result after {settings.timeout_s:g} s; worker killed",
-                    "seconds": settings.timeout_s, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
-        except _ChildDied as died:
-            _drop_child(kill=True)
-            if died.returncode == IDLE_EXIT_CODE and attempt == 0:
-                continue  # the child had just retired for idleness and never read the task
-            return {"ok": False, "cause": death_cause(died.returncode),
-                    "error": f"worker process {child.pid} died while replaying this capture",
-                    "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            _drop_child(kill=True)
-            return {"ok": False, "cause": "worker protocol error", "error": one_line(exc),
-                    "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
-        reply["worker_pid"] = child.pid
-        return reply
-    raise AssertionError("unreachable")
+            self.child.send_task(self.task.path, str(self.stage), self.task.frame_id)
+        except _ChildDied:
+            pass  # receiving finds it dead
+
+    def reply(self) -> dict[str, Any]:
+        timeout_s = self.settings.timeout_s
+        for attempt in range(2):
+            child = self.child
+            try:
+                reply = child.receive_reply(max(0.0, self.sent_at + timeout_s - time.monotonic()))
+            except _ChildTimedOut:
+                _drop_child(kill=True)
+                return {"ok": False, "cause": f"timeout (> {timeout_s:g} s)",
+                        "error": f"no result after {timeout_s:g} s; worker killed",
+                        "seconds": timeout_s, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
+            except _ChildDied as died:
+                _drop_child(kill=True)
+                if died.returncode == IDLE_EXIT_CODE and attempt == 0:
+                    self._send()
+                    continue
+                return {"ok": False, "cause": death_cause(died.returncode),
+                        "error": f"worker process {child.pid} died while replaying this capture",
+                        "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                _drop_child(kill=True)
+                return {"ok": False, "cause": "worker protocol error", "error": one_line(exc),
+                        "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
+            reply["worker_pid"] = child.pid
+            return reply
+        raise AssertionError("unreachable")
 
 
 def run_is_live(out_dir: Path, run_token: str) -> bool:
@@ -300,36 +334,119 @@ def _check_live(settings: WorkerSettings, task: Task) -> None:
         raise BatchAbandoned(f"{task.capture}: the batch that issued this capture is gone; result discarded")
 
 
-def run_task(task: Task, settings: WorkerSettings) -> dict[str, Any]:
-    """Extract one capture in isolation; returns its manifest record (status done or failed)."""
-    out_dir = Path(settings.out_dir)
-    watch_batch_process(settings.batch_pid)
+@dataclass
+class _Started:
+    """A capture on its way: handed to the child (`attempt`), or already answered (`reply`: it needs no child)."""
+
+    task: Task
+    frame: StagedFrame | None
+    started: float
+    attempt: _Attempt | None = None
+    reply: dict[str, Any] | None = None
+
+    def wait(self) -> dict[str, Any]:
+        if self.reply is None and self.attempt is not None:
+            self.reply = self.attempt.reply()
+        return self.reply or {}
+
+
+def _start(settings: WorkerSettings, task: Task) -> _Started:
     _check_live(settings, task)
-    if task.collides_with is not None:
-        return make_record(task, {"ok": False, "cause": "frame_id collision",
-                                  "error": f"frame_id {task.frame_id!r} is already the frame of {task.collides_with}; "
-                                           "rename one of the captures"}, 0.0)
-    frame = StagedFrame(out_dir, task.frame_id, f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}")
     started = time.perf_counter()
+    if task.collides_with is not None:
+        return _Started(task, None, started, reply={
+            "ok": False, "cause": "frame_id collision",
+            "error": f"frame_id {task.frame_id!r} is already the frame of {task.collides_with}; rename one of the captures"})
+    frame = StagedFrame(Path(settings.out_dir), task.frame_id,
+                        f"{socket.gethostname()}-{os.getpid()}-{next(_stage_counter)}")
     try:
         frame.staging.mkdir(parents=True, exist_ok=True)
-        reply = _attempt(settings, task, frame.stage) if task.problem is None else {
-            "ok": False, "cause": NotARegularFile.cause, "error": str(NotARegularFile(task.path, task.problem))}
-        if reply.get("ok") and not (frame.stage / META_NAME).is_file():
-            reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
-                     "error": f"the job returned but {frame.stage.name}/{META_NAME} does not exist"}
-        _check_live(settings, task)
-        if reply.get("ok"):
-            frame.publish()
-        elif task.reason in STALE_FRAME_REASONS:
-            frame.retire()  # a frame of other capture contents must not survive (docs/batch.md)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        return _Started(task, frame, started, reply={"ok": False, "cause": DISK_FULL, "error": one_line(exc)})
+    if task.problem is not None:
+        return _Started(task, frame, started, reply={
+            "ok": False, "cause": NotARegularFile.cause, "error": str(NotARegularFile(task.path, task.problem))})
+    return _Started(task, frame, started, attempt=_Attempt(settings, task, frame.stage))
+
+
+@functools.cache
+def _resolved(name: str) -> Callable[..., Any]:
+    return resolve(name)
+
+
+def _log_failure(settings: WorkerSettings, task: Task) -> None:
+    """The traceback of a failure in this process, in the worker log beside its child's."""
+    log = Path(settings.out_dir) / LOGS_DIR / f"worker-{socket.gethostname()}-{os.getpid()}.log"
+    with contextlib.suppress(OSError), log.open("a", encoding="utf-8") as handle:
+        handle.write(f"[{task.capture}] (writing the frame)\n{traceback.format_exc()}")
+
+
+def _finish_handed_over(settings: WorkerSettings, task: Task, stage: Path, reply: dict[str, Any]) -> dict[str, Any]:
+    """The second phase of a two-phase job, on what the child handed over: the reply as the whole job's."""
+    began = time.perf_counter()
+    try:
+        handover = stage / HANDOVER_NAME
+        with handover.open("rb") as handle:
+            replayed = pickle.load(handle)
+        handover.unlink()
+        result = _resolved(settings.finisher or "")(replayed, stage)
+    except Exception as exc:  # noqa: BLE001 - every job failure is a per-capture record
+        _log_failure(settings, task)
+        return {**reply, "ok": False, "cause": failure_cause(exc), "error": one_line(exc, hint=getattr(exc, "hint", ""))}
+    return {**reply, "result": result, "seconds": (reply.get("seconds") or 0.0) + time.perf_counter() - began}
+
+
+def _finish(settings: WorkerSettings, started: _Started, reply: dict[str, Any]) -> dict[str, Any]:
+    """Write (two-phase jobs), check and publish one capture's frame; its manifest record."""
+    task, frame = started.task, started.frame
+    try:
+        if frame is not None:
+            if reply.get("ok") and settings.finisher is not None:
+                reply = _finish_handed_over(settings, task, frame.stage, reply)
+            if reply.get("ok") and not (frame.stage / META_NAME).is_file():
+                reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
+                         "error": f"the job returned but {frame.stage.name}/{META_NAME} does not exist"}
+            _check_live(settings, task)
+            if reply.get("ok"):
+                frame.publish()
+            elif task.reason in STALE_FRAME_REASONS:
+                frame.retire()  # a frame of other capture contents must not survive (docs/batch.md)
     except OSError as exc:
         if not is_disk_full(exc):
             raise
         reply = {"ok": False, "cause": DISK_FULL, "error": one_line(exc)}
     finally:
-        frame.discard()
-    return make_record(task, reply, time.perf_counter() - started, settings.kwargs.get("outputs"))
+        if frame is not None:
+            frame.discard()
+    return make_record(task, reply, time.perf_counter() - started.started, settings.kwargs.get("outputs"))
+
+
+def run_tasks(tasks: list[Task], settings: WorkerSettings) -> dict[str, Any]:
+    """Extract `tasks` one after the other in this thread's child: `{"captures", "records"}`.
+
+    The next capture goes to the child as soon as it has replayed the previous
+    one, whose frame is then written here (two-phase jobs) and published. After
+    a full disk the remaining tasks are not attempted and get no record (the
+    batch stops; a rerun does them): `captures` names every task handed in.
+    """
+    watch_batch_process(settings.batch_pid)
+    records: list[dict[str, Any]] = []
+    waiting = list(tasks)
+    current = _start(settings, waiting.pop(0)) if waiting else None
+    while current is not None:
+        reply = current.wait()
+        following = _start(settings, waiting.pop(0)) if waiting and reply.get("cause") != DISK_FULL else None
+        record = _finish(settings, current, reply)
+        records.append(record)
+        if record["cause"] == DISK_FULL and following is not None:
+            following.wait()
+            if following.frame is not None:
+                following.frame.discard()
+            break
+        current = following
+    return {"captures": [task.capture for task in tasks], "records": records}
 
 
 def make_record(task: Task, reply: dict[str, Any], wall_s: float,
@@ -345,7 +462,7 @@ def make_record(task: Task, reply: dict[str, Any], wall_s: float,
         "seconds": round(wall_s, 3),
         "worker_pid": reply.get("worker_pid"), "worker_host": socket.gethostname(),
         "worker_peak_rss_mb": reply.get("peak_rss_mb"),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
     }
     if reply.get("ok"):
         record.update(status=DONE, cause=None, error=None, **summarise_result(reply.get("result") or {}))

@@ -17,6 +17,7 @@ import shlex
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,9 @@ from rdc_extract.extract.checks import WARNING, check_profile
 from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import PROFILE
-from rdc_extract.extract.drawids import DrawIdBuilder, ScenePass, differencing, scene_pass
+from rdc_extract.extract.drawids import DrawIdBuilder, DrawIdMap, ScenePass, differencing, scene_pass
 from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, plan_reads
-from rdc_extract.frame.model import Frame
+from rdc_extract.frame.model import Frame, Texture
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
@@ -152,12 +153,12 @@ def _scene_for(frame: Frame, detection: Detection, wanted: Sequence[str], captur
     return scene
 
 
-def _drawids_table(scene: ScenePass, builder: DrawIdBuilder, frame: Frame) -> dict[str, Any]:
+def _drawids_table(scene: ScenePass, table: list[dict[str, Any]], textures: dict[int, TextureDesc]) -> dict[str, Any]:
     return {
         "none": 0,
         "pass": {"first_event": scene.steps[0].event_id, "last_event": scene.steps[-1].event_id,
-                 "targets_compared": [{"resource_id": rid, "name": frame.textures[rid].name} for rid in scene.targets]},
-        "draws": builder.result().table,
+                 "targets_compared": [{"resource_id": rid, "name": textures[rid].name} for rid in scene.targets]},
+        "draws": table,
     }
 
 
@@ -183,15 +184,15 @@ def _camera_draws(frame: Frame, detection: Detection) -> tuple[int, ...]:
                          if a.depth_output == found.depth_target and a.event_id <= found.depth_event])
 
 
-def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, detection: Detection, raw: RawFrame,
-          files: dict[str, str], labels: dict[str, Any] | None, timing: dict[str, float],
-          computed: Computed) -> dict[str, Any]:
+def _meta(replayed: Replayed, raw: RawFrame, files: dict[str, str], labels: dict[str, Any] | None,
+          timing: dict[str, float], computed: Computed) -> dict[str, Any]:
+    capture, sidecar, detection = replayed.capture, replayed.sidecar, replayed.detection
     found = detection.identification
     texture = raw.textures[found.final_image_target]
     return {
         "schema": FRAME_SCHEMA,
-        "frame_id": frame_id,
-        "capture": {"path": str(capture), "sha256": digest, "bytes": capture.stat().st_size,
+        "frame_id": replayed.frame_id,
+        "capture": {"path": str(capture), "sha256": replayed.digest, "bytes": capture.stat().st_size,
                     "verified": sidecar is not None and sidecar.capture_sha256 is not None},
         "api": raw.api,
         "profile": {"name": detection.profile.name, "path": str(detection.profile.path), "why": detection.why,
@@ -226,7 +227,7 @@ def _meta(capture: Path, frame_id: str, sidecar: Sidecar | None, digest: str, de
         "labels": labels,
         "warnings": computed.warnings,
         "scenario": sidecar.to_json() if sidecar else None,
-        "versions": {"rdc_extract": __version__, "renderdoc": renderdoc_version()},
+        "versions": {"rdc_extract": __version__, "renderdoc": replayed.renderdoc},
         "timing_s": {key: round(value, 4) for key, value in timing.items()},
     }
 
@@ -235,6 +236,29 @@ def inspect_hint(capture: Path, profile: str | None) -> str:
     """The command that shows, check by check, why a profile does not fit a capture."""
     named = f" --profile {shlex.quote(profile)}" if profile else ""
     return f"run: rdc-extract inspect {shown(shlex.quote(str(capture)))}{named} for details"
+
+
+@dataclass
+class Replayed:
+    """What one capture's replay yields, closed and checked against its sidecar: everything writing its
+    frame folder needs, and nothing of RenderDoc (a batch hands it to another process to write, pickled)."""
+
+    capture: Path
+    profile_asked: str | None   # --profile, for the `inspect` command a failure points to
+    frame_id: str
+    sidecar: Sidecar | None
+    digest: str
+    detection: Detection
+    wanted: tuple[str, ...]
+    reads: EventReads
+    camera_event: int | None
+    api: str
+    textures: dict[int, Texture]
+    aspect: float
+    drawids: DrawIdMap | None
+    drawids_table: dict[str, Any] | None
+    renderdoc: str
+    timing: dict[str, float]
 
 
 def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str | None = None,
@@ -246,16 +270,29 @@ def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str 
     the profile does not fit the frame, the message ends with the `inspect`
     command that lists every check.
     """
+    replayed = replay_capture(capture, profile=profile, outputs=outputs, frame_id=frame_id)
+    return write_frame(replayed, Path(frame_dir))
+
+
+@contextlib.contextmanager
+def _pointing_to_inspect(capture: Path, profile: str | None) -> Iterator[None]:
     try:
-        return _extract_capture(Path(capture), Path(frame_dir), profile, outputs, frame_id)
+        yield
     except CaptureError as exc:
         if exc.inspect_helps:
-            exc.add_hint(inspect_hint(Path(capture), profile))
+            exc.add_hint(inspect_hint(capture, profile))
         raise
 
 
-def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, outputs: Sequence[str] | None,
-                     frame_id: str | None) -> dict[str, Any]:
+def replay_capture(capture: str | Path, *, profile: str | None = None, outputs: Sequence[str] | None = None,
+                   frame_id: str | None = None) -> Replayed:
+    """The replay half of `extract_capture`: open, identify, read what the outputs need, close."""
+    capture = Path(capture)
+    with _pointing_to_inspect(capture, profile):
+        return _replay(capture, profile, outputs, frame_id)
+
+
+def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, frame_id: str | None) -> Replayed:
     started = time.perf_counter()
     sidecar = sidecar_of(capture)
     recorded = sidecar.capture_sha256 if sidecar else None
@@ -266,21 +303,40 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
             opened = time.perf_counter()
             frame = read_frame(session)
             detection = choose_profile(frame, profile)
-            rules = detection.profile
             wanted = wanted_outputs(frame, detection, outputs)
             scene = _scene_for(frame, detection, wanted, capture)
-            plan = plan_reads(detection.identification, rules, wanted, scene)
+            plan = plan_reads(detection.identification, detection.profile, wanted, scene)
             identified = time.perf_counter()
             drawids, stepping = _drawid_stepping(frame, scene, plan)
             reads = read_for_extraction(session, frame, detection, plan, stepping)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
-    replayed = time.perf_counter()
-    checked = check_profile(detection.identification, rules, wanted, reads, plan.camera_event,
-                            image_aspect(frame, detection), str(capture))
+    drawid_map = drawids.result() if drawids is not None else None
+    timing = {"replay": time.perf_counter() - started, "identify": identified - opened, "camera": reads.camera_seconds,
+              **({"signatures": reads.signature_seconds} if drawids is not None else {})}
+    return Replayed(capture=capture, profile_asked=profile, frame_id=frame_id or frame_id_of(capture.name), sidecar=sidecar, digest=digest,
+                    detection=detection, wanted=wanted, reads=reads, camera_event=plan.camera_event, api=frame.api,
+                    textures=frame.textures, aspect=image_aspect(frame, detection), drawids=drawid_map,
+                    drawids_table=None if drawid_map is None or scene is None
+                    else _drawids_table(scene, drawid_map.table, frame.textures),
+                    renderdoc=renderdoc_version(), timing=timing)
+
+
+def write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
+    """The writing half of `extract_capture`: check the profile against what was read, decode, write the
+    frame folder (meta.json last); returns the meta.json document."""
+    with _pointing_to_inspect(replayed.capture, replayed.profile_asked):
+        return _write_frame(replayed, frame_dir)
+
+
+def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    capture, detection, wanted, rules = replayed.capture, replayed.detection, replayed.wanted, replayed.detection.profile
+    checked = check_profile(detection.identification, rules, wanted, replayed.reads, replayed.camera_event,
+                            replayed.aspect, str(capture))
     checked.raise_first_error(str(capture))
     try:
-        raw = RawFrame(api=frame.api, textures=frame.textures, data=reads.data, camera=checked.camera,
+        raw = RawFrame(api=replayed.api, textures=replayed.textures, data=replayed.reads.data, camera=checked.camera,
                        conventions=checked.conventions)
         computed = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
         computed.warnings[:0] = checked.causes(WARNING)
@@ -299,19 +355,15 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
                    if name != "stencil" or "stencil" in wanted]
-        if drawids is not None and scene is not None:
-            written.append(pool.submit(write_drawids, frame_dir, drawids.result().ids,
-                                       _drawids_table(scene, drawids, frame)))
+        if replayed.drawids is not None and replayed.drawids_table is not None:
+            written.append(pool.submit(write_drawids, frame_dir, replayed.drawids.ids, replayed.drawids_table))
         if "labels" in wanted and rules.stencil.classes is not None:
             labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
             files = with_label_outputs(files, labels)
         for future in written:
             files.update(future.result())
-    timing = {"replay": replayed - started, "identify": identified - opened, "camera": reads.camera_seconds,
-              **({"signatures": reads.signature_seconds} if drawids is not None else {}),
-              "decode": decoded - replayed, "write": time.perf_counter() - decoded}
-    meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing,
-                 computed)
+    timing = {**replayed.timing, "decode": decoded - started, "write": time.perf_counter() - decoded}
+    meta = _meta(replayed, raw, files, labels, timing, computed)
     write_json(frame_dir / META_FILE, meta)
     return meta
 
