@@ -12,6 +12,10 @@ why extraction and relabelling share `apply_class_map`.
 Raw values no rule covers are not an error at labelling time: they get
 `unlabelled_id` (and the ignore trainId) and are counted, so a user sees what
 the mapping misses instead of losing it silently.
+
+A mapping may also hold signature rules (`[signatures]`, `[[name_rules]]`;
+labels/signature_rules.py): on frames with draw ids they label the pixels of
+the draws they match, over or under the stencil rules as `precedence` says.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ import numpy as np
 
 from rdc_extract.dataset.names import LABEL_FILES, ROLE_NAME
 from rdc_extract.errors import ClassMapError
+from rdc_extract.labels.signature_rules import (
+    NAME_KINDS, NO_CLASS, PRECEDENCES, SIGNATURE, SIGNATURES_FIRST, STENCIL_FIRST, Coverage, DrawIds, NameRule,
+    SignatureRules, coverage,
+)
 from rdc_extract.tomlcheck import Section, named_toml, read_toml
 
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
@@ -107,10 +115,15 @@ class ClassMap:
     colors: np.ndarray
     covered: np.ndarray
     sha256: str
+    rules: SignatureRules = SignatureRules()
 
     @property
     def has_train_ids(self) -> bool:
         return self.train_ids is not None
+
+    @property
+    def has_stencil_rules(self) -> bool:
+        return bool(self.covered.any())
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,34 +132,69 @@ class LabelImages:
 
     ``ids`` uint8 class ids; ``train_ids`` uint8 trainIds (ignore value where
     unused) or None when the mapping has none; ``color`` uint8 RGB ``(H, W, 3)``;
-    ``unmapped``: raw value → pixel count for values no rule covers.
+    ``unmapped``: raw value → pixel count of pixels no rule labels whose raw
+    value no stencil rule covers. ``coverage``: the frame's scene pixels a
+    signature rule labels, None when it has no draw ids; ``raw_read``: False
+    when the labels came from draw ids alone.
     """
 
     ids: np.ndarray
     train_ids: np.ndarray | None
     color: np.ndarray
     unmapped: dict[int, int]
+    coverage: Coverage | None = None
+    raw_read: bool = True
 
 
-def apply_class_map(raw: np.ndarray, class_map: ClassMap) -> LabelImages:
-    """Label one frame: look every pixel of a uint8 ``(H, W)`` raw map (e.g. the stencil) up in ``class_map``.
+def apply_class_map(raw: np.ndarray | None, class_map: ClassMap, draw_ids: DrawIds | None = None) -> LabelImages:
+    """Label one frame: every pixel of a uint8 ``(H, W)`` raw map (e.g. the stencil) by the stencil rules, and
+    with ``draw_ids`` every pixel of a draw a signature rule covers by that rule.
 
-    Pure and cheap (three table lookups and a histogram); extraction and
-    `relabel` both call it, so the same raw map and mapping always give the
-    same labels. Raises ``ValueError`` for anything but a 2D uint8 array.
+    Where both cover a pixel, the mapping's ``precedence`` decides (docs/classes.md). Pure and cheap (table
+    lookups per pixel, rules matched once per draw); extraction and `relabel` both call it, so the same raw
+    map, draw ids and mapping always give the same labels. ``raw`` may be None only for a mapping without
+    stencil rules, given draw ids. Raises ``ValueError`` for arrays of another type or shape.
     """
-    raw = np.asarray(raw)
+    if raw is None:
+        if draw_ids is None or class_map.has_stencil_rules:
+            raise ValueError("labels need the raw map: the mapping has stencil rules or the frame has no draw ids")
+        raw = np.zeros(draw_ids.ids.shape, dtype=np.uint8)
+        raw_read = False
+    else:
+        raw = np.asarray(raw)
+        raw_read = True
     if raw.dtype != np.uint8 or raw.ndim != 2:
         raise ValueError(f"raw ids must be a 2D uint8 array, got {raw.dtype} {raw.shape}")
-    counts = np.bincount(raw.ravel(), minlength=RAW_VALUES)
-    missing = np.flatnonzero((counts > 0) & ~class_map.covered)
+    if draw_ids is not None and draw_ids.ids.shape != raw.shape:
+        raise ValueError(f"draw ids {draw_ids.ids.shape} and raw map {raw.shape} differ in size")
     # np.take is several times faster than fancy indexing for these small tables
-    return LabelImages(
-        ids=np.take(class_map.ids, raw),
-        train_ids=None if class_map.train_ids is None else np.take(class_map.train_ids, raw),
-        color=np.take(class_map.colors, raw, axis=0),
-        unmapped={int(v): int(counts[v]) for v in missing},
-    )
+    ids = np.take(class_map.ids, raw)
+    train_ids = None if class_map.train_ids is None else np.take(class_map.train_ids, raw)
+    color = np.take(class_map.colors, raw, axis=0)
+    unlabelled = raw
+    if draw_ids is not None and class_map.rules:
+        hit = _signature_labels(class_map, raw, draw_ids, ids, train_ids, color)
+        unlabelled = raw[~hit]
+    counts = np.bincount(unlabelled.ravel(), minlength=RAW_VALUES) if raw_read else np.zeros(RAW_VALUES, np.int64)
+    missing = np.flatnonzero((counts > 0) & ~class_map.covered)
+    return LabelImages(ids, train_ids, color, {int(v): int(counts[v]) for v in missing},
+                       None if draw_ids is None else coverage(draw_ids.draws, class_map.rules), raw_read)
+
+
+def _signature_labels(class_map: ClassMap, raw: np.ndarray, draw_ids: DrawIds, ids: np.ndarray,
+                      train_ids: np.ndarray | None, color: np.ndarray) -> np.ndarray:
+    """Overwrite the pixels signature rules label (in place); returns which pixels those are."""
+    per_draw = class_map.rules.draw_classes(draw_ids.draws, len(draw_ids.draws))
+    classes = np.take(per_draw, draw_ids.ids)
+    hit = classes != NO_CLASS
+    if class_map.rules.precedence == STENCIL_FIRST:
+        hit &= ~np.take(class_map.covered, raw)
+    chosen = classes[hit]
+    ids[hit] = np.array([c.id for c in class_map.classes], np.uint8)[chosen]
+    if train_ids is not None:
+        train_ids[hit] = np.array([c.train_id for c in class_map.classes], np.uint8)[chosen]
+    color[hit] = np.array([c.color for c in class_map.classes], np.uint8)[chosen]
+    return hit
 
 
 def load_class_map(path: str | Path) -> ClassMap:
@@ -165,9 +213,9 @@ def resolve_class_map(name_or_path: str | Path) -> ClassMap:
 
 def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
     """Validate an already-parsed mapping (``path`` is only used in messages and kept on the result)."""
-    _Section(path, "top level", data, ("mapping", "classes"))
+    _Section(path, "top level", data, ("mapping", "classes", "signatures", "name_rules"))
     meta = _Section(path, "[mapping]", data.get("mapping", {}),
-                    ("name", "description", "source", "unlabelled_id", "ignore_train_id"))
+                    ("name", "description", "source", "unlabelled_id", "ignore_train_id", "precedence"))
     name = meta.string("name")
     if not name:
         meta.fail("name", "a mapping name", name)
@@ -187,8 +235,63 @@ def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
         lacking = next(i for i, c in enumerate(classes, start=1) if c.train_id is None)
         raise ClassMapError(path, f"{_entry(lacking, classes[lacking - 1].name)}: train_id missing; "
                                   "give every class a train_id (use the ignore value for void classes) or none")
+    rules = _parse_signature_rules(path, data, classes, meta.string("precedence", SIGNATURES_FIRST, PRECEDENCES))
     return _compile(name, meta.string("description", ""), source, unlabelled_id, ignore_train_id,
-                    classes, path, has_train=bool(with_train))
+                    classes, rules, path, has_train=bool(with_train))
+
+
+def _class_index(path: Path, where: str, name: Any, classes: tuple[LabelClass, ...]) -> int:
+    for index, c in enumerate(classes):
+        if c.name == name:
+            return index
+    known = ", ".join(repr(c.name) for c in classes[:12]) + (", …" if len(classes) > 12 else "")
+    raise ClassMapError(path, f"{where}: unknown class {name!r}; a rule names one of the [[classes]] ({known})")
+
+
+def _parse_signature_rules(path: Path, data: dict[str, Any], classes: tuple[LabelClass, ...],
+                           precedence: str) -> SignatureRules:
+    """``[signatures]`` (signature → class name) and ``[[name_rules]]`` (class and glob patterns by name kind)."""
+    table = data.get("signatures", {})
+    if not isinstance(table, dict):
+        raise ClassMapError(path, f"[signatures]: expected a table of signature = \"class name\", got {table!r}")
+    exact: dict[str, int] = {}
+    for key, name in table.items():
+        signature = key.lower()
+        where = f"[signatures].{key}"
+        if not SIGNATURE.match(signature):
+            raise ClassMapError(path, f"{where}: expected a draw signature of 32 hex digits (drawids.json 'signature')")
+        if signature in exact:
+            raise ClassMapError(path, f"{where}: duplicate rule: signature {signature} is listed twice")
+        if not isinstance(name, str):
+            raise ClassMapError(path, f"{where}: expected a class name, got {name!r}")
+        exact[signature] = _class_index(path, where, name, classes)
+    entries = data.get("name_rules", [])
+    if not isinstance(entries, list):
+        raise ClassMapError(path, f"[[name_rules]]: expected a list of [[name_rules]] tables, got {entries!r}")
+    names: list[NameRule] = []
+    for number, entry in enumerate(entries, start=1):
+        label = f"[[name_rules]] #{number}"
+        rule = _Section(path, label, entry, ("class", *NAME_KINDS))
+        patterns = []
+        for kind in NAME_KINDS:
+            globs = rule.table.get(kind)
+            if globs is None:
+                continue
+            globs = [globs] if isinstance(globs, str) else globs
+            if not isinstance(globs, list) or not globs or not all(isinstance(g, str) and g for g in globs):
+                rule.fail(kind, "a glob pattern or a non-empty list of them", rule.table[kind])
+            patterns.append((kind, tuple(sorted(set(globs)))))
+        if not patterns:
+            rule.fail(label, f"at least one of {', '.join(NAME_KINDS)}", entry)
+        class_name = rule.string("class")
+        if not class_name:
+            rule.fail("class", "the name of one of the [[classes]]", class_name)
+        class_index = _class_index(path, f"{label}.class", class_name, classes)
+        for earlier in names:
+            if earlier.patterns == tuple(patterns):
+                raise ClassMapError(path, f"{label}: duplicate rule: the same patterns as {earlier.label}")
+        names.append(NameRule(class_index, tuple(patterns), label))
+    return SignatureRules(exact, tuple(names), precedence)
 
 
 def _entry(index: int, name: Any) -> str:
@@ -268,7 +371,7 @@ def _check_unique(path: Path, classes: tuple[LabelClass, ...]) -> None:
 
 
 def _compile(name: str, description: str, source: str, unlabelled_id: int, ignore_train_id: int,
-             classes: tuple[LabelClass, ...], path: Path, *, has_train: bool) -> ClassMap:
+             classes: tuple[LabelClass, ...], rules: SignatureRules, path: Path, *, has_train: bool) -> ClassMap:
     """Build the lookup tables; two classes covering one raw value is an error (order must not matter)."""
     owner = np.full(RAW_VALUES, -1, dtype=np.int64)
     fallback = next((c for c in classes if c.id == unlabelled_id), None)
@@ -301,7 +404,8 @@ def _compile(name: str, description: str, source: str, unlabelled_id: int, ignor
         "classes": [[c.name, c.id, c.train_id, c.category, list(c.color)] for c in classes],
         "ids": ids.tolist(), "train_ids": train_ids.tolist() if has_train else None,
         "colors": colors.tolist(), "covered": covered.tolist(),
+        **({"signature_rules": rules.canonical()} if rules else {}),
     }
     digest = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
     return ClassMap(name, description, source, unlabelled_id, ignore_train_id, classes, path,
-                    ids, train_ids if has_train else None, colors, covered, digest)
+                    ids, train_ids if has_train else None, colors, covered, digest, rules)
