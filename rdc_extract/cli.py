@@ -234,6 +234,9 @@ def signatures(
     from rdc_extract.labels.signature_tally import signature_report
     from rdc_extract.labels.views import signatures_view
 
+    if classes_ is not None and suggest is None:
+        raise typer.BadParameter("goes with --suggest: it names the mapping whose stencil rules vote",
+                                 param_hint="--classes")
     report = signature_report(out, top=top)
     if not report.tallies:
         stderr.print(f"error: {out}: no draw signatures: no frame has drawids.json "

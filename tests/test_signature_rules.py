@@ -293,3 +293,24 @@ def test_suggest_command_votes_with_the_mapping_the_frames_carry(tmp_path):
     (out / "frames" / "other" / "meta.json").write_text('{"labels": {"mapping": "b"}}')
     refused = CliRunner().invoke(app, ["signatures", str(out), "--suggest", str(tmp_path / "again.toml")])
     assert refused.exit_code == 1 and "pass --classes MAP" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_a_mapping_may_hold_more_signature_rules_than_a_profile_may_hold_bytes(tmp_path):
+    rules = "".join(f'{i:032x} = "road"   # purity 100.0%, 303,657 px (23.26% of the scene pixels), 6 frames\n'
+                    for i in range(16_000))
+    path = write_map(tmp_path, CLASSES + "[signatures]\n" + rules)
+    assert path.stat().st_size > 1 << 20 and len(load_class_map(path).rules.exact) == 16_000
+
+
+def test_classes_command_shows_the_signature_rules_of_each_class(tmp_path):
+    path = write_map(tmp_path, CLASSES + f'[signatures]\n{TREE_SIG} = "vegetation"\n{SIGN_SIG} = "vegetation"\n'
+                                         '[[name_rules]]\nclass = "car"\ntexture = "car_*"\n')
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["classes", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 signatures" in result.output and "texture=car_*" in result.output
+    assert "signature rules win where both match" in " ".join(result.output.split())
+
+
+def test_classes_option_of_signatures_goes_with_suggest(tmp_path):
+    result = CliRunner().invoke(app, ["signatures", str(tmp_path), "--classes", "city_game"])
+    assert result.exit_code == 2 and "goes with --suggest" in result.output

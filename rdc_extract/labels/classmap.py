@@ -39,6 +39,7 @@ from rdc_extract.tomlcheck import Section, named_toml, read_toml
 
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
 FORMAT_VERSION = 1  # part of the hash: bump if the meaning of a mapping file changes
+MAX_CLASS_MAP_BYTES = 16 << 20  # room for ~100,000 signature rules with their comments
 _LABEL_STEMS = {name.rsplit(".", 1)[0] for name in LABEL_FILES.values()}  # what labelling writes cannot be its source
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ALL_RAW = np.arange(RAW_VALUES, dtype=np.int64)
@@ -200,7 +201,7 @@ def _signature_index(class_map: ClassMap, raw: np.ndarray, draw_ids: DrawIds) ->
 def load_class_map(path: str | Path) -> ClassMap:
     """Read and validate a class-mapping TOML file; raises ClassMapError naming the file and entry."""
     path = Path(path)
-    data = read_toml(path, ClassMapError, "class-mapping")
+    data = read_toml(path, ClassMapError, "class-mapping", MAX_CLASS_MAP_BYTES)
     return parse_class_map(data, path)
 
 
@@ -240,10 +241,10 @@ def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
                     classes, rules, path, has_train=bool(with_train))
 
 
-def _class_index(path: Path, where: str, name: Any, classes: tuple[LabelClass, ...]) -> int:
-    for index, c in enumerate(classes):
-        if c.name == name:
-            return index
+def _class_index(path: Path, where: str, name: Any, classes: tuple[LabelClass, ...],
+                 by_name: dict[str, int]) -> int:
+    if name in by_name:
+        return by_name[name]
     known = ", ".join(repr(c.name) for c in classes[:12]) + (", …" if len(classes) > 12 else "")
     raise ClassMapError(path, f"{where}: unknown class {name!r}; a rule names one of the [[classes]] ({known})")
 
@@ -254,6 +255,7 @@ def _parse_signature_rules(path: Path, data: dict[str, Any], classes: tuple[Labe
     table = data.get("signatures", {})
     if not isinstance(table, dict):
         raise ClassMapError(path, f"[signatures]: expected a table of signature = \"class name\", got {table!r}")
+    by_name = {c.name: index for index, c in enumerate(classes)}
     exact: dict[str, int] = {}
     for key, name in table.items():
         signature = key.lower()
@@ -264,7 +266,7 @@ def _parse_signature_rules(path: Path, data: dict[str, Any], classes: tuple[Labe
             raise ClassMapError(path, f"{where}: duplicate rule: signature {signature} is listed twice")
         if not isinstance(name, str):
             raise ClassMapError(path, f"{where}: expected a class name, got {name!r}")
-        exact[signature] = _class_index(path, where, name, classes)
+        exact[signature] = _class_index(path, where, name, classes, by_name)
     entries = data.get("name_rules", [])
     if not isinstance(entries, list):
         raise ClassMapError(path, f"[[name_rules]]: expected a list of [[name_rules]] tables, got {entries!r}")
@@ -286,7 +288,7 @@ def _parse_signature_rules(path: Path, data: dict[str, Any], classes: tuple[Labe
         class_name = rule.string("class")
         if not class_name:
             rule.fail("class", "the name of one of the [[classes]]", class_name)
-        class_index = _class_index(path, f"{label}.class", class_name, classes)
+        class_index = _class_index(path, f"{label}.class", class_name, classes, by_name)
         for earlier in names:
             if earlier.patterns == tuple(patterns):
                 raise ClassMapError(path, f"{label}: duplicate rule: the same patterns as {earlier.label}")
