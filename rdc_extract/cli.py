@@ -223,17 +223,37 @@ def signatures(
     out: Annotated[Path, typer.Argument(help="Dataset folder extracted with --outputs ...,drawids.")],
     *,
     top: Annotated[int, typer.Option("--top", min=1, help="Signatures shown and drawn on the contact sheet.")] = 48,
+    suggest: Annotated[Optional[Path], typer.Option(
+        "--suggest", help="Also write a class mapping with a signature rule per signature, from its pixels' "
+                          "stencil classes, to edit and relabel with.")] = None,
+    classes_: Annotated[Optional[str], typer.Option(
+        "--classes", "-c", help="With --suggest: the mapping whose stencil rules vote (default: the one the "
+                                "frames are labelled with).")] = None,
 ) -> None:
     """List the draw signatures of a dataset with the frames and pixels they cover, and draw a contact sheet."""
     from rdc_extract.labels.signature_tally import signature_report
     from rdc_extract.labels.views import signatures_view
 
+    if classes_ is not None and suggest is None:
+        raise typer.BadParameter("goes with --suggest: it names the mapping whose stencil rules vote",
+                                 param_hint="--classes")
     report = signature_report(out, top=top)
     if not report.tallies:
         stderr.print(f"error: {out}: no draw signatures: no frame has drawids.json "
                      "(extract with --outputs ...,drawids; docs/drawids.md)", soft_wrap=True, highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILED)
     stdout.print(signatures_view(report, top))
+    if suggest is not None:
+        from rdc_extract.dataset.files import write_text
+        from rdc_extract.labels.classmap import resolve_class_map
+        from rdc_extract.labels.suggest import recorded_mapping, suggest_rules
+        from rdc_extract.labels.views import suggestion_view
+
+        class_map = resolve_class_map(classes_ or recorded_mapping(out))
+        tiles = {entry.signature: rank for rank, entry in enumerate(report.tallies[:top], 1)}
+        suggested = suggest_rules(out, class_map, tiles=tiles)
+        write_text(suggest, suggested.text)
+        stdout.print(suggestion_view(suggested, class_map, suggest))
 
 
 @app.command()

@@ -18,14 +18,15 @@ from rdc_extract.regular_files import open_regular_file
 MAX_TOML_BYTES = 1 << 20  # profiles and class mappings are a few KiB; more is not one of them
 
 
-def read_toml(path: Path, error: Callable[[Path, str], FileError], what: str) -> dict[str, Any]:
-    """Parse a TOML file; missing, not a regular file (a folder, a FIFO), too large, too deeply nested or
-    malformed → `error(path, ...)` saying which."""
+def read_toml(path: Path, error: Callable[[Path, str], FileError], what: str,
+              max_bytes: int = MAX_TOML_BYTES) -> dict[str, Any]:
+    """Parse a TOML file; missing, not a regular file (a folder, a FIFO), larger than `max_bytes`, too deeply
+    nested or malformed → `error(path, ...)` saying which."""
     try:
         with open_regular_file(path) as handle:
-            raw = handle.read(MAX_TOML_BYTES + 1)
-        if len(raw) > MAX_TOML_BYTES:
-            raise error(path, f"larger than {MAX_TOML_BYTES >> 20} MiB, not a {what} file")
+            raw = handle.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise error(path, f"larger than {max_bytes >> 20} MiB, not a {what} file")
         return tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise error(path, f"no such {what} file") from None

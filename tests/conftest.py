@@ -29,3 +29,21 @@ def vk_capture_made_now(tmp_path_factory) -> Path:
 
     (capture,) = make_captures(tmp_path_factory.mktemp("vk"), ["vk_gbuffer"])
     return capture
+
+
+SAMPLE_CAPTURES = sorted((Path(__file__).resolve().parents[1] / "samples" / "captures").glob("*.rdc"))
+DRAWIDS_OUTPUTS = ["rgb", "stencil", "labels", "drawids"]
+
+
+@pytest.fixture(scope="session")
+def drawids_dataset(tmp_path_factory) -> Path:
+    """The first two sample-game captures extracted with draw ids, stencil and the game's labels (city_game).
+    Shared by the tests of `signatures` and of signature rules: copy it (`shutil.copytree`) before writing."""
+    from rdc_extract.extract.pipeline import extract_to_dataset
+
+    if len(SAMPLE_CAPTURES) < 2:
+        pytest.skip("fewer than two sample-game captures: run samples/make_captures.sh")
+    out = tmp_path_factory.mktemp("drawids") / "out"
+    for capture in SAMPLE_CAPTURES[:2]:
+        extract_to_dataset(capture, out, outputs=DRAWIDS_OUTPUTS)
+    return out

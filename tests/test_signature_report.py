@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,7 @@ from typer.testing import CliRunner
 
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import read_png
-from rdc_extract.extract.pipeline import extract_to_dataset
 from rdc_extract.labels.signature_tally import sheet, tally, tile
-
-SAMPLES = sorted((Path(__file__).resolve().parents[1] / "samples" / "captures").glob("*.rdc"))
 
 
 def _draw(index: int, signature: str, pixels: int) -> dict:
@@ -42,17 +40,16 @@ def test_a_tile_is_the_masks_box_scaled_with_the_rest_darkened():
     assert not tile(rgb, np.zeros((10, 20), bool)).any()
 
 
-def test_the_command_lists_signatures_writes_the_csv_and_the_contact_sheet(tmp_path):
-    for capture in SAMPLES[:2]:
-        extract_to_dataset(capture, tmp_path, outputs=["rgb", "drawids"])
-    result = CliRunner().invoke(app, ["signatures", str(tmp_path), "--top", "5"])
+def test_the_command_lists_signatures_writes_the_csv_and_the_contact_sheet(drawids_dataset, tmp_path):
+    out = Path(shutil.copytree(drawids_dataset, tmp_path / "out"))
+    result = CliRunner().invoke(app, ["signatures", str(out), "--top", "5"])
     assert result.exit_code == 0, result.stdout + result.stderr
-    rows = list(csv.DictReader((tmp_path / "signatures.csv").open()))
+    rows = list(csv.DictReader((out / "signatures.csv").open()))
     assert rows and [int(r["pixels"]) for r in rows] == sorted((int(r["pixels"]) for r in rows), reverse=True)
     assert [r["sheet_tile"] for r in rows[:6]] == ["1", "2", "3", "4", "5", ""]
     assert any(int(r["frames"]) == 2 for r in rows)  # content signatures recur across the two captures
     assert abs(sum(float(r["pixel_share"]) for r in rows) - 1) < 1e-3
-    assert read_png(tmp_path / "signatures.png").shape == (98, 5 * 98, 3)
+    assert read_png(out / "signatures.png").shape == (98, 5 * 98, 3)
     assert "largest cover" in " ".join(result.stdout.split())
 
 

@@ -39,6 +39,7 @@ from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, pla
 from rdc_extract.frame.model import Frame, Texture
 from rdc_extract.labels.classmap import ClassMap, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
+from rdc_extract.labels.signature_rules import DrawIds
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile
 from rdc_extract.rd.frame_reader import read_frame
@@ -355,10 +356,12 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
                    if name != "stencil" or "stencil" in wanted]
+        draw_ids = None
         if replayed.drawids is not None and replayed.drawids_table is not None:
-            written.append(pool.submit(write_drawids, frame_dir, replayed.drawids.ids, replayed.drawids_table))
+            draw_ids = DrawIds(replayed.drawids.ids, replayed.drawids_table["draws"])
+            written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
         if "labels" in wanted and rules.stencil.classes is not None:
-            labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
+            labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes), draw_ids)
             files = with_label_outputs(files, labels)
         for future in written:
             files.update(future.result())

@@ -12,6 +12,10 @@ why extraction and relabelling share `apply_class_map`.
 Raw values no rule covers are not an error at labelling time: they get
 `unlabelled_id` (and the ignore trainId) and are counted, so a user sees what
 the mapping misses instead of losing it silently.
+
+A mapping may also hold signature rules (`[signatures]`, `[[name_rules]]`;
+labels/signature_rules.py): on frames with draw ids they label the pixels of
+the draws they match, over or under the stencil rules as `precedence` says.
 """
 
 from __future__ import annotations
@@ -27,10 +31,15 @@ import numpy as np
 
 from rdc_extract.dataset.names import LABEL_FILES, ROLE_NAME
 from rdc_extract.errors import ClassMapError
+from rdc_extract.labels.signature_rules import (
+    NAME_KINDS, NO_CLASS, PRECEDENCES, SIGNATURE, SIGNATURES_FIRST, STENCIL_FIRST, Coverage, DrawIds, NameRule,
+    SignatureRules, coverage,
+)
 from rdc_extract.tomlcheck import Section, named_toml, read_toml
 
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
 FORMAT_VERSION = 1  # part of the hash: bump if the meaning of a mapping file changes
+MAX_CLASS_MAP_BYTES = 16 << 20  # room for ~100,000 signature rules with their comments
 _LABEL_STEMS = {name.rsplit(".", 1)[0] for name in LABEL_FILES.values()}  # what labelling writes cannot be its source
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ALL_RAW = np.arange(RAW_VALUES, dtype=np.int64)
@@ -107,10 +116,15 @@ class ClassMap:
     colors: np.ndarray
     covered: np.ndarray
     sha256: str
+    rules: SignatureRules = SignatureRules()
 
     @property
     def has_train_ids(self) -> bool:
         return self.train_ids is not None
+
+    @property
+    def has_stencil_rules(self) -> bool:
+        return bool(self.covered.any())
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,40 +133,75 @@ class LabelImages:
 
     ``ids`` uint8 class ids; ``train_ids`` uint8 trainIds (ignore value where
     unused) or None when the mapping has none; ``color`` uint8 RGB ``(H, W, 3)``;
-    ``unmapped``: raw value → pixel count for values no rule covers.
+    ``unmapped``: raw value → pixel count of pixels no rule labels whose raw
+    value no stencil rule covers. ``coverage``: the frame's scene pixels a
+    signature rule labels, None when it has no draw ids; ``raw_read``: False
+    when the labels came from draw ids alone.
     """
 
     ids: np.ndarray
     train_ids: np.ndarray | None
     color: np.ndarray
     unmapped: dict[int, int]
+    coverage: Coverage | None = None
+    raw_read: bool = True
 
 
-def apply_class_map(raw: np.ndarray, class_map: ClassMap) -> LabelImages:
-    """Label one frame: look every pixel of a uint8 ``(H, W)`` raw map (e.g. the stencil) up in ``class_map``.
+def apply_class_map(raw: np.ndarray | None, class_map: ClassMap, draw_ids: DrawIds | None = None) -> LabelImages:
+    """Label one frame: every pixel of a uint8 ``(H, W)`` raw map (e.g. the stencil) by the stencil rules, and
+    with ``draw_ids`` every pixel of a draw a signature rule covers by that rule.
 
-    Pure and cheap (three table lookups and a histogram); extraction and
-    `relabel` both call it, so the same raw map and mapping always give the
-    same labels. Raises ``ValueError`` for anything but a 2D uint8 array.
+    Where both cover a pixel, the mapping's ``precedence`` decides (docs/classes.md). Pure and cheap (table
+    lookups per pixel, rules matched once per draw); extraction and `relabel` both call it, so the same raw
+    map, draw ids and mapping always give the same labels. ``raw`` may be None only for a mapping without
+    stencil rules, given draw ids. Raises ``ValueError`` for arrays of another type or shape.
     """
-    raw = np.asarray(raw)
+    if raw is None:
+        if draw_ids is None or class_map.has_stencil_rules:
+            raise ValueError("labels need the raw map: the mapping has stencil rules or the frame has no draw ids")
+        raw = np.zeros(draw_ids.ids.shape, dtype=np.uint8)
+        raw_read = False
+    else:
+        raw = np.asarray(raw)
+        raw_read = True
     if raw.dtype != np.uint8 or raw.ndim != 2:
         raise ValueError(f"raw ids must be a 2D uint8 array, got {raw.dtype} {raw.shape}")
-    counts = np.bincount(raw.ravel(), minlength=RAW_VALUES)
+    if draw_ids is not None and draw_ids.ids.shape != raw.shape:
+        raise ValueError(f"draw ids {draw_ids.ids.shape} and raw map {raw.shape} differ in size")
+    index, tables, unlabelled = raw, (class_map.ids, class_map.train_ids, class_map.colors), raw
+    if draw_ids is not None and class_map.rules:
+        index, hit = _signature_index(class_map, raw, draw_ids)
+        classes = class_map.classes
+        extra = (np.array([c.id for c in classes], np.uint8),
+                 np.array([0 if c.train_id is None else c.train_id for c in classes], np.uint8),
+                 np.array([c.color for c in classes], np.uint8).reshape(-1, 3))
+        tables = tuple(None if table is None else np.concatenate([table, more]) for table, more in zip(tables, extra))
+        unlabelled = raw[~hit]
+    counts = np.bincount(unlabelled.ravel(), minlength=RAW_VALUES) if raw_read else np.zeros(RAW_VALUES, np.int64)
     missing = np.flatnonzero((counts > 0) & ~class_map.covered)
+    ids, train_ids, colors = tables
     # np.take is several times faster than fancy indexing for these small tables
-    return LabelImages(
-        ids=np.take(class_map.ids, raw),
-        train_ids=None if class_map.train_ids is None else np.take(class_map.train_ids, raw),
-        color=np.take(class_map.colors, raw, axis=0),
-        unmapped={int(v): int(counts[v]) for v in missing},
-    )
+    return LabelImages(np.take(ids, index), None if train_ids is None else np.take(train_ids, index),
+                       np.take(colors, index, axis=0), {int(v): int(counts[v]) for v in missing},
+                       None if draw_ids is None else coverage(draw_ids.draws, class_map.rules), raw_read)
+
+
+def _signature_index(class_map: ClassMap, raw: np.ndarray, draw_ids: DrawIds) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, an index into the raw-value tables followed by one entry per class: the raw value, or
+    RAW_VALUES + the class a signature rule gives its draw; and which pixels a signature rule labels."""
+    per_draw = class_map.rules.draw_classes(draw_ids.draws, len(draw_ids.draws))
+    slots = np.where(per_draw == NO_CLASS, -1, RAW_VALUES + per_draw).astype(np.int32)
+    slot = np.take(slots, draw_ids.ids)
+    hit = slot >= 0
+    if class_map.rules.precedence == STENCIL_FIRST:
+        hit &= ~np.take(class_map.covered, raw)
+    return np.where(hit, slot, raw), hit
 
 
 def load_class_map(path: str | Path) -> ClassMap:
     """Read and validate a class-mapping TOML file; raises ClassMapError naming the file and entry."""
     path = Path(path)
-    data = read_toml(path, ClassMapError, "class-mapping")
+    data = read_toml(path, ClassMapError, "class-mapping", MAX_CLASS_MAP_BYTES)
     return parse_class_map(data, path)
 
 
@@ -165,9 +214,9 @@ def resolve_class_map(name_or_path: str | Path) -> ClassMap:
 
 def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
     """Validate an already-parsed mapping (``path`` is only used in messages and kept on the result)."""
-    _Section(path, "top level", data, ("mapping", "classes"))
+    _Section(path, "top level", data, ("mapping", "classes", "signatures", "name_rules"))
     meta = _Section(path, "[mapping]", data.get("mapping", {}),
-                    ("name", "description", "source", "unlabelled_id", "ignore_train_id"))
+                    ("name", "description", "source", "unlabelled_id", "ignore_train_id", "precedence"))
     name = meta.string("name")
     if not name:
         meta.fail("name", "a mapping name", name)
@@ -187,8 +236,64 @@ def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
         lacking = next(i for i, c in enumerate(classes, start=1) if c.train_id is None)
         raise ClassMapError(path, f"{_entry(lacking, classes[lacking - 1].name)}: train_id missing; "
                                   "give every class a train_id (use the ignore value for void classes) or none")
+    rules = _parse_signature_rules(path, data, classes, meta.string("precedence", SIGNATURES_FIRST, PRECEDENCES))
     return _compile(name, meta.string("description", ""), source, unlabelled_id, ignore_train_id,
-                    classes, path, has_train=bool(with_train))
+                    classes, rules, path, has_train=bool(with_train))
+
+
+def _class_index(path: Path, where: str, name: Any, classes: tuple[LabelClass, ...],
+                 by_name: dict[str, int]) -> int:
+    if name in by_name:
+        return by_name[name]
+    known = ", ".join(repr(c.name) for c in classes[:12]) + (", …" if len(classes) > 12 else "")
+    raise ClassMapError(path, f"{where}: unknown class {name!r}; a rule names one of the [[classes]] ({known})")
+
+
+def _parse_signature_rules(path: Path, data: dict[str, Any], classes: tuple[LabelClass, ...],
+                           precedence: str) -> SignatureRules:
+    """``[signatures]`` (signature → class name) and ``[[name_rules]]`` (class and glob patterns by name kind)."""
+    table = data.get("signatures", {})
+    if not isinstance(table, dict):
+        raise ClassMapError(path, f"[signatures]: expected a table of signature = \"class name\", got {table!r}")
+    by_name = {c.name: index for index, c in enumerate(classes)}
+    exact: dict[str, int] = {}
+    for key, name in table.items():
+        signature = key.lower()
+        where = f"[signatures].{key}"
+        if not SIGNATURE.match(signature):
+            raise ClassMapError(path, f"{where}: expected a draw signature of 32 hex digits (drawids.json 'signature')")
+        if signature in exact:
+            raise ClassMapError(path, f"{where}: duplicate rule: signature {signature} is listed twice")
+        if not isinstance(name, str):
+            raise ClassMapError(path, f"{where}: expected a class name, got {name!r}")
+        exact[signature] = _class_index(path, where, name, classes, by_name)
+    entries = data.get("name_rules", [])
+    if not isinstance(entries, list):
+        raise ClassMapError(path, f"[[name_rules]]: expected a list of [[name_rules]] tables, got {entries!r}")
+    names: list[NameRule] = []
+    for number, entry in enumerate(entries, start=1):
+        label = f"[[name_rules]] #{number}"
+        rule = _Section(path, label, entry, ("class", *NAME_KINDS))
+        patterns = []
+        for kind in NAME_KINDS:
+            globs = rule.table.get(kind)
+            if globs is None:
+                continue
+            globs = [globs] if isinstance(globs, str) else globs
+            if not isinstance(globs, list) or not globs or not all(isinstance(g, str) and g for g in globs):
+                rule.fail(kind, "a glob pattern or a non-empty list of them", rule.table[kind])
+            patterns.append((kind, tuple(sorted(set(globs)))))
+        if not patterns:
+            rule.fail(label, f"at least one of {', '.join(NAME_KINDS)}", entry)
+        class_name = rule.string("class")
+        if not class_name:
+            rule.fail("class", "the name of one of the [[classes]]", class_name)
+        class_index = _class_index(path, f"{label}.class", class_name, classes, by_name)
+        for earlier in names:
+            if earlier.patterns == tuple(patterns):
+                raise ClassMapError(path, f"{label}: duplicate rule: the same patterns as {earlier.label}")
+        names.append(NameRule(class_index, tuple(patterns), label))
+    return SignatureRules(exact, tuple(names), precedence)
 
 
 def _entry(index: int, name: Any) -> str:
@@ -268,7 +373,7 @@ def _check_unique(path: Path, classes: tuple[LabelClass, ...]) -> None:
 
 
 def _compile(name: str, description: str, source: str, unlabelled_id: int, ignore_train_id: int,
-             classes: tuple[LabelClass, ...], path: Path, *, has_train: bool) -> ClassMap:
+             classes: tuple[LabelClass, ...], rules: SignatureRules, path: Path, *, has_train: bool) -> ClassMap:
     """Build the lookup tables; two classes covering one raw value is an error (order must not matter)."""
     owner = np.full(RAW_VALUES, -1, dtype=np.int64)
     fallback = next((c for c in classes if c.id == unlabelled_id), None)
@@ -301,7 +406,8 @@ def _compile(name: str, description: str, source: str, unlabelled_id: int, ignor
         "classes": [[c.name, c.id, c.train_id, c.category, list(c.color)] for c in classes],
         "ids": ids.tolist(), "train_ids": train_ids.tolist() if has_train else None,
         "colors": colors.tolist(), "covered": covered.tolist(),
+        **({"signature_rules": rules.canonical()} if rules else {}),
     }
     digest = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
     return ClassMap(name, description, source, unlabelled_id, ignore_train_id, classes, path,
-                    ids, train_ids if has_train else None, colors, covered, digest)
+                    ids, train_ids if has_train else None, colors, covered, digest, rules)

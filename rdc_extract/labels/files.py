@@ -1,4 +1,4 @@
-"""Label files in a frame folder (docs/dataset.md): reading the raw id map, writing the label images.
+"""Label files in a frame folder (docs/dataset.md): reading the raw id map and the draw ids, writing the label images.
 
 Extraction and `relabel` both write labels through `write_labels`, and every
 PNG goes through the dataset's one PNG writer (rdc_extract/dataset/files.py:
@@ -9,14 +9,18 @@ written last, by the caller.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rdc_extract.dataset.files import write_png
-from rdc_extract.dataset.names import LABEL_FILES, META_FILE
+from rdc_extract.dataset.names import LABEL_FILES, META_FILE, OUTPUT_FILES
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
+from rdc_extract.labels.signature_rules import DrawIds
+
+DRAW_IDS, DRAW_TABLE = OUTPUT_FILES["drawids"]["drawids"], OUTPUT_FILES["drawids"]["drawids_table"]
 
 
 def read_raw(frame_dir: Path, source: str) -> np.ndarray:
@@ -32,16 +36,45 @@ def read_raw(frame_dir: Path, source: str) -> np.ndarray:
     return raw
 
 
+def read_draw_table(frame_dir: Path) -> list[dict[str, Any]] | None:
+    """The ``draws`` of the frame's drawids.json, None when the frame has no draw ids."""
+    path = frame_dir / DRAW_TABLE
+    if not path.is_file():
+        return None
+    draws = json.loads(path.read_text(encoding="utf-8")).get("draws")
+    if not isinstance(draws, list):
+        raise ValueError(f"{path}: no list of draws")
+    return draws
+
+
+def read_draw_ids(frame_dir: Path, draws: list[dict[str, Any]]) -> DrawIds:
+    """The frame's drawids.png with the ``draws`` of its drawids.json, checked against each other."""
+    path = frame_dir / DRAW_IDS
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing beside {DRAW_TABLE}")
+    import imageio.v3 as iio  # ten times faster than the pure-Python PNG reader on a uint16 image
+
+    try:
+        return DrawIds(np.asarray(iio.imread(path)), draws)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
 def label_record(class_map: ClassMap, images: LabelImages) -> dict[str, Any]:
-    """The ``labels`` entry of a frame's meta.json: which mapping made the labels, and what it missed."""
+    """The ``labels`` entry of a frame's meta.json: which mapping made the labels, what it missed and, for a
+    frame with draw ids, how many of its scene pixels a signature rule labelled."""
     files = {kind: name for kind, name in LABEL_FILES.items() if kind != "train_ids" or images.train_ids is not None}
-    return {
+    record: dict[str, Any] = {
         "mapping": class_map.name,
         "mapping_sha256": class_map.sha256,
-        "source": f"{class_map.source}.png",
+        "source": f"{class_map.source}.png" if images.raw_read else DRAW_IDS,
         "files": files,
         "unmapped": {str(value): count for value, count in sorted(images.unmapped.items())},
     }
+    if images.coverage is not None:
+        record["signatures"] = {"draw_ids": DRAW_IDS, "scene_pixels": images.coverage.scene_pixels,
+                                "labelled_pixels": images.coverage.labelled_pixels}
+    return record
 
 
 SUMMARY_KEYS = ("mapping", "mapping_sha256", "source")
@@ -58,15 +91,17 @@ def with_label_outputs(outputs: dict[str, str], record: dict[str, Any]) -> dict[
     return {**kept, **{f"labels_{kind}": name for kind, name in record["files"].items()}}
 
 
-def write_labels(frame_dir: Path, raw: np.ndarray, class_map: ClassMap) -> dict[str, Any]:
-    """Label ``raw`` with ``class_map`` and write labels.png, labels_train.png (if any) and labels_color.png.
+def write_labels(frame_dir: Path, raw: np.ndarray | None, class_map: ClassMap,
+                 draw_ids: DrawIds | None = None) -> dict[str, Any]:
+    """Label ``raw`` (and ``draw_ids``, when the frame has them) with ``class_map`` and write labels.png,
+    labels_train.png (if any) and labels_color.png.
 
     A labels_train.png left by an earlier mapping with trainIds is removed when
     this one has none, so the folder never mixes two mappings. Returns the
     record for meta.json's ``labels`` entry; writing meta.json is the caller's
     job (it goes last, see docs/dataset.md).
     """
-    images = apply_class_map(raw, class_map)
+    images = apply_class_map(raw, class_map, draw_ids)
     write_png(frame_dir / LABEL_FILES["ids"], images.ids)
     if images.train_ids is not None:
         write_png(frame_dir / LABEL_FILES["train_ids"], images.train_ids)

@@ -1,7 +1,10 @@
-"""Rebuild every frame's labels from its stored raw stencil with a new class mapping — no replay.
+"""Rebuild every frame's labels from its stored raw stencil and draw ids with a new class mapping — no replay.
 
-Each frame folder keeps the raw stencil (docs/dataset.md), so a new class set
-costs one table lookup and three PNG writes per frame instead of a replay.
+Each frame folder keeps the raw stencil (docs/dataset.md), and with
+`--outputs …,drawids` its draw-id map and table, so a new class set costs
+table lookups and three PNG writes per frame instead of a replay. The share
+of scene pixels the mapping's signature rules label, and the largest
+signatures they leave unlabelled, go to the summary and label_coverage.json.
 Frames are independent and run in parallel on threads (joblib): PNG decoding,
 the table lookups and zlib release the GIL, and threads spare the command the
 second or two that starting worker processes costs. The run is resumable: a
@@ -31,10 +34,14 @@ from rdc_extract.dataset.files import write_json
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.labels.files import META_FILE, label_summary, read_raw, with_label_outputs, write_labels
+from rdc_extract.labels.files import (
+    META_FILE, label_summary, read_draw_ids, read_draw_table, read_raw, with_label_outputs, write_labels,
+)
+from rdc_extract.labels.signature_rules import Coverage, coverage
 
 
 RELABELLED, CURRENT, UNFINISHED, FAILED, LINKED = "relabelled", "current", "unfinished", "failed", "linked"
+COVERAGE_NAME = "label_coverage.json"
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class FrameOutcome:
     unmapped: dict[int, int] = field(default_factory=dict)
     error: str | None = None
     record: dict[str, Any] | None = None  # the frame's meta.json `labels` entry, when labelled with this mapping
+    coverage: Coverage | None = None  # scene pixels signature rules label; None when the frame has no draw ids
 
 
 @dataclass
@@ -63,6 +71,7 @@ class RelabelReport:
     mapping_sha256: str
     frames: list[FrameOutcome]
     index_note: str  # what happened to manifest.jsonl and index.csv, for the summary
+    signature_rules: int = 0  # how many the mapping has: without any, frames lacking draw ids are unremarkable
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.frames if f.status == status)
@@ -74,6 +83,24 @@ class RelabelReport:
     @property
     def linked(self) -> list[FrameOutcome]:
         return [f for f in self.frames if f.status == LINKED]
+
+    @property
+    def labelled(self) -> list[FrameOutcome]:
+        return [f for f in self.frames if f.status in (RELABELLED, CURRENT)]
+
+    @property
+    def without_draw_ids(self) -> list[str]:
+        """Labelled frames that have no draw ids: stencil rules alone labelled them."""
+        return [f.frame_id for f in self.labelled if f.coverage is None]
+
+    @property
+    def coverage(self) -> Coverage:
+        """Scene pixels of every labelled frame with draw ids: labelled by a signature rule, or not (by signature)."""
+        total = Coverage()
+        for frame in self.labelled:
+            if frame.coverage is not None:
+                total.add(frame.coverage)
+        return total
 
     @property
     def unmapped(self) -> dict[int, tuple[int, int]]:
@@ -113,14 +140,21 @@ def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False) -> 
         if not isinstance(meta, dict):
             raise ValueError(f"{meta_path}: expected a JSON object")
         labels = meta.get("labels")
+        draws = read_draw_table(frame_dir)
+        covered = None if draws is None else coverage(draws, class_map.rules)
         if not force and isinstance(labels, dict) and labels.get("mapping_sha256") == class_map.sha256:
             recorded = labels.get("unmapped") or {}
-            return FrameOutcome(frame_id, CURRENT, {int(v): int(n) for v, n in recorded.items()}, record=labels)
-        record = write_labels(frame_dir, read_raw(frame_dir, class_map.source), class_map)
+            return FrameOutcome(frame_id, CURRENT, {int(v): int(n) for v, n in recorded.items()}, record=labels,
+                                coverage=covered)
+        draw_ids = None if draws is None else read_draw_ids(frame_dir, draws)
+        stencil_free = draw_ids is not None and not class_map.has_stencil_rules
+        raw = None if stencil_free else read_raw(frame_dir, class_map.source)
+        record = write_labels(frame_dir, raw, class_map, draw_ids)
         meta["labels"] = record
         meta["outputs"] = with_label_outputs(meta.get("outputs") or {}, record)
         write_json(meta_path, meta)
-        return FrameOutcome(frame_id, RELABELLED, {int(v): n for v, n in record["unmapped"].items()}, record=record)
+        return FrameOutcome(frame_id, RELABELLED, {int(v): n for v, n in record["unmapped"].items()}, record=record,
+                            coverage=covered)
     except Exception as exc:  # noqa: BLE001 — one bad frame is a record, not the end of the run
         return FrameOutcome(frame_id, FAILED, error=f"{type(exc).__name__}: {exc}")
 
@@ -158,7 +192,34 @@ def relabel_dataset(
                 on_frame(outcome)
         labelled = {o.frame_id: o.record for o in outcomes if o.record is not None}
         note = record_relabels(out_dir, class_map.name, labelled)
-    return RelabelReport(out_dir, class_map.name, class_map.sha256, outcomes, note)
+        report = RelabelReport(out_dir, class_map.name, class_map.sha256, outcomes, note,
+                               len(class_map.rules.exact) + len(class_map.rules.names))
+        write_json(out_dir / COVERAGE_NAME, coverage_document(report))
+    return report
+
+
+def coverage_document(report: RelabelReport) -> dict[str, Any]:
+    """label_coverage.json: the share of scene pixels signature rules label, and every unlabelled signature by
+    pixels, largest first (what to label next)."""
+    total = report.coverage
+
+    def share(pixels: int) -> float:
+        return round(pixels / total.scene_pixels, 6) if total.scene_pixels else 0.0
+
+    return {
+        "mapping": report.mapping,
+        "mapping_sha256": report.mapping_sha256,
+        "frames_labelled": len(report.labelled),
+        "frames_without_draw_ids": report.without_draw_ids,
+        "scene_pixels": total.scene_pixels,
+        "labelled_pixels": total.labelled_pixels,
+        "unlabelled_pixels": total.unlabelled_pixels,
+        "labelled_share": share(total.labelled_pixels),
+        "unlabelled_signatures": [
+            {"signature": signature or None, "pixels": pixels, "share": share(pixels),
+             "frames": total.frames[signature], "name": total.names[signature]}
+            for signature, pixels in total.largest_unlabelled()],
+    }
 
 
 def record_relabels(out_dir: Path, mapping: str, labelled: dict[str, dict[str, Any]]) -> str:

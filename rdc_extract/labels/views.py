@@ -8,9 +8,15 @@ from rich.table import Table
 from rich.text import Text
 
 from rdc_extract.dataset.names import shown
+from pathlib import Path
+
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.labels.relabel import CURRENT, LINKED, RELABELLED, UNFINISHED, RelabelReport
+from rdc_extract.labels.relabel import COVERAGE_NAME, CURRENT, LINKED, RELABELLED, UNFINISHED, RelabelReport
+from rdc_extract.labels.signature_rules import NO_CLASS, SIGNATURES_FIRST
 from rdc_extract.labels.signature_tally import SignatureReport
+from rdc_extract.labels.suggest import MIXED, SuggestionReport
+
+UNLABELLED_SHOWN = 10
 
 
 def _swatch(color: tuple[int, int, int]) -> Text:
@@ -29,10 +35,19 @@ def class_table(class_map: ClassMap) -> Table:
     for column in ("name", "id", "trainId", "category", "colour", "raw"):
         table.add_column(column, justify="right" if column in ("id", "trainId") else "left",
                          no_wrap=column in ("name", "colour", "raw"))
-    for c in class_map.classes:
-        rules = " | ".join(rule.describe() for rule in c.raw) or "—"
+    signatures = [0] * len(class_map.classes)
+    for index in class_map.rules.exact.values():
+        signatures[index] += 1
+    for index, c in enumerate(class_map.classes):
+        rules = [rule.describe() for rule in c.raw]
+        rules += [f"{signatures[index]} signature{'s' if signatures[index] > 1 else ''}"] if signatures[index] else []
+        rules += [" ".join(f"{kind}={'|'.join(globs)}" for kind, globs in rule.patterns)
+                  for rule in class_map.rules.names if rule.class_index == index]
         train = "—" if c.train_id is None else str(c.train_id)
-        table.add_row(c.name, str(c.id), train, c.category, _swatch(c.color), rules)
+        table.add_row(c.name, str(c.id), train, c.category, _swatch(c.color), " | ".join(rules) or "—")
+    if class_map.rules:
+        winner = "signature" if class_map.rules.precedence == SIGNATURES_FIRST else "stencil"
+        table.caption += f" · {winner} rules win where both match"
     return table
 
 
@@ -71,6 +86,7 @@ def relabel_summary(report: RelabelReport) -> Group:
         parts.append(table)
     else:
         parts.append(Text("every raw value present is covered by the mapping", style="green"))
+    parts += _coverage_parts(report)
     for title, outcomes in (("[red]failed frames[/red]", failed),
                             ("[yellow]symbolic links in frames/, not followed[/yellow]", report.linked)):
         if outcomes:
@@ -81,6 +97,52 @@ def relabel_summary(report: RelabelReport) -> Group:
                 table.add_row(Text(shown(outcome.frame_id)), Text(shown(outcome.error or "")))
             parts.append(table)
     return Group(*parts)
+
+
+def _coverage_parts(report: RelabelReport) -> list:
+    """Scene pixels the signature rules label, the frames they could not be applied to, what to label next."""
+    parts: list = []
+    total = report.coverage
+    without = report.without_draw_ids
+    if without and (report.signature_rules or total.scene_pixels):
+        parts.append(Text(f"{len(without)} frame{'s' if len(without) > 1 else ''} without draw ids "
+                          "(drawids.png, drawids.json): labelled by stencil rules only", style="yellow"))
+    if not total.scene_pixels:
+        return parts
+    share = total.labelled_pixels / total.scene_pixels
+    summary = (f"signature rules label {share:.1%} of the {total.scene_pixels:,} scene pixels of "
+               f"{len(report.labelled) - len(without)} frames with draw ids")
+    if not total.unlabelled:
+        parts.append(Text(f"{summary}: every signature present has a rule", style="green"))
+        return parts
+    parts.append(Text(f"{summary}; {total.unlabelled_pixels:,} ({1 - share:.1%}) are in "
+                      f"{len(total.unlabelled)} signatures without a rule"))
+    largest = total.largest_unlabelled()[:UNLABELLED_SHOWN]
+    if largest:
+        table = Table(title="largest signatures without a rule (label these next)",
+                      caption=f"all of them: {report.out_dir / COVERAGE_NAME}")
+        table.add_column("signature", no_wrap=True, min_width=32)
+        for column in ("pixels", "share", "frames"):
+            table.add_column(column, justify="right")
+        table.add_column("name / markers")
+        for signature, pixels in largest:
+            table.add_row(signature or "(none)", f"{pixels:,}", f"{pixels / total.scene_pixels:.1%}",
+                          str(total.frames[signature]), Text(shown(total.names[signature])))
+        parts.append(table)
+    return parts
+
+
+def suggestion_view(report: SuggestionReport, class_map: ClassMap, path: Path) -> Text:
+    """What --suggest wrote: how many rules, how many signatures left to name, how well they agree with the stencil."""
+    named = [s for s in report.suggestions if s.class_index != NO_CLASS]
+    mixed = [s for s in named if s.purity < MIXED]
+    text = (f"{path}: {len(named)} signature rules from the stencil classes of {class_map.name} "
+            f"({report.frames_used} frames), {len(report.suggestions) - len(named)} signatures without a "
+            f"stencil class left to name, {len(mixed)} mixed (purity < {MIXED:.0%}); the rules give "
+            f"{report.agreement:.2%} of the scene pixels their stencil class")
+    if report.frames_skipped:
+        text += f"; {len(report.frames_skipped)} frames without draw ids or {class_map.source}.png skipped"
+    return Text(text)
 
 
 def legend_image(class_map: ClassMap, *, row_px: int = 24, width_px: int = 360) -> np.ndarray:
