@@ -20,12 +20,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rdc_extract import __version__
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
 from rdc_extract.dataset.names import frame_id as frame_id_of, shown
 from rdc_extract.dataset.publish import StagedFrame
-from rdc_extract.dataset.writers import write_drawids, writer_for
+from rdc_extract.dataset.writers import write_drawids, write_instances, writer_for
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.errors import CaptureDigestMismatch, CaptureError, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, has_rigid_view
@@ -33,10 +35,12 @@ from rdc_extract.extract.checks import WARNING, check_profile
 from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import PROFILE
-from rdc_extract.extract.drawids import DrawIdBuilder, ScenePass, differencing, scene_pass
-from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, plan_reads
+from rdc_extract.extract.drawids import DrawIdBuilder, DrawIdMap, ScenePass, differencing, scene_pass
+from rdc_extract.extract.instances import (FrameLabels, InstanceMap, MergeKeys, MergeRule, build_instances, merge_record,
+                                           rule_warning)
+from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
 from rdc_extract.frame.model import Frame
-from rdc_extract.labels.classmap import ClassMap, load_class_map
+from rdc_extract.labels.classmap import ClassMap, apply_class_map, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile
@@ -131,33 +135,60 @@ def read_for_extraction(session: ReplaySession, frame: Frame, detection: Detecti
                           functools.partial(wants_clip_positions, aspect=aspect), stepping)
 
 
-def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan) -> tuple[DrawIdBuilder | None, Stepping | None]:
-    """The builder of the draw-id map and the stepping that feeds it, when the plan steps through the scene."""
+def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan,
+                     merge_keys: MergeKeys | None) -> tuple[DrawIdBuilder | None, Stepping | None]:
+    """The builder of the draw-id map and the stepping that feeds it, when the plan steps through the scene; with
+    `merge_keys`, each draw's value of the profile's instance constant is read in the same sweep."""
     if scene is None or not plan.steps:
         return None, None
     descs = [TextureDesc(frame.textures[rid].width, frame.textures[rid].height, frame.textures[rid].format, frame.api)
              for rid in plan.step_targets]
     builder, seen = differencing(scene, descs)
+    rule = merge_keys.rule if merge_keys is not None else None
     return builder, Stepping(plan.steps, plan.step_targets, seen, tuple(a.event_id for a in scene.draws),
-                             builder.describe, tuple(frame.textures))
+                             builder.describe, tuple(frame.textures),
+                             (rule.block, rule.member) if rule is not None else None,
+                             merge_keys.seen if merge_keys is not None else None)
 
 
 def _scene_for(frame: Frame, detection: Detection, wanted: Sequence[str], capture: Path) -> ScenePass | None:
-    """The pass the draw-id map covers, when it is wanted; a frame without scene draws cannot have one."""
-    if "drawids" not in wanted:
+    """The pass the draw-id map covers, when it (or what is made from it) is wanted; a frame without scene draws
+    cannot have one."""
+    if not needs_draw_sweep(wanted):
         return None
     scene = scene_pass(frame, detection.identification)
     if not scene.steps:
-        raise ExtractionFailed(capture, "drawids: no scene draws found (no draws with the scene depth bound)")
+        asked = next(name for name in DRAW_SWEEP_OUTPUTS if name in wanted)
+        raise ExtractionFailed(capture, f"{asked}: no scene draws found (no draws with the scene depth bound)")
     return scene
 
 
-def _drawids_table(scene: ScenePass, builder: DrawIdBuilder, frame: Frame) -> dict[str, Any]:
+def _merge_keys(profile: Profile, wanted: Sequence[str]) -> MergeKeys | None:
+    """Where the draws' merge keys go, when instances are wanted and the profile says how to merge draws."""
+    if "instances" not in wanted or profile.instances.block is None or profile.instances.member is None:
+        return None
+    return MergeKeys(MergeRule(profile.instances.block, profile.instances.member))
+
+
+def _instances(drawmap: DrawIdMap, scene: ScenePass, merge_keys: MergeKeys | None, profile: Profile,
+               labels: FrameLabels | None) -> InstanceMap:
+    keys = merge_keys.keys([a.event_id for a in scene.draws]) if merge_keys is not None else None
+    return build_instances(drawmap.ids, drawmap.table, keys,
+                           merge_record(merge_keys.rule if merge_keys is not None else None, profile.name), labels)
+
+
+def _frame_labels(stencil: np.ndarray, class_map: ClassMap) -> FrameLabels:
+    """The labels the frame's labels.png holds, for each instance's class."""
+    return FrameLabels(apply_class_map(stencil, class_map).ids, {c.id: c.name for c in class_map.classes},
+                       class_map.name)
+
+
+def _drawids_table(scene: ScenePass, drawmap: DrawIdMap, frame: Frame) -> dict[str, Any]:
     return {
         "none": 0,
         "pass": {"first_event": scene.steps[0].event_id, "last_event": scene.steps[-1].event_id,
                  "targets_compared": [{"resource_id": rid, "name": frame.textures[rid].name} for rid in scene.targets]},
-        "draws": builder.result().table,
+        "draws": drawmap.table,
     }
 
 
@@ -271,7 +302,8 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
             scene = _scene_for(frame, detection, wanted, capture)
             plan = plan_reads(detection.identification, rules, wanted, scene)
             identified = time.perf_counter()
-            drawids, stepping = _drawid_stepping(frame, scene, plan)
+            merge_keys = _merge_keys(rules, wanted)
+            drawids, stepping = _drawid_stepping(frame, scene, plan, merge_keys)
             reads = read_for_extraction(session, frame, detection, plan, stepping)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
@@ -285,6 +317,13 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
         computed = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
         computed.warnings[:0] = checked.causes(WARNING)
         arrays = computed.arrays
+        drawmap = drawids.result() if drawids is not None else None
+        instances = None
+        if drawmap is not None and scene is not None and "instances" in wanted:
+            labelled = "labels" in wanted and rules.stencil.classes is not None and "stencil" in arrays
+            instances = _instances(drawmap, scene, merge_keys, rules, _frame_labels(
+                arrays["stencil"], _class_map(rules.stencil.classes)) if labelled else None)
+            computed.warnings.extend(filter(None, [rule_warning(instances.table, len(scene.draws))]))
     except (KeyError, ValueError, UnsupportedFormat, TextureDataMismatch) as exc:
         raise ExtractionFailed(capture, str(exc).strip("'\"")) from exc
     decoded = time.perf_counter()
@@ -299,9 +338,10 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
                    if name != "stencil" or "stencil" in wanted]
-        if drawids is not None and scene is not None:
-            written.append(pool.submit(write_drawids, frame_dir, drawids.result().ids,
-                                       _drawids_table(scene, drawids, frame)))
+        if drawmap is not None and scene is not None and "drawids" in wanted:
+            written.append(pool.submit(write_drawids, frame_dir, drawmap.ids, _drawids_table(scene, drawmap, frame)))
+        if instances is not None:
+            written.append(pool.submit(write_instances, frame_dir, instances.ids, instances.table))
         if "labels" in wanted and rules.stencil.classes is not None:
             labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes))
             files = with_label_outputs(files, labels)
@@ -309,6 +349,7 @@ def _extract_capture(capture: Path, frame_dir: Path, profile: str | None, output
             files.update(future.result())
     timing = {"replay": replayed - started, "identify": identified - opened, "camera": reads.camera_seconds,
               **({"signatures": reads.signature_seconds} if drawids is not None else {}),
+              **({"instance_constants": reads.constant_seconds} if merge_keys is not None else {}),
               "decode": decoded - replayed, "write": time.perf_counter() - decoded}
     meta = _meta(capture, frame_id or frame_id_of(capture.name), sidecar, digest, detection, raw, files, labels, timing,
                  computed)
