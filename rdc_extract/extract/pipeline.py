@@ -38,7 +38,8 @@ from rdc_extract.extract.conventions import PROFILE
 from rdc_extract.extract.drawids import DrawIdBuilder, DrawIdMap, ScenePass, differencing, scene_pass
 from rdc_extract.extract.instances import (FrameLabels, InstanceMap, MergeKeys, MergeRule, build_instances, merge_record,
                                            rule_warning)
-from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
+from rdc_extract.extract.plan import (DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep,
+                                      plan_reads)
 from rdc_extract.frame.model import Frame
 from rdc_extract.labels.classmap import ClassMap, apply_class_map, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
