@@ -155,7 +155,7 @@ def extract(
         Optional[str], typer.Option("--profile", "-p", help="Profile name or .toml path; default: auto-detect.")
     ] = None,
     outputs: Annotated[
-        Optional[str], typer.Option("--outputs", help="Comma-separated outputs, e.g. rgb,depth,labels; default: all but drawids.")
+        Optional[str], typer.Option("--outputs", help="Comma-separated outputs, e.g. rgb,depth,labels; default: all but drawids and instances.")
     ] = None,
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
@@ -338,7 +338,7 @@ def batch(
     force: Annotated[bool, typer.Option("--force", help="Redo captures already done.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Retry captures that failed before.")] = False,
     profile: Annotated[Optional[str], typer.Option("--profile", "-p", help="Profile name or .toml path; default: auto-detect per capture.")] = None,
-    outputs: Annotated[Optional[str], typer.Option("--outputs", help="Comma-separated outputs; default: all but drawids.")] = None,
+    outputs: Annotated[Optional[str], typer.Option("--outputs", help="Comma-separated outputs; default: all but drawids and instances.")] = None,
     backend: Annotated[str, typer.Option("--backend", help="joblib backend: loky (this machine) or dask (a dask.distributed cluster).")] = "loky",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask scheduler address, with --backend dask.")] = None,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Walk symbolic links to directories (each directory once; loops are reported).")] = False,

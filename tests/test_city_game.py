@@ -15,7 +15,7 @@ from samples.city_game import classes as C  # noqa: E402
 from samples.city_game.camera import depth_to_distance  # noqa: E402
 from samples.city_game.game import Game, GameConfig  # noqa: E402
 from samples.city_game.sim import Simulation  # noqa: E402
-from samples.city_game.world import CityLayout  # noqa: E402
+from samples.city_game.world import FIRST_STATIC_OBJECT, CityLayout  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 W, H = 320, 180
@@ -49,7 +49,7 @@ def test_same_seed_same_frame(game: Game) -> None:
 def test_stencil_matches_independent_ground_truth(game: Game) -> None:
     stencil = game.renderer.read_gbuffer_stencil()
     depth = game.renderer.read_gbuffer_depth()
-    gt_depth_m, gt_stencil = game.renderer.ground_truth()
+    gt_depth_m, gt_stencil, _ = game.renderer.ground_truth()
     assert np.array_equal(stencil, gt_stencil)
     sky = gt_stencil == 0
     assert np.all(np.isinf(gt_depth_m[sky])) and np.all(depth[sky] == 0.0)
@@ -136,6 +136,13 @@ def test_ground_truth_file(tmp_path: Path, game: Game) -> None:
     sky = np.isinf(data["depth_m"])
     assert sky[: H // 4].mean() > 0.05 and not sky[H // 2:].any(), "row 0 is the top of the image (sky)"
     assert np.array_equal(data["stencil"], game.renderer.read_gbuffer_stencil())
+    instance, ids = data["instance"], data["instance_ids"]
+    assert instance.dtype == np.uint32 and instance.shape == (H, W) and np.array_equal(instance == 0, sky)
+    assert ids.tolist() == sorted(set(np.unique(instance).tolist()) - {0})
+    for object_id, stencil in zip(ids, data["instance_stencil"]):
+        assert (data["stencil"][instance == object_id] == stencil).all(), "one object, one class"
+    assert 2000 in ids.tolist(), "the player's car"
+    assert (ids >= FIRST_STATIC_OBJECT).sum() > 10, "buildings, trees, road pieces each an object of their own"
 
 
 def test_cli_writes_nothing_unless_asked(tmp_path: Path) -> None:

@@ -116,3 +116,11 @@ def test_drawids_are_written_only_when_asked_for_and_only_then_planned(city_game
     planned = plan_reads(found, city_game, ("drawids",), scene)
     assert planned.steps == scene.events and planned.steps[0] == found.gbuffer_first_event - 1
     assert planned.step_targets == (10, 11, 12, 13, 20) and planned.reads == ()
+
+
+def test_instances_are_written_only_when_asked_for_and_step_through_the_scene_like_drawids(city_game):
+    frame = deferred_frame()
+    found = identify(frame, city_game)
+    assert "instances" not in choose_outputs(city_game, None)
+    scene = scene_pass(frame, found)
+    assert plan_reads(found, city_game, ("instances",), scene) == plan_reads(found, city_game, ("drawids",), scene)

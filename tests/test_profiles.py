@@ -136,6 +136,12 @@ def test_shipped_profiles_all_load():
         ("[profile]\nname = 'x'\n[gbuffer]\nmin_colour_targets = 2\n[gbuffer.targets]\nalbedo = { slot = 2 }",
          "[gbuffer.targets.albedo].slot: expected a slot below [gbuffer].min_colour_targets = 2"),
         ("[profile\n", "not valid TOML"),
+        ("[profile]\nname = 'x'\n[instances]\nblock = 'ObjectConstants'",
+         "[instances].member: expected the name of the block's member whose value tells objects apart"),
+        ("[profile]\nname = 'x'\n[instances]\nmember = 'world'",
+         "[instances].block: expected the name of the constant block that holds the member, got None"),
+        ("[profile]\nname = 'x'\n[instances]\nblock = 'ObjectConstants'\nmember = ''", "[instances].member: expected"),
+        ("[profile]\nname = 'x'\n[instances]\nmerge = 'world'", "unknown key 'merge'"),
     ],
 )
 def test_invalid_profiles_name_file_and_key(tmp_path, text, message):

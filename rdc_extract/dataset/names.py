@@ -26,9 +26,10 @@ OUTPUT_FILES: dict[str, dict[str, str]] = {
     "normals": {"normals": "normals.tiff", "normals_u16": "normals.png"},
     "stencil": {"stencil": "stencil.png"},
     "drawids": {"drawids": "drawids.png", "drawids_table": "drawids.json"},
+    "instances": {"instances": "instances.png", "instances_table": "instances.json"},
 }
 # Outputs written only when asked for by name: they cost replay work the others do not (docs/drawids.md).
-ON_REQUEST_OUTPUTS = ("drawids",)
+ON_REQUEST_OUTPUTS = ("drawids", "instances")
 LABELS_OUTPUT = "labels"
 LABEL_FILES = {"ids": "labels.png", "train_ids": "labels_train.png", "color": "labels_color.png"}
 META_FILE = "meta.json"

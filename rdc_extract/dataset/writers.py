@@ -81,6 +81,19 @@ def write_drawids(frame_dir: Path, ids: np.ndarray, table: dict[str, Any]) -> di
     return dict(files)
 
 
+def write_instances(frame_dir: Path, ids: np.ndarray, table: dict[str, Any]) -> dict[str, str]:
+    """instances.png (uint16, 0 = none, i = the instance with id i of `table["instances"]`) and instances.json."""
+    _check("instances", ids, (np.uint16,), (2,))
+    instances = table["instances"]
+    if int(ids.max(initial=0)) > len(instances) or [i["id"] for i in instances] != list(range(1, len(instances) + 1)):
+        raise ValueError(f"instances: ids up to {int(ids.max(initial=0))} but a table of {len(instances)} instances "
+                         "numbered from 1")
+    files = OUTPUT_FILES["instances"]
+    write_png(frame_dir / files["instances"], ids)
+    write_json(frame_dir / files["instances_table"], table)
+    return dict(files)
+
+
 def gbuffer_target_writer(name: str) -> Writer:
     """8-bit targets as PNG (values as stored), float targets as float16/float32 TIFF.
 

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rdc_extract import __version__
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
 from rdc_extract.dataset.names import frame_id as frame_id_of, shown
 from rdc_extract.dataset.publish import StagedFrame
-from rdc_extract.dataset.writers import write_drawids, writer_for
+from rdc_extract.dataset.writers import write_drawids, write_instances, writer_for
 from rdc_extract.decode.formats import TextureDesc
 from rdc_extract.errors import CaptureDigestMismatch, CaptureError, ExtractionFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.camera import Camera, has_rigid_view
@@ -35,9 +37,11 @@ from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import PROFILE
 from rdc_extract.extract.drawids import DrawIdBuilder, DrawIdMap, ScenePass, differencing, scene_pass
-from rdc_extract.extract.plan import ReadPlan, camera_draws, choose_outputs, plan_reads
+from rdc_extract.extract.instances import (FrameLabels, MergeKeys, MergeRule, build_instances, merge_record,
+                                           rule_warning)
+from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
 from rdc_extract.frame.model import Frame, Texture
-from rdc_extract.labels.classmap import ClassMap, load_class_map
+from rdc_extract.labels.classmap import ClassMap, apply_class_map, load_class_map
 from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
 from rdc_extract.labels.signature_rules import DrawIds
 from rdc_extract.profiles.registry import Detection, choose_profile
@@ -133,25 +137,45 @@ def read_for_extraction(session: ReplaySession, frame: Frame, detection: Detecti
                           functools.partial(wants_clip_positions, aspect=aspect), stepping)
 
 
-def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan) -> tuple[DrawIdBuilder | None, Stepping | None]:
-    """The builder of the draw-id map and the stepping that feeds it, when the plan steps through the scene."""
+def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan,
+                     merge_keys: MergeKeys | None) -> tuple[DrawIdBuilder | None, Stepping | None]:
+    """The builder of the draw-id map and the stepping that feeds it, when the plan steps through the scene; with
+    `merge_keys`, each draw's value of the profile's instance constant is read in the same sweep."""
     if scene is None or not plan.steps:
         return None, None
     descs = [TextureDesc(frame.textures[rid].width, frame.textures[rid].height, frame.textures[rid].format, frame.api)
              for rid in plan.step_targets]
     builder, seen = differencing(scene, descs)
+    rule = merge_keys.rule if merge_keys is not None else None
     return builder, Stepping(plan.steps, plan.step_targets, seen, tuple(a.event_id for a in scene.draws),
-                             builder.describe, tuple(frame.textures))
+                             builder.describe, tuple(frame.textures),
+                             (rule.block, rule.member) if rule is not None else None,
+                             merge_keys.seen if merge_keys is not None else None)
 
 
 def _scene_for(frame: Frame, detection: Detection, wanted: Sequence[str], capture: Path) -> ScenePass | None:
-    """The pass the draw-id map covers, when it is wanted; a frame without scene draws cannot have one."""
-    if "drawids" not in wanted:
+    """The pass the draw-id map covers, when it (or what is made from it) is wanted; a frame without scene draws
+    cannot have one."""
+    if not needs_draw_sweep(wanted):
         return None
     scene = scene_pass(frame, detection.identification)
     if not scene.steps:
-        raise ExtractionFailed(capture, "drawids: no scene draws found (no draws with the scene depth bound)")
+        asked = next(name for name in DRAW_SWEEP_OUTPUTS if name in wanted)
+        raise ExtractionFailed(capture, f"{asked}: no scene draws found (no draws with the scene depth bound)")
     return scene
+
+
+def _merge_keys(profile: Profile, wanted: Sequence[str]) -> MergeKeys | None:
+    """Where the draws' merge keys go, when instances are wanted and the profile says how to merge draws."""
+    if "instances" not in wanted or profile.instances.block is None or profile.instances.member is None:
+        return None
+    return MergeKeys(MergeRule(profile.instances.block, profile.instances.member))
+
+
+def _frame_labels(stencil: np.ndarray, class_map: ClassMap) -> FrameLabels:
+    """The labels the frame's labels.png holds, for each instance's class."""
+    return FrameLabels(apply_class_map(stencil, class_map).ids, {c.id: c.name for c in class_map.classes},
+                       class_map.name)
 
 
 def _drawids_table(scene: ScenePass, table: list[dict[str, Any]], textures: dict[int, TextureDesc]) -> dict[str, Any]:
@@ -258,6 +282,9 @@ class Replayed:
     aspect: float
     drawids: DrawIdMap | None
     drawids_table: dict[str, Any] | None
+    instance_rule: MergeRule | None         # the profile's rule for merging draws into instances
+    instance_keys: list[bytes | str] | None  # each scene draw's merge key, when instances are wanted with a rule
+    scene_draws: int
     renderdoc: str
     timing: dict[str, float]
 
@@ -308,19 +335,24 @@ def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, f
             scene = _scene_for(frame, detection, wanted, capture)
             plan = plan_reads(detection.identification, detection.profile, wanted, scene)
             identified = time.perf_counter()
-            drawids, stepping = _drawid_stepping(frame, scene, plan)
+            merge_keys = _merge_keys(detection.profile, wanted)
+            drawids, stepping = _drawid_stepping(frame, scene, plan, merge_keys)
             reads = read_for_extraction(session, frame, detection, plan, stepping)
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     drawid_map = drawids.result() if drawids is not None else None
     timing = {"replay": time.perf_counter() - started, "identify": identified - opened, "camera": reads.camera_seconds,
-              **({"signatures": reads.signature_seconds} if drawids is not None else {})}
+              **({"signatures": reads.signature_seconds} if drawids is not None else {}),
+              **({"instance_constants": reads.constant_seconds} if merge_keys is not None else {})}
+    scene_events = [a.event_id for a in scene.draws] if scene is not None else []
     return Replayed(capture=capture, profile_asked=profile, frame_id=frame_id or frame_id_of(capture.name), sidecar=sidecar, digest=digest,
                     detection=detection, wanted=wanted, reads=reads, camera_event=plan.camera_event, api=frame.api,
                     textures=frame.textures, aspect=image_aspect(frame, detection), drawids=drawid_map,
                     drawids_table=None if drawid_map is None or scene is None
                     else _drawids_table(scene, drawid_map.table, frame.textures),
-                    renderdoc=renderdoc_version(), timing=timing)
+                    instance_rule=merge_keys.rule if merge_keys is not None else None,
+                    instance_keys=merge_keys.keys(scene_events) if merge_keys is not None else None,
+                    scene_draws=len(scene_events), renderdoc=renderdoc_version(), timing=timing)
 
 
 def write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
@@ -342,6 +374,15 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
         computed = compute_outputs(raw, detection.identification, rules, wanted, str(capture))
         computed.warnings[:0] = checked.causes(WARNING)
         arrays = computed.arrays
+        drawmap = replayed.drawids
+        instances = None
+        if drawmap is not None and "instances" in wanted:
+            labelled = "labels" in wanted and rules.stencil.classes is not None and "stencil" in arrays
+            instances = build_instances(drawmap.ids, drawmap.table, replayed.instance_keys,
+                                        merge_record(replayed.instance_rule, rules.name),
+                                        _frame_labels(arrays["stencil"], _class_map(rules.stencil.classes))
+                                        if labelled else None)
+            computed.warnings.extend(filter(None, [rule_warning(instances.table, replayed.scene_draws)]))
     except (KeyError, ValueError, UnsupportedFormat, TextureDataMismatch) as exc:
         raise ExtractionFailed(capture, str(exc).strip("'\"")) from exc
     decoded = time.perf_counter()
@@ -357,9 +398,11 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
         written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
                    if name != "stencil" or "stencil" in wanted]
         draw_ids = None
-        if replayed.drawids is not None and replayed.drawids_table is not None:
-            draw_ids = DrawIds(replayed.drawids.ids, replayed.drawids_table["draws"])
+        if drawmap is not None and replayed.drawids_table is not None and "drawids" in wanted:
+            draw_ids = DrawIds(drawmap.ids, replayed.drawids_table["draws"])
             written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
+        if instances is not None:
+            written.append(pool.submit(write_instances, frame_dir, instances.ids, instances.table))
         if "labels" in wanted and rules.stencil.classes is not None:
             labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes), draw_ids)
             files = with_label_outputs(files, labels)

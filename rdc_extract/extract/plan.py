@@ -16,6 +16,14 @@ from rdc_extract.profiles.identify import Identification
 from rdc_extract.profiles.schema import Profile
 
 
+#: Outputs made from the draw-id map: each needs the sweep through every draw of the scene pass.
+DRAW_SWEEP_OUTPUTS = ("drawids", "instances")
+
+
+def needs_draw_sweep(outputs: Sequence[str]) -> bool:
+    return any(name in DRAW_SWEEP_OUTPUTS for name in outputs)
+
+
 def available_outputs(profile: Profile) -> tuple[str, ...]:
     """Every output name extraction can write with this profile, in a stable order.
 
@@ -96,8 +104,8 @@ class ReadPlan:
 def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...],
                scene: ScenePass | None = None) -> ReadPlan:
     """G-buffer targets are read at the end of the G-buffer pass (later passes may reuse them), depth where
-    the scene depth is complete (the same event when there is a G-buffer); for `drawids`, the `scene` pass's
-    targets before it and after each of its steps."""
+    the scene depth is complete (the same event when there is a G-buffer); for `drawids` and `instances`, the
+    `scene` pass's targets before it and after each of its steps."""
     reads: dict[int, list[int]] = {}
     for name in outputs:
         if name in found.target_roles and found.gbuffer_last_event is not None:
@@ -110,6 +118,6 @@ def plan_reads(found: Identification, profile: Profile, outputs: tuple[str, ...]
     return ReadPlan(
         reads=tuple((event, tuple(sorted(set(ids)))) for event, ids in sorted(reads.items())),
         camera_event=found.depth_event if needs_camera else None,
-        steps=scene.events if scene is not None and "drawids" in outputs else (),
-        step_targets=scene.targets if scene is not None and "drawids" in outputs else (),
+        steps=scene.events if scene is not None and needs_draw_sweep(outputs) else (),
+        step_targets=scene.targets if scene is not None and needs_draw_sweep(outputs) else (),
     )

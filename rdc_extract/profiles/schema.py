@@ -30,7 +30,7 @@ DEPTH_CLIP_RANGES = ("zero_to_one", "minus_one_to_one")
 HANDEDNESS = ("right", "left")
 NORMAL_SPACES = ("world", "view")
 COLOUR_ENCODINGS = ("srgb", "linear", "hdr")
-_TABLES = ("profile", "match", "gbuffer", "depth", "camera", "stencil", "final_image")
+_TABLES = ("profile", "match", "gbuffer", "depth", "camera", "stencil", "final_image", "instances")
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,15 @@ class StencilRules:
 
 
 @dataclass(frozen=True)
+class InstanceRules:
+    """How draws are merged into objects (`--outputs …,instances`): draws of the scene pass that bind the same
+    value of constant block `block`'s member `member` are one; without a block, one instance per draw."""
+
+    block: str | None = None
+    member: str | None = None
+
+
+@dataclass(frozen=True)
 class FinalImageRules:
     strategies: tuple[str, ...] = ("hud_marker", "fullscreen_run")
     hud_marker: str | None = None
@@ -113,6 +122,7 @@ class Profile:
     camera: CameraRules = field(default_factory=CameraRules)
     stencil: StencilRules = field(default_factory=StencilRules)
     final_image: FinalImageRules = field(default_factory=FinalImageRules)
+    instances: InstanceRules = field(default_factory=InstanceRules)
     sha256: str = ""   # what decides the outputs: the profile's content and its class mapping's (profile_digest)
 
     @property
@@ -170,6 +180,18 @@ def _selector(camera: _Section, key: str, default: str | None = None) -> str | N
     if value is not None and not re.fullmatch(r"[^.]+(\.[xyzw])?", value):
         camera.fail(key, "a member name, optionally followed by .x, .y, .z or .w", value)
     return value
+
+
+def _instance_rules(path: Path, data: dict) -> InstanceRules:
+    """Both the block and the member, or neither."""
+    instances = _section(path, data, "instances", ("block", "member"))
+    block, member = instances.string("block"), instances.string("member")
+    if not member and (block is not None or member is not None):
+        instances.fail("member", "the name of the block's member whose value tells objects apart (a world matrix)",
+                       member)
+    if not block and member is not None:
+        instances.fail("block", "the name of the constant block that holds the member", block)
+    return InstanceRules(block, member)
 
 
 def profile_digest(data: dict[str, Any], class_map_sha256: str | None) -> str:
@@ -235,5 +257,6 @@ def load_profile(path: str | Path) -> Profile:
             final.string("hud_marker"),
             final.integer("fullscreen_max_vertices", 6, minimum=3),
         ),
+        instances=_instance_rules(path, data),
         sha256=profile_digest(data, class_map_sha256),
     )

@@ -6,6 +6,7 @@ the `[camera]` block and member names can be read off a capture.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +36,10 @@ def read_bound_blocks(session: ReplaySession, event_id: int) -> list[BoundBlock]
     return bound_blocks(session.controller)
 
 
-def bound_blocks(controller: Any, stages: tuple[str, ...] = _STAGES) -> list[BoundBlock]:
-    """The constant blocks of `stages` bound at the controller's current event, in stage then slot order."""
+def bound_blocks(controller: Any, stages: tuple[str, ...] = _STAGES,
+                 names: Collection[str] | None = None) -> list[BoundBlock]:
+    """The constant blocks of `stages` bound at the controller's current event, in stage then slot order (only
+    those called one of `names`, when given: the others are not read)."""
     rd = load_renderdoc()
     state = controller.GetPipelineState()
     blocks = []
@@ -47,6 +50,8 @@ def bound_blocks(controller: Any, stages: tuple[str, ...] = _STAGES) -> list[Bou
             continue
         pipeline = state.GetComputePipelineObject() if stage_name == "Compute" else state.GetGraphicsPipelineObject()
         for slot, block in enumerate(reflection.constantBlocks):
+            if names is not None and block.name not in names:
+                continue
             buffer, offset, size = compat.constant_buffer_range(state, stage, slot)
             variables = controller.GetCBufferVariableContents(
                 pipeline, reflection.resourceId, stage, state.GetShaderEntryPoint(stage), slot, buffer, offset, size)
@@ -54,6 +59,15 @@ def bound_blocks(controller: Any, stages: tuple[str, ...] = _STAGES) -> list[Bou
             _flatten(variables, "", members)
             blocks.append(BoundBlock(stage_name, slot, block.name, members, bool(block.bufferBacked)))
     return blocks
+
+
+def block_member(controller: Any, block: str, member: str) -> np.ndarray | None:
+    """The value of `member` of constant block `block` at the current event, as the vertex shader (else the pixel
+    shader) binds it; None when neither binds it."""
+    for found in bound_blocks(controller, ("Vertex", "Pixel"), {block}):
+        if member in found.members:
+            return found.members[member]
+    return None
 
 
 def _flatten(variables: Any, prefix: str, out: dict[str, np.ndarray]) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from rdc_extract.decode.depth import DepthState
 from rdc_extract.extract.signatures import DrawContent
-from rdc_extract.rd.bindings import bound_blocks
+from rdc_extract.rd.bindings import block_member, bound_blocks
 from rdc_extract.rd.draw_content import DrawContentReader
 from rdc_extract.rd.frame_reader import depth_test_state
 from rdc_extract.rd.loader import load_renderdoc
@@ -44,13 +44,15 @@ class EventReads:
     vertex_inputs: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     camera_seconds: float = 0.0  # replaying and reading only for the camera and the conventions
     signature_seconds: float = 0.0  # reading the draws' content for their signatures (no replay of its own)
+    constant_seconds: float = 0.0  # reading each draw's `Stepping.constant` (no replay of its own)
 
 
 @dataclass(frozen=True)
 class Stepping:
     """Events to stop at in order, reading `targets` at each and handing their bytes to `seen(event, data)` at
     once (a pass of thousands of draws is never held in memory); at each of `draws`, the draw's content
-    (signatures) is handed to `described(event, content)` too."""
+    (signatures) is handed to `described(event, content)` too, and the value of `constant` (block, member;
+    None where the draw binds none) to `valued(event, value)`."""
 
     events: tuple[int, ...]
     targets: tuple[int, ...]
@@ -58,6 +60,8 @@ class Stepping:
     draws: tuple[int, ...] = ()
     described: Callable[[int, DrawContent], None] | None = None
     rendered: tuple[int, ...] = ()  # the frame's render targets: named, never hashed, by `described` draws
+    constant: tuple[str, str] | None = None
+    valued: Callable[[int, np.ndarray | None], None] | None = None
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
@@ -100,6 +104,10 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
                 began = time.perf_counter()
                 stepping.described(event_id, contents.read(event_id))
                 out.signature_seconds += time.perf_counter() - began
+            if stepping.constant is not None and stepping.valued is not None and event_id in stepping.draws:
+                began = time.perf_counter()
+                stepping.valued(event_id, block_member(controller, *stepping.constant))
+                out.constant_seconds += time.perf_counter() - began
         if event_id in textures or event_id in steps:
             started = time.perf_counter()  # what follows is the camera's and the conventions' cost
         if event_id == scene_event:

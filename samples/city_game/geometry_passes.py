@@ -81,10 +81,12 @@ class GeometryPasses:
         ext.glDisable(G.GL_STENCIL_TEST)
         self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
 
-    def ground_truth(self, draws: list[Draw], cam: CameraState) -> tuple[np.ndarray, np.ndarray]:
-        """Render view-space distance (R32F) and stencil value (R8UI) with the G-buffer's vertex shader.
+    def ground_truth(self, draws: list[Draw], cam: CameraState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Render view-space distance (R32F), stencil value (R8UI) and object id (R32UI) with the G-buffer's
+        vertex shader, drawing each object of a static batch on its own (same triangles, same order).
 
-        Returns (depth_m float32 HxW with +inf where nothing was drawn, stencil uint8 HxW), rows top-down.
+        Returns (depth_m float32 HxW with +inf where nothing was drawn, stencil uint8 HxW, instance uint32 HxW
+        with 0 where nothing was drawn), rows top-down.
         """
         t, ext = self.targets, self.ext
         self.camera_ubo.write(camera_constants(cam))
@@ -92,16 +94,23 @@ class GeometryPasses:
         t.gt_fbo.use()
         ext.clear_color_float(0, (0.0, 0.0, 0.0, 0.0))
         ext.clear_color_uint(1, 0)
+        ext.clear_color_uint(2, 0)
         ext.glClearBufferfv(G.GL_DEPTH, 0, (G.c_float * 1)(0.0))
         self.ctx.enable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         self.ctx.depth_func = ">"
-        self._draw_all(self.gt_prog, draws, stencil=False)
+        self.object_ubo.bind_to_uniform_block(OBJECT_BINDING)
+        for d in draws:
+            vao = d.mesh.vao(self.gt_prog)
+            for first, count, object_id in d.pieces():
+                self.object_ubo.write(d.constants(object_id))
+                vao.render(moderngl.TRIANGLES, vertices=count, first=first)
         self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         w, h = t.size
         view_z = np.frombuffer(t.gt_fbo.read(components=1, attachment=0, dtype="f4"), np.float32).reshape(h, w)
         stencil = np.frombuffer(t.gt_fbo.read(components=1, attachment=1, dtype="u1"), np.uint8).reshape(h, w)
+        instance = np.frombuffer(t.gt_fbo.read(components=1, attachment=2, dtype="u4"), np.uint32).reshape(h, w)
         depth_m = np.where(view_z > 0.0, view_z, np.inf).astype(np.float32)
-        return depth_m[::-1].copy(), stencil[::-1].copy()
+        return depth_m[::-1].copy(), stencil[::-1].copy(), instance[::-1].copy()
 
 
 def shadow_centre(cam: CameraState) -> np.ndarray:

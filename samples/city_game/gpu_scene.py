@@ -52,12 +52,21 @@ class Draw:
     stencil: int
     object_id: int
     tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    objects: np.ndarray | None = None  # a static batch's objects: (first vertex, vertex count, object id) rows
 
-    def constants(self) -> bytes:
+    def constants(self, object_id: int | None = None) -> bytes:
         """ObjectConstants (std140): mat4 world, vec4 tint, uvec4(object id, stencil, class, 0)."""
         floats = np.concatenate([self.world.T.ravel(), [*self.tint, 1.0]]).astype(np.float32)
-        ints = np.array([self.object_id, self.stencil, C.class_of(self.stencil), 0], dtype=np.uint32)
+        ints = np.array([self.object_id if object_id is None else object_id, self.stencil, C.class_of(self.stencil),
+                         0], dtype=np.uint32)
         return floats.tobytes() + ints.tobytes()
+
+    def pieces(self) -> list[tuple[int, int, int]]:
+        """(first vertex, vertex count, object id) of each object the draw holds: the ground truth draws them
+        one by one, in the same order, to tell the objects of a static batch apart."""
+        if self.objects is None:
+            return [(0, self.mesh.vertex_count, self.object_id)]
+        return [(int(first), int(count), int(object_id)) for first, count, object_id in self.objects]
 
 
 def camera_constants(cam: CameraState) -> bytes:
@@ -83,6 +92,7 @@ class GpuScene:
         self.world = world
         self.static = [GpuMesh(ctx, b.vertices) for b in world.batches]
         self.static_stencil = [b.stencil for b in world.batches]
+        self.static_objects = [b.objects for b in world.batches]
         lo = np.array([b.bounds_min for b in world.batches])
         hi = np.array([b.bounds_max for b in world.batches])
         self._lo, self._hi = lo, hi
@@ -108,7 +118,8 @@ class GpuScene:
         gap = np.maximum(np.maximum(self._lo - centre, centre - self._hi), 0.0)
         distance = np.linalg.norm(gap[:, :2], axis=1)
         keep = self._visible(view_proj) & ~(self._is_prop & (distance > PROP_DISTANCE_M))
-        static = [Draw(self.static[k], np.eye(4), self.static_stencil[k], 1000 + int(k))
+        static = [Draw(self.static[k], np.eye(4), self.static_stencil[k], 1000 + int(k),
+                       objects=self.static_objects[k])
                   for k in sorted(np.flatnonzero(keep), key=lambda k: distance[k])
                   if static_classes is None or self.static_stencil[k] in static_classes]
         return self._dynamic_draws(sim, view_proj, centre) + static

@@ -82,12 +82,18 @@ class Renderer:
         return cam
 
     def ground_truth_arrays(self) -> dict[str, np.ndarray]:
-        """The `depth_m` and `stencil` of `ground_truth`, as the ground-truth file stores them."""
-        depth_m, stencil = self.ground_truth()
-        return {"depth_m": depth_m, "stencil": stencil}
+        """The `depth_m`, `stencil` and `instance` of `ground_truth`, as the ground-truth file stores them, with
+        the instance table: `instance_ids` (uint32, every object id in view, ascending) and `instance_stencil`
+        (uint8, the stencil value each of them writes, its class)."""
+        depth_m, stencil, instance = self.ground_truth()
+        ids, first = np.unique(instance, return_index=True)
+        seen = ids != 0
+        return {"depth_m": depth_m, "stencil": stencil, "instance": instance, "instance_ids": ids[seen],
+                "instance_stencil": stencil.ravel()[first[seen]]}
 
-    def ground_truth(self) -> tuple[np.ndarray, np.ndarray]:
-        """(depth_m, stencil) of the last rendered frame from a separate render; see GeometryPasses.ground_truth."""
+    def ground_truth(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(depth_m, stencil, instance) of the last rendered frame from a separate render; see
+        GeometryPasses.ground_truth."""
         if self.last_camera is None:
             raise RuntimeError("no frame rendered yet")
         make_current(self.ctx)

@@ -10,7 +10,7 @@
 | GBuffer.DepthStencil | DEPTH32F_STENCIL8 | GBufferPass       |
 | HDR               | RGBA16F (+ the G-buffer depth-stencil, read-only) | Lighting, Sky, Particles |
 | BackBuffer        | RGBA8                | PostFX, HUD       |
-| GroundTruth.*     | R32F, R8UI, DEPTH32F | ground-truth render (never in a captured frame) |
+| GroundTruth.*     | R32F, R8UI, R32UI, DEPTH32F | ground-truth render (never in a captured frame) |
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ class RenderTargets:
 
         self.gt_view_z = self._texture(G.GL_R32F, 1, "f4", "GroundTruth.ViewZ")
         self.gt_stencil = self._texture(G.GL_R8UI, 1, "u1", "GroundTruth.Stencil")
+        self.gt_instance = self._texture(G.GL_R32UI, 1, "u4", "GroundTruth.Instance")
         self.gt_depth = self._texture(G.GL_DEPTH_COMPONENT32F, 1, "f4", "GroundTruth.Depth")
-        self.gt_fbo = ctx.framebuffer(color_attachments=[self.gt_view_z, self.gt_stencil])
+        self.gt_fbo = ctx.framebuffer(color_attachments=[self.gt_view_z, self.gt_stencil, self.gt_instance])
         self.gt_fbo.depth_mask = True
         self.gt_fbo.use()
         ext.attach_depth(G.GL_DEPTH_ATTACHMENT, self.gt_depth.glo)

@@ -25,6 +25,8 @@ MARKING_YELLOW = (0.75, 0.55, 0.05)
 ROAD_MAT = (0.85, 0.0, 1.0, 0.0)
 SIDEWALK_MAT = (0.8, 0.0, 0.6, 0.0)
 CHUNK_BLOCKS = 2
+#: Object ids of static objects start here (cars and people have theirs below it: docs/sample_game.md).
+FIRST_STATIC_OBJECT = 100_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class StaticBatch:
     vertices: np.ndarray  # (N, 13) float32, see meshes.py
     bounds_min: np.ndarray
     bounds_max: np.ndarray
+    objects: np.ndarray  # (K, 3) int64: first vertex, vertex count, object id of each object in the batch
 
 
 @dataclass
@@ -70,21 +73,44 @@ def _chunk_of(layout: CityLayout, x: float, y: float) -> tuple[int, int]:
 
 
 class _Builder:
-    """Collects mesh parts per (class, chunk) and turns them into batches."""
+    """Collects mesh parts per (class, chunk) and turns them into batches, remembering which object each part
+    belongs to (the ground truth tells objects apart inside a batch)."""
 
     def __init__(self, layout: CityLayout) -> None:
         self.layout = layout
-        self.parts: dict[tuple[int, tuple[int, int]], list[np.ndarray]] = defaultdict(list)
+        self.parts: dict[tuple[int, tuple[int, int]], list[tuple[np.ndarray, int]]] = defaultdict(list)
+        self.objects = 0
 
-    def add(self, stencil: int, x: float, y: float, mesh: np.ndarray) -> None:
-        self.parts[(stencil, _chunk_of(self.layout, x, y))].append(mesh)
+    def add(self, stencil: int, x: float, y: float, mesh: np.ndarray, part_of: int | None = None) -> int:
+        """Add a new object's mesh, or one more part of object `part_of`; returns the object's id."""
+        if part_of is None:
+            part_of = FIRST_STATIC_OBJECT + self.objects
+            self.objects += 1
+        self.parts[(stencil, _chunk_of(self.layout, x, y))].append((mesh, part_of))
+        return part_of
 
     def batches(self) -> list[StaticBatch]:
         out = []
         for (stencil, chunk), parts in sorted(self.parts.items()):
-            vertices = concat(parts)
-            out.append(StaticBatch(stencil, chunk, vertices, vertices[:, :3].min(0), vertices[:, :3].max(0)))
+            vertices = concat([mesh for mesh, _ in parts])
+            out.append(StaticBatch(stencil, chunk, vertices, vertices[:, :3].min(0), vertices[:, :3].max(0),
+                                   _object_ranges(parts)))
         return out
+
+
+def _object_ranges(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """(first vertex, vertex count, object id) per run of consecutive parts of one object, in `concat` order."""
+    ranges: list[list[int]] = []
+    first = 0
+    for mesh, object_id in parts:
+        if not len(mesh):
+            continue
+        if ranges and ranges[-1][2] == object_id and ranges[-1][0] + ranges[-1][1] == first:
+            ranges[-1][1] += len(mesh)
+        else:
+            ranges.append([first, len(mesh), object_id])
+        first += len(mesh)
+    return np.array(ranges, dtype=np.int64).reshape(-1, 3)
 
 
 def _roads(b: _Builder) -> None:
@@ -149,10 +175,10 @@ def _buildings(b: _Builder, rng: np.random.Generator, x0: float, y0: float, x1: 
             height += float(rng.uniform(0, 4))
             color = palette[int(rng.integers(len(palette)))]
             cx, cy = (xs[a] + xs[a + 1]) / 2, (ys[c] + ys[c + 1]) / 2
-            b.add(C.BUILDING, cx, cy, box((cx, cy, z), (w, d, height), color, (0.7, 0.0, 0.0, 1.0)))
+            tower = b.add(C.BUILDING, cx, cy, box((cx, cy, z), (w, d, height), color, (0.7, 0.0, 0.0, 1.0)))
             if rng.random() < 0.5:
                 b.add(C.BUILDING, cx, cy, box((cx, cy, z + height), (w * 0.5, d * 0.5, 3.0), color,
-                                              (0.7, 0.0, 0.0, 0.0)))
+                                              (0.7, 0.0, 0.0, 0.0)), part_of=tower)
 
 
 def _tree(b: _Builder, rng: np.random.Generator, x: float, y: float, z: float) -> None:
