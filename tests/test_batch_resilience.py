@@ -176,14 +176,15 @@ def test_renderdoc_logs_go_to_out_logs_and_only_a_crashed_replays_log_is_kept(tm
     folder = _captures(tmp_path, vk_capture, 4)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "rdc_extract", "batch", str(folder), str(out), "--jobs", "2", "--job", STAND_IN]
+    started = time.time()
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300,
                               env={**os.environ, FAULT_ENV: "crash:c01"})
     assert finished.returncode == 1, finished.stderr
     crashed_pid = _records(out)["c01.rdc"]["worker_pid"]
     kept = sorted((out / "logs").glob("renderdoc-*.log"))
     assert len(kept) == 1 and f"RDOC {crashed_pid:06d}:" in kept[0].read_text(errors="replace")
-    in_tmp = [log for log in glob.glob("/tmp/RenderDoc/*.log")
-              if f"RDOC {crashed_pid:06d}:" in Path(log).read_text(errors="replace")]
+    in_tmp = [log for log in glob.glob("/tmp/RenderDoc/*.log")  # process ids are reused: only this run's logs
+              if os.path.getmtime(log) >= started and f"RDOC {crashed_pid:06d}:" in Path(log).read_text(errors="replace")]
     assert in_tmp == []
 
 
