@@ -26,3 +26,12 @@ def test_freed_heap_goes_back_to_the_system():
     released_mb = float(subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
                                        check=True).stdout)
     assert released_mb > 50
+
+
+def test_the_heap_is_trimmed_only_past_the_slack_above_the_last_trim():
+    from rdc_extract.batch.child import TRIM_SLACK_MB, keep_memory_bounded, resident_mb
+
+    first = keep_memory_bounded(None)
+    assert first >= resident_mb() - 1 and first - resident_mb() <= TRIM_SLACK_MB + 1
+    assert keep_memory_bounded(first + 1000) == first + 1000  # below the limit: left as it is
+    assert keep_memory_bounded(0.0) <= resident_mb() + TRIM_SLACK_MB + 1  # past it: trimmed, a new limit
