@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from rdc_extract.rd.remote import Route
 from rich.console import Console
 from typer.core import TyperGroup
 
@@ -67,21 +70,29 @@ def main_options(
 @app.command()
 def doctor(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    remote: Annotated[Optional[list[str]], typer.Option(
+        "--remote", metavar="HOST[:PORT]",
+        help="Also check this RenderDoc remote server: does it answer, which APIs does it replay (repeatable).")] = None,
 ) -> None:
-    """Check that RenderDoc loads and which capture APIs really replay on this machine."""
+    """Check that RenderDoc loads and which capture APIs really replay on this machine (and on remote servers)."""
     from rdc_extract.doctor import run_doctor
+    from rdc_extract.rd.remote import server_address
     from rdc_extract.views import doctor_table
 
-    report = run_doctor()
+    report = run_doctor([server_address(address) for address in remote or []])
     if json_output:
         print(report.to_json())
     else:
         stdout.print(doctor_table(report))
+    silent = [check.address for check in report.remotes if not check.answers]
+    for address in silent:
+        stderr.print(f"error: remote server {address} does not answer", soft_wrap=True, highlight=False)
     if not report.can_extract:
         if report.renderdoc_error:
             stderr.print(f"error: {report.renderdoc_error}", soft_wrap=True, highlight=False)
         else:
             stderr.print("error: no capture API replays on this machine", highlight=False)
+    if silent or not report.can_extract:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -100,12 +111,16 @@ def inspect(
     preview: Annotated[
         Optional[Path], typer.Option("--preview", help="Write a PNG thumbnail of every pass's targets into this folder.")
     ] = None,
+    remote: RemoteOption = None,
+    remote_only: RemoteOnlyOption = None,
 ) -> None:
     """Show a capture's passes and targets, and what the profile identified in it."""
     from rdc_extract.errors import ProfileMismatch
     from rdc_extract.inspect import inspect_capture, inspection_json
+    from rdc_extract.rd.remote import route_replay
     from rdc_extract.views import inspection_view
 
+    route_replay(_route(remote, remote_only))
     inspection = inspect_capture(capture, profile, at, preview)
     if json_output:
         print(json.dumps(inspection_json(inspection, with_draws=draws), indent=2))
@@ -123,6 +138,21 @@ def inspect(
         stderr.print(f"error: {ProfileMismatch(capture, cause)}", soft_wrap=True, highlight=False, markup=False)
     if inspection.failure is not None or inspection.check_errors:
         raise typer.Exit(EXIT_FAILED)
+
+
+RemoteOption = Annotated[Optional[list[str]], typer.Option(
+    "--remote", metavar="HOST[:PORT]",
+    help="Replay on this RenderDoc remote server (renderdoccmd remoteserver; repeat for several), docs/remote.md.")]
+RemoteOnlyOption = Annotated[Optional[str], typer.Option(
+    "--remote-only", metavar="API,...",
+    help="Send only captures of these APIs (e.g. D3D11) to --remote servers; the others replay here.")]
+
+
+def _route(remote: list[str] | None, remote_only: str | None) -> Route | None:
+    """The remote route `--remote`/`--remote-only` ask for (None: replay here); addresses checked now."""
+    from rdc_extract.rd.remote import route_from_options
+
+    return route_from_options(remote or [], remote_only.split(",") if remote_only is not None else None)
 
 
 def _seconds(value: float | None) -> float | None:
@@ -157,13 +187,17 @@ def extract(
     outputs: Annotated[
         Optional[str], typer.Option("--outputs", help="Comma-separated outputs, e.g. rgb,depth,labels; default: all but drawids and instances.")
     ] = None,
+    remote: RemoteOption = None,
+    remote_only: RemoteOnlyOption = None,
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
     from rdc_extract.dataset.lock import output_lock
     from rdc_extract.extract.pipeline import extract_to_dataset
+    from rdc_extract.rd.remote import route_replay
     from rdc_extract.rd.session import check_capture_file
     from rdc_extract.views import extraction_view
 
+    route_replay(_route(remote, remote_only))
     wanted = _checked_outputs(profile, outputs)
     check_capture_file(capture)
     out.mkdir(parents=True, exist_ok=True)
@@ -343,6 +377,8 @@ def batch(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask scheduler address, with --backend dask.")] = None,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Walk symbolic links to directories (each directory once; loops are reported).")] = False,
     job: Annotated[Optional[str], typer.Option("--job", hidden=True, help="module:function run per capture (tests, benchmarks); default: extraction.")] = None,
+    remote: RemoteOption = None,
+    remote_only: RemoteOnlyOption = None,
 ) -> None:
     """Extract every capture under a folder: parallel, crash-isolated, resumable (docs/batch.md).
 
@@ -352,10 +388,11 @@ def batch(
     from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
 
     wanted = _checked_outputs(profile, outputs)  # a bad --profile/--outputs stops here, not at every capture
+    route = _route(remote, remote_only)
     options = BatchOptions(
         input_dir=captures, out_dir=out, jobs=jobs, timeout_s=timeout_s, recycle_after=recycle_after,
         force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job or DEFAULT_JOB,
-        job_kwargs={"profile": profile, "outputs": wanted}, follow_links=follow_links,
+        job_kwargs={"profile": profile, "outputs": wanted}, follow_links=follow_links, remote=route,
     )
     if backend == "loky":
         _warn_about_shader_cache()

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from rdc_extract import __version__
-from rdc_extract.errors import RenderDocNotFound
+from rdc_extract.errors import RemoteUnavailable, RenderDocNotFound
 from rdc_extract.rd.loader import module_path, renderdoc_version
 
 PROBE_CAPTURES = {"OpenGL": "gl_triangle.rdc", "Vulkan": "vk_gbuffer.rdc"}
@@ -36,6 +36,18 @@ class ApiCheck:
 
 
 @dataclass
+class RemoteCheck:
+    """A remote server (`doctor --remote`): whether it answers, the APIs it says it replays, and the probe
+    captures replayed through it."""
+
+    address: str
+    answers: bool
+    detail: str
+    apis: list[str] = field(default_factory=list)
+    probes: list[ApiCheck] = field(default_factory=list)
+
+
+@dataclass
 class DoctorReport:
     tool_version: str
     python: str
@@ -47,6 +59,7 @@ class DoctorReport:
     display: dict[str, str | None] = field(default_factory=dict)
     shader_cache: dict[str, str | bool] = field(default_factory=dict)
     apis: list[ApiCheck] = field(default_factory=list)
+    remotes: list[RemoteCheck] = field(default_factory=list)
 
     @property
     def can_extract(self) -> bool:
@@ -98,13 +111,15 @@ def shader_cache_problem(cache: dict[str, str | bool]) -> str | None:
     return f"Mesa's shader cache is {why}: every capture recompiles its shaders and replay is about 6x slower"
 
 
-def check_api(api: str, capture_name: str) -> ApiCheck:
+def check_api(api: str, capture_name: str, env: dict[str, str] | None = None) -> ApiCheck:
+    """Replay the probe capture of `api` in a child process (`env` added to its environment: a remote route)."""
     capture = resources.files("rdc_extract") / "data" / capture_name
     if not capture.is_file():
         return ApiCheck(api, str(capture), False, "probe capture missing from the install")
     command = [sys.executable, "-m", "rdc_extract.rd.dump", str(capture)]
     try:
-        child = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+        child = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
+                               env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return ApiCheck(api, str(capture), False, f"replay hung for more than {PROBE_TIMEOUT_S} s")
     lines = child.stdout.strip().splitlines()
@@ -121,7 +136,21 @@ def check_api(api: str, capture_name: str) -> ApiCheck:
     return ApiCheck(api, str(capture), True, detail, verdict["seconds"])
 
 
-def run_doctor() -> DoctorReport:
+def check_remote(address: str) -> RemoteCheck:
+    """Whether the server at `address` answers, what it replays, and the probe captures replayed through it."""
+    from rdc_extract.rd.remote import Route, supported_apis
+    from rdc_extract.rd.session import initialise_replay
+
+    try:
+        apis = supported_apis(initialise_replay(), address)
+    except RemoteUnavailable as exc:
+        return RemoteCheck(address, False, str(exc))
+    route_env = Route((address,)).to_env()
+    probes = [check_api(api, name, route_env) for api, name in PROBE_CAPTURES.items() if api in apis]
+    return RemoteCheck(address, True, f"replays {', '.join(apis) or 'nothing'}", apis, probes)
+
+
+def run_doctor(remotes: list[str] | None = None) -> DoctorReport:
     report = DoctorReport(
         tool_version=__version__,
         python=platform.python_version(),
@@ -137,4 +166,5 @@ def run_doctor() -> DoctorReport:
         return report
     report.renderdoc_module = str(module_path())
     report.apis = [check_api(api, name) for api, name in PROBE_CAPTURES.items()]
+    report.remotes = [check_remote(address) for address in remotes or []]
     return report

@@ -102,6 +102,30 @@ class ReplayFailed(CaptureError):
     cause = "replay failed"
 
 
+REMOTE_UNAVAILABLE = "remote server unavailable"
+REMOTE_LOST = "remote server lost"
+
+
+class RemoteUnavailable(RdcExtractError):
+    """No remote server took the connection (refused, busy, not answering, or not replaying the API)."""
+
+    cause = REMOTE_UNAVAILABLE
+
+
+class RemoteReplayLost(RdcExtractError):
+    """The connection to the remote server broke before a replay was over: nothing it returned is trusted."""
+
+    cause = REMOTE_LOST
+
+
+class RemoteCaptureError(CaptureError):
+    """A capture that could not be replayed remotely for the server's sake, not its own (a transient cause)."""
+
+    def __init__(self, path: str | Path, error: RemoteUnavailable | RemoteReplayLost) -> None:
+        self.cause = error.cause
+        super().__init__(path, str(error))
+
+
 class ExtractionFailed(CaptureError):
     """The capture replayed but its contents could not be turned into outputs."""
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 if TYPE_CHECKING:  # extract's summary is rendered here too; it should not import doctor's and inspect's modules
-    from rdc_extract.doctor import DoctorReport
+    from rdc_extract.doctor import ApiCheck, DoctorReport
     from rdc_extract.inspect import EventBindings, Inspection
 
 
@@ -32,10 +32,19 @@ def doctor_table(report: DoctorReport) -> Table:
         problem = shader_cache_problem(report.shader_cache)
         table.add_row("Mesa shader cache", f"[yellow]{problem}[/yellow]" if problem else str(report.shader_cache["folder"]))
     for check in report.apis:
-        verdict = "[green]replays[/green]" if check.replays else "[red]does not replay[/red]"
-        timing = f", {check.seconds:.2f} s" if check.seconds is not None else ""
-        table.add_row(f"{check.api} replay", f"{verdict}: {check.detail}{timing}")
+        table.add_row(f"{check.api} replay", _replay_verdict(check))
+    for remote in report.remotes:
+        answer = "[green]answers[/green]" if remote.answers else "[red]does not answer[/red]"
+        table.add_row(f"remote {remote.address}", f"{answer}: {remote.detail}")
+        for check in remote.probes:
+            table.add_row(f"  {check.api} replay there", _replay_verdict(check))
     return table
+
+
+def _replay_verdict(check: ApiCheck) -> str:
+    verdict = "[green]replays[/green]" if check.replays else "[red]does not replay[/red]"
+    timing = f", {check.seconds:.2f} s" if check.seconds is not None else ""
+    return f"{verdict}: {check.detail}{timing}"
 
 
 def _target_label(inspection: Inspection, resource_id: int | None, with_role: bool = True) -> str:

@@ -10,11 +10,11 @@ from typing import Any
 from rdc_extract.batch.discover import FoundCapture
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.dataset.names import ON_REQUEST_OUTPUTS, frame_id
-from rdc_extract.errors import DISK_FULL
+from rdc_extract.errors import DISK_FULL, REMOTE_LOST, REMOTE_UNAVAILABLE
 
 WORKER_KILLED = "batch worker killed"
 # Failures that say nothing about the capture: a rerun retries them without --retry-failed.
-TRANSIENT_CAUSES = frozenset({DISK_FULL, WORKER_KILLED})
+TRANSIENT_CAUSES = frozenset({DISK_FULL, WORKER_KILLED, REMOTE_UNAVAILABLE, REMOTE_LOST})
 
 
 class Action(enum.Enum):

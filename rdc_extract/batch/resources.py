@@ -21,9 +21,10 @@ class JobsChoice:
 
 
 def cap_jobs(requested: int | None, default: int, to_run: int, *,
-             cores: int | None = None, available_mb: float | None = None) -> JobsChoice:
+             cores: int | None = None, available_mb: float | None = None, servers: int | None = None) -> JobsChoice:
     """The workers to start: what was asked for (or `default`), at most one per capture to run,
-    `WORKERS_PER_CORE` per core and one per `WORKER_MEMORY_MB` of available memory (when known).
+    `WORKERS_PER_CORE` per core, one per `WORKER_MEMORY_MB` of available memory (when known) and one per
+    remote server when every capture replays remotely (a server serves one client at a time).
 
     A note says why when an explicit `--jobs` is lowered, or when the default
     is lowered for anything but the number of captures.
@@ -35,6 +36,8 @@ def cap_jobs(requested: int | None, default: int, to_run: int, *,
     if available_mb is not None:
         bounds.append((max(int(available_mb // WORKER_MEMORY_MB), 1),
                        f"{available_mb / 1024:.1f} GB memory available, {WORKER_MEMORY_MB} MB per worker"))
+    if servers:
+        bounds.append((servers, f"{servers} remote server{'' if servers == 1 else 's'}, one replay at a time each"))
     n_jobs, why = min([(wanted, "")] + bounds, key=lambda bound: bound[0])
     if n_jobs == wanted or (requested is None and why == bounds[0][1]):
         return JobsChoice(n_jobs)

@@ -43,6 +43,7 @@ from rdc_extract.dataset.names import frame_id
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import DISK_FULL, BatchError, WriteFailed
 from rdc_extract.profiles.registry import available_profiles, resolve_profile
+from rdc_extract.rd.remote import Route, route_env
 from rdc_extract.rd.session import rasteriser_env
 
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
@@ -75,6 +76,7 @@ class BatchOptions:
     index_every_s: float = 60.0
     cores_per_worker: int | None = None   # None: this machine's cores // jobs (loky); the workers' own (dask)
     follow_links: bool = False            # walk symbolic links to directories (loops are detected)
+    remote: Route | None = None           # replay on RenderDoc remote servers (rd/remote.py, docs/remote.md)
 
 
 @dataclass
@@ -126,9 +128,10 @@ class _NoProgress:
 @contextlib.contextmanager
 def _backend(options: BatchOptions, to_run: int) -> Iterator[JobsChoice]:
     """Select joblib's backend; yields how many workers to start (docs/batch.md, "Workers")."""
+    servers = len(options.remote.servers) if options.remote and options.remote.only_apis is None else None
     if options.backend == "loky":
         cores = os.cpu_count() or 1
-        yield cap_jobs(options.jobs, cores, to_run, cores=cores, available_mb=available_memory_mb())
+        yield cap_jobs(options.jobs, cores, to_run, cores=cores, available_mb=available_memory_mb(), servers=servers)
         return
     if options.backend != "dask":
         raise BatchError(f"unknown backend {options.backend!r} (choose from {', '.join(BACKENDS)})")
@@ -144,21 +147,22 @@ def _backend(options: BatchOptions, to_run: int) -> Iterator[JobsChoice]:
         raise BatchError(f"cannot reach the dask scheduler at {options.scheduler}: {exc}") from None
     with client, parallel_config(backend="dask"):
         threads = sum(client.nthreads().values())
-        yield cap_jobs(options.jobs, max(threads, 1), to_run)
+        yield cap_jobs(options.jobs, max(threads, 1), to_run, servers=servers)
 
 
 def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
-    """Each local worker's share of the cores, given to its replay as rasteriser threads.
+    """Each local worker's share of the cores, given to its replay as rasteriser threads, and the remote route.
 
     The same split joblib's loky applies to BLAS/OpenMP threads. On a cluster
     the scheduler's thread count says nothing about one machine, so dask workers
     keep their defaults unless `cores_per_worker` is given.
     """
+    route = route_env(options.remote)
     if options.cores_per_worker is not None:
-        return rasteriser_env(options.cores_per_worker)
+        return {**rasteriser_env(options.cores_per_worker), **route}
     if options.backend == "loky":
-        return rasteriser_env(max(1, (os.cpu_count() or 1) // n_jobs))
-    return {}
+        return {**rasteriser_env(max(1, (os.cpu_count() or 1) // n_jobs)), **route}
+    return route
 
 
 def profile_hash_now(profile: str | None) -> Callable[[dict[str, Any]], str | None]:

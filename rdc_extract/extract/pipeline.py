@@ -49,6 +49,7 @@ from rdc_extract.profiles.schema import Profile
 from rdc_extract.rd.frame_reader import read_frame
 from rdc_extract.rd.loader import renderdoc_version
 from rdc_extract.rd.readback import EventReads, Stepping, read_at_events
+from rdc_extract.rd.remote import retried_elsewhere
 from rdc_extract.rd.session import ReplaySession, open_capture
 
 FRAME_SCHEMA = "rdc-extract/frame/1"
@@ -253,6 +254,7 @@ def _meta(replayed: Replayed, raw: RawFrame, files: dict[str, str], labels: dict
         "warnings": computed.warnings,
         "scenario": sidecar.to_json() if sidecar else None,
         "versions": {"rdc_extract": __version__, "renderdoc": replayed.renderdoc},
+        "replayed_on": replayed.replayed_on or "this machine",
         "timing_s": {key: round(value, 4) for key, value in timing.items()},
     }
 
@@ -285,6 +287,7 @@ class Replayed:
     instance_rule: MergeRule | None         # the profile's rule for merging draws into instances
     instance_keys: list[bytes | str] | None  # each scene draw's merge key, when instances are wanted with a rule
     scene_draws: int
+    replayed_on: str | None   # the remote server that replayed the capture; None: this machine
     renderdoc: str
     timing: dict[str, float]
 
@@ -317,7 +320,7 @@ def replay_capture(capture: str | Path, *, profile: str | None = None, outputs: 
     """The replay half of `extract_capture`: open, identify, read what the outputs need, close."""
     capture = Path(capture)
     with _pointing_to_inspect(capture, profile):
-        return _replay(capture, profile, outputs, frame_id)
+        return retried_elsewhere(lambda: _replay(capture, profile, outputs, frame_id))
 
 
 def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, frame_id: str | None) -> Replayed:
@@ -338,6 +341,7 @@ def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, f
             merge_keys = _merge_keys(detection.profile, wanted)
             drawids, stepping = _drawid_stepping(frame, scene, plan, merge_keys)
             reads = read_for_extraction(session, frame, detection, plan, stepping)
+            replayed_on = session.server
         digest = hashing.result()
     _check_digest(capture, recorded, digest)
     drawid_map = drawids.result() if drawids is not None else None
@@ -352,7 +356,8 @@ def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, f
                     else _drawids_table(scene, drawid_map.table, frame.textures),
                     instance_rule=merge_keys.rule if merge_keys is not None else None,
                     instance_keys=merge_keys.keys(scene_events) if merge_keys is not None else None,
-                    scene_draws=len(scene_events), renderdoc=renderdoc_version(), timing=timing)
+                    scene_draws=len(scene_events), replayed_on=replayed_on, renderdoc=renderdoc_version(),
+                    timing=timing)
 
 
 def write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:

@@ -27,9 +27,12 @@ from rdc_extract.errors import (
     CaptureNotFound,
     NotACapture,
     NotARegularFile,
+    RemoteCaptureError,
+    RemoteReplayLost,
+    RemoteUnavailable,
     ReplayFailed,
 )
-from rdc_extract.rd import compat
+from rdc_extract.rd import compat, remote
 from rdc_extract.rd.loader import load_renderdoc
 from rdc_extract.regular_files import open_regular_file
 
@@ -143,11 +146,13 @@ def exit_after_replay(code: int) -> None:
 
 @dataclass
 class ReplaySession:
-    """An open capture: its path, graphics API and live replay controller."""
+    """An open capture: its path, graphics API and live replay controller (and the remote server replaying
+    it, when one does)."""
 
     path: Path
     api: str
     controller: Any
+    server: str | None = None
 
     @functools.cached_property
     def textures(self) -> list[Any]:
@@ -185,7 +190,8 @@ def check_capture_file(path: Path) -> None:
 
 @contextmanager
 def open_capture(path: str | Path) -> Iterator[ReplaySession]:
-    """Open `path` for local replay; always shuts the capture and controller down."""
+    """Open `path` for replay, here or on a remote server when this process's route sends its API there
+    (rd/remote.py); always closes the capture and controller."""
     path = Path(path)
     check_capture_file(path)
     rd = initialise_replay()
@@ -196,17 +202,21 @@ def open_capture(path: str | Path) -> Iterator[ReplaySession]:
         if not compat.result_ok(result):
             raise CaptureCorrupt(path, compat.result_message(result))
         api = capture.DriverName()
+        route = remote.current_route()
+        if route is not None and route.wants(api):
+            with _remote_session(rd, route, path, api) as session:
+                yield session
+            return
         support = capture.LocalReplaySupport()
         if support != rd.ReplaySupport.Supported:
             raise ApiNotReplayable(
-                path, f"{api} capture ({support.name}); replay it on a machine that supports {api}"
+                path, f"{api} capture ({support.name}); replay it on a machine that supports {api} "
+                      "(or through one: --remote HOST, docs/remote.md)"
             )
         result, controller = capture.OpenCapture(rd.ReplayOptions(), None)
         if not compat.result_ok(result):
             controller = None
-            if compat.result_code_name(result) in _CORRUPT_CODES:
-                raise CaptureCorrupt(path, compat.result_message(result))
-            raise ReplayFailed(path, f"{api} replay could not start: {compat.result_message(result)}")
+            _raise_open_failure(path, api, compat.result_code_name(result), compat.result_message(result))
         session = ReplaySession(path=path, api=api, controller=controller)
         yield session
     finally:
@@ -214,3 +224,24 @@ def open_capture(path: str | Path) -> Iterator[ReplaySession]:
             session.controller = None  # what kept the session (a frame's state reader) can no longer replay
             controller.Shutdown()
         capture.Shutdown()
+
+
+def _raise_open_failure(path: Path, api: str, code: str, message: str, where: str = "") -> None:
+    if code in _CORRUPT_CODES:
+        raise CaptureCorrupt(path, message)
+    raise ReplayFailed(path, f"{api} replay{where} could not start: {message}")
+
+
+@contextmanager
+def _remote_session(rd: Any, route: remote.Route, path: Path, api: str) -> Iterator[ReplaySession]:
+    try:
+        with remote.remote_controller(rd, route, path, api) as (controller, address):
+            session = ReplaySession(path=path, api=api, controller=controller, server=address)
+            try:
+                yield session
+            finally:
+                session.controller = None
+    except remote.OpenRefused as refused:
+        _raise_open_failure(path, api, refused.code, refused.message, f" on {refused.address}")
+    except (RemoteUnavailable, RemoteReplayLost) as exc:
+        raise RemoteCaptureError(path, exc) from None
