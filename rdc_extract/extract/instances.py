@@ -75,8 +75,9 @@ class InstanceMap:
     table: dict[str, Any]
 
 
-def _boxes(ids: np.ndarray, count: int) -> np.ndarray:
-    """[x, y, w, h] of each instance 1..count (rows 0..count-1) over its pixels."""
+def boxes(ids: np.ndarray, count: int) -> np.ndarray:
+    """[x, y, w, h] of each id 1..count (rows 0..count-1) over its pixels of the id map `ids` (0 = none); an id
+    without pixels gets a negative width and height."""
     ys, xs = np.nonzero(ids)
     which = ids[ys, xs].astype(np.intp)
     low = np.full((count + 1, 2), np.iinfo(np.int64).max, np.int64)
@@ -114,7 +115,7 @@ def build_instances(draw_ids: np.ndarray, draws: Sequence[Mapping[str, Any]], ke
     instance_of_group[visible] = np.arange(1, len(visible) + 1)
     lookup = np.concatenate([[0], instance_of_group[groups]]).astype(np.uint16)
     ids = lookup[draw_ids]
-    boxes = _boxes(ids, len(visible))
+    instance_boxes = boxes(ids, len(visible))
     classes = _classes(ids, len(visible), labels) if labels is not None else [None] * len(visible)
     members: dict[int, list[int]] = {}
     for index, group in enumerate(groups):
@@ -129,7 +130,7 @@ def build_instances(draw_ids: np.ndarray, draws: Sequence[Mapping[str, Any]], ke
             "signatures": list(dict.fromkeys(draw["signature"] for draw in own if draw.get("signature"))),
             "class": classes[number],
             "pixels": int(group_pixels[group]),
-            "box": boxes[number].tolist(),
+            "box": instance_boxes[number].tolist(),
         })
     table = {"none": 0, "merge": {**merge, **_merge_counts(keys)},
              "classes": None if labels is None else {"mapping": labels.mapping,
