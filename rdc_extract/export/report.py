@@ -40,9 +40,9 @@ def summary_lines(report: ExportReport) -> list[str]:
     frames = sum(report.exported.values())
     lines = []
     if report.published:
-        per_split = ", ".join(f"{split} {count}" for split, count in sorted(report.exported.items()))
-        lines.append(f"exported {frames} frames ({per_split}) of {shown(str(report.out))} as {report.format} "
-                     f"to {shown(str(report.dest))}")
+        per_split = ", ".join(f"{split}: {count}" for split, count in sorted(report.exported.items()))
+        lines.append(f"exported {frames} frames of {shown(str(report.out))} as {report.format} to "
+                     f"{shown(str(report.dest))} ({per_split})")
         lines += [f"  {name}" for name in report.files]
     else:
         lines.append(f"nothing exported: {shown(str(report.dest))} not written")
