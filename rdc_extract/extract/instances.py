@@ -76,15 +76,23 @@ class InstanceMap:
 
 
 def boxes(ids: np.ndarray, count: int) -> np.ndarray:
-    """[x, y, w, h] of each id 1..count (rows 0..count-1) over its pixels of the id map `ids` (0 = none); an id
-    without pixels gets a negative width and height."""
-    ys, xs = np.nonzero(ids)
-    which = ids[ys, xs].astype(np.intp)
-    low = np.full((count + 1, 2), np.iinfo(np.int64).max, np.int64)
-    high = np.full((count + 1, 2), -1, np.int64)
-    np.minimum.at(low, which, np.stack([xs, ys], axis=1))
-    np.maximum.at(high, which, np.stack([xs, ys], axis=1))
-    return np.concatenate([low, high - low + 1], axis=1)[1:]
+    """[x, y, w, h] of each id 1..count (rows 0..count-1) over its pixels of the id map `ids` (0 = none);
+    [0, 0, 0, 0] for an id without pixels.
+
+    From which columns and rows each id occupies (two bincounts): several times faster than a scatter
+    min/max over every pixel (`np.minimum.at`), which cost 30 ms a 640×360 map.
+    """
+    height, width = ids.shape
+    flat = ids.astype(np.intp)
+    columns = np.bincount((flat * width + np.arange(width)).ravel(),
+                          minlength=(count + 1) * width).reshape(count + 1, width)[1:] > 0
+    rows = np.bincount((flat * height + np.arange(height)[:, None]).ravel(),
+                       minlength=(count + 1) * height).reshape(count + 1, height)[1:] > 0
+    left, top = columns.argmax(axis=1), rows.argmax(axis=1)
+    right, bottom = width - 1 - columns[:, ::-1].argmax(axis=1), height - 1 - rows[:, ::-1].argmax(axis=1)
+    found = np.stack([left, top, right - left + 1, bottom - top + 1], axis=1).astype(np.int64)
+    found[~columns.any(axis=1)] = 0
+    return found
 
 
 def _classes(ids: np.ndarray, count: int, labels: FrameLabels) -> list[dict[str, Any]]:
