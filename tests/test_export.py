@@ -80,6 +80,9 @@ def test_an_existing_dest_is_replaced_only_with_force_and_a_file_never(dataset, 
     (tmp_path / "file").write_text("x")
     with pytest.raises(ExportError, match="exists and is not a folder"):
         check_destination(dataset, tmp_path / "file", force=True)
+    (tmp_path / "link").symlink_to(dest)
+    with pytest.raises(ExportError, match="is a symbolic link"):
+        check_destination(dataset, tmp_path / "link", force=True)
 
 
 def test_a_staged_dest_appears_whole_or_not_at_all(tmp_path):

@@ -4,6 +4,8 @@ read back by pycocotools (frames lacking instances skipped, a frame with mismatc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pycocotools import mask as coco_mask
@@ -16,7 +18,7 @@ from rdc_extract.export.coco import (
     categories, instance_annotations, majority_labels, panoptic_ids, panoptic_rgb, panoptic_segments,
 )
 from rdc_extract.export.run import export_dataset
-from rdc_extract.labels.classmap import resolve_class_map
+from rdc_extract.labels.classmap import load_class_map, resolve_class_map
 from tests.export_frames import BUILDING, CITY, PEDESTRIAN, ROAD, VEHICLE, read_json, scene, write_frame, write_index
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # pycocotools'
@@ -117,3 +119,19 @@ def test_a_synthetic_dataset_exports_what_pycocotools_reads_and_reports_the_rest
     assert sorted(np.unique(decoded[decoded > 0]).tolist()) == [s["id"] for s in entry["segments_info"]]
     assert {c["name"]: c["isthing"] for c in panoptic["categories"]}["road"] == 0
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_a_mapping_without_thing_classes_exports_stuff_only_and_says_so(tmp_path):
+    text = (Path(CITY.path).read_text(encoding="utf-8")
+            .replace('category = "human"', 'category = "people"').replace('category = "vehicle"', 'category = "cars"'))
+    mapping_path = tmp_path / "city_game.toml"
+    mapping_path.write_text(text, encoding="utf-8")
+    mapping = load_class_map(mapping_path)
+    labels, instances = scene()
+    write_frame(tmp_path / "out", "f", labels, instances, mapping_sha256=mapping.sha256)
+    report = export_dataset(tmp_path / "out", tmp_path / "coco", "coco", ExportOptions(classes=str(mapping_path)))
+    assert report.ok and report.counts["annotations"] == 0
+    assert report.notes == ["mapping 'city_game' has no thing class (category human or vehicle): the instances "
+                            "files hold no annotations; --things names the classes of countable objects"]
+    (entry,) = read_json(tmp_path / "coco" / "annotations" / "panoptic_all.json")["annotations"]
+    assert {s["category_id"] for s in entry["segments_info"]} == {ROAD, BUILDING, VEHICLE, PEDESTRIAN}

@@ -76,6 +76,7 @@ class Exporter:
 
     def __init__(self, context: ExportContext) -> None:
         self.context = context
+        self.notes: list[str] = []  # what the summary should say about the export as a whole
 
     @classmethod
     def uses_labels(cls) -> bool:

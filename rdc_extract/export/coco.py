@@ -185,6 +185,10 @@ class CocoExporter(Exporter):
         self.categories = categories(context.class_map, context.options.things)
         self.things = {c.id for c in self.categories if c.isthing}
         self.stuff = {c.id for c in self.categories if not c.isthing}
+        if not self.things:
+            self.notes.append(f"mapping {context.class_map.name!r} has no thing class (category "
+                              f"{' or '.join(THING_CATEGORIES)}): the instances files hold no annotations; "
+                              "--things names the classes of countable objects")
         self.splits: dict[str, _Split] = defaultdict(lambda: _Split([], [], []))
         self.images = 0
         self.annotations = 0

@@ -35,7 +35,9 @@ def check_destination(out: Path, dest: Path, force: bool) -> None:
         raise ExportError(dest, f"holds the dataset {out}: an export there would replace it; choose another folder")
     if dest_real.is_relative_to(out_real / FRAMES_DIR):
         raise ExportError(dest, f"is inside the dataset's {FRAMES_DIR}/ folder; choose a folder outside it")
-    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+    if dest.is_symlink():
+        raise ExportError(dest, "is a symbolic link; give the folder it leads to")
+    if dest.exists() and not dest.is_dir():
         raise ExportError(dest, "exists and is not a folder")
     if not force and _not_empty(dest):
         raise ExportError(dest, "exists and is not empty (--force replaces it)")

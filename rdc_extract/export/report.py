@@ -23,6 +23,7 @@ class ExportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)     # (frame_id, reason): lacking, not fatal
     failed: list[tuple[str, str]] = field(default_factory=list)      # (frame_id, one-line error)
     files: list[str] = field(default_factory=list)                   # written, relative to DEST
+    notes: list[str] = field(default_factory=list)                   # the format's remarks on the whole export
     published: bool = False
 
     def add(self, split: str, counts: Mapping[str, int]) -> None:
@@ -47,6 +48,7 @@ def summary_lines(report: ExportReport) -> list[str]:
     else:
         lines.append(f"nothing exported: {shown(str(report.dest))} not written")
     lines += [f"{name}: {count}" for name, count in report.counts.items()]
+    lines += [f"note: {note}" for note in report.notes]
     by_reason: dict[str, list[str]] = {}
     for frame_id, reason in report.skipped:
         by_reason.setdefault(reason, []).append(frame_id)

@@ -51,6 +51,7 @@ def export_dataset(out: str | Path, dest: str | Path, format_name: str, options:
                 _export_frame(exporter, frame, report)
                 if on_frame is not None:
                     on_frame(frame.frame_id)
+            report.notes += exporter.notes
             if report.exported:
                 report.files = exporter.finish()
                 staged.publish()
@@ -115,8 +116,10 @@ def _labelled_with(class_map: ClassMap, frames: Sequence[ExportFrame], report: E
         if labels.get("mapping_sha256") == class_map.sha256:
             kept.append(frame)
             continue
-        made_by = f"mapping {labels.get('mapping')!r} of other content" if labels.get("mapping") == class_map.name \
-            else f"mapping {labels.get('mapping')!r}"
+        if not labels.get("mapping"):
+            report.skipped.append((frame.frame_id, "meta.json names no class mapping for its labels"))
+            continue
+        made_by = f"mapping {labels['mapping']!r}" + (" of other content" if labels["mapping"] == class_map.name else "")
         report.skipped.append((frame.frame_id, f"labelled with {made_by}, not {class_map.name!r} "
                                                f"(relabel it, or pass that mapping's file with --classes)"))
     return kept
