@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from pycocotools import mask as coco_mask
 from pycocotools.coco import COCO
+from typer.testing import CliRunner
 
+from rdc_extract.cli import app
 from rdc_extract.dataset.files import read_png
 from rdc_extract.errors import ExportError
 from rdc_extract.export.base import ExportOptions
@@ -119,6 +121,10 @@ def test_a_synthetic_dataset_exports_what_pycocotools_reads_and_reports_the_rest
     assert sorted(np.unique(decoded[decoded > 0]).tolist()) == [s["id"] for s in entry["segments_info"]]
     assert {c["name"]: c["isthing"] for c in panoptic["categories"]}["road"] == 0
     assert not list(tmp_path.glob(".tmp-*"))
+
+    again = CliRunner().invoke(app, ["export", str(out), str(dest), "--format", "coco", "--force"])
+    assert again.exit_code == 1, "a failed frame fails the command; the others are exported"
+    assert "failed 1 frames:" in again.stdout and "(train: 1, val: 1)" in again.stdout
 
 
 def test_a_mapping_without_thing_classes_exports_stuff_only_and_says_so(tmp_path):
