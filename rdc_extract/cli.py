@@ -291,6 +291,46 @@ def signatures(
 
 
 @app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="Dataset folder (the one holding frames/).")],
+    dest: Annotated[Path, typer.Argument(help="Folder to write; written whole, or not at all.")],
+    *,
+    format_: Annotated[str, typer.Option("--format", "-f", help="Layout to write: coco (instances and panoptic).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace DEST when it is not empty.")] = False,
+    classes_: Annotated[Optional[str], typer.Option(
+        "--classes", "-c", help="The class mapping the frames are labelled with (default: the one they name).")] = None,
+    things: Annotated[Optional[str], typer.Option(
+        "--things", help="Comma-separated classes exported as objects (default: categories human and vehicle).")] = None,
+    images: Annotated[str, typer.Option("--images", help="link (hard links, else copies) or copy.")] = "link",
+) -> None:
+    """Write a dataset in a layout other tools read (docs/export.md); frames lacking what it needs are skipped.
+
+    Exits 1 when a frame failed or nothing could be exported.
+    """
+    from rdc_extract.export.base import IMAGE_MODES, ExportOptions
+    from rdc_extract.export.registry import FORMATS
+    from rdc_extract.export.report import summary_lines
+    from rdc_extract.export.run import export_dataset
+
+    if format_ not in FORMATS:
+        raise typer.BadParameter(f"expected one of {', '.join(FORMATS)}", param_hint="--format")
+    if images not in IMAGE_MODES:
+        raise typer.BadParameter(f"expected one of {', '.join(IMAGE_MODES)}", param_hint="--images")
+    thing_names = None if things is None else tuple(name.strip() for name in things.split(",") if name.strip())
+    options = ExportOptions(force=force, images=images, classes=classes_, things=thing_names)
+    with stderr.status(f"exporting {out} as {format_}…") as status:
+        report = export_dataset(out, dest, format_, options, on_frame=lambda frame_id: status.update(
+            f"exporting {out} as {format_}: {frame_id}"))
+    for line in summary_lines(report):
+        stdout.print(line, soft_wrap=True, highlight=False, markup=False)
+    if not report.published:
+        stderr.print(f"error: {out}: no frame could be exported as {format_}; {dest} not written",
+                     soft_wrap=True, highlight=False, markup=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def capture(
     command: Annotated[list[str], typer.Argument(help="The game's command line, after `--`.", show_default=False)],
     *,

@@ -190,3 +190,11 @@ class WorkerStartFailed(BatchError):
 
 class BatchAbandoned(BatchError):
     """A batch worker found that the batch which handed it a capture is gone (killed); the result is dropped."""
+
+
+class ExportError(FileError):
+    """`rdc-extract export` cannot run or cannot read a frame: a bad DEST, a frame file it cannot use."""
+
+
+class MissingDependency(RdcExtractError):
+    """An optional package a command needs (an export format's) is not installed; the message says how to get it."""

@@ -10,8 +10,8 @@ import pytest
 
 from rdc_extract.dataset.files import read_png
 from rdc_extract.dataset.writers import write_instances
-from rdc_extract.extract.instances import (IDENTITY, NOT_BOUND, FrameLabels, MergeKeys, MergeRule, build_instances,
-                                           group_draws, merge_key, merge_record, rule_warning)
+from rdc_extract.extract.instances import (IDENTITY, NOT_BOUND, FrameLabels, MergeKeys, MergeRule, boxes,
+                                           build_instances, group_draws, merge_key, merge_record, rule_warning)
 from rdc_extract.profiles.registry import resolve_profile
 
 CAR = np.array([[0.0, -1.0, 0.0, 12.5], [1.0, 0.0, 0.0, 3.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
@@ -79,6 +79,16 @@ def test_an_instances_class_is_its_most_common_label_with_that_labels_share():
     assert car["class"] == {"id": 26, "name": "car", "share": 0.75}
     assert person["class"] == {"id": 24, "name": "person", "share": 1.0}
     assert built.table["classes"]["mapping"] == "cityscapes"
+
+
+def test_boxes_are_each_ids_pixel_extent_and_zero_for_an_id_without_pixels():
+    ids = np.random.default_rng(7).integers(0, 6, (9, 13)).astype(np.uint16)
+    ids[ids == 4] = 0
+    found = boxes(ids, 6)
+    for number in range(1, 7):
+        ys, xs = np.nonzero(ids == number)
+        expected = [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1] if len(xs) else [0] * 4
+        assert found[number - 1].tolist() == expected
 
 
 def test_a_frame_whose_draws_own_nothing_has_no_instances():

@@ -186,7 +186,7 @@ def test_manifest_and_index_follow_the_mapping_and_are_restored(dataset):
 
 
 def test_relabel_refuses_a_dataset_a_batch_is_writing(dataset):
-    with output_lock(dataset), pytest.raises(BatchError, match="is writing to this output folder"):
+    with output_lock(dataset), pytest.raises(BatchError, match="is using this output folder"):
         relabel_dataset(dataset, resolve_class_map("gtav"), jobs=1)
 
 

@@ -75,15 +75,24 @@ class InstanceMap:
     table: dict[str, Any]
 
 
-def _boxes(ids: np.ndarray, count: int) -> np.ndarray:
-    """[x, y, w, h] of each instance 1..count (rows 0..count-1) over its pixels."""
-    ys, xs = np.nonzero(ids)
-    which = ids[ys, xs].astype(np.intp)
-    low = np.full((count + 1, 2), np.iinfo(np.int64).max, np.int64)
-    high = np.full((count + 1, 2), -1, np.int64)
-    np.minimum.at(low, which, np.stack([xs, ys], axis=1))
-    np.maximum.at(high, which, np.stack([xs, ys], axis=1))
-    return np.concatenate([low, high - low + 1], axis=1)[1:]
+def boxes(ids: np.ndarray, count: int) -> np.ndarray:
+    """[x, y, w, h] of each id 1..count (rows 0..count-1) over its pixels of the id map `ids` (0 = none);
+    [0, 0, 0, 0] for an id without pixels.
+
+    From which columns and rows each id occupies (two bincounts): several times faster than a scatter
+    min/max over every pixel (`np.minimum.at`), which cost 30 ms a 640×360 map.
+    """
+    height, width = ids.shape
+    flat = ids.astype(np.intp)
+    columns = np.bincount((flat * width + np.arange(width)).ravel(),
+                          minlength=(count + 1) * width).reshape(count + 1, width)[1:] > 0
+    rows = np.bincount((flat * height + np.arange(height)[:, None]).ravel(),
+                       minlength=(count + 1) * height).reshape(count + 1, height)[1:] > 0
+    left, top = columns.argmax(axis=1), rows.argmax(axis=1)
+    right, bottom = width - 1 - columns[:, ::-1].argmax(axis=1), height - 1 - rows[:, ::-1].argmax(axis=1)
+    found = np.stack([left, top, right - left + 1, bottom - top + 1], axis=1).astype(np.int64)
+    found[~columns.any(axis=1)] = 0
+    return found
 
 
 def _classes(ids: np.ndarray, count: int, labels: FrameLabels) -> list[dict[str, Any]]:
@@ -114,7 +123,7 @@ def build_instances(draw_ids: np.ndarray, draws: Sequence[Mapping[str, Any]], ke
     instance_of_group[visible] = np.arange(1, len(visible) + 1)
     lookup = np.concatenate([[0], instance_of_group[groups]]).astype(np.uint16)
     ids = lookup[draw_ids]
-    boxes = _boxes(ids, len(visible))
+    instance_boxes = boxes(ids, len(visible))
     classes = _classes(ids, len(visible), labels) if labels is not None else [None] * len(visible)
     members: dict[int, list[int]] = {}
     for index, group in enumerate(groups):
@@ -129,7 +138,7 @@ def build_instances(draw_ids: np.ndarray, draws: Sequence[Mapping[str, Any]], ke
             "signatures": list(dict.fromkeys(draw["signature"] for draw in own if draw.get("signature"))),
             "class": classes[number],
             "pixels": int(group_pixels[group]),
-            "box": boxes[number].tolist(),
+            "box": instance_boxes[number].tolist(),
         })
     table = {"none": 0, "merge": {**merge, **_merge_counts(keys)},
              "classes": None if labels is None else {"mapping": labels.mapping,
