@@ -53,6 +53,12 @@ def test_cap_jobs_by_work_cores_and_memory(requested, default, to_run, cores, me
     assert (choice.n_jobs, choice.note) == expected
 
 
+def test_cap_jobs_by_remote_servers_when_every_capture_replays_remotely():
+    assert cap_jobs(None, 8, 100, cores=8, available_mb=24_000, servers=2).n_jobs == 2
+    choice = cap_jobs(4, 8, 100, cores=8, servers=3)
+    assert (choice.n_jobs, choice.note) == (3, "--jobs 4 lowered to 3: 3 remote servers, one replay at a time each")
+
+
 def test_available_memory_is_read_from_meminfo(tmp_path):
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:   24285092 kB\n")
