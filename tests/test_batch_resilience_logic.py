@@ -13,7 +13,7 @@ from rdc_extract.batch.manifest import Manifest
 from rdc_extract.batch.plan import TRANSIENT_CAUSES, WORKER_KILLED, Action, decide
 from rdc_extract.batch.resources import WORKER_MEMORY_MB, available_memory_mb, cap_jobs
 from rdc_extract.dataset.files import atomic_write
-from rdc_extract.errors import DISK_FULL, WriteFailed
+from rdc_extract.errors import DISK_FULL, REMOTE_LOST, REMOTE_UNAVAILABLE, WriteFailed
 
 
 def _failed(cause: str) -> dict:
@@ -32,8 +32,8 @@ def test_a_capture_that_failed_for_its_own_sake_is_still_skipped(cause):
     assert (decision.action, decision.reason) == (Action.SKIP_FAILED, "failed earlier")
 
 
-def test_transient_causes_are_disk_full_and_a_killed_worker():
-    assert TRANSIENT_CAUSES == {DISK_FULL, WORKER_KILLED}
+def test_transient_causes_are_disk_full_a_killed_worker_and_remote_servers():
+    assert TRANSIENT_CAUSES == {DISK_FULL, WORKER_KILLED, REMOTE_UNAVAILABLE, REMOTE_LOST}
 
 
 @pytest.mark.parametrize(("requested", "default", "to_run", "cores", "memory_mb", "expected"), [
