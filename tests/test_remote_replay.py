@@ -13,12 +13,19 @@ from typer.testing import CliRunner
 
 from rdc_extract.cli import app
 from rdc_extract.errors import REMOTE_LOST, REMOTE_UNAVAILABLE, RdcExtractError
-from rdc_extract.rd.remote import DEFAULT_PORT, route_from_options, server_address
+from rdc_extract.rd.remote import DEFAULT_PORT, route_from_options, route_replay, server_address
 from remote_servers import RemoteServer, remote_servers, silent_server
 
 STAND_IN = "rdc_extract.batch.standin:inspect_job"   # really replays (opens, reads the frame), writes only meta.json
 SAMPLES = sorted((Path(__file__).parents[1] / "samples" / "captures").glob("*.rdc"))
 needs_renderdoccmd = pytest.mark.skipif(shutil.which("renderdoccmd") is None, reason="renderdoccmd not installed")
+
+
+@pytest.fixture(autouse=True)
+def _local_replay_afterwards():
+    """`extract --remote` routes this (pytest's) process's replays: later tests replay locally again."""
+    yield
+    route_replay(None)
 
 
 def _records(out: Path) -> dict[str, dict]:
@@ -139,3 +146,17 @@ def test_a_server_killed_mid_batch_costs_only_what_it_held_and_a_rerun_after_its
         assert {r["status"] for r in _records(out).values()} == {"done"}
     finally:
         server.kill()
+
+
+@needs_renderdoccmd
+def test_a_vulkan_capture_extracted_through_a_server_equals_its_local_extraction(tmp_path, vk_capture):
+    args = ["extract", str(vk_capture), "--outputs", "rgb,drawids"]
+    with remote_servers(1) as (server,):
+        remote = CliRunner().invoke(app, [*args[:2], str(tmp_path / "remote"), *args[2:], "--remote", server.address])
+    local = CliRunner().invoke(app, [*args[:2], str(tmp_path / "local"), *args[2:]])
+    assert remote.exit_code == 0 and local.exit_code == 0, remote.output + local.output
+    frame = vk_capture.stem
+    for name in ("rgb.png", "drawids.png", "drawids.json"):
+        assert (tmp_path / "remote" / "frames" / frame / name).read_bytes() == \
+            (tmp_path / "local" / "frames" / frame / name).read_bytes(), name
+    assert json.loads((tmp_path / "remote" / "frames" / frame / "meta.json").read_text())["replayed_on"] == server.address
