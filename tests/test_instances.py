@@ -115,7 +115,7 @@ def test_the_writer_writes_the_map_and_table_and_refuses_ids_the_table_lacks(tmp
                                                                  "instances_table": "instances.json"}
     assert read_png(tmp_path / "instances.png").tolist() == [[1, 2]]
     assert json.loads((tmp_path / "instances.json").read_text()) == built.table
-    with pytest.raises(ValueError, match="ids up to 3 but a table of 2 instances"):
+    with pytest.raises(ValueError, match="values up to 3 but a table of 2 instances"):
         write_instances(tmp_path, np.array([[3]], np.uint16), built.table)
     with pytest.raises(ValueError, match="expected dtype uint16"):
         write_instances(tmp_path, built.ids.astype(np.uint32), built.table)

@@ -68,30 +68,29 @@ def write_stencil(frame_dir: Path, stencil: np.ndarray) -> dict[str, str]:
     return dict(files)
 
 
-def write_drawids(frame_dir: Path, ids: np.ndarray, table: dict[str, Any]) -> dict[str, str]:
-    """drawids.png (uint16, 0 = no draw, i = the i-th draw of `table["draws"]`) and drawids.json (`table`)."""
-    _check("drawids", ids, (np.uint16,), (2,))
-    draws = table["draws"]
-    if int(ids.max(initial=0)) > len(draws) or [d["index"] for d in draws] != list(range(1, len(draws) + 1)):
-        raise ValueError(f"drawids: indices up to {int(ids.max(initial=0))} but a table of {len(draws)} draws "
+def _write_id_map(output: str, frame_dir: Path, ids: np.ndarray, table: dict[str, Any], rows: str,
+                  key: str) -> dict[str, str]:
+    """`<output>.png` (uint16, 0 = none, i = the row of `table[rows]` whose `key` is i, numbered from 1) and
+    `<output>.json` (`table`), checked against each other first."""
+    _check(output, ids, (np.uint16,), (2,))
+    listed = table[rows]
+    if int(ids.max(initial=0)) > len(listed) or [row[key] for row in listed] != list(range(1, len(listed) + 1)):
+        raise ValueError(f"{output}: values up to {int(ids.max(initial=0))} but a table of {len(listed)} {rows} "
                          "numbered from 1")
-    files = OUTPUT_FILES["drawids"]
-    write_png(frame_dir / files["drawids"], ids)
-    write_json(frame_dir / files["drawids_table"], table)
+    files = OUTPUT_FILES[output]
+    write_png(frame_dir / files[output], ids)
+    write_json(frame_dir / files[f"{output}_table"], table)
     return dict(files)
+
+
+def write_drawids(frame_dir: Path, ids: np.ndarray, table: dict[str, Any]) -> dict[str, str]:
+    """drawids.png (i = the i-th draw of `table["draws"]`) and drawids.json (`table`)."""
+    return _write_id_map("drawids", frame_dir, ids, table, "draws", "index")
 
 
 def write_instances(frame_dir: Path, ids: np.ndarray, table: dict[str, Any]) -> dict[str, str]:
-    """instances.png (uint16, 0 = none, i = the instance with id i of `table["instances"]`) and instances.json."""
-    _check("instances", ids, (np.uint16,), (2,))
-    instances = table["instances"]
-    if int(ids.max(initial=0)) > len(instances) or [i["id"] for i in instances] != list(range(1, len(instances) + 1)):
-        raise ValueError(f"instances: ids up to {int(ids.max(initial=0))} but a table of {len(instances)} instances "
-                         "numbered from 1")
-    files = OUTPUT_FILES["instances"]
-    write_png(frame_dir / files["instances"], ids)
-    write_json(frame_dir / files["instances_table"], table)
-    return dict(files)
+    """instances.png (i = the instance with id i of `table["instances"]`) and instances.json (`table`)."""
+    return _write_id_map("instances", frame_dir, ids, table, "instances", "id")
 
 
 def gbuffer_target_writer(name: str) -> Writer:
