@@ -9,6 +9,7 @@ conversion from a live ``ResourceFormat`` lives in ``rdc_extract.rd.formats``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 #: ``renderdoc.ResourceFormatType`` member names in RenderDoc 1.24.
@@ -145,6 +146,20 @@ def _regular_name(component_type: str, count: int, width: int, bgra: bool) -> st
     channels = "BGRA" if bgra else "RGBA"
     body = "".join(f"{c}{width * 8}" for c in channels[:count])
     return f"{body}_{_SUFFIX.get(component_type, component_type.upper())}"
+
+
+def typed_view(fmt: TextureFormat) -> TextureFormat:
+    """The typed format a typeless colour texture is read as: 8-bit components as UNORM (the bytes as stored;
+    sRGB or linear is the profile's `encoding`), 16- and 32-bit as FLOAT (HDR targets); others unchanged.
+
+    D3D creates render targets typeless and draws into them through typed views
+    the capture's texture list does not show; these are the views games use for
+    G-buffers and HDR targets, an assumption a `decode` error would expose.
+    """
+    if fmt.component_type != "Typeless" or fmt.layout not in ("Regular", "R10G10B10A2"):
+        return fmt
+    typed = "UNorm" if fmt.layout == "R10G10B10A2" or fmt.component_bytes == 1 else "Float"
+    return dataclasses.replace(fmt, component_type=typed)
 
 
 #: DXGI names of depth-stencil families that RenderDoc names by their depth layout (`R32G8X24_TYPELESS` is its
