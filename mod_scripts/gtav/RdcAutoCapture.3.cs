@@ -141,7 +141,8 @@ public class RdcAutoCapture : Script
     PlanStep step;
     // The capture in flight: RenderDoc's capture count before the trigger, the stem and its sidecar
     // (still open: the capture's SHA-256 is added once the file is written).
-    int waitingSince = -1, publishingSince = -1; uint capturesBefore; string pendingStem, pendingRdc; Json pendingSidecar;
+    int waitingSince = -1, publishingSince = -1; uint capturesBefore; string pendingStem, pendingRdc, pendingSidecarText;
+    Json pendingSidecar;
 
     public RdcAutoCapture()
     {
@@ -249,23 +250,25 @@ public class RdcAutoCapture : Script
         string rdc = Path.Combine(outDir, pendingStem + ".rdc");
         try
         {
+            if (pendingSidecarText == null)
+                pendingSidecarText = pendingSidecar.Str("capture_sha256", Sha256Hex(pendingRdc)).Close() + "\n";
             if (!File.Exists(rdc))
             {
-                string sidecar = pendingSidecar.Str("capture_sha256", Sha256Hex(pendingRdc)).Close() + "\n";
-                File.WriteAllText(sidecarTmp, sidecar, new UTF8Encoding(false));
+                File.WriteAllText(sidecarTmp, pendingSidecarText, new UTF8Encoding(false));
                 File.Move(pendingRdc, rdc);
             }
             File.Move(sidecarTmp, Path.Combine(outDir, pendingStem + ".json"));
         }
-        catch (IOException ex)
+        catch (Exception ex)
         {
+            if (!(ex is IOException || ex is UnauthorizedAccessException)) throw;
             if (now - publishingSince < PublishRetryMs) return;
             Log("gave up publishing " + pendingStem + " after " + PublishRetryMs / 1000 + " s: " + ex.Message);
-            publishingSince = -1;
+            publishingSince = -1; pendingSidecarText = null;
             nextCaptureFrame = Function.Call<int>(N.GET_FRAME_COUNT) + every;
             return;
         }
-        publishingSince = -1;
+        publishingSince = -1; pendingSidecarText = null;
         published++; captureIndex++;
         Log("published " + pendingStem);
         nextCaptureFrame = Function.Call<int>(N.GET_FRAME_COUNT) + every;
@@ -314,13 +317,18 @@ public class RdcAutoCapture : Script
         Function.Call(N.CLEAR_PLAYER_WANTED_LEVEL, player);
 
         bool inVehicle = Function.Call<bool>(N.IS_PED_IN_ANY_VEHICLE, ped, false);
-        if (inVehicle && secured && car != null && car.Exists()) { RecoverWhenStuck(ped, now); return; }
+        if (inVehicle && secured && car != null && car.Exists() && Function.Call<bool>(N.IS_VEHICLE_DRIVEABLE, car, false))
+        {
+            RecoverWhenStuck(ped, now);
+            return;
+        }
         Vehicle current = inVehicle ? ped.CurrentVehicle : null;
         if (current == null || !Function.Call<bool>(N.IS_VEHICLE_DRIVEABLE, current, false))
         {
             current = ReplaceCar(ped);
             if (current == null) return;   // model still streaming; try next tick
         }
+        if (car != null && car.Exists() && car.Handle != current.Handle) car.MarkAsNoLongerNeeded();
         car = current;
         Secure(ped, car);
         if (holding) Log("player back in a car; captures resume");
@@ -328,14 +336,13 @@ public class RdcAutoCapture : Script
         nextCaptureFrame = Math.Max(nextCaptureFrame, Function.Call<int>(N.GET_FRAME_COUNT) + 30);
     }
 
-    // A new car where the player is; the car this script made before is released to the game.
+    // A new car where the player is; the caller releases the one it replaces (SET_ENTITY_AS_NO_LONGER_NEEDED).
     Vehicle ReplaceCar(Ped ped)
     {
         Model model = new Model(VehicleHash.Asea);
         Vehicle fresh = World.CreateVehicle(model, ped.Position, Function.Call<float>(N.GET_ENTITY_HEADING, ped));
         if (fresh == null) return null;
         model.MarkAsNoLongerNeeded();
-        if (car != null && car.Exists()) car.MarkAsNoLongerNeeded();   // SET_ENTITY_AS_NO_LONGER_NEEDED
         Function.Call(N.SET_PED_INTO_VEHICLE, ped, fresh, -1);
         Log("new car for the player");
         return fresh;
