@@ -180,7 +180,7 @@ def test_random_plan_is_seeded():
 
 
 def test_plan_known_values():
-    """Pinned values: mod_scripts/gtav/RdcAutoCapture.cs ports the same SplitMix64 plan and must agree."""
+    """Pinned values: mod_scripts/gtav/RdcAutoCapture.3.cs ports the same SplitMix64 plan and must agree."""
     assert [(s.hour, s.minute, s.weather) for s in (plan_step("schedule", 0, k) for k in range(3))] == [
         (13, 55, "clear"), (23, 29, "clear"), (11, 28, "fog")]
     assert [(s.hour, s.minute, s.weather) for s in (plan_step("random", 5, k) for k in range(2))] == [

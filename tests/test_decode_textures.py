@@ -225,7 +225,7 @@ def test_size_mismatch_is_a_clear_error():
 @pytest.mark.parametrize(
     "fmt",
     [
-        regular("Typeless", 4, 1),
+        regular("UScaled", 4, 1),  # (typeless formats decode as their typed view: test_typeless_formats.py)
         TextureFormat(
             name="BC7_UNORM", layout="BC7", component_type="UNorm",
             component_count=4, component_bytes=1, bgra=False, srgb=False,

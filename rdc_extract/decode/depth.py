@@ -67,16 +67,21 @@ def _ndc_z(window_depth: np.ndarray, clip_range: ClipRange) -> np.ndarray:
     raise ValueError(f"clip_range must be 'zero_to_one' or 'minus_one_to_one', got {clip_range!r}")
 
 
+_ROUNDING = 1e-9  # relative: a projection derived from other matrices (`[camera]` products) is not exact
+_SHEAR_ROUNDING = 1e-6  # relative to the y focal term: float32 matrices far from the world's origin (GTA V)
+
+
 def _check_perspective(proj: np.ndarray) -> np.ndarray:
     p = np.asarray(proj, dtype=np.float64)
     if p.shape != (4, 4):
         raise ValueError(f"projection matrix must be 4x4, got shape {p.shape}")
-    if abs(p[3, 2]) < 1e-12 or abs(p[3, 3]) > 1e-9 * abs(p[3, 2]) or np.any(p[3, :2] != 0):
+    w = abs(p[3, 2])
+    if w < 1e-12 or abs(p[3, 3]) > _ROUNDING * w or np.any(np.abs(p[3, :2]) > _ROUNDING * w):
         raise ValueError(
             "only perspective projections with w_clip = ±z_view are supported "
             f"(bottom row should be [0, 0, ±1, 0], got {p[3].tolist()})"
         )
-    if np.any(p[2, :2] != 0):
+    if np.any(np.abs(p[2, :2]) > _ROUNDING * max(abs(p[2, 2]), abs(p[2, 3]))):
         raise ValueError(f"projection row 2 should not depend on x, y; got {p[2].tolist()}")
     return p / abs(p[3, 2])
 
@@ -229,7 +234,7 @@ def intrinsics_from_projection(
     points down, so pass False there unless the game flips the viewport.
     """
     p = _check_perspective(proj)
-    if abs(p[1, 0]) > 1e-9:
+    if abs(p[1, 0]) > _SHEAR_ROUNDING * abs(p[1, 1]):
         raise ValueError("projection has an x→y shear that a pinhole K cannot represent")
     w = p[3, 2]
     sy = 1.0 if ndc_y_up else -1.0

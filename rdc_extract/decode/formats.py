@@ -9,6 +9,7 @@ conversion from a live ``ResourceFormat`` lives in ``rdc_extract.rd.formats``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 #: ``renderdoc.ResourceFormatType`` member names in RenderDoc 1.24.
@@ -145,3 +146,41 @@ def _regular_name(component_type: str, count: int, width: int, bgra: bool) -> st
     channels = "BGRA" if bgra else "RGBA"
     body = "".join(f"{c}{width * 8}" for c in channels[:count])
     return f"{body}_{_SUFFIX.get(component_type, component_type.upper())}"
+
+
+def typed_view(fmt: TextureFormat) -> TextureFormat:
+    """The typed format a typeless colour texture is read as: 8-bit components as UNORM (the bytes as stored;
+    sRGB or linear is the profile's `encoding`), 16- and 32-bit as FLOAT (HDR targets); others unchanged.
+
+    D3D creates render targets typeless and draws into them through typed views
+    the capture's texture list does not show; these are the views games use for
+    G-buffers and HDR targets, an assumption a `decode` error would expose.
+    """
+    if fmt.component_type != "Typeless" or fmt.layout not in ("Regular", "R10G10B10A2"):
+        return fmt
+    typed = "UNorm" if fmt.layout == "R10G10B10A2" or fmt.component_bytes == 1 else "Float"
+    return dataclasses.replace(fmt, component_type=typed)
+
+
+#: DXGI names of depth-stencil families that RenderDoc names by their depth layout (`R32G8X24_TYPELESS` is its
+#: `D32S8_TYPELESS`), and the depth-only formats whose typeless textures RenderDoc names as colour (`R32_TYPELESS`).
+_FAMILY_ALIASES = {"R32G8X24": "D32S8", "R24G8": "D24S8", "D32": "R32", "D16": "R16"}
+_TYPE_SUFFIXES = tuple(f"_{suffix}" for suffix in (*_SUFFIX.values(), "UNORM_SRGB"))
+
+
+def format_family(name: str) -> str:
+    """A format name without its component type: `R8G8B8A8_UNORM`, `_SRGB` and `_TYPELESS` are all `R8G8B8A8`."""
+    for suffix in sorted(_TYPE_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return _FAMILY_ALIASES.get(name, name)
+
+
+def format_matches(actual: str, wanted: str) -> bool:
+    """Whether a texture of format `actual` is what a profile naming `wanted` asks for: the same name, or the same
+    family when either is typeless (D3D creates G-buffers typeless and views them typed)."""
+    if actual == wanted:
+        return True
+    typeless = actual.endswith("_TYPELESS") or wanted.endswith("_TYPELESS")
+    return typeless and format_family(actual) == format_family(wanted)

@@ -17,9 +17,11 @@ the DXGI layout) and the layouts checked on this project's machines (see
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from rdc_extract.decode.formats import TextureDesc, TextureFormat
+from rdc_extract.decode.formats import TextureDesc, TextureFormat, typed_view
 from rdc_extract.errors import TextureDataMismatch, UnsupportedFormat
 
 _U24_MAX = float(2**24 - 1)
@@ -47,6 +49,7 @@ SUPPORTED_FORMATS: tuple[str, ...] = (
     " SNorm 8/16-bit, Float 16/32-bit (decode_color); UInt/SInt 8/16/32-bit (decode_integer)",
     "R10G10B10A2_UNORM / B10G10R10A2_UNORM (decode_color), R10G10B10A2_UINT (decode_integer)",
     "R11G11B10_FLOAT (decode_color)",
+    "typeless colour formats, read as 8-bit UNorm or 16/32-bit Float (decode_color)",
     "D16, D24, D32, D24S8, D32S8, D16S8 (Vulkan only) (decode_depth_stencil)",
     "S8 (decode_stencil)",
 )
@@ -125,6 +128,11 @@ def _swizzle_bgra(arr: np.ndarray, fmt: TextureFormat) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _typed(desc: TextureDesc) -> TextureDesc:
+    typed = typed_view(desc.format)
+    return desc if typed is desc.format else dataclasses.replace(desc, format=typed)
+
+
 def decode_color(raw: bytes, desc: TextureDesc) -> np.ndarray:
     """Decode a colour texture to float32 ``(H, W, C)``, C = component count, R,G,B,A order.
 
@@ -134,9 +142,12 @@ def decode_color(raw: bytes, desc: TextureDesc) -> np.ndarray:
     (may exceed 1, be negative, inf or NaN). Integer formats are refused: use
     ``decode_integer``.
 
+    Typeless formats are read as their ``typed_view`` (8-bit UNorm, 16/32-bit Float).
+
     Raises ``UnsupportedFormat`` for formats not listed in ``SUPPORTED_FORMATS``
     and ``TextureDataMismatch`` when ``raw`` has the wrong size.
     """
+    desc = _typed(desc)
     fmt = desc.format
     if fmt.layout == "Regular":
         ct, width = fmt.component_type, fmt.component_bytes
@@ -172,6 +183,7 @@ def decode_color_u8(raw: bytes, desc: TextureDesc) -> np.ndarray:
     For writing PNGs bit-exactly: the stored bytes, reordered to R,G,B,A and
     flipped to top-down. sRGB formats stay sRGB-encoded (what PNG viewers expect).
     """
+    desc = _typed(desc)
     fmt = desc.format
     if fmt.layout != "Regular" or fmt.component_type not in ("UNorm", "UNormSRGB") or fmt.component_bytes != 1:
         raise _unsupported(fmt, "decode_color_u8 needs an 8-bit UNorm or sRGB format")

@@ -23,7 +23,7 @@ import numpy as np
 
 from rdc_extract.decode.depth import handedness_of_projection, intrinsics_from_projection
 from rdc_extract.extract.decompose import Split, could_be_cameras, split_view_projection
-from rdc_extract.profiles.schema import CameraRules
+from rdc_extract.profiles.schema import CameraRules, MatrixSource
 
 _VIEW_TO_OPENCV = {"right": np.diag([1.0, -1.0, -1.0, 1.0]), "left": np.diag([1.0, -1.0, 1.0, 1.0])}
 _FLIP_WORLD_Z = np.diag([1.0, 1.0, -1.0, 1.0])
@@ -88,15 +88,41 @@ def _member(values: dict[str, np.ndarray], selector: str, block: str) -> np.ndar
     return value.reshape(-1)["xyzw".index(component)] if component else value
 
 
+def _matrix(values: dict[str, np.ndarray], source: MatrixSource, rules: CameraRules, block: str) -> np.ndarray:
+    """A camera matrix in the column-vector form used here, from its member(s) as `source` says.
+
+    Row-vector members (`mul(v, M)`) are transposed before anything else, so
+    a product's order is the same for both layouts: `product = X · first`
+    gives `X = product · first⁻¹`.
+    """
+    def read(name: str) -> np.ndarray:
+        matrix = np.asarray(_member(values, name, block), dtype=np.float64).reshape(4, 4)
+        return matrix.T if rules.matrix_layout == "row_vectors" else matrix
+
+    matrix = read(source.member)
+    if source.inverse:
+        return np.linalg.inv(matrix)
+    return matrix @ np.linalg.inv(read(source.first)) if source.first else matrix
+
+
 def camera_from_block(values: dict[str, np.ndarray], rules: CameraRules) -> Camera:
-    """Camera from the profile's named block; near/far are the block's members when the profile names them."""
+    """Camera from the profile's named block; near/far are the block's members when the profile names them.
+
+    A singular member (an inverse or a product's `first` that has none) raises
+    ValueError naming it."""
     block = rules.block or "?"
-    view = _member(values, rules.view, block).reshape(4, 4)
-    proj = _member(values, rules.projection, block).reshape(4, 4)
+    try:
+        view = _matrix(values, rules.view, rules, block)
+        proj = _matrix(values, rules.projection, rules, block)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"[camera] view = {str(rules.view)!r} or projection = {str(rules.projection)!r}: "
+                         f"a matrix to invert in block {block!r} is singular") from None
     near = float(_member(values, rules.near, block)) if rules.near else None
     far = float(_member(values, rules.far, block)) if rules.far else None
+    layout = ", row-vector layout" if rules.matrix_layout == "row_vectors" else ""
     return Camera(view=view, proj=proj, near_m=near, far_m=far,
-                  found_in=f"constant block {block!r} members {rules.view!r}, {rules.projection!r} (profile)")
+                  found_in=f"constant block {block!r}: view {str(rules.view)!r}, projection {str(rules.projection)!r} "
+                           f"(profile{layout})")
 
 
 def is_perspective(matrix: np.ndarray) -> bool:

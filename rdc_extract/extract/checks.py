@@ -99,10 +99,10 @@ def check_camera(reads: EventReads, profile: Profile, event: int, aspect: float,
                                       f"(bound: {bound}) or at the sampled scene draws ({sampled}): neither a "
                                       "projection and a view nor a view-projection; name them in the profile's [camera]")
     elif rules.block and not is_perspective(camera.proj):
-        result.add("camera", ERROR, f"profile {profile.name!r} [camera] projection = {rules.projection!r}: member of "
+        result.add("camera", ERROR, f"profile {profile.name!r} [camera] projection = {str(rules.projection)!r}: member of "
                                     f"block {rules.block!r} {where} is not a perspective projection")
     elif rules.block and not is_rigid(camera.view):
-        result.add("camera", ERROR, f"profile {profile.name!r} [camera] view = {rules.view!r}: member of "
+        result.add("camera", ERROR, f"profile {profile.name!r} [camera] view = {str(rules.view)!r}: member of "
                                     f"block {rules.block!r} {where} is not a rigid view (rotation and translation)")
     else:
         result.add("camera", OK, f"{camera.found_in} {where}".strip())

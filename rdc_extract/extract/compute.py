@@ -21,7 +21,7 @@ import numpy as np
 
 from rdc_extract.decode.alpha import drop_meaningless_alpha
 from rdc_extract.decode.depth import z_distance_m_from_near_far, z_distance_m_from_projection
-from rdc_extract.decode.formats import TextureDesc
+from rdc_extract.decode.formats import TextureDesc, typed_view
 from rdc_extract.decode.normals import decode_normals
 from rdc_extract.decode.normals_check import Candidate, choose_encoding
 from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
@@ -52,12 +52,12 @@ def _desc(raw: RawFrame, resource_id: int) -> TextureDesc:
 
 
 def _is_eight_bit(texture: Texture) -> bool:
-    fmt = texture.format
+    fmt = typed_view(texture.format)
     return fmt.layout == "Regular" and fmt.component_bytes == 1 and fmt.component_type in _EIGHT_BIT_TYPES
 
 
 def _is_half_float(texture: Texture) -> bool:
-    fmt = texture.format
+    fmt = typed_view(texture.format)
     return fmt.layout == "Regular" and fmt.component_bytes == 2 and fmt.component_type == "Float"
 
 

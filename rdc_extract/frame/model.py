@@ -131,7 +131,8 @@ class Frame:
     gives a draw's pipeline state: from `draw_states` (plain data, e.g. in
     tests) or read on first request through `state_reader` (set by the replay
     side while the capture is open), so frames a game profile identifies pay
-    nothing for it.
+    nothing for it. `coverage(event)` is the same for the fraction of its target
+    a draw covers (`frame/coverage.py`): `screen_coverage`, else `coverage_reader`.
     """
 
     capture: str
@@ -141,6 +142,8 @@ class Frame:
     passes: list[Pass] = field(default_factory=list)
     draw_states: dict[int, DrawState] = field(default_factory=dict)
     state_reader: Callable[[int], DrawState | None] | None = field(default=None, repr=False, compare=False)
+    screen_coverage: dict[int, float] = field(default_factory=dict)
+    coverage_reader: Callable[[int], float | None] | None = field(default=None, repr=False, compare=False)
 
     def draw_state(self, event_id: int) -> DrawState | None:
         if event_id not in self.draw_states and self.state_reader is not None:
@@ -148,6 +151,14 @@ class Frame:
             if state is not None:
                 self.draw_states[event_id] = state
         return self.draw_states.get(event_id)
+
+    def coverage(self, event_id: int) -> float | None:
+        """Fraction (0..1) of its colour target the draw covers; None when not known."""
+        if event_id not in self.screen_coverage and self.coverage_reader is not None:
+            covered = self.coverage_reader(event_id)
+            if covered is not None:
+                self.screen_coverage[event_id] = covered
+        return self.screen_coverage.get(event_id)
 
     @functools.cached_property
     def draws(self) -> list[Action]:

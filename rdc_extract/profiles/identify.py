@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rdc_extract.decode.formats import format_matches
 from rdc_extract.errors import IdentificationFailed
 from rdc_extract.frame.model import Action, Frame, Pass, Texture
-from rdc_extract.profiles.schema import Profile
+from rdc_extract.profiles.schema import FinalImageRules, Profile
 
 
 @dataclass
@@ -57,6 +58,11 @@ def _colour_formats(frame: Frame, pass_: Pass) -> list[str]:
     return [frame.textures[rid].format.name if rid in frame.textures else "?" for rid in pass_.colour_targets]
 
 
+def formats_match(actual: list[str] | tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """The first `len(wanted)` formats are the wanted ones, slot by slot (a typeless target matches its family)."""
+    return len(actual) >= len(wanted) and all(format_matches(a, w) for a, w in zip(actual, wanted))
+
+
 def judge_gbuffer_candidate(frame: Frame, pass_: Pass, profile: Profile, back_buffer: Texture | None) -> Candidate:
     rules = profile.gbuffer
     reasons: list[str] = []
@@ -66,7 +72,7 @@ def judge_gbuffer_candidate(frame: Frame, pass_: Pass, profile: Profile, back_bu
     if len(colour) < rules.min_colour_targets:
         reasons.append(f"{len(colour)} colour targets (needs ≥ {rules.min_colour_targets})")
     formats = _colour_formats(frame, pass_)
-    if rules.colour_formats and tuple(formats[: len(rules.colour_formats)]) != rules.colour_formats:
+    if rules.colour_formats and not formats_match(formats, rules.colour_formats):
         reasons.append(f"colour formats {','.join(formats) or 'none'} ≠ {','.join(rules.colour_formats)}")
     depth = frame.texture(pass_.depth_target)
     if rules.depth_stencil and depth is None:
@@ -96,6 +102,14 @@ def _draws_into(frame: Frame, resource_id: int) -> list[Action]:
     return [a for a in frame.draws if a.colour_outputs and a.colour_outputs[0] == resource_id]
 
 
+def _fills_screen(frame: Frame, action: Action, rules: FinalImageRules) -> bool:
+    """Few vertices and, where the frame knows it, most of the target covered: a HUD quad has few vertices too."""
+    if action.vertex_count > rules.fullscreen_max_vertices:
+        return False
+    covered = frame.coverage(action.event_id)
+    return covered is None or covered >= rules.fullscreen_min_coverage
+
+
 def find_final_image(frame: Frame, profile: Profile, back_buffer: Texture, after_event: int) -> tuple[int, int | None, str]:
     """(final image event, first HUD event or None, the rule that found them)."""
     rules = profile.final_image
@@ -110,13 +124,13 @@ def find_final_image(frame: Frame, profile: Profile, back_buffer: Texture, after
                 return before[-1].event_id, hud[0].event_id, f"last back-buffer draw before marker {rules.hud_marker!r}"
         if strategy == "fullscreen_run":
             run = 0
-            while run < len(back_draws) and back_draws[run].vertex_count <= rules.fullscreen_max_vertices:
+            while run < len(back_draws) and _fills_screen(frame, back_draws[run], rules):
                 run += 1
             if run:
                 hud_event = back_draws[run].event_id if run < len(back_draws) else None
                 return (back_draws[run - 1].event_id, hud_event,
-                        f"last of the first full-screen draws (≤ {rules.fullscreen_max_vertices} vertices) "
-                        "into the back buffer")
+                        f"last of the first full-screen draws (≤ {rules.fullscreen_max_vertices} vertices, "
+                        f"covering ≥ {rules.fullscreen_min_coverage:.0%} of the target where known) into the back buffer")
     raise ValueError(f"no rule of {', '.join(rules.strategies)} found the final image in {back_buffer.name}")
 
 

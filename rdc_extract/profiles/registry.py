@@ -13,9 +13,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdc_extract.decode.formats import format_matches
 from rdc_extract.errors import IdentificationFailed, ProfileError
 from rdc_extract.frame.model import Frame
-from rdc_extract.profiles.identify import Identification, identify
+from rdc_extract.profiles.identify import Identification, formats_match, identify
 from rdc_extract.profiles.schema import Profile, load_profile
 from rdc_extract.profiles.structure import identify_by_structure
 from rdc_extract.tomlcheck import named_toml
@@ -106,11 +107,13 @@ def _match_failures(frame: Frame, profile: Profile, found: Identification | None
     if rules.gbuffer_colour_formats and gbuffer is None:
         check(False, "", "no G-buffer (forward renderer)")
     elif rules.gbuffer_colour_formats:
-        check(formats == rules.gbuffer_colour_formats, f"G-buffer formats {','.join(formats)}",
+        check(len(formats) == len(rules.gbuffer_colour_formats) and formats_match(formats, rules.gbuffer_colour_formats),
+              f"G-buffer formats {','.join(formats)}",
               f"G-buffer formats {','.join(formats)} ≠ {','.join(rules.gbuffer_colour_formats)}")
     if rules.depth_formats:
         depth = frame.textures[found.depth_target].format.name if found.depth_target in frame.textures else "none"
-        check(depth in rules.depth_formats, f"depth {depth}", f"depth {depth} not in {list(rules.depth_formats)}")
+        check(any(format_matches(depth, wanted) for wanted in rules.depth_formats), f"depth {depth}",
+              f"depth {depth} not in {list(rules.depth_formats)}")
     return failed, held
 
 

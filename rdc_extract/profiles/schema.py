@@ -30,6 +30,7 @@ DEPTH_CLIP_RANGES = ("zero_to_one", "minus_one_to_one")
 HANDEDNESS = ("right", "left")
 NORMAL_SPACES = ("world", "view")
 COLOUR_ENCODINGS = ("srgb", "linear", "hdr")
+MATRIX_LAYOUTS = ("column_vectors", "row_vectors")
 _TABLES = ("profile", "match", "gbuffer", "depth", "camera", "stencil", "final_image", "instances")
 
 
@@ -76,15 +77,39 @@ class DepthRules:
 
 
 @dataclass(frozen=True)
+class MatrixSource:
+    """Where a camera matrix is in its block: a member as it is, the inverse of one (`inverse`), or what remains
+    of a product once the matrix applied before it is taken out (`first`: product = this ∘ first)."""
+
+    member: str
+    inverse: bool = False
+    first: str | None = None
+
+    def __str__(self) -> str:
+        if self.inverse:
+            return f"inverse({self.member})"
+        return f"{self.member} · inverse({self.first})" if self.first else self.member
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return (self.member,) if self.first is None else (self.member, self.first)
+
+
+@dataclass(frozen=True)
 class CameraRules:
-    """Names of the uniform/constant block and its members that hold the camera."""
+    """Names of the uniform/constant block and its members that hold the camera.
+
+    `matrix_layout`: "row_vectors" when the shaders multiply `mul(v, M)` (the
+    translation in the bottom row), so every matrix read is transposed first.
+    """
 
     block: str | None = None
-    view: str = "view"
-    projection: str = "proj"
+    view: MatrixSource = MatrixSource("view")
+    projection: MatrixSource = MatrixSource("proj")
     near: str | None = None
     far: str | None = None
     handedness: str | None = None
+    matrix_layout: str = "column_vectors"
 
 
 @dataclass(frozen=True)
@@ -105,9 +130,13 @@ class InstanceRules:
 
 @dataclass(frozen=True)
 class FinalImageRules:
+    """`fullscreen_run`: the back buffer's first draws that have ≤ `fullscreen_max_vertices` vertices and cover
+    ≥ `fullscreen_min_coverage` of it (where the coverage is known: a HUD quad has few vertices too)."""
+
     strategies: tuple[str, ...] = ("hud_marker", "fullscreen_run")
     hud_marker: str | None = None
     fullscreen_max_vertices: int = 6
+    fullscreen_min_coverage: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -182,6 +211,29 @@ def _selector(camera: _Section, key: str, default: str | None = None) -> str | N
     return value
 
 
+def _matrix_source(camera: _Section, key: str, default: str) -> MatrixSource:
+    """`"member"`, `{ inverse = "member" }`, or `{ product = "member", first = "member" }`."""
+    value = camera.table.get(key, default)
+    if isinstance(value, str):
+        return MatrixSource(_selector(camera, key, default) or default)
+    expected = ('a member name, { inverse = "member" } (the matrix is that member\'s inverse) or '
+                '{ product = "member", first = "member" } (the matrix that, applied after first, gives product)')
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+        camera.fail(key, expected, value)
+    if set(value) == {"inverse"}:
+        return MatrixSource(value["inverse"], inverse=True)
+    if set(value) == {"product", "first"}:
+        return MatrixSource(value["product"], first=value["first"])
+    camera.fail(key, expected, value)
+
+
+def _fraction(section: _Section, key: str, default: float) -> float:
+    value = section.get(key, (int, float), default, "a fraction of the screen, 0 < x ≤ 1")
+    if not 0 < value <= 1:
+        section.fail(key, "a fraction of the screen, 0 < x ≤ 1", value)
+    return float(value)
+
+
 def _instance_rules(path: Path, data: dict) -> InstanceRules:
     """Both the block and the member, or neither."""
     instances = _section(path, data, "instances", ("block", "member"))
@@ -216,9 +268,11 @@ def load_profile(path: str | Path) -> Profile:
         ("min_colour_targets", "colour_formats", "depth_stencil", "same_size_as_back_buffer", "marker", "choose", "targets"),
     )
     depth = _section(path, data, "depth", ("reversed", "clip_range", "near_m", "far_m", "metres_per_unit"))
-    camera = _section(path, data, "camera", ("block", "view", "projection", "near", "far", "handedness"))
+    camera = _section(path, data, "camera",
+                      ("block", "view", "projection", "near", "far", "handedness", "matrix_layout"))
     stencil = _section(path, data, "stencil", ("classes",))
-    final = _section(path, data, "final_image", ("strategies", "hud_marker", "fullscreen_max_vertices"))
+    final = _section(path, data, "final_image",
+                     ("strategies", "hud_marker", "fullscreen_max_vertices", "fullscreen_min_coverage"))
     colour_targets = gbuffer.integer("min_colour_targets", 4, minimum=1)
     classes = stencil.string("classes")
     if classes and not (path.parent / classes).is_file():
@@ -248,14 +302,16 @@ def load_profile(path: str | Path) -> Profile:
         ),
         depth=DepthRules(depth.boolean("reversed", None), depth.string("clip_range", None, DEPTH_CLIP_RANGES),
                          depth.number("near_m"), depth.number("far_m"), depth.number("metres_per_unit")),
-        camera=CameraRules(camera.string("block"), _selector(camera, "view", "view"),
-                           _selector(camera, "projection", "proj"), _selector(camera, "near"), _selector(camera, "far"),
-                           camera.string("handedness", None, HANDEDNESS)),
+        camera=CameraRules(camera.string("block"), _matrix_source(camera, "view", "view"),
+                           _matrix_source(camera, "projection", "proj"), _selector(camera, "near"),
+                           _selector(camera, "far"), camera.string("handedness", None, HANDEDNESS),
+                           camera.string("matrix_layout", "column_vectors", MATRIX_LAYOUTS)),
         stencil=StencilRules((path.parent / classes) if classes else None),
         final_image=FinalImageRules(
             final.strings("strategies", FINAL_IMAGE_STRATEGIES) or ("hud_marker", "fullscreen_run"),
             final.string("hud_marker"),
             final.integer("fullscreen_max_vertices", 6, minimum=3),
+            _fraction(final, "fullscreen_min_coverage", 0.95),
         ),
         instances=_instance_rules(path, data),
         sha256=profile_digest(data, class_map_sha256),

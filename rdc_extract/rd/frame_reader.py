@@ -6,7 +6,8 @@ say which of the frame's textures each draw samples, so reading a frame of
 thousands of draws costs a few API calls per texture. Pipeline state is read
 only for a draw identification asks about (`Frame.draw_state`), and only while
 the capture is open: from the recorded API calls (`stream_state`, no replay)
-where they settle it, else by replaying to that event.
+where they settle it, else by replaying to that event. So is the screen area
+a draw covers (`Frame.coverage`, `rd/coverage.py`).
 """
 
 from __future__ import annotations
@@ -156,4 +157,6 @@ def read_frame(session: ReplaySession) -> Frame:
     frame = Frame(capture=str(session.path), api=session.api, actions=actions, textures=textures)
     frame.passes = group_passes(actions)
     frame.state_reader = _StateReader(session, {a.event_id for a in actions if a.kind == "draw"})
+    from rdc_extract.rd.coverage import CoverageReader  # its post-VS reading (readback) imports this module
+    frame.coverage_reader = CoverageReader(session, frame)
     return frame
