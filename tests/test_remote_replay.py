@@ -121,7 +121,7 @@ def test_two_servers_share_a_batch_and_a_dead_one_leaves_its_work_to_the_other(t
 
 
 @needs_renderdoccmd
-def test_a_server_killed_mid_batch_costs_only_what_it_held_and_a_rerun_after_its_restart_finishes(tmp_path):
+def test_a_server_killed_and_restarted_mid_batch_costs_only_what_it_held_and_a_rerun_finishes(tmp_path):
     folder = _copies(tmp_path, 8)
     out = tmp_path / "out"
     server = RemoteServer().start()
@@ -135,12 +135,12 @@ def test_a_server_killed_mid_batch_costs_only_what_it_held_and_a_rerun_after_its
             assert time.monotonic() < deadline, "no capture finished within 120 s"
             time.sleep(0.05)
         server.kill()
+        server.start()   # the same address again, while the batch runs
         batch.join(300)
         records = _records(out)
         assert len(records) == 8 and "Traceback" not in result["run"].output   # every capture done or reported
         failed = {r["cause"] for r in records.values() if r["status"] != "done"}
         assert failed <= {REMOTE_LOST, REMOTE_UNAVAILABLE}
-        server.start()
         rerun = CliRunner().invoke(app, args)
         assert rerun.exit_code == 0, rerun.output
         assert {r["status"] for r in _records(out).values()} == {"done"}
