@@ -99,7 +99,7 @@ def shader_cache_problem(cache: dict[str, str | bool]) -> str | None:
 
 
 def check_api(api: str, capture_name: str) -> ApiCheck:
-    capture = resources.files("rdc_extract") / "data" / capture_name
+    capture = resources.files("rdc_extract") / "probes" / capture_name
     if not capture.is_file():
         return ApiCheck(api, str(capture), False, "probe capture missing from the install")
     command = [sys.executable, "-m", "rdc_extract.rd.dump", str(capture)]

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(str(resources.files("rdc_extract") / "data"))
+PROBES = Path(str(resources.files("rdc_extract") / "probes"))
 
 
 @pytest.fixture(scope="session")
 def gl_capture() -> Path:
     """A tiny real OpenGL capture made by samples/tiny/gl_triangle.py."""
-    return DATA / "gl_triangle.rdc"
+    return PROBES / "gl_triangle.rdc"
 
 
 @pytest.fixture(scope="session")
 def vk_capture() -> Path:
     """A tiny real Vulkan capture made by samples/tiny/vk_gbuffer.c."""
-    return DATA / "vk_gbuffer.rdc"
+    return PROBES / "vk_gbuffer.rdc"
 
 
 @pytest.fixture(scope="session")
