@@ -87,7 +87,7 @@ def write_png(path: Path, image: np.ndarray) -> Path:
 def read_png(path: Path) -> np.ndarray:
     """A PNG at its stored bit depth (uint8 or uint16), (H, W) or (H, W, C), 16-bit colour included.
 
-    Readers that go through Pillow (imageio.v3.imread by default) turn 16-bit colour into 8 bits.
+    Pillow, and imageio.v3.imread through it, turn 16-bit colour into 8 bits.
     """
     try:
         image = imagecodecs.png_decode(Path(path).read_bytes())
