@@ -41,7 +41,7 @@ def test_samples_come_in_training_layouts_with_invalid_depth_masked(torch, reade
     assert sample["instances"].dtype == torch.int64 and sample["instances"].max() > 0
     assert sample["K"].shape == (3, 3) and sample["world_to_camera"].shape == (4, 4)
     batch = next(iter(torch.utils.data.DataLoader(data, batch_size=2)))
-    assert batch["image"].shape == (2, 3, 360, 640) and len(batch["frame_id"]) == 2
+    assert batch["image"].shape == (1, 3, 360, 640) and batch["frame_id"] == [frame.frame_id]
 
 
 def test_the_transform_sees_the_whole_sample_and_outputs_are_checked(torch, reader_dataset):
@@ -49,7 +49,7 @@ def test_the_transform_sees_the_whole_sample_and_outputs_are_checked(torch, read
 
     data = TorchDataset(reader_dataset, outputs=("labels",), labels="ids",
                         transform=lambda sample: {**sample, "labels": sample["labels"][:10, :20]})
-    assert data[1]["labels"].shape == (10, 20) and set(data[1]) == {"frame_id", "labels"}
+    assert data[0]["labels"].shape == (10, 20) and set(data[0]) == {"frame_id", "labels"}
     with pytest.raises(ValueError, match=r"unknown outputs \['colour'\]"):
         TorchDataset(reader_dataset, outputs=("rgb", "colour"))
 
@@ -63,13 +63,15 @@ def test_without_torch_the_import_names_the_extra(reader_dataset):
 
 
 def test_the_training_doc_runs_as_written(torch, reader_dataset, tmp_path):
-    """docs/training.md's Python blocks, in order, in a folder holding the dataset as `out`; one frame has no
-    sidecar (extract records `scenario: null`), the case the old example failed on with KeyError."""
-    shutil.copytree(reader_dataset, tmp_path / "out")
-    meta_path = sorted((tmp_path / "out" / "frames").glob("*/meta.json"))[1]
-    meta = json.loads(meta_path.read_text())
-    meta["scenario"] = None
-    meta_path.write_text(json.dumps(meta))
+    """docs/training.md's Python blocks, in order, in a folder holding the dataset as `out`, with a second frame
+    whose capture had no sidecar (extract records `scenario: null`), the case the old example failed on with
+    KeyError."""
+    frames = shutil.copytree(reader_dataset, tmp_path / "out") / "frames"
+    (first,) = frames.iterdir()
+    second = shutil.copytree(first, frames / "without_sidecar")
+    meta = json.loads((second / "meta.json").read_text())
+    meta.update(frame_id=second.name, scenario=None)
+    (second / "meta.json").write_text(json.dumps(meta))
     blocks = re.findall(r"```python\n(.*?)```", (REPO / "docs" / "training.md").read_text(), re.S)
     assert len(blocks) >= 3
     done = subprocess.run([sys.executable, "-c", "\n".join(blocks)], capture_output=True, text=True, cwd=tmp_path,

@@ -109,6 +109,8 @@ class Frame:
     def size(self) -> tuple[int, int]:
         """(height, width) of the frame's images."""
         image = self.meta.get("image") or {}
+        if "height" not in image or "width" not in image:
+            raise DatasetFileError(self.folder / META_FILE, "no image size (`image`: width, height)")
         return int(image["height"]), int(image["width"])
 
     @property
