@@ -136,6 +136,7 @@ def test_selections_by_scenario_by_ids_and_by_slice(tmp_path):
     dataset = Dataset(tmp_path)
     assert dataset.select(["c", "a"]).frame_ids == ["a", "c"] and dataset[1:3].frame_ids == ["b", "c"]
     assert dataset[-1].frame_id == "d" and [f.frame_id for f in dataset] == ["a", "b", "c", "d"]
+    assert dataset.frame("b") in dataset and dataset.frame("b") not in rain
     with pytest.raises(KeyError, match="no frame 'z'"):
         dataset.select(["a", "z"])
 

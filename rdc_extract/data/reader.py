@@ -83,6 +83,12 @@ class Frame:
     def __repr__(self) -> str:
         return f"Frame({self.frame_id!r}, {str(self.folder)!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Frame) and (self.frame_id, self.folder) == (other.frame_id, other.folder)
+
+    def __hash__(self) -> int:
+        return hash((self.frame_id, self.folder))
+
     @cached_property
     def meta(self) -> dict[str, Any]:
         """The whole meta.json (docs/dataset.md)."""
