@@ -1,7 +1,7 @@
 """The `rdc-extract` command line: thin typer layer; domain errors become exit codes here.
 
 Each command imports what it needs when it runs, so `extract` never pays for
-importing the batch engine, joblib or imageio (tests/test_cli_startup.py).
+importing the batch engine, joblib or Pillow (tests/test_cli_startup.py).
 
 Exit codes: 0 success; 1 the command ran but failed (a check failed, a capture
 could not be used); 2 usage error (typer/click).

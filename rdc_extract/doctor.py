@@ -24,6 +24,18 @@ from rdc_extract.rd.loader import module_path, renderdoc_version
 
 PROBE_CAPTURES = {"OpenGL": "gl_triangle.rdc", "Vulkan": "vk_gbuffer.rdc"}
 PROBE_TIMEOUT_S = 120
+DEBIAN_RENDERDOC_PYTHON = (3, 11)   # the CPython Debian bookworm's python3-renderdoc module is built for
+
+
+def replay_python_note(version: tuple[int, int] | None = None) -> str | None:
+    """What a Python other than Debian RenderDoc's can and cannot do; None on that Python."""
+    version = version or (sys.version_info.major, sys.version_info.minor)
+    if tuple(version) == DEBIAN_RENDERDOC_PYTHON:
+        return None
+    this, debian = ".".join(map(str, version)), ".".join(map(str, DEBIAN_RENDERDOC_PYTHON))
+    return (f"this is Python {this}: Debian's python3-renderdoc is built for Python {debian}, so replay (extract, "
+            f"batch, inspect, capture, doctor's probes) needs a Python {debian} interpreter or a RenderDoc module "
+            f"built for {this}; reading datasets (rdc_extract.data), classes and relabel work on any Python >= 3.11")
 
 
 @dataclass
@@ -56,6 +68,7 @@ class DoctorReport:
     renderdoc_version: str | None = None
     renderdoc_module: str | None = None
     renderdoc_error: str | None = None
+    python_note: str | None = None
     display: dict[str, str | None] = field(default_factory=dict)
     shader_cache: dict[str, str | bool] = field(default_factory=dict)
     apis: list[ApiCheck] = field(default_factory=list)
@@ -113,7 +126,7 @@ def shader_cache_problem(cache: dict[str, str | bool]) -> str | None:
 
 def check_api(api: str, capture_name: str, env: dict[str, str] | None = None) -> ApiCheck:
     """Replay the probe capture of `api` in a child process (`env` added to its environment: a remote route)."""
-    capture = resources.files("rdc_extract") / "data" / capture_name
+    capture = resources.files("rdc_extract") / "probes" / capture_name
     if not capture.is_file():
         return ApiCheck(api, str(capture), False, "probe capture missing from the install")
     command = [sys.executable, "-m", "rdc_extract.rd.dump", str(capture)]
@@ -158,11 +171,12 @@ def run_doctor(remotes: list[str] | None = None) -> DoctorReport:
         cpu_count=os.cpu_count() or 1,
         display=display_situation(),
         shader_cache=mesa_shader_cache(),
+        python_note=replay_python_note(),
     )
     try:
         report.renderdoc_version = renderdoc_version()
     except RenderDocNotFound as exc:
-        report.renderdoc_error = str(exc)
+        report.renderdoc_error = str(exc) + (f"; {report.python_note}" if report.python_note else "")
         return report
     report.renderdoc_module = str(module_path())
     report.apis = [check_api(api, name) for api, name in PROBE_CAPTURES.items()]

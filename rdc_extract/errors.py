@@ -170,6 +170,10 @@ class NotADataset(FileError):
     """A folder given as a dataset has no `frames/` folder of frame folders (docs/dataset.md)."""
 
 
+class DatasetFileError(FileError):
+    """A file of an extracted dataset (index.csv, a frame's meta.json or output) is missing or unreadable."""
+
+
 class SidecarError(FileError):
     """A capture's sidecar JSON is missing, unreadable or does not follow the schema (docs/capture.md)."""
 

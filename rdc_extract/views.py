@@ -19,6 +19,8 @@ def doctor_table(report: DoctorReport) -> Table:
     table = Table(title="rdc-extract doctor", show_header=False)
     table.add_row("rdc-extract", report.tool_version)
     table.add_row("Python", f"{report.python} ({report.python_executable})")
+    if report.python_note:
+        table.add_row("", f"[yellow]{report.python_note}[/yellow]")
     table.add_row("CPU cores", str(report.cpu_count))
     if report.renderdoc_error:
         table.add_row("RenderDoc", f"[red]{report.renderdoc_error}[/red]")

@@ -50,6 +50,10 @@ wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[test]'
+  # torch for tests/test_data_torch.py (skipped without it): only a CPU build found on this machine,
+  # since PyPI's Linux torch pulls in ~3 GB of CUDA libraries.
+  cpu_torch=$(ls /opt/wheels/torch-*+cpu-cp311-*.whl 2>/dev/null | sort -V | tail -n 1 || true)
+  if [[ -n "$cpu_torch" ]]; then .venv/bin/python -m pip install -q "$cpu_torch"; fi
   echo "$wanted" > "$stamp"
 fi
 echo "setup: ready ($(.venv/bin/rdc-extract --version), $(.venv/bin/python --version))"

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(str(resources.files("rdc_extract") / "data"))
+PROBES = Path(str(resources.files("rdc_extract") / "probes"))
 
 
 @pytest.fixture(scope="session")
 def gl_capture() -> Path:
     """A tiny real OpenGL capture made by samples/tiny/gl_triangle.py."""
-    return DATA / "gl_triangle.rdc"
+    return PROBES / "gl_triangle.rdc"
 
 
 @pytest.fixture(scope="session")
 def vk_capture() -> Path:
     """A tiny real Vulkan capture made by samples/tiny/vk_gbuffer.c."""
-    return DATA / "vk_gbuffer.rdc"
+    return PROBES / "vk_gbuffer.rdc"
 
 
 @pytest.fixture(scope="session")
@@ -47,4 +47,20 @@ def drawids_dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("drawids") / "out"
     for capture in SAMPLE_CAPTURES[:2]:
         extract_to_dataset(capture, out, outputs=[*DRAWIDS_OUTPUTS, "instances"])
+    return out
+
+
+READER_OUTPUTS = ["rgb", "depth", "normals", "stencil", "labels", "instances"]
+
+
+@pytest.fixture(scope="session")
+def reader_dataset(tmp_path_factory) -> Path:
+    """The first sample-game capture extracted as `extract` writes it (no index.csv), with depth, normals,
+    labels and instances: what rdc_extract.data reads. Copy it (`shutil.copytree`) before writing."""
+    from rdc_extract.extract.pipeline import extract_to_dataset
+
+    if not SAMPLE_CAPTURES:
+        pytest.skip("no sample-game captures: run samples/make_captures.sh")
+    out = tmp_path_factory.mktemp("reader") / "out"
+    extract_to_dataset(SAMPLE_CAPTURES[0], out, outputs=READER_OUTPUTS)
     return out

@@ -185,9 +185,9 @@ def test_classes_command_prints_table_and_legend(tmp_path):
     assert result.exit_code == 0, result.output
     assert "traffic light" in result.output and "& 0x8F == 0x82" in result.output
     assert "12-15" in result.output  # uncovered raw values are listed
-    import imageio.v3 as iio
+    from rdc_extract.dataset.files import read_png
 
-    image = iio.imread(legend)
+    image = read_png(legend)
     assert image.ndim == 3 and image.shape[0] == 24 * 13
     assert (image == (220, 20, 60)).all(axis=-1).any()  # the person swatch
 

@@ -73,3 +73,11 @@ def test_batch_warns_when_the_shader_cache_cannot_be_used(tmp_path):
                           env={**os.environ, "MESA_SHADER_CACHE_DISABLE": "true"})
     assert result.returncode == 0, result.stderr
     assert "warning: Mesa's shader cache is disabled by the environment" in result.stderr
+
+
+def test_doctor_says_what_a_python_other_than_renderdoc_s_can_do():
+    from rdc_extract.doctor import replay_python_note
+
+    assert replay_python_note((3, 11)) is None
+    note = replay_python_note((3, 12))
+    assert "Python 3.12" in note and "built for Python 3.11" in note and "rdc_extract.data" in note

@@ -19,7 +19,7 @@ from tests.broken_captures import truncated
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = sorted((REPO / "samples" / "captures").glob("*.rdc"))[0]
-NOT_FOR_EXTRACT = ("joblib", "dask", "imageio", "rich.progress", "pydantic", "rdc_extract.batch.runner",
+NOT_FOR_EXTRACT = ("joblib", "dask", "PIL", "rich.progress", "pydantic", "rdc_extract.batch.runner",
                    "rdc_extract.batch.workers", "rdc_extract.labels.relabel",
                    # each cost extract's start-up ~5-15 ms for nothing it does (docs/performance.md)
                    "numpy.ma", "rich._emoji_codes", "rdc_extract.doctor", "rdc_extract.inspect", "socket")
@@ -35,7 +35,7 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in NOT_FOR_EXTRACT))
 
 
-def test_importing_the_cli_leaves_out_batch_joblib_dask_and_imageio():
+def test_importing_the_cli_leaves_out_batch_joblib_dask_and_pillow():
     probe = "import json, sys; import rdc_extract.cli; print(json.dumps(sorted(sys.modules)))"
     modules = set(json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                                             check=True, cwd=REPO).stdout))

@@ -44,7 +44,7 @@ def dump(capture: Path, out: Path) -> dict[str, tuple[bytes, TextureDesc]]:
 
 
 def test_gl_formats_capture_decodes_to_the_values_written(tmp_path):
-    textures = dump(ROOT / "rdc_extract" / "data" / "gl_formats.rdc", tmp_path)
+    textures = dump(ROOT / "rdc_extract" / "probes" / "gl_formats.rdc", tmp_path)
     expected = json.loads((SAMPLES / "gl_formats_expected.json").read_text())
     checked = 0
     for case in expected["textures"]:
@@ -88,7 +88,7 @@ def _expected_gbuffer(expected: dict, key: str, channels: int, dtype) -> np.ndar
 
 
 def test_vk_gbuffer_capture_decodes_to_the_values_written(tmp_path):
-    textures = dump(ROOT / "rdc_extract" / "data" / "vk_gbuffer.rdc", tmp_path)
+    textures = dump(ROOT / "rdc_extract" / "probes" / "vk_gbuffer.rdc", tmp_path)
     expected = json.loads((SAMPLES / "vk_gbuffer_expected.json").read_text())
 
     albedo = decode_color_u8(*textures["gbuffer.albedo"])
@@ -108,7 +108,7 @@ def test_vk_gbuffer_capture_decodes_to_the_values_written(tmp_path):
 
 
 def test_vk_d24s8_depth_stencil_decodes_despite_renderdocs_padding(tmp_path):
-    textures = dump(ROOT / "rdc_extract" / "data" / "vk_gbuffer_d24s8.rdc", tmp_path)
+    textures = dump(ROOT / "rdc_extract" / "probes" / "vk_gbuffer_d24s8.rdc", tmp_path)
     expected = json.loads((SAMPLES / "vk_gbuffer_expected.json").read_text())
     raw, desc = textures["gbuffer.depth"]
     assert desc.format.layout == "D24S8" and len(raw) == desc.width * desc.height * 5

@@ -67,14 +67,35 @@ def test_camera_from_block_reads_members_and_components(city_game):
         camera_from_block({"proj": proj}, city_game.camera)
 
 
-@pytest.mark.parametrize("shape", [(5, 7), (5, 7, 3), (5, 7, 4)])
+@pytest.mark.parametrize("shape", [(5, 7), (5, 7, 2), (5, 7, 3), (5, 7, 4)])
 def test_png_round_trips_8_and_16_bit(tmp_path, shape):
     rng = np.random.default_rng(0)
     for dtype in (np.uint8, np.uint16):
-        image = rng.integers(0, np.iinfo(dtype).max, size=shape, dtype=dtype)
+        image = rng.integers(0, np.iinfo(dtype).max, size=shape, dtype=dtype, endpoint=True)
         write_png(tmp_path / "x.png", image)
         back = read_png(tmp_path / "x.png")
         assert back.dtype == dtype and np.array_equal(back, image)
+
+
+def test_png_is_a_plain_png_of_the_array_s_depth_and_channels(tmp_path):
+    """16-bit RGB stays 16-bit RGB in the file (what Pillow-based readers turn into 8 bits), 8-bit reads anywhere."""
+    from PIL import Image
+
+    write_png(tmp_path / "u16.png", np.full((2, 3, 3), 40000, np.uint16))
+    header = (tmp_path / "u16.png").read_bytes()[:26]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR"
+    assert (header[24], header[25]) == (16, 2)   # bit depth 16, colour type RGB
+    rgb = np.random.default_rng(1).integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    write_png(tmp_path / "u8.png", rgb)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "u8.png")), rgb)
+    write_png(tmp_path / "one.png", rgb[..., :1])
+    assert read_png(tmp_path / "one.png").shape == (4, 5)
+
+
+def test_read_png_names_the_file_it_cannot_read(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"bad\.png: not a readable PNG"):
+        read_png(tmp_path / "bad.png")
 
 
 def test_depth_writer_keeps_inf_and_encodes_kitti(tmp_path):
@@ -88,6 +109,16 @@ def test_normals_writer_zeroes_missing_pixels_in_the_png(tmp_path):
     normals = np.array([[[0.0, -1.0, 0.0], [np.nan, np.nan, np.nan]]], dtype=np.float32)
     write_normals(tmp_path, normals)
     assert read_png(tmp_path / "normals.png").tolist() == [[[32768, 0, 32768], [0, 0, 0]]]
+
+
+def test_normals_png_keeps_16_bits_per_channel(tmp_path):
+    rng = np.random.default_rng(2)
+    normals = rng.normal(size=(6, 8, 3)).astype(np.float32)
+    normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
+    write_normals(tmp_path, normals)
+    encoded = read_png(tmp_path / "normals.png")
+    assert encoded.dtype == np.uint16 and encoded.shape == (6, 8, 3)
+    assert np.abs(encoded / 65535.0 * 2 - 1 - normals).max() < 2 / 65535   # 8 bits would be off by ~1/255
 
 
 @pytest.mark.parametrize(

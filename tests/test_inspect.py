@@ -121,7 +121,7 @@ def test_at_an_event_without_an_action_is_a_one_line_error():
 
 @needs_samples
 def test_preview_writes_a_visible_thumbnail_of_every_pass_target(tmp_path):
-    import imageio.v3 as iio
+    from rdc_extract.dataset.files import read_png
 
     result = runner.invoke(app, ["inspect", str(SAMPLE_CAPTURES[0]), "--preview", str(tmp_path / "p")])
 
@@ -132,5 +132,5 @@ def test_preview_writes_a_visible_thumbnail_of_every_pass_target(tmp_path):
     assert any(n.endswith("GBuffer.Albedo.png") for n in gbuffer)
     assert any(n.endswith("_depth.png") for n in gbuffer) and any(n.endswith("_stencil.png") for n in gbuffer)
     for name in names:
-        image = iio.imread(tmp_path / "p" / name)
+        image = read_png(tmp_path / "p" / name)
         assert max(image.shape[:2]) <= 256 and len(np.unique(image)) > 1, name   # not blank

@@ -11,7 +11,6 @@ import csv
 import json
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -20,7 +19,7 @@ from rdc_extract.batch.index import write_index
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.dataset.lock import output_lock
 from rdc_extract.cli import app
-from rdc_extract.dataset.files import write_json, write_png
+from rdc_extract.dataset.files import read_png, write_json, write_png
 from rdc_extract.errors import BatchError, NotADataset
 from rdc_extract.labels.classmap import resolve_class_map
 from rdc_extract.labels.files import LABEL_FILES, label_summary, with_label_outputs, write_labels
@@ -77,13 +76,13 @@ def test_cityscapes_relabel_matches_stencil_pixel_for_pixel(dataset):
     report = relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
     assert [f.status for f in report.frames] == [RELABELLED] * 4
     for frame in sorted((dataset / "frames").iterdir()):
-        stencil = iio.imread(frame / "stencil.png")
-        ids, train = iio.imread(frame / "labels.png"), iio.imread(frame / "labels_train.png")
+        stencil = read_png(frame / "stencil.png")
+        ids, train = read_png(frame / "labels.png"), read_png(frame / "labels_train.png")
         for value in np.unique(stencil):
             where = stencil == value
             assert (ids[where] == CITYSCAPES_ID[int(value)]).all(), hex(value)
             assert (train[where] == CITYSCAPES_TRAIN[int(value)]).all(), hex(value)
-        colour = iio.imread(frame / "labels_color.png")
+        colour = read_png(frame / "labels_color.png")
         assert (colour[stencil == 0] == (70, 130, 180)).all()  # sky
         meta = json.loads((frame / "meta.json").read_text())
         assert meta["capture"].startswith("day/")  # the rest of meta.json is kept

@@ -22,7 +22,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY = REPO_ROOT / "samples" / "tiny"
-SHIPPED = REPO_ROOT / "rdc_extract" / "data"
+SHIPPED = REPO_ROOT / "rdc_extract" / "probes"
 CAPTURE_NAMES = ("gl_triangle", "vk_gbuffer", "gl_formats", "vk_gbuffer_d24s8")
 MAX_CAPTURE_BYTES = 300 * 1024
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import tempfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import imagecodecs
 import numpy as np
-import png
 import tifffile
 
 from rdc_extract.errors import WriteFailed
@@ -63,50 +61,39 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = F
 ZLIB_LEVEL = 1  # PNG and TIFF: level 6 costs ~3x the time for ~10-40 % smaller files
 
 
-_PNG_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels → PNG colour type (grey, grey+alpha, RGB, RGBA)
-
-
 def encode_png(image: np.ndarray) -> bytes:
-    """PNG bytes of a uint8/uint16 (H, W) or (H, W, 1-4) array.
+    """PNG bytes of a uint8/uint16 (H, W) or (H, W, 1-4) array, 16-bit colour included.
 
-    The whole format for this one job: filter type 0 on every row and one
-    zlib stream at level 1. Pillow's encoder (adaptive filters, no 16-bit
-    colour) took ~3x the CPU per image and pypng's pure-Python writer ~15x,
-    which mattered against the replay floor. Files are larger than Pillow's
-    at its defaults, read everywhere, and are byte-for-byte deterministic.
+    libpng (through imagecodecs) with no row filter and zlib level 1: the
+    cheapest lossless setting, which matters against the replay floor
+    (docs/performance.md, "Image files"); deterministic, read everywhere.
     """
     if image.dtype not in (np.uint8, np.uint16) or image.ndim not in (2, 3):
         raise ValueError(f"PNG needs a 2D/3D uint8 or uint16 array, got {image.dtype} {image.shape}")
-    height, width = image.shape[:2]
-    channels = image.shape[2] if image.ndim == 3 else 1
-    if channels not in _PNG_COLOUR_TYPES:
-        raise ValueError(f"PNG holds 1 to 4 channels, got {channels}")
-    samples = image.astype(">u2") if image.dtype == np.uint16 else image
-    rows = np.ascontiguousarray(samples).reshape(height, -1).view(np.uint8)
-    scanlines = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, image.dtype.itemsize * 8, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(scanlines, ZLIB_LEVEL)) + chunk(b"IEND", b""))
+    if image.ndim == 3 and not 1 <= image.shape[2] <= 4:
+        raise ValueError(f"PNG holds 1 to 4 channels, got {image.shape[2]}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    return bytes(imagecodecs.png_encode(np.ascontiguousarray(image), level=ZLIB_LEVEL,
+                                        filter=imagecodecs.PNG.FILTER.NONE))
 
 
 def write_png(path: Path, image: np.ndarray) -> Path:
-    """Lossless PNG (see `encode_png`); read 16-bit colour back with `read_png`, not Pillow."""
+    """Lossless PNG (see `encode_png`), written atomically."""
     encoded = encode_png(image)
     return atomic_write(path, lambda temp: temp.write_bytes(encoded))
 
 
 def read_png(path: Path) -> np.ndarray:
-    """Read a PNG at its stored bit depth (uint8 or uint16), including 16-bit colour."""
-    reader = png.Reader(filename=str(path))
-    width, height, rows, info = reader.asDirect()
-    dtype = np.uint16 if info["bitdepth"] > 8 else np.uint8
-    image = np.vstack([np.asarray(row, dtype=dtype) for row in rows])
-    channels = info["planes"]
-    return image.reshape(height, width, channels) if channels > 1 else image.reshape(height, width)
+    """A PNG at its stored bit depth (uint8 or uint16), (H, W) or (H, W, C), 16-bit colour included.
+
+    Pillow, and imageio.v3.imread through it, turn 16-bit colour into 8 bits.
+    """
+    try:
+        image = imagecodecs.png_decode(Path(path).read_bytes())
+    except (ValueError, imagecodecs.PngError) as exc:
+        raise ValueError(f"{path}: not a readable PNG ({exc})") from None
+    return image
 
 
 def write_tiff(path: Path, image: np.ndarray) -> Path:

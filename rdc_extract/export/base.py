@@ -94,12 +94,14 @@ class Exporter:
 
 def read_image(path: Path, dtypes: tuple[type, ...], channels: int | None = None) -> np.ndarray:
     """A frame's PNG at its stored bit depth, checked: one of `dtypes`, `channels` (None: single-channel)."""
-    import imageio.v3 as iio  # greyscale 16-bit PNGs read back as uint16; the CLI imports it only here
+    from rdc_extract.dataset.files import read_png
 
     try:
-        image = np.asarray(iio.imread(path))
-    except (OSError, ValueError) as exc:
-        raise ExportError(path, f"cannot read the image: {exc}") from None
+        image = read_png(path)
+    except OSError as exc:
+        raise ExportError(path, f"cannot read the image: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ExportError(path, f"cannot read the image: {str(exc).removeprefix(f'{path}: ')}") from None
     shape_ok = image.ndim == 2 if channels is None else image.ndim == 3 and image.shape[2] == channels
     if image.dtype.type not in dtypes or not shape_ok:
         wanted = "single-channel" if channels is None else f"{channels}-channel"

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rdc_extract.dataset.files import write_png
+from rdc_extract.dataset.files import read_png, write_png
 from rdc_extract.dataset.names import LABEL_FILES, META_FILE, OUTPUT_FILES
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
 from rdc_extract.labels.signature_rules import DrawIds
@@ -28,9 +28,7 @@ def read_raw(frame_dir: Path, source: str) -> np.ndarray:
     path = frame_dir / f"{source}.png"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no raw id map {source!r} in this frame")
-    import imageio.v3 as iio  # only relabel reads images back; extraction never pays for importing imageio
-
-    raw = np.asarray(iio.imread(path))
+    raw = read_png(path)
     if raw.dtype != np.uint8 or raw.ndim != 2:
         raise ValueError(f"{path}: expected a uint8 single-channel image, got {raw.dtype} {raw.shape}")
     return raw
@@ -52,10 +50,8 @@ def read_draw_ids(frame_dir: Path, draws: list[dict[str, Any]]) -> DrawIds:
     path = frame_dir / DRAW_IDS
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing beside {DRAW_TABLE}")
-    import imageio.v3 as iio  # ten times faster than the pure-Python PNG reader on a uint16 image
-
     try:
-        return DrawIds(np.asarray(iio.imread(path)), draws)
+        return DrawIds(read_png(path), draws)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
 

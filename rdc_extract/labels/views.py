@@ -147,7 +147,7 @@ def suggestion_view(report: SuggestionReport, class_map: ClassMap, path: Path) -
 
 def legend_image(class_map: ClassMap, *, row_px: int = 24, width_px: int = 360) -> np.ndarray:
     """A uint8 RGB ``(rows * row_px, width_px, 3)`` legend: a swatch and ``id/trainId name`` per class."""
-    from PIL import Image, ImageDraw  # pillow comes with imageio; only the legend needs drawing
+    from PIL import Image, ImageDraw  # only the legend needs drawing text
 
     image = Image.new("RGB", (width_px, row_px * len(class_map.classes)), (255, 255, 255))
     draw = ImageDraw.Draw(image)

@@ -1,7 +1,9 @@
 """Finding profiles by name or path, and picking one for a frame when none is named.
 
-Profiles live in `pipelines/` at the repository root, or wherever
-`$RDC_EXTRACT_PIPELINES` points. Auto-detection tries every game profile
+Profiles live in `pipelines/` at the repository root, shipped as package data
+`rdc_extract/pipelines` (a link to it in the source tree, a copy in a wheel)
+and found through `importlib.resources`, or wherever `$RDC_EXTRACT_PIPELINES`
+points. Auto-detection tries every game profile
 whose `[match]` rules hold for the frame and whose G-buffer rules identify it;
 the one satisfying the most rules wins; the generic profile is the fallback.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from rdc_extract.decode.formats import format_matches
@@ -25,8 +28,9 @@ ENV_VAR = "RDC_EXTRACT_PIPELINES"
 
 
 def pipelines_dir() -> Path:
+    """The profiles folder: `$RDC_EXTRACT_PIPELINES`, else the one installed with the package."""
     override = os.environ.get(ENV_VAR)
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "pipelines"
+    return Path(override) if override else Path(str(resources.files("rdc_extract") / "pipelines")).resolve()
 
 
 def available_profiles(folder: Path | None = None) -> list[Profile]:

@@ -129,7 +129,7 @@ class Game:
         return self.frame / elapsed if elapsed > 0 else float("inf")
 
     def save_screenshot(self, path: Path) -> None:
-        import imageio.v3 as iio
+        from PIL import Image
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        iio.imwrite(path, self.renderer.read_back_buffer())
+        Image.fromarray(self.renderer.read_back_buffer()).save(path)

@@ -5,7 +5,7 @@ target, because RenderDoc returns that format's data in its own layout.
 
     python -m samples.tiny.make_captures [--out DIR] [--only NAME ...] [--force]
 
-Default output folder: rdc_extract/data/ (the captures `rdc-extract doctor` ships).
+Default output folder: rdc_extract/probes/ (the captures `rdc-extract doctor` ships).
 Each capture is made in a private temporary folder inside the output folder and
 renamed into place, so a failed or interrupted run never leaves a partial file.
 Existing captures are kept unless --force is given.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
-DEFAULT_OUT = REPO_ROOT / "rdc_extract" / "data"
+DEFAULT_OUT = REPO_ROOT / "rdc_extract" / "probes"
 RUN_TIMEOUT_S = 120
 
 
