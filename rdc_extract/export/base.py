@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from rdc_extract.dataset.names import META_FILE
 from rdc_extract.errors import ExportError
 from rdc_extract.labels.classmap import ClassMap
 
@@ -106,6 +107,21 @@ def read_image(path: Path, dtypes: tuple[type, ...], channels: int | None = None
         names = " or ".join(np.dtype(d).name for d in dtypes)
         raise ExportError(path, f"expected a {wanted} {names} image, got {image.dtype} {image.shape}")
     return image
+
+
+def camera_matrix(frame: ExportFrame) -> np.ndarray | None:
+    """The frame's intrinsics K (meta.json `camera.K`, 3×3, pixels), None when extraction found no camera."""
+    camera = frame.meta.get("camera")
+    if not isinstance(camera, Mapping) or camera.get("K") is None:
+        return None
+    try:
+        matrix = np.array(camera["K"], dtype=np.float64)
+    except (TypeError, ValueError):
+        matrix = np.empty(0)
+    if matrix.shape != (3, 3) or not np.isfinite(matrix).all() or matrix[2].tolist() != [0.0, 0.0, 1.0]:
+        raise ExportError(frame.path / META_FILE, f"camera.K: expected a 3x3 intrinsics matrix with last row "
+                                                  f"0 0 1, got {camera['K']!r}")
+    return matrix + 0.0  # -0.0 entries (a negated zero skew) as 0.0
 
 
 def image_size(path: Path) -> tuple[int, int]:
