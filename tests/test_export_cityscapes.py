@@ -4,6 +4,8 @@ without instances, one of another mapping skipped, one with mismatched files fai
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from cityscapesscripts.helpers.csHelpers import getCsFileInfo
@@ -12,13 +14,14 @@ from typer.testing import CliRunner
 
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import read_png, write_png
+from rdc_extract.errors import ExportError
 from rdc_extract.export.base import ExportOptions
 from rdc_extract.export.cityscapes import (
     CITYSCAPES_LABELS, cityscapes_mismatch, cityscapes_name, instance_ids_image,
 )
 from rdc_extract.export.naming import game_frame_number, group_name
 from rdc_extract.export.run import export_dataset
-from rdc_extract.labels.classmap import resolve_class_map
+from rdc_extract.labels.classmap import load_class_map, resolve_class_map
 from tests.export_frames import (
     BUILDING, CITY, PEDESTRIAN, ROAD, VEHICLE, camera, read_csv, read_json, scene, write_frame, write_index,
 )
@@ -122,3 +125,14 @@ def test_a_synthetic_dataset_exports_the_cityscapes_layout_and_reports_the_rest(
 
     again = CliRunner().invoke(app, ["export", str(out), str(dest), "--format", "cityscapes", "--force"])
     assert again.exit_code == 1 and "failed 1 frames:" in again.stdout and "(train: 2, val: 1)" in again.stdout
+
+
+def test_a_thing_class_whose_ids_do_not_fit_16_bits_stops_the_export_in_one_line(tmp_path):
+    text = Path(CITY.path).read_text(encoding="utf-8").replace("id = 2\n", "id = 65\n", 1)
+    mapping_path = tmp_path / "city_game.toml"
+    mapping_path.write_text(text, encoding="utf-8")
+    labels, instances = scene()
+    write_frame(tmp_path / "out", "f", labels, instances, mapping_sha256=load_class_map(mapping_path).sha256)
+    with pytest.raises(ExportError, match=r"class 'vehicle' has instances but id 65: .* hold ids up to 64$"):
+        export_dataset(tmp_path / "out", tmp_path / "cityscapes", "cityscapes", ExportOptions(classes=str(mapping_path)))
+    assert not (tmp_path / "cityscapes").exists() and not list(tmp_path.glob(".tmp-*"))

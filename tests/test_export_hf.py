@@ -82,3 +82,15 @@ def test_a_column_some_frames_lack_is_left_out_and_said_so(tmp_path):
     assert list(loaded) == ["train"]
     assert loaded["train"].column_names == ["image", "label", "frame_id", "split"]
     assert loaded["train"]["split"] == ["all", "all"]
+
+
+def test_two_splits_that_would_both_be_train_fail_the_later_frames(tmp_path):
+    out = tmp_path / "out"
+    labels, _ = scene()
+    for frame_id in ("a", "b"):
+        write_frame(out, frame_id, labels, None)
+    write_index(out, [{"frame_id": "a", "split": "all"}, {"frame_id": "b", "split": "train"}])
+    report = export_dataset(out, tmp_path / "hf", "hf", ExportOptions())
+    assert dict(report.exported) == {"all": 1}
+    assert report.failed == [("b", f"{out}/index.csv: splits 'all' and 'train' would both be Hugging Face split "
+                                   "'train'")]

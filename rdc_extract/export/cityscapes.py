@@ -44,7 +44,7 @@ CITYSCAPES_LABELS = (
     "truck", "bus", "caravan", "trailer", "train", "motorcycle", "bicycle",
 )
 INSTANCE_FACTOR = 1000
-MAX_THING_ID = (np.iinfo(np.uint16).max - (INSTANCE_FACTOR - 1)) // INSTANCE_FACTOR  # 65: id × 1000 + 999 fits
+MAX_THING_ID = (np.iinfo(np.uint16).max - (INSTANCE_FACTOR - 1)) // INSTANCE_FACTOR  # 64: 64 × 1000 + 999 fits
 NUMBER_LIMIT = 10**6  # sequence and frame numbers have six digits
 
 THING_INSTANCES = "thing instances (label id × 1000 + k)"
@@ -57,7 +57,8 @@ def cityscapes_name(city: str, sequence: int, frame: int) -> str:
     return f"{city}_{sequence:06d}_{frame:06d}"
 
 
-def instance_ids_image(labels: np.ndarray, instances: np.ndarray | None, things: Collection[int]) -> tuple[np.ndarray, int]:
+def instance_ids_image(labels: np.ndarray, instances: np.ndarray | None,
+                       things: Collection[int]) -> tuple[np.ndarray, int]:
     """Cityscapes' instanceIds (uint16) and the number of instances in it.
 
     Each instance of instances.png whose class (the most common label under it) is in `things` gets
@@ -167,7 +168,8 @@ class CityscapesExporter(Exporter):
             place_image(frame.path / LABEL_FILES["train_ids"], ground_truth / f"{name}_gtFine_labelTrainIds.png", mode)
         write_png(ground_truth / f"{name}_gtFine_instanceIds.png", instance_ids)
         if camera is not None:
-            write_text(dest / "camera" / frame.split / city / f"{name}_camera.json", json.dumps(camera, indent=2) + "\n")
+            write_text(dest / "camera" / frame.split / city / f"{name}_camera.json",
+                       json.dumps(camera, indent=2) + "\n")
         self.rows.append({"frame_id": frame.frame_id, "split": frame.split, "city": city, "sequence": sequence,
                           "frame": number, "name": name})
         return {THING_INSTANCES: count, NO_INSTANCES: int(instances is None), CAMERAS: int(camera is not None),

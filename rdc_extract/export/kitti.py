@@ -2,10 +2,10 @@
 
 Per frame, in drive `<game>-<run>_sync` with a 10-digit number (naming.py):
 
-    DEST/<split>/<drive>/image_02/data/<number>.png                  the frame's rgb.png (KITTI raw's left colour camera)
-    DEST/<split>/<drive>/proj_depth/groundtruth/image_02/<number>.png   depth_kitti.png: uint16, metres × 256, 0 = invalid
-    DEST/<split>/<drive>/calib/<number>.txt                          P0..P3 = K [I | 0], R0_rect, Tr_velo_to_cam, Tr_imu_to_velo
-    DEST/frames.csv                                                  the numbers back to frame ids
+    DEST/<split>/<drive>/image_02/data/<number>.png            rgb.png (KITTI raw's left colour camera)
+    DEST/<split>/<drive>/proj_depth/groundtruth/image_02/<number>.png   depth_kitti.png (metres × 256, 0 = invalid)
+    DEST/<split>/<drive>/calib/<number>.txt                    P0..P3 = K [I | 0], R0_rect, Tr_velo_to_cam, …
+    DEST/frames.csv                                            the numbers back to frame ids
 
 The depth PNG is the one extraction writes, already in KITTI's encoding
 (docs/dataset.md), so it is linked or copied as is.
