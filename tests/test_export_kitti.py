@@ -1,6 +1,6 @@
 """The KITTI depth export on plain data: calibration files read back as KITTI's tools parse them, and a whole
-export of synthetic frames (one without depth skipped, one without a camera failed), read back as KITTI's
-devkit reads depth."""
+export of synthetic frames (one without depth skipped, one without a camera and one with a malformed K failed),
+read back as KITTI's devkit reads depth."""
 
 from __future__ import annotations
 
@@ -38,13 +38,16 @@ def test_a_synthetic_dataset_exports_kittis_depth_layout(tmp_path):
     write_frame(out, "f2", labels, None, depth=depth, meta={**RUN, "camera": camera(focal=30.0)})
     write_frame(out, "no_depth", labels, None, meta={**RUN, "camera": camera()})
     write_frame(out, "no_camera", labels, None, depth=depth, meta=RUN)
-    write_index(out, [{"frame_id": f, "split": "train"} for f in ("f1", "f2", "no_depth", "no_camera")])
+    write_frame(out, "bad_camera", labels, None, depth=depth, meta={"camera": {"K": [[1, 0], [0, 1]]}})
+    write_index(out, [{"frame_id": f, "split": "train"} for f in ("f1", "f2", "no_depth", "no_camera", "bad_camera")])
 
     report = export_dataset(out, dest, "kitti", ExportOptions())
     assert report.published and dict(report.exported) == {"train": 2}
     assert dict(report.skipped) == {"no_depth": "no depth_kitti.png (extract with --outputs ...,depth)"}
-    assert report.failed == [("no_camera", f"{out}/frames/no_camera/meta.json: no camera.K: a KITTI "
-                                           "calibration needs the intrinsics")]
+    assert report.failed == [
+        ("bad_camera", f"{out}/frames/bad_camera/meta.json: camera.K: expected a 3x3 intrinsics matrix with last "
+                       "row 0 0 1, got [[1, 0], [0, 1]]"),
+        ("no_camera", f"{out}/frames/no_camera/meta.json: no camera.K: a KITTI calibration needs the intrinsics")]
     drive = dest / "train" / "city-game-20261125T123148_sync"
     rows = read_csv(dest / "frames.csv")
     assert [(row["frame_id"], row["drive"], row["number"]) for row in rows] == [

@@ -29,7 +29,7 @@ from rdc_extract.dataset.files import write_png, write_text
 from rdc_extract.dataset.names import LABEL_FILES
 from rdc_extract.errors import ExportError
 from rdc_extract.export.base import (
-    ExportContext, ExportFrame, Exporter, Need, camera_matrix, image_size, read_image,
+    ExportContext, ExportFrame, Exporter, Need, camera_matrix, camera_pose, image_size, read_image,
 )
 from rdc_extract.export.coco import COPIED, LINKED, categories, is_void, majority_labels
 from rdc_extract.export.destination import place_image
@@ -107,9 +107,9 @@ def camera_document(frame: ExportFrame) -> dict[str, Any] | None:
         return None
     document: dict[str, Any] = {"intrinsic": {"fx": matrix[0, 0], "fy": matrix[1, 1], "u0": matrix[0, 2],
                                               "v0": matrix[1, 2]}}
-    pose = frame.meta["camera"].get("world_to_camera")
+    pose = camera_pose(frame)
     if pose is not None:
-        document["world_to_camera"] = pose
+        document["world_to_camera"] = pose.tolist()
     return document
 
 

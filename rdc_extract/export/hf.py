@@ -25,7 +25,7 @@ from rdc_extract import __version__
 from rdc_extract.dataset.files import write_text
 from rdc_extract.dataset.names import LABEL_FILES
 from rdc_extract.errors import ExportError
-from rdc_extract.export.base import ExportContext, ExportFrame, Exporter, Need, camera_matrix
+from rdc_extract.export.base import ExportContext, ExportFrame, Exporter, Need, camera_matrix, camera_pose
 from rdc_extract.export.coco import COPIED, LINKED
 from rdc_extract.export.destination import place_image
 from rdc_extract.export.frames import ALL_SPLIT
@@ -108,8 +108,7 @@ class HfExporter(Exporter):
         if self.split_of.setdefault(split, frame.split) != frame.split:
             raise ExportError(self.context.out / "index.csv", f"splits {self.split_of[split]!r} and {frame.split!r} "
                                                               f"would both be Hugging Face split {split!r}")
-        matrix = camera_matrix(frame)
-        camera = frame.meta.get("camera") if matrix is not None else None
+        matrix, pose = camera_matrix(frame), camera_pose(frame)
         folder, mode = self.context.dest / split, self.context.options.images
         file_name = f"{frame.frame_id}.png"
         linked = place_image(frame.path / "rgb.png", folder / IMAGE / file_name, mode)
@@ -118,7 +117,7 @@ class HfExporter(Exporter):
                                f"{LABEL}_file_name": f"{LABEL}/{file_name}", f"{DEPTH}_file_name": None,
                                "frame_id": frame.frame_id, "split": frame.split,
                                "K": None if matrix is None else matrix.tolist(),
-                               "world_to_camera": None if camera is None else camera.get("world_to_camera")}
+                               "world_to_camera": None if pose is None else pose.tolist()}
         if (frame.path / DEPTH_FILE).is_file():
             place_image(frame.path / DEPTH_FILE, folder / DEPTH / file_name, mode)
             row[f"{DEPTH}_file_name"] = f"{DEPTH}/{file_name}"
