@@ -295,7 +295,8 @@ def export(
     out: Annotated[Path, typer.Argument(help="Dataset folder (the one holding frames/).")],
     dest: Annotated[Path, typer.Argument(help="Folder to write; written whole, or not at all.")],
     *,
-    format_: Annotated[str, typer.Option("--format", "-f", help="Layout to write: coco (instances and panoptic).")],
+    format_: Annotated[str, typer.Option(
+        "--format", "-f", help="Layout to write: coco, cityscapes, kitti or hf (Hugging Face datasets).")],
     force: Annotated[bool, typer.Option("--force", help="Replace DEST when it is not empty.")] = False,
     classes_: Annotated[Optional[str], typer.Option(
         "--classes", "-c", help="The class mapping the frames are labelled with (default: the one they name).")] = None,

@@ -37,16 +37,16 @@ DRAWIDS_OUTPUTS = ["rgb", "stencil", "labels", "drawids"]
 
 @pytest.fixture(scope="session")
 def drawids_dataset(tmp_path_factory) -> Path:
-    """The first two sample-game captures extracted with draw ids, stencil, the game's labels (city_game) and
-    instances (the same sweep as draw ids: milliseconds more). Shared by the tests of `signatures`, signature
-    rules and `export`: copy it (`shutil.copytree`) before writing."""
+    """The first two sample-game captures extracted with draw ids, stencil, the game's labels (city_game),
+    instances (the same sweep as draw ids: milliseconds more) and depth (for the kitti and hf exports). Shared
+    by the tests of `signatures`, signature rules and `export`: copy it (`shutil.copytree`) before writing."""
     from rdc_extract.extract.pipeline import extract_to_dataset
 
     if len(SAMPLE_CAPTURES) < 2:
         pytest.skip("fewer than two sample-game captures: run samples/make_captures.sh")
     out = tmp_path_factory.mktemp("drawids") / "out"
     for capture in SAMPLE_CAPTURES[:2]:
-        extract_to_dataset(capture, out, outputs=[*DRAWIDS_OUTPUTS, "instances"])
+        extract_to_dataset(capture, out, outputs=[*DRAWIDS_OUTPUTS, "instances", "depth"])
     return out
 
 

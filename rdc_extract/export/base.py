@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from rdc_extract.dataset.names import META_FILE
 from rdc_extract.errors import ExportError
 from rdc_extract.labels.classmap import ClassMap
 
@@ -108,6 +109,31 @@ def read_image(path: Path, dtypes: tuple[type, ...], channels: int | None = None
         names = " or ".join(np.dtype(d).name for d in dtypes)
         raise ExportError(path, f"expected a {wanted} {names} image, got {image.dtype} {image.shape}")
     return image
+
+
+def camera_matrix(frame: ExportFrame) -> np.ndarray | None:
+    """The frame's intrinsics K (meta.json `camera.K`, 3×3, pixels), None when extraction found no camera."""
+    return _camera_entry(frame, "K", (3, 3), "intrinsics matrix with last row 0 0 1")
+
+
+def camera_pose(frame: ExportFrame) -> np.ndarray | None:
+    """The frame's `camera.world_to_camera` (4×4), None when meta.json has none."""
+    return _camera_entry(frame, "world_to_camera", (4, 4), "rigid transform with last row 0 0 0 1")
+
+
+def _camera_entry(frame: ExportFrame, key: str, shape: tuple[int, int], what: str) -> np.ndarray | None:
+    camera = frame.meta.get("camera")
+    if not isinstance(camera, Mapping) or camera.get(key) is None:
+        return None
+    try:
+        matrix = np.array(camera[key], dtype=np.float64)
+    except (TypeError, ValueError):
+        matrix = np.empty(0)
+    last_row = [0.0] * (shape[1] - 1) + [1.0]
+    if matrix.shape != shape or not np.isfinite(matrix).all() or matrix[-1].tolist() != last_row:
+        raise ExportError(frame.path / META_FILE, f"camera.{key}: expected a {shape[0]}x{shape[1]} {what}, "
+                                                  f"got {camera[key]!r}")
+    return matrix + 0.0  # -0.0 entries (a negated zero skew) as 0.0
 
 
 def image_size(path: Path) -> tuple[int, int]:

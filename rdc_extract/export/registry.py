@@ -13,6 +13,9 @@ from rdc_extract.export.base import Exporter
 
 FORMATS = {
     "coco": "rdc_extract.export.coco",
+    "cityscapes": "rdc_extract.export.cityscapes",
+    "kitti": "rdc_extract.export.kitti",
+    "hf": "rdc_extract.export.hf",
 }
 
 

@@ -51,11 +51,11 @@ def export_dataset(out: str | Path, dest: str | Path, format_name: str, options:
                 _export_frame(exporter, frame, report)
                 if on_frame is not None:
                     on_frame(frame.frame_id)
-            report.notes += exporter.notes
             if report.exported:
                 report.files = exporter.finish()
                 staged.publish()
                 report.published = True
+            report.notes += exporter.notes  # after finish: it may add notes on the whole export
     return report
 
 
