@@ -23,6 +23,7 @@ from typing import Any
 from rdc_extract import __version__
 from rdc_extract.data.reader import Dataset, Frame
 from rdc_extract.dataset.files import write_json, write_png, write_text
+from rdc_extract.dataset.lock import reading_lock
 from rdc_extract.dataset.names import META_FILE
 from rdc_extract.errors import DatasetFileError, PreviewError
 from rdc_extract.preview.mappings import MappingClasses, mapping_classes
@@ -209,12 +210,13 @@ def plot_name(mapping: tuple[str, str], all_mappings: list[tuple[str, str]]) -> 
 
 
 def write_card(out: Path, on_frame: Progress | None = None) -> CardFiles:
-    """Collect the statistics and write OUT/card/*.png, then OUT/README.md."""
+    """Collect the statistics (no writer may hold OUT meanwhile) and write OUT/card/*.png, then OUT/README.md."""
     from rdc_extract.preview import plots
     from rdc_extract.preview.card_text import card_markdown
 
     check_card_target(out)
-    data = collect(out, on_frame)
+    with reading_lock(out):
+        data = collect(out, on_frame)
     folder = out / CARD_DIR
     written: list[Path] = []
     class_plots: dict[tuple[str, str], str] = {}

@@ -21,12 +21,13 @@ import numpy as np
 
 from rdc_extract.data.reader import Dataset, Frame
 from rdc_extract.dataset.files import write_png, write_text
+from rdc_extract.dataset.lock import reading_lock
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.decode.preview import thumbnail
 from rdc_extract.errors import DatasetFileError, PreviewError, WriteFailed
 from rdc_extract.preview.colours import id_colours, legend_entries, normals_colour, overlay
 from rdc_extract.preview.mappings import mapping_classes
-from rdc_extract.preview.stats import IDENTIFYING_FIELDS, flat_scalars
+from rdc_extract.preview.stats import IDENTIFYING_FIELDS, flat_scalars, shown_value
 
 GALLERY_DIR = "preview"
 GALLERY_MARK = "<!-- rdc-extract preview gallery -->"
@@ -132,7 +133,8 @@ def frame_facts(frame: Frame) -> list[tuple[str, str]]:
     if frame.label_mapping is not None:
         facts.append(("labels", frame.label_mapping.name))
     scenario = flat_scalars(frame.scenario or {})
-    facts += [(key, str(value)) for key, value in scenario.items() if key.split(".")[0] not in IDENTIFYING_FIELDS]
+    facts += [(key, shown_value(value)) for key, value in scenario.items()
+              if key.split(".")[0] not in IDENTIFYING_FIELDS]
     return facts
 
 
@@ -149,10 +151,11 @@ def write_gallery(out: Path, dest: Path, count: int | None, card: Path | None = 
         raise WriteFailed(dest, exc) from exc
     try:
         shown = []
-        for frame in picked:
-            shown.append(_draw(frame, stage))
-            if on_frame is not None:
-                on_frame(frame.frame_id)
+        with reading_lock(out):
+            for frame in picked:
+                shown.append(_draw(frame, stage))
+                if on_frame is not None:
+                    on_frame(frame.frame_id)
         card_link = None if card is None else Path(os.path.relpath(card, dest)).as_posix()
         write_text(stage / "index.html", gallery_html(out.resolve().name, shown, len(dataset), card_link))
         _publish(stage, dest)

@@ -150,13 +150,14 @@ def scenario_counts(scenarios: Iterable[Mapping[str, Any] | None]) -> ScenarioCo
     for scenario in scenarios:
         for key, value in flat_scalars(scenario or {}).items():
             if key.split(".")[0] not in IDENTIFYING_FIELDS:
-                values.setdefault(key, Counter())[_shown_value(value)] += 1
+                values.setdefault(key, Counter())[shown_value(value)] += 1
     listed = {key: counts for key, counts in sorted(values.items()) if len(counts) <= MAX_SCENARIO_VALUES}
     many = {key: len(counts) for key, counts in sorted(values.items()) if len(counts) > MAX_SCENARIO_VALUES}
     return ScenarioCounts(listed, many)
 
 
-def _shown_value(value: Any) -> str:
+def shown_value(value: Any) -> str:
+    """A sidecar value as the card and the gallery show it (JSON's true/false)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
