@@ -163,3 +163,13 @@ def test_legend_lists_present_classes_largest_first_with_their_colours():
     entries, more = legend_entries(ids, colours, lambda label: f"c{label}", leave_out=0, limit=2)
     assert [(e.name, e.colour, e.pixels) for e in entries] == [("c2", (20, 40, 60), 3), ("c1", (10, 20, 30), 1)]
     assert more == 1
+
+
+def test_depth_colour_scale_is_logarithmic_with_round_ticks_only_over_a_decade_or_more():
+    pytest.importorskip("matplotlib")
+    from rdc_extract.preview.plots import _depth_scale
+
+    norm, ticks = _depth_scale(3.0, 700.0)
+    assert type(norm).__name__ == "LogNorm" and ticks == [5, 10, 20, 50, 100, 200, 500]
+    norm, ticks = _depth_scale(2500.0, 4200.0)
+    assert type(norm).__name__ == "Normalize" and ticks is None

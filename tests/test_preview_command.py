@@ -93,6 +93,9 @@ def test_card_reruns_give_the_same_bytes_and_read_a_frame_again_only_when_it_cha
     first = {path.name: path.read_bytes() for path in [dataset / "README.md", *(dataset / "card").iterdir()]}
     assert runner.invoke(app, ["card", str(dataset)]).exit_code == 0
     assert {path.name: path.read_bytes() for path in [dataset / "README.md", *(dataset / "card").iterdir()]} == first
+    (dataset / "card" / "frame_stats.json").write_text('{"schema": "rdc-extract/card-frame-stats/1", "frames": 7}')
+    assert runner.invoke(app, ["card", str(dataset)]).exit_code == 0
+    assert (dataset / "README.md").read_bytes() == first["README.md"]
 
     frame = Dataset(dataset)[0]
     labels = frame.path("labels_ids")
@@ -119,3 +122,13 @@ def test_card_refuses_a_readme_it_did_not_write_and_preview_a_folder_of_other_fi
     assert [path.name for path in other.iterdir()] == ["keep.txt"] and not (dataset / "README.md").exists()
     both = runner.invoke(app, ["preview", str(dataset), "--all", "--frames", "2"])
     assert both.exit_code == 2
+
+
+def test_a_frame_that_cannot_be_drawn_is_listed_and_fails_the_command(dataset, tmp_path):
+    frame = Dataset(dataset)[0]
+    frame.path("rgb").unlink()
+    result = CliRunner().invoke(app, ["preview", str(dataset), "--out", str(tmp_path / "g")])
+    assert result.exit_code == 1
+    assert f"error: {frame.path('rgb')}: missing, though meta.json lists it" in result.output
+    assert "0 of 1 frames drawn" in result.output
+    assert "not shown: " in (tmp_path / "g" / "index.html").read_text()

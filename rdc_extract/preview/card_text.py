@@ -12,6 +12,7 @@ from rdc_extract.preview.stats import (
 )
 
 MAX_UNREADABLE_LISTED = 10
+MAX_VALUE_CHARS = 60   # a scenario value longer than this (a command line) is cut in the tables
 
 
 def card_markdown(data: CardData, class_plots: Mapping[tuple[str, str], str], depth_plot: str | None,
@@ -31,7 +32,7 @@ def _header(data: CardData, version: str) -> str:
                                                            f"{r.size[1]}×{r.size[0]}"))),
         ("profiles", _counts(data.count(lambda r: r.profile))),
         ("capture APIs", _counts(data.count(lambda r: r.api))),
-        ("label mappings", _counts(data.count(lambda r: None if r.mapping is None else r.mapping[0]))),
+        ("label mappings", _counts(data.count(lambda r: None if r.mapping is None else r.mapping[0]), "no labels")),
         ("made with", _counts(data.count(_tools))),
     ]
     if data.failures is not None:
@@ -53,9 +54,9 @@ def _tools(record: Any) -> str | None:
     return f"rdc-extract {rdc_extract or '?'}, RenderDoc {renderdoc or '?'}"
 
 
-def _counts(counts: Mapping[Any, int]) -> str:
-    """`a (3), b (1)`; frames where the value is unknown as `unknown (n)`."""
-    shown = [(("unknown" if value is None else _cell(str(value))), count) for value, count in sorted_counts(counts)]
+def _counts(counts: Mapping[Any, int], missing: str = "unknown") -> str:
+    """`a (3), b (1)`, values cut to MAX_VALUE_CHARS; frames without a value as `unknown (n)`."""
+    shown = [(missing if value is None else _cell(_cut(str(value))), count) for value, count in sorted_counts(counts)]
     return ", ".join(f"{value} ({count})" for value, count in shown) or "–"
 
 
@@ -167,6 +168,10 @@ def _unreadable(data: CardData) -> str:
     if more:
         lines.append(f"- and {more} more")
     return "\n".join(lines) + "\n"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS - 1] + "…"
 
 
 def _percent(share: float) -> str:

@@ -89,6 +89,17 @@ def depth_histogram(depth: DepthStats) -> np.ndarray:
         return _pixels(figure)
 
 
+def _depth_scale(low: float, high: float) -> tuple[Any, list[float] | None]:
+    """A logarithmic colour scale with ticks at 1, 2, 5 × 10^k m when depth spans a decade or more, else linear."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    if high < 10 * low:
+        return Normalize(vmin=low, vmax=high), None
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    ticks = [step * 10.0 ** decade for decade in decades for step in (1, 2, 5) if low <= step * 10.0 ** decade <= high]
+    return LogNorm(vmin=low, vmax=high), ticks
+
+
 @dataclass(frozen=True)
 class Panel:
     """One tile of a contact sheet: an RGB image, or (`depth`) float metres with NaN where none."""
@@ -103,10 +114,10 @@ def contact_sheet(title: str, panels: Sequence[Panel], legend: Sequence[LegendEn
     """The panels in a grid, the depth panel with a colour bar in metres, the label legend underneath."""
     _matplotlib()
     from matplotlib import colormaps
-    from matplotlib.colors import LogNorm
     from matplotlib.patches import Patch
 
     height, width = panels[0].image.shape[:2]
+    columns = min(columns, len(panels))
     rows = -(-len(panels) // columns)
     panel_in = 4.2
     legend_in = 0.3 * (-(-(len(legend) + bool(more_classes)) // 4)) + 0.3 if legend else 0.0
@@ -127,10 +138,13 @@ def contact_sheet(title: str, panels: Sequence[Panel], legend: Sequence[LegendEn
                 axes.text(0.5, 0.5, "no depth", transform=axes.transAxes, ha="center", va="center")
                 continue
             low, high = (float(value) for value in np.percentile(valid, [1, 99]))
+            norm, ticks = _depth_scale(low, max(high, low * 1.01))
             colours = colormaps[DEPTH_COLOURS].with_extremes(bad=NO_DEPTH_COLOUR)
-            image = axes.imshow(np.ma.masked_invalid(panel.image), cmap=colours, interpolation="nearest",
-                                norm=LogNorm(vmin=low, vmax=max(high, low * 1.01)))
+            image = axes.imshow(np.ma.masked_invalid(panel.image), cmap=colours, interpolation="nearest", norm=norm)
             bar = figure.colorbar(image, ax=axes, shrink=0.9, extend="both")
+            if ticks is not None:
+                bar.set_ticks(ticks, labels=[f"{tick:g}" for tick in ticks])
+                bar.ax.minorticks_off()
             bar.set_label("metres (grey: no depth)")
         if legend:
             handles = [Patch(facecolor=_rgb(entry.colour), edgecolor="black", linewidth=0.5,
