@@ -64,6 +64,9 @@ def test_preview_writes_a_gallery_and_a_card_whose_numbers_match_the_frame(datas
     frame = Dataset(dataset)[0]
     sheet = read_png(gallery / "frames" / f"{frame.frame_id}.png")
     assert sheet.ndim == 3 and sheet.shape[1] > 1000
+    drawn = {path: path.read_bytes() for path in gallery.rglob("*") if path.is_file()}
+    assert CliRunner().invoke(app, ["preview", str(dataset), "--out", str(gallery)]).exit_code == 0
+    assert {path: path.read_bytes() for path in gallery.rglob("*") if path.is_file()} == drawn
 
     card = (dataset / "README.md").read_text()
     for image in re.findall(r"!\[[^]]*\]\(([^)]+)\)", card):

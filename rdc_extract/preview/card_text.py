@@ -144,7 +144,8 @@ def _loading(data: CardData) -> str:
              if data.splits else "")
     return "\n".join([
         "## Loading it", "",
-        "With rdc-extract installed (`pip install rdc-extract`; no RenderDoc needed to read):", "",
+        "With rdc-extract installed (no RenderDoc needed to read; rdc-extract's docs/training.md, \"Installing "
+        "where training happens\"):", "",
         "```python",
         "from rdc_extract.data import Dataset",
         "",
