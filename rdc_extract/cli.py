@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 if TYPE_CHECKING:
+    from rdc_extract.preview.card import CardFiles
     from rdc_extract.rd.remote import Route
 from rich.console import Console
 from typer.core import TyperGroup
@@ -329,6 +330,55 @@ def export(
                      soft_wrap=True, highlight=False, markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def preview(
+    out: Annotated[Path, typer.Argument(help="Dataset folder (the one holding frames/).")],
+    *,
+    frames: Annotated[Optional[int], typer.Option("--frames", "-n", min=1, help="Frames shown, spread evenly over "
+                                                  "the dataset [default: 16].")] = None,
+    all_frames: Annotated[bool, typer.Option("--all", help="Show every frame.")] = False,
+    gallery: Annotated[Optional[Path], typer.Option("--out", "-o", help="Gallery folder, written whole "
+                                                    "[default: OUT/preview].")] = None,
+) -> None:
+    """Draw a contact sheet per frame into an HTML gallery and refresh the dataset card OUT/README.md
+    (docs/preview.md). Exits 1 when a frame could not be drawn."""
+    from rdc_extract.preview.gallery import DEFAULT_FRAMES, GALLERY_DIR, check_gallery_target, write_gallery
+
+    if all_frames and frames is not None:
+        raise typer.BadParameter("give --frames or --all, not both", param_hint="--all")
+    dest = gallery if gallery is not None else out / GALLERY_DIR
+    check_gallery_target(out, dest)
+    files = _card(out)
+    with stderr.status(f"drawing {out}…") as status:
+        result = write_gallery(out, dest, None if all_frames else frames or DEFAULT_FRAMES, files.card,
+                               on_frame=lambda frame_id: status.update(f"drawing {out}: {frame_id}"))
+    for entry in result.failed:
+        stderr.print(f"error: {entry.error}", soft_wrap=True, highlight=False, markup=False)
+    stdout.print(f"{len(result.shown) - len(result.failed)} of {result.frames} frames drawn: open "
+                 f"{result.folder / 'index.html'}", soft_wrap=True, highlight=False, markup=False)
+    if result.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def card(
+    out: Annotated[Path, typer.Argument(help="Dataset folder (the one holding frames/).")],
+) -> None:
+    """Write the dataset card OUT/README.md: frames per scenario and split, class pixels, depth, versions
+    (docs/preview.md). Reruns read only the frames changed since."""
+    _card(out)
+
+
+def _card(out: Path) -> CardFiles:
+    from rdc_extract.preview.card import write_card
+
+    with stderr.status(f"reading {out} for its card…") as status:
+        files = write_card(out, on_frame=lambda frame_id: status.update(f"reading {out} for its card: {frame_id}"))
+    stdout.print(f"dataset card written: {files.card}" + (f" (plots in {files.plots[0].parent})" if files.plots
+                                                          else ""), soft_wrap=True, highlight=False, markup=False)
+    return files
 
 
 @app.command()

@@ -202,3 +202,7 @@ class ExportError(FileError):
 
 class MissingDependency(RdcExtractError):
     """An optional package a command needs (an export format's) is not installed; the message says how to get it."""
+
+
+class PreviewError(FileError):
+    """`rdc-extract preview`/`card` would replace a file or folder they did not write (docs/preview.md)."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up rdc-extract on Debian/Ubuntu: system packages (RenderDoc, Mesa software
 # GL/EGL/Vulkan), a Python 3.11 virtualenv in .venv, and the package with its
-# test extras. Idempotent: a second run only checks, in a second or two.
+# test and preview extras. Idempotent: a second run only checks, in a second or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +49,7 @@ stamp=.venv/.rdc-extract-installed
 wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  .venv/bin/python -m pip install -q -e '.[test,preview]'
   # torch for tests/test_data_torch.py (skipped without it): only a CPU build found on this machine,
   # since PyPI's Linux torch pulls in ~3 GB of CUDA libraries.
   cpu_torch=$(ls /opt/wheels/torch-*+cpu-cp311-*.whl 2>/dev/null | sort -V | tail -n 1 || true)

@@ -22,7 +22,8 @@ SAMPLE = sorted((REPO / "samples" / "captures").glob("*.rdc"))[0]
 NOT_FOR_EXTRACT = ("joblib", "dask", "PIL", "rich.progress", "pydantic", "rdc_extract.batch.runner",
                    "rdc_extract.batch.workers", "rdc_extract.labels.relabel",
                    # each cost extract's start-up ~5-15 ms for nothing it does (docs/performance.md)
-                   "numpy.ma", "rich._emoji_codes", "rdc_extract.doctor", "rdc_extract.inspect", "socket")
+                   "numpy.ma", "rich._emoji_codes", "rdc_extract.doctor", "rdc_extract.inspect", "socket",
+                   "matplotlib", "rdc_extract.preview")
 
 
 def _imported(importtime_stderr: str) -> set[str]:

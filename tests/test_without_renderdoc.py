@@ -36,7 +36,8 @@ def dataset(drawids_dataset, tmp_path) -> Path:
 
 @pytest.mark.parametrize("command", [["--version"], ["classes", "city_game_cityscapes"],
                                      ["relabel", "{out}", "--classes", "city_game_cityscapes"],
-                                     ["signatures", "{out}", "--suggest", "{out}/rules.toml"]])
+                                     ["signatures", "{out}", "--suggest", "{out}/rules.toml"],
+                                     ["preview", "{out}", "--frames", "1"]])
 def test_commands_that_do_not_replay_never_load_renderdoc(dataset, command):
     done = _without_renderdoc(*(part.format(out=dataset) for part in command))
     assert done.returncode == 0, done.stderr[-2000:]
