@@ -167,9 +167,10 @@ def test_leftover_temporaries_of_an_interrupted_run_are_removed_and_reported(tmp
     out.mkdir()
     (out / ".tmp-3kq1x.jsonl").write_bytes(b"{}\n" * 1000)  # what a kill during compaction leaves
     (out / ".tmp-9zz2b.csv").write_text("frame_id\n")
+    (out / ".tmp-export-x1" / "images").mkdir(parents=True)  # an export into a folder of OUT, killed half-way
     summary = run_batch(BatchOptions(folder, out, jobs=1, job=NO_REPLAY))
     assert not list(out.glob(".tmp-*"))
-    assert summary.notes == [f"removed 2 temporary files (.tmp-*) that an interrupted run left in {out}"]
+    assert summary.notes == [f"removed 3 temporary files (.tmp-*) that an interrupted run left in {out}"]
 
 
 def test_renderdoc_logs_go_to_out_logs_and_only_a_crashed_replays_log_is_kept(tmp_path, vk_capture):

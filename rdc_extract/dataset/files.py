@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -113,8 +114,12 @@ def write_text(path: Path, text: str, *, durable: bool = False) -> Path:
 
 
 def remove_temporaries(folder: Path) -> int:
-    """Delete leftovers of interrupted writes in `folder`; returns how many."""
+    """Delete leftovers of interrupted writes in `folder` (files, and folders an interrupted export staged);
+    returns how many."""
     leftovers = list(folder.glob(f"{TEMP_PREFIX}*")) if folder.is_dir() else []
     for leftover in leftovers:
-        leftover.unlink(missing_ok=True)
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
     return len(leftovers)
