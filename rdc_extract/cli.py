@@ -237,17 +237,28 @@ def relabel(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers; -1 = all cores.")] = -1,
     force: Annotated[bool, typer.Option("--force", help="Redo frames already labelled with this mapping.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any raw value is not covered.")] = False,
+    default: Annotated[bool, typer.Option(
+        "--default", help="Make this mapping's labels the default set (labels.png); without it they go to "
+                          "labels/<mapping>/ unless the frame has no labels yet.")] = False,
 ) -> None:
-    """Rebuild every frame's labels from its stored stencil with a new class mapping, without replay."""
+    """Label every frame from its stored stencil with another class mapping, without replay: a label set beside
+    the others (docs/classes.md)."""
     from rdc_extract.labels.classmap import resolve_class_map
-    from rdc_extract.labels.relabel import relabel_dataset
-    from rdc_extract.labels.views import relabel_summary
+    from rdc_extract.labels.relabel import FAILED, relabel_dataset
+    from rdc_extract.labels.views import relabel_epilogue, relabel_summary
+    from rdc_extract.progress import CommandProgress
 
     class_map = resolve_class_map(classes_)
-    with stderr.status(f"relabelling {out} with {class_map.name}…") as status:
-        report = relabel_dataset(out, class_map, jobs=jobs, force=force,
-                                 on_frame=lambda o: status.update(f"relabelling {out}: {o.frame_id} {o.status}"))
+    with CommandProgress(stderr, f"relabel {class_map.name}", "frames") as progress:
+        report = relabel_dataset(out, class_map, jobs=jobs, force=force, make_default=default,
+                                 on_start=progress.start,
+                                 on_frame=lambda outcome: progress.advance(failed=outcome.status == FAILED))
     stdout.print(relabel_summary(report))
+    for line in relabel_epilogue(report, classes_):
+        stdout.print(line, soft_wrap=True, highlight=False, markup=False)
+    warning = report.game_warning()
+    if warning:
+        stderr.print(f"warning: {warning}", soft_wrap=True, highlight=False, markup=False)
     if report.failed or (strict and report.unmapped):
         raise typer.Exit(EXIT_FAILED)
 
