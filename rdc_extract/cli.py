@@ -264,6 +264,39 @@ def relabel(
 
 
 @app.command()
+def split(
+    out: Annotated[Path, typer.Argument(help="Dataset folder (the one holding index.csv).")],
+    *,
+    by: Annotated[str, typer.Option("--by", help="Group frames by run, seed or scenario (weather and time of "
+                                                  "day); no group is shared between splits.")] = "run",
+    ratios: Annotated[str, typer.Option("--ratios", help="Shares of the frames, one per split.")] = "0.8,0.1,0.1",
+    names: Annotated[Optional[str], typer.Option(
+        "--names", help="Split names, one per ratio (default: train,val,test or train,val).")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Orders groups of equal size (which go where).")] = 0,
+    reassign: Annotated[bool, typer.Option(
+        "--reassign", help="Assign every group anew, even when splits.json records the same plan.")] = False,
+) -> None:
+    """Assign train/val/test splits to the frames of index.csv so that no run, seed or scenario is shared
+    between them (docs/dataset.md, "Splits"); reruns keep the splits already assigned."""
+    from rdc_extract.splits.assign import SplitPlanError, parse_plan
+    from rdc_extract.splits.groups import BY
+    from rdc_extract.splits.run import split_dataset, split_lines, ungrouped_warning
+
+    if by not in BY:
+        raise typer.BadParameter(f"expected one of {', '.join(BY)}", param_hint="--by")
+    try:
+        plan = parse_plan(ratios, names, seed)
+    except SplitPlanError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--names" if "name" in str(exc) else "--ratios") from None
+    report = split_dataset(out, by, plan, reassign=reassign)
+    for line in split_lines(report):
+        stdout.print(line, soft_wrap=True, highlight=False, markup=False)
+    warning = ungrouped_warning(report)
+    if warning:
+        stderr.print(f"warning: {warning}", soft_wrap=True, highlight=False, markup=False)
+
+
+@app.command()
 def signatures(
     out: Annotated[Path, typer.Argument(help="Dataset folder extracted with --outputs ...,drawids.")],
     *,
@@ -322,6 +355,7 @@ def export(
     from rdc_extract.export.registry import FORMATS
     from rdc_extract.export.report import summary_lines
     from rdc_extract.export.run import export_dataset
+    from rdc_extract.progress import CommandProgress
 
     if format_ not in FORMATS:
         raise typer.BadParameter(f"expected one of {', '.join(FORMATS)}", param_hint="--format")
@@ -329,9 +363,9 @@ def export(
         raise typer.BadParameter(f"expected one of {', '.join(IMAGE_MODES)}", param_hint="--images")
     thing_names = None if things is None else tuple(name.strip() for name in things.split(",") if name.strip())
     options = ExportOptions(force=force, images=images, classes=classes_, things=thing_names)
-    with stderr.status(f"exporting {out} as {format_}…") as status:
-        report = export_dataset(out, dest, format_, options, on_frame=lambda frame_id: status.update(
-            f"exporting {out} as {format_}: {frame_id}"))
+    with CommandProgress(stderr, f"export {format_}", "frames", failures=False) as progress:
+        report = export_dataset(out, dest, format_, options, on_frame=lambda frame_id: progress.advance(),
+                                on_start=progress.start)
     for line in summary_lines(report):
         stdout.print(line, soft_wrap=True, highlight=False, markup=False)
     if not report.published:
@@ -381,7 +415,7 @@ def capture(
     from rdc_extract.capture.display import check_size
     from rdc_extract.capture.launcher import CaptureRunConfig, run_capture
     from rdc_extract.capture.plan import PLANS
-    from rdc_extract.capture.progress import CaptureProgress, summary
+    from rdc_extract.capture.progress import CaptureProgress, next_step, summary
     from rdc_extract.capture.trigger import TriggerError, parse_trigger
 
     if count is None and time_budget_s is None:
@@ -408,6 +442,8 @@ def capture(
     with CaptureProgress(stderr, count) as view:
         result = run_capture(config, view.update)
     stdout.print(summary(result), highlight=False, markup=False)
+    if next_step(result):
+        stdout.print(next_step(result), soft_wrap=True, highlight=False, markup=False)
     if count is not None and len(result.captures) < count:
         raise typer.Exit(EXIT_FAILED)
 
@@ -435,7 +471,7 @@ def batch(
 
     Exits 1 when any capture of the folder is failed (in this run or an earlier one).
     """
-    from rdc_extract.batch.report import RichProgress, summary_view
+    from rdc_extract.batch.report import BatchProgress, next_steps, summary_view
     from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
 
     wanted = _checked_outputs(profile, outputs)  # a bad --profile/--outputs stops here, not at every capture
@@ -447,8 +483,10 @@ def batch(
     )
     if backend == "loky":
         _warn_about_shader_cache()
-    result = run_batch(options, RichProgress(stderr))
+    result = run_batch(options, BatchProgress(stderr))
     stdout.print(summary_view(result))
+    for line in next_steps(result):
+        stdout.print(line, soft_wrap=True, highlight=False, markup=False)
     if result.stopped:
         stderr.print(f"error: batch stopped early: {result.stopped}", soft_wrap=True, highlight=False, markup=False)
     if result.exit_code:

@@ -170,6 +170,10 @@ class NotADataset(FileError):
     """A folder given as a dataset has no `frames/` folder of frame folders (docs/dataset.md)."""
 
 
+class DatasetIndexError(FileError):
+    """A dataset's index.csv cannot be read, or `split` cannot assign splits with what it holds."""
+
+
 class SidecarError(FileError):
     """A capture's sidecar JSON is missing, unreadable or does not follow the schema (docs/capture.md)."""
 

@@ -47,18 +47,22 @@ class Tally:
 
     total: int | None = None
     completed: int = 0
-    failed: int = 0
+    failed: int | None = 0   # None: the command does not count failures as they happen
     at_start: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     note: str = ""
+
+
+def _counts(tally: Tally) -> list[str]:
+    failed = [] if tally.failed is None else [f"{tally.failed} failed"]
+    return failed + [f"{count} {name}" for name, count in tally.counts.items()]
 
 
 def progress_line(label: str, unit: str, tally: Tally, elapsed_s: float) -> str:
     """`batch: 120/600 captures (20%), 2 failed, 3 skipped, 1.52/s, ETA 0:05:15, elapsed 0:01:19`."""
     done = f"{tally.completed}/{tally.total}" if tally.total is not None else str(tally.completed)
     parts = [f"{label}: {done} {unit}" + (f" ({tally.completed / tally.total:.0%})" if tally.total else "")]
-    parts.append(f"{tally.failed} failed")
-    parts += [f"{count} {name}" for name, count in tally.counts.items()]
+    parts += _counts(tally)
     rate, eta = rate_and_eta(tally.completed - tally.at_start,
                              None if tally.total is None else tally.total - tally.at_start, elapsed_s)
     parts += [rate, f"ETA {eta}", f"elapsed {_duration(elapsed_s)}"]
@@ -112,7 +116,7 @@ class _Bar:
         rate, eta = rate_and_eta(tally.completed - tally.at_start,
                                  None if tally.total is None else tally.total - tally.at_start,
                                  self._clock() - self._started)
-        counts = ", ".join([f"{tally.failed} failed"] + [f"{count} {name}" for name, count in tally.counts.items()])
+        counts = ", ".join(_counts(tally))
         return {"completed": tally.completed, "counts": counts, "rate": rate, "eta": eta, "note": tally.note}
 
     def start(self, tally: Tally) -> None:
@@ -138,14 +142,16 @@ class CommandProgress:
     one that failed); `count(name)` a figure outside the total (skipped);
     `update` sets absolute values (a command that reports its own state);
     `stop()` leaves the final state on screen or in the log. `counts` names the
-    figures shown from the start, at 0. Usable as a context
+    figures shown from the start, at 0; `failures=False` for a command that
+    reports its failures only at the end. Usable as a context
     manager that stops it (only if started, so an error before the work
     begins prints alone).
     """
 
     def __init__(self, console: Console, label: str, unit: str, *, counts: tuple[str, ...] = (),
-                 interval_s: float = LOG_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
-        self.tally = Tally(counts=dict.fromkeys(counts, 0))
+                 failures: bool = True, interval_s: float = LOG_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.tally = Tally(failed=0 if failures else None, counts=dict.fromkeys(counts, 0))
         self._console = console
         if console.is_terminal:
             self._display: _Bar | LogLines = _Bar(console, label, unit, clock)
@@ -170,7 +176,8 @@ class CommandProgress:
 
     def advance(self, *, failed: bool = False) -> None:
         self.tally.completed += 1
-        self.tally.failed += failed
+        if failed:
+            self.tally.failed = (self.tally.failed or 0) + 1
         self._changed()
 
     def count(self, name: str) -> None:

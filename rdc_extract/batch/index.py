@@ -34,6 +34,7 @@ from rdc_extract.batch.manifest import DONE, FAILED, MANIFEST_NAME, Manifest, su
 from rdc_extract.dataset.files import write_text
 from rdc_extract.dataset.names import MAX_FRAME_ID_BYTES, META_FILE, is_safe_component, utf8_text
 from rdc_extract.dataset.publish import FRAMES_DIR
+from rdc_extract.errors import DatasetIndexError
 
 INDEX_NAME = "index.csv"
 FAILURES_NAME = "failures.csv"
@@ -110,21 +111,26 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def unescaped(cell: str) -> str:
+def index_cell(cell: str) -> str:
     """A cell as it was before the CSV-injection escape (docs/batch.md): `'=x` → `=x`."""
     return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_STARTS else cell
 
 
 def read_index(out_dir: str | Path, *, as_written: bool = False) -> dict[str, dict[str, str]] | None:
     """index.csv's rows by frame_id, None when the dataset has none. Cells are unescaped text, or with
-    `as_written` `Written` cells that `write_index` writes back unchanged; empty cells are left out."""
+    `as_written` `Written` cells that `write_index` writes back unchanged; empty cells are left out. Raises
+    DatasetIndexError for a file that is not UTF-8 CSV."""
     path = Path(out_dir) / INDEX_NAME
     if not path.is_file():
         return None
-    cell = Written if as_written else unescaped
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = [{key: cell(value) for key, value in row.items() if key and value}
-                for row in csv.DictReader(handle)]
+    cell = Written if as_written else index_cell
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = [{key: cell(value) for key, value in row.items() if key and isinstance(value, str) and value}
+                    for row in csv.DictReader(handle)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetIndexError(path, f"cannot read: {exc} (delete it, and rerun batch or relabel to rebuild it; "
+                                      "splits are then assigned anew)") from None
     return {row["frame_id"]: row for row in rows if row.get("frame_id")}
 
 

@@ -8,11 +8,12 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from rdc_extract.batch.index import FAILURES_NAME
-from rdc_extract.batch.manifest import DONE
+from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME
+from rdc_extract.batch.manifest import DONE, MANIFEST_NAME
 from rdc_extract.batch.plan import Action
 from rdc_extract.batch.runner import BatchSummary
-from rdc_extract.dataset.names import shown
+from rdc_extract.dataset.names import command_line, shown
+from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.progress import CommandProgress
 
 
@@ -82,3 +83,16 @@ def summary_table(summary: BatchSummary) -> Table:
         table.add_row(f"[red]failed earlier[/] (not retried): {cause}", str(count))
     table.add_row("[bold]failed in total[/]", str(summary.failed_total))
     return table
+
+
+def next_steps(summary: BatchSummary) -> list[str]:
+    """The files the batch keeps in its output folder, and the commands that make them a training set."""
+    if summary.out_dir is None:
+        return []
+    out = summary.out_dir
+    return [
+        f"written: {shown(str(out / FRAMES_DIR))}/ (one folder per frame), {shown(str(out / INDEX_NAME))} "
+        f"(one row per frame), {shown(str(out / MANIFEST_NAME))}, {shown(str(out / FAILURES_NAME))}",
+        "next: " + command_line("rdc-extract", "split", out, "--by", "run", "--ratios", "0.8,0.1,0.1"),
+        "then: " + command_line("rdc-extract", "export", out, "DEST", "--format", "coco"),
+    ]
