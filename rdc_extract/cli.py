@@ -287,7 +287,7 @@ def split(
     try:
         plan = parse_plan(ratios, names, seed)
     except SplitPlanError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--names" if "name" in str(exc) else "--ratios") from None
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from None
     report = split_dataset(out, by, plan, reassign=reassign)
     for line in split_lines(report):
         stdout.print(line, soft_wrap=True, highlight=False, markup=False)
@@ -442,8 +442,9 @@ def capture(
     with CaptureProgress(stderr, count) as view:
         result = run_capture(config, view.update)
     stdout.print(summary(result), highlight=False, markup=False)
-    if next_step(result):
-        stdout.print(next_step(result), soft_wrap=True, highlight=False, markup=False)
+    following = next_step(result)
+    if following:
+        stdout.print(following, soft_wrap=True, highlight=False, markup=False)
     if count is not None and len(result.captures) < count:
         raise typer.Exit(EXIT_FAILED)
 

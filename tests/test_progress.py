@@ -101,3 +101,23 @@ def test_relabel_with_stderr_to_a_file_writes_progress_lines_and_names_what_to_r
     assert len(lines) == 2   # under 10 s: the first line and the last
     assert f"next, to make them the default: rdc-extract relabel {dataset} --classes city_game_cityscapes " \
            "--default" in done.stdout
+
+
+def test_capture_progress_in_a_log_counts_new_captures_and_prints_each_restart():
+    from rdc_extract.capture.launcher import RunProgress
+    from rdc_extract.capture.progress import CaptureProgress
+
+    clock, stream = FakeClock(), io.StringIO()
+    state = RunProgress(complete=2, found_at_start=2, message="launching")
+    with CaptureProgress(Console(file=stream, force_terminal=False), 6, clock=clock) as view:
+        view.update(state)
+        clock.now += 60
+        state.complete, state.restarts, state.restart_reasons = 4, 1, ["a stall (120 s without a capture)"]
+        state.message = "game running"
+        view.update(state)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("capture: 2/6 captures (33%), 0 restarts, –/s, ETA -:--:--, elapsed 0:00:00, launching")
+    assert lines[1] == "restart after a stall (120 s without a capture)"
+    assert lines[2].startswith("capture: 4/6 captures (67%), 1 restarts, 2.0/min, ETA 0:01:00, elapsed 0:01:00, "
+                               "game running")
+    assert lines[-1] == lines[2]   # the final state, at the end

@@ -35,14 +35,14 @@ class CaptureProgress:
         self._display.stop()
 
     def update(self, state: RunProgress) -> None:
-        if not self._started:
-            self._display.start(self._target, at_start=state.found_at_start)
-            self._started = True
         for reason in state.restart_reasons[self._restarts_shown:]:
             self._display.print(f"restart after {reason}")
         self._restarts_shown = len(state.restart_reasons)
         self._display.update(completed=state.complete, restarts=state.restarts,
                              note=" · ".join(filter(None, (state.message, state.target.describe()))))
+        if not self._started:
+            self._display.start(self._target, at_start=state.found_at_start)
+            self._started = True
 
 
 def summary(result: CaptureRunResult) -> str:

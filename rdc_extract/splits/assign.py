@@ -28,7 +28,12 @@ SPLIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")   # it names export f
 
 
 class SplitPlanError(ValueError):
-    """Splits that cannot be assigned as asked: bad ratios or names, or fewer groups than splits to fill."""
+    """Splits that cannot be assigned as asked: bad ratios or names (`option` says which), or fewer groups than
+    splits to fill."""
+
+    def __init__(self, message: str, option: str = "--ratios") -> None:
+        super().__init__(message)
+        self.option = option
 
 
 @dataclass(frozen=True)
@@ -51,17 +56,18 @@ def parse_plan(ratios: str, names: str | None = None, seed: int = 0) -> SplitPla
         raise SplitPlanError(f"expected ratios ≥ 0, at least one above 0, got {ratios!r}")
     if names is None:
         if len(shares) not in DEFAULT_NAMES:
-            raise SplitPlanError(f"{len(shares)} ratios: name the splits with --names")
+            raise SplitPlanError(f"{len(shares)} ratios: name the splits with --names", "--names")
         chosen = DEFAULT_NAMES[len(shares)]
     else:
         chosen = tuple(name.strip() for name in names.split(","))
     if len(chosen) != len(shares):
-        raise SplitPlanError(f"{len(chosen)} names for {len(shares)} ratios")
+        raise SplitPlanError(f"{len(chosen)} names for {len(shares)} ratios", "--names")
     for name in chosen:
         if not SPLIT_NAME.fullmatch(name):
-            raise SplitPlanError(f"split name {name!r}: expected letters, digits, _ and - (it names exported files)")
+            raise SplitPlanError(f"split name {name!r}: expected letters, digits, _ and - (it names exported files)",
+                                 "--names")
     if len(set(chosen)) != len(chosen):
-        raise SplitPlanError(f"split names must differ, got {','.join(chosen)}")
+        raise SplitPlanError(f"split names must differ, got {','.join(chosen)}", "--names")
     total = sum(shares)
     return SplitPlan(chosen, tuple(share / total for share in shares), seed)
 
