@@ -111,3 +111,17 @@ def test_extract_batch_split_and_extract_again_keep_one_consistent_index(drawids
     rerun = runner.invoke(app, ["batch", str(captures), str(out), "--jobs", "1", "--job", TOUCH])
     assert rerun.exit_code == 0, rerun.output
     assert rows(out) == again   # nothing redone, every row and split kept
+
+
+def test_export_puts_every_frame_in_all_until_split_assigns_some(tmp_path):
+    from rdc_extract.export.frames import list_frames
+
+    finished(tmp_path, "a", "b")
+    write_index(tmp_path, [done("a"), done("b")])
+    assert [(frame.frame_id, frame.split) for frame in list_frames(tmp_path).frames] == [("a", "all"), ("b", "all")]
+    table = read_index(tmp_path, as_written=True)
+    table["a"]["split"] = "train"
+    write_index(tmp_path, previous=table)
+    listing = list_frames(tmp_path)
+    assert [(frame.frame_id, frame.split) for frame in listing.frames] == [("a", "train")]
+    assert listing.skipped == [("b", "no split assigned")]

@@ -340,3 +340,16 @@ def test_relabel_command_warns_once_about_another_games_mapping(dataset):
                         "game 'gtav', but 4 of 4 frames were made with profile 'city_game' (4)"]
     assert "in frames/<frame_id>/labels/gtav_cityscapes/" in result.stdout
     assert "relabel" in result.stdout and "--classes gtav_cityscapes --default" in result.stdout   # the next command
+
+
+def test_relabel_fills_in_the_size_and_intrinsics_an_older_batch_did_not_record(dataset):
+    frame = dataset / "frames" / "day__cap_0000"
+    meta = json.loads((frame / "meta.json").read_text())
+    write_json(frame / "meta.json", {**meta, "image": {"width": 64, "height": 36},
+                                     "camera": {"K": [[50.0, 0, 32.0], [0, 50.0, 18.0], [0, 0, 1]]}})
+    index = write_batch_outputs(dataset)   # records as an older batch wrote them: no size, no intrinsics
+    assert next(csv.DictReader(index.open(newline="")))["width"] == ""
+    relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1)
+    row = next(csv.DictReader(index.open(newline="")))
+    assert (row["frame_id"], row["width"], row["height"], row["fx"], row["cy"]) == (
+        "day__cap_0000", "64", "36", "50.0", "18.0")

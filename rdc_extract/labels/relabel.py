@@ -32,7 +32,7 @@ from typing import Any
 from joblib import Parallel, delayed
 
 from rdc_extract.batch.index import INDEX_NAME, frame_row, read_index, write_index
-from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest
+from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest, frame_facts
 from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.files import write_json
 from rdc_extract.dataset.publish import FRAMES_DIR
@@ -73,6 +73,7 @@ class FrameOutcome:
     default: dict[str, Any] | None = None  # the frame's meta.json `labels` entry: its default set, afterwards
     sets: tuple[str, ...] = ()  # the names of its label sets, the default first
     games: tuple[str, ...] = ()  # the profile that made the frame and its sidecar's game, where recorded
+    facts: dict[str, Any] | None = None  # meta.json's image size and intrinsics, for the manifest and index
 
 
 @dataclass
@@ -197,7 +198,9 @@ def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False,
         covered = None if draws is None else coverage(draws, class_map.rules)
         current = not force and isinstance(record, dict) and record.get("mapping_sha256") == class_map.sha256
         top = default in (None, name)
-        outcome = FrameOutcome(frame_id, CURRENT, coverage=covered, games=_games(meta))
+        facts = frame_facts(meta)
+        outcome = FrameOutcome(frame_id, CURRENT, coverage=covered, games=_games(meta),
+                               facts={"image": facts["image"], "intrinsics": facts["intrinsics"]})
         if current and (top or not make_default):
             return _outcome(outcome, record, default, sets)
         if not current:
@@ -222,7 +225,7 @@ def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False,
         if default == name:
             remove_folder(frame_dir, name)   # moved to the top, or left by an interrupted switch
         status = SWITCHED if current else RELABELLED
-        return _outcome(FrameOutcome(frame_id, status, coverage=covered, games=outcome.games), record, default, sets)
+        return _outcome(dataclasses.replace(outcome, status=status), record, default, sets)
     except Exception as exc:  # noqa: BLE001 — one bad frame is a record, not the end of the run
         return FrameOutcome(frame_id, FAILED, error=f"{type(exc).__name__}: {exc}")
 
@@ -318,8 +321,9 @@ def record_relabels(out_dir: Path, mapping: str, labelled: list[FrameOutcome]) -
     """Make the batch's manifest and index.csv say which labels each labelled frame carries now.
 
     Each done manifest record of such a frame is superseded by a copy with its
-    default set's ``label_mapping`` and ``labels_*`` outputs, its ``label_sets``
-    (and ``relabelled_at``), so a later batch run keeps the relabelling; the
+    default set's ``label_mapping`` and ``labels_*`` outputs, its ``label_sets``,
+    image size and intrinsics (and ``relabelled_at``), so a later batch run
+    keeps the relabelling; the
     index is rewritten with those records and, for frames no record names, a row
     from their meta.json. Returns a note for the summary.
     """
@@ -336,7 +340,8 @@ def record_relabels(out_dir: Path, mapping: str, labelled: list[FrameOutcome]) -
             frame = by_frame.get(record.get("frame_id"))
             if frame is None:
                 continue
-            change = {"label_mapping": label_summary(frame.default), "label_sets": list(frame.sets),
+            change = {**(frame.facts or {}), "label_mapping": label_summary(frame.default),
+                      "label_sets": list(frame.sets),
                       "outputs": with_label_outputs(record.get("outputs") or {}, frame.default)}
             if all(record.get(key) == value for key, value in change.items()):
                 continue
