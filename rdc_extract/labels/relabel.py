@@ -8,7 +8,7 @@ mapping's labels are a label set of their own beside the others
 change, and a mapping written for another game is reported. The share
 of scene pixels the mapping's signature rules label, and the largest
 signatures they leave unlabelled, go to the summary and label_coverage.json.
-Frames are independent and run in parallel on threads (joblib): PNG decoding,
+Frames are independent and run in parallel on threads: PNG decoding,
 the table lookups and zlib release the GIL, and threads spare the command the
 second or two that starting worker processes costs. The run is resumable: a
 frame whose meta.json already records this mapping's hash is skipped unless
@@ -23,13 +23,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-
-from joblib import Parallel, delayed
 
 from rdc_extract.batch.index import INDEX_NAME, frame_row, read_index, write_index
 from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest, frame_facts
@@ -249,7 +248,7 @@ def relabel_dataset(
     """Label every finished frame of the dataset at ``out_dir`` with ``class_map``, then record it in manifest and
     index.
 
-    ``jobs``: worker threads (joblib convention: -1 = all cores, 1 = one at a
+    ``jobs``: worker threads (as joblib counts: -1 = all cores, 1 = one at a
     time). ``force``: redo frames already labelled with this mapping.
     ``make_default``: make its labels each frame's default set.
     ``on_start(frames)`` is called once the frames are counted, ``on_frame``
@@ -260,17 +259,13 @@ def relabel_dataset(
     """
     out_dir = Path(out_dir)
     dirs, links = frame_dirs(out_dir)
-    with output_lock(out_dir):
+    threads = max(1, jobs if jobs > 0 else (os.cpu_count() or 1) + 1 + jobs)
+    with output_lock(out_dir), ThreadPoolExecutor(min(threads, max(len(dirs), 1))) as pool:
         if on_start is not None:
             on_start(len(dirs))
-        if jobs == 1 or len(dirs) <= 1:
-            results: Iterable[FrameOutcome] = (relabel_frame(d, class_map, force, make_default) for d in dirs)
-        else:
-            results = Parallel(n_jobs=jobs, prefer="threads", return_as="generator")(
-                delayed(relabel_frame)(d, class_map, force, make_default) for d in dirs)
         outcomes = [FrameOutcome(link.name, LINKED, error=f"symbolic link to {os.readlink(link)}, not followed")
                     for link in links]
-        for outcome in results:
+        for outcome in pool.map(lambda frame_dir: relabel_frame(frame_dir, class_map, force, make_default), dirs):
             outcomes.append(outcome)
             if on_frame is not None:
                 on_frame(outcome)
