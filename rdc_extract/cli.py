@@ -238,19 +238,63 @@ def relabel(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers; -1 = all cores.")] = -1,
     force: Annotated[bool, typer.Option("--force", help="Redo frames already labelled with this mapping.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any raw value is not covered.")] = False,
+    default: Annotated[bool, typer.Option(
+        "--default", help="Make this mapping's labels the default set (labels.png); without it they go to "
+                          "labels/<mapping>/ unless the frame has no labels yet.")] = False,
 ) -> None:
-    """Rebuild every frame's labels from its stored stencil with a new class mapping, without replay."""
+    """Label every frame from its stored stencil with another class mapping, without replay: a label set beside
+    the others (docs/classes.md)."""
     from rdc_extract.labels.classmap import resolve_class_map
-    from rdc_extract.labels.relabel import relabel_dataset
-    from rdc_extract.labels.views import relabel_summary
+    from rdc_extract.labels.relabel import FAILED, relabel_dataset
+    from rdc_extract.labels.views import relabel_epilogue, relabel_summary
+    from rdc_extract.progress import CommandProgress
 
     class_map = resolve_class_map(classes_)
-    with stderr.status(f"relabelling {out} with {class_map.name}…") as status:
-        report = relabel_dataset(out, class_map, jobs=jobs, force=force,
-                                 on_frame=lambda o: status.update(f"relabelling {out}: {o.frame_id} {o.status}"))
+    with CommandProgress(stderr, f"relabel {class_map.name}", "frames") as progress:
+        report = relabel_dataset(out, class_map, jobs=jobs, force=force, make_default=default,
+                                 on_start=progress.start,
+                                 on_frame=lambda outcome: progress.advance(failed=outcome.status == FAILED))
     stdout.print(relabel_summary(report))
+    for line in relabel_epilogue(report, classes_):
+        stdout.print(line, soft_wrap=True, highlight=False, markup=False)
+    warning = report.game_warning()
+    if warning:
+        stderr.print(f"warning: {warning}", soft_wrap=True, highlight=False, markup=False)
     if report.failed or (strict and report.unmapped):
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def split(
+    out: Annotated[Path, typer.Argument(help="Dataset folder (the one holding index.csv).")],
+    *,
+    by: Annotated[str, typer.Option("--by", help="Group frames by run, seed or scenario (weather and time of "
+                                                  "day); no group is shared between splits.")] = "run",
+    ratios: Annotated[str, typer.Option("--ratios", help="Shares of the frames, one per split.")] = "0.8,0.1,0.1",
+    names: Annotated[Optional[str], typer.Option(
+        "--names", help="Split names, one per ratio (default: train,val,test or train,val).")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Orders groups of equal size (which go where).")] = 0,
+    reassign: Annotated[bool, typer.Option(
+        "--reassign", help="Assign every group anew, even when splits.json records the same plan.")] = False,
+) -> None:
+    """Assign train/val/test splits to the frames of index.csv so that no run, seed or scenario is shared
+    between them (docs/dataset.md, "Splits"); reruns keep the splits already assigned."""
+    from rdc_extract.splits.assign import SplitPlanError, parse_plan
+    from rdc_extract.splits.groups import BY
+    from rdc_extract.splits.run import split_dataset, split_lines, ungrouped_warning
+
+    if by not in BY:
+        raise typer.BadParameter(f"expected one of {', '.join(BY)}", param_hint="--by")
+    try:
+        plan = parse_plan(ratios, names, seed)
+    except SplitPlanError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from None
+    report = split_dataset(out, by, plan, reassign=reassign)
+    for line in split_lines(report):
+        stdout.print(line, soft_wrap=True, highlight=False, markup=False)
+    warning = ungrouped_warning(report)
+    if warning:
+        stderr.print(f"warning: {warning}", soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command()
@@ -313,6 +357,7 @@ def export(
     from rdc_extract.export.registry import FORMATS
     from rdc_extract.export.report import summary_lines
     from rdc_extract.export.run import export_dataset
+    from rdc_extract.progress import CommandProgress
 
     if format_ not in FORMATS:
         raise typer.BadParameter(f"expected one of {', '.join(FORMATS)}", param_hint="--format")
@@ -320,9 +365,9 @@ def export(
         raise typer.BadParameter(f"expected one of {', '.join(IMAGE_MODES)}", param_hint="--images")
     thing_names = None if things is None else tuple(name.strip() for name in things.split(",") if name.strip())
     options = ExportOptions(force=force, images=images, classes=classes_, things=thing_names)
-    with stderr.status(f"exporting {out} as {format_}…") as status:
-        report = export_dataset(out, dest, format_, options, on_frame=lambda frame_id: status.update(
-            f"exporting {out} as {format_}: {frame_id}"))
+    with CommandProgress(stderr, f"export {format_}", "frames", failures=False) as progress:
+        report = export_dataset(out, dest, format_, options, on_frame=lambda frame_id: progress.advance(),
+                                on_start=progress.start)
     for line in summary_lines(report):
         stdout.print(line, soft_wrap=True, highlight=False, markup=False)
     if not report.published:
@@ -421,7 +466,7 @@ def capture(
     from rdc_extract.capture.display import check_size
     from rdc_extract.capture.launcher import CaptureRunConfig, run_capture
     from rdc_extract.capture.plan import PLANS
-    from rdc_extract.capture.progress import CaptureProgress, summary
+    from rdc_extract.capture.progress import CaptureProgress, next_step, summary
     from rdc_extract.capture.trigger import TriggerError, parse_trigger
 
     if count is None and time_budget_s is None:
@@ -448,6 +493,9 @@ def capture(
     with CaptureProgress(stderr, count) as view:
         result = run_capture(config, view.update)
     stdout.print(summary(result), highlight=False, markup=False)
+    following = next_step(result)
+    if following:
+        stdout.print(following, soft_wrap=True, highlight=False, markup=False)
     if count is not None and len(result.captures) < count:
         raise typer.Exit(EXIT_FAILED)
 
@@ -475,7 +523,7 @@ def batch(
 
     Exits 1 when any capture of the folder is failed (in this run or an earlier one).
     """
-    from rdc_extract.batch.report import RichProgress, summary_view
+    from rdc_extract.batch.report import BatchProgress, next_steps, summary_view
     from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
 
     wanted = _checked_outputs(profile, outputs)  # a bad --profile/--outputs stops here, not at every capture
@@ -487,8 +535,10 @@ def batch(
     )
     if backend == "loky":
         _warn_about_shader_cache()
-    result = run_batch(options, RichProgress(stderr))
+    result = run_batch(options, BatchProgress(stderr))
     stdout.print(summary_view(result))
+    for line in next_steps(result):
+        stdout.print(line, soft_wrap=True, highlight=False, markup=False)
     if result.stopped:
         stderr.print(f"error: batch stopped early: {result.stopped}", soft_wrap=True, highlight=False, markup=False)
     if result.exit_code:

@@ -174,6 +174,10 @@ class DatasetFileError(FileError):
     """A file of an extracted dataset (index.csv, a frame's meta.json or output) is missing or unreadable."""
 
 
+class DatasetIndexError(FileError):
+    """A dataset's index.csv cannot be read, or `split` cannot assign splits with what it holds."""
+
+
 class SidecarError(FileError):
     """A capture's sidecar JSON is missing, unreadable or does not follow the schema (docs/capture.md)."""
 

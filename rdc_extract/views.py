@@ -182,4 +182,5 @@ def extraction_view(meta: dict[str, Any], frame_dir: Path) -> Table:
         table.add_row("[yellow]unmapped stencil[/]", ", ".join(f"{v}: {n} px" for v, n in meta["labels"]["unmapped"].items()))
     timing = meta["timing_s"]
     table.add_row("time", f"replay {timing['replay']:.2f} s, decode {timing['decode']:.2f} s, write {timing['write']:.2f} s")
+    table.add_row("index", f"{frame_dir.parent.parent / 'index.csv'} (its row added or replaced)")
     return table

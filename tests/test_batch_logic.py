@@ -14,12 +14,13 @@ from rich.console import Console
 from rdc_extract.batch.child import parse_faults
 from rdc_extract.batch.discover import FoundCapture, SkippedEntry, iter_captures
 from rdc_extract.batch.index import flatten, index_row, write_failures, write_index
-from rdc_extract.batch.manifest import Manifest
+from rdc_extract.batch.manifest import Manifest, summarise_result
 from rdc_extract.batch.plan import Action, decide
-from rdc_extract.batch.report import failure_line, rate_and_eta, summary_view
+from rdc_extract.batch.report import failure_line, summary_view
 from rdc_extract.batch.runner import BatchSummary, profile_hash_now
-from rdc_extract.batch.workers import death_cause, summarise_result
+from rdc_extract.batch.workers import death_cause
 from rdc_extract.dataset.names import frame_id
+from rdc_extract.progress import rate_and_eta
 from rdc_extract.profiles.registry import available_profiles
 
 
@@ -257,7 +258,8 @@ def test_write_index_has_one_row_per_done_frame_and_union_of_columns(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [row["frame_id"] for row in rows] == ["a", "b"]
     assert rows[0]["scenario.clock_hour"] == "7" and rows[0]["scenario.weather"] == ""
-    assert list(rows[0])[:6] == ["frame_id", "capture", "profile", "frame_dir", "outputs.depth", "outputs.rgb"]
+    assert list(rows[0])[:15] == ["frame_id", "capture", "profile", "frame_dir", "split", "width", "height", "fx",
+                                  "fy", "cx", "cy", "mapping", "label_sets", "outputs.depth", "outputs.rgb"]
 
 
 def test_text_cells_a_spreadsheet_would_run_as_formulas_are_escaped_numbers_are_not(tmp_path):

@@ -122,6 +122,22 @@ def test_train_ids_all_or_none(tmp_path):
     assert "[[classes]] #2 'x': train_id missing" in load_error(tmp_path, text)
 
 
+@pytest.mark.parametrize("name", ["a/b", ".hidden", "x" * 129, ""])
+def test_a_mapping_name_can_name_a_folder(tmp_path, name):
+    message = load_error(tmp_path, HEADER.replace('"test"', f'"{name}"') + ROAD)
+    assert "[mapping].name: expected a mapping name that can name a folder (labels/<name>/)" in message
+
+
+def test_the_game_a_mapping_is_for_is_optional_kept_and_outside_the_hash(tmp_path):
+    plain = load_class_map(write_map(tmp_path, HEADER + ROAD))
+    for_game = load_class_map(write_map(tmp_path, HEADER + 'game = "city_game"\n' + ROAD))
+    assert (plain.game, for_game.game) == (None, "city_game") and plain.sha256 == for_game.sha256
+    assert "[mapping].game: expected the name of the game profile" in load_error(tmp_path, HEADER + 'game = ""\n' + ROAD)
+    assert "[mapping].game: expected a string" in load_error(tmp_path, HEADER + "game = 3\n" + ROAD)
+    assert {resolve_class_map(name).game for name in ("city_game", "city_game_cityscapes")} == {"city_game"}
+    assert {resolve_class_map(name).game for name in ("gtav", "gtav_cityscapes")} == {"gtav"}
+
+
 def test_missing_file_and_bad_toml(tmp_path):
     with pytest.raises(ClassMapError, match="no such class-mapping file"):
         load_class_map(tmp_path / "absent.toml")

@@ -1,8 +1,10 @@
-"""The whole offline loop on the shipped sample captures: batch → relabel (Cityscapes) → relabel (native)."""
+"""The whole offline loop on the shipped sample captures: batch → relabel (Cityscapes, made the default) → relabel
+(native, the default again)."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ def dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
     result = runner.invoke(app, ["batch", str(SAMPLES), str(out), "--jobs", "2"])
     assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"next: rdc-extract split {out} --by run --ratios 0.8,0.1,0.1" in result.stdout
     return out
 
 
@@ -34,7 +37,8 @@ def _frames(out: Path) -> list[Path]:
 def _snapshot(out: Path) -> dict[str, bytes]:
     files = {str(f.relative_to(out)): f.read_bytes() for frame in _frames(out) for f in frame.iterdir()
              if f.name in LABEL_FILES or f.name == "stencil.png"}
-    files["index.csv"] = (out / "index.csv").read_bytes()
+    with (out / "index.csv").open(newline="") as handle:   # every column but the label sets, which grow
+        files["index.csv"] = repr([{k: v for k, v in row.items() if k != "label_sets"} for row in csv.DictReader(handle)])
     return files
 
 
@@ -48,12 +52,29 @@ def test_batch_builds_the_full_dataset_and_index(dataset):
         for column in ("outputs.rgb", "outputs.depth", "outputs.labels_ids"):
             assert (dataset / row[column]).is_file()
         assert row["profile"] == "city_game" and row["scenario.weather"] in {"clear", "overcast", "fog", "rain"}
+        meta = json.loads((dataset / row["frame_dir"] / "meta.json").read_text())
+        (fx, _, cx), (_, fy, cy), _ = meta["camera"]["K"]
+        assert [float(row[key]) for key in ("fx", "fy", "cx", "cy")] == [fx, fy, cx, cy]
+        assert (int(row["width"]), int(row["height"])) == (meta["image"]["width"], meta["image"]["height"])
+        assert (row["mapping"], row["label_sets"], row["split"]) == ("city_game", '["city_game"]', "")
+
+
+def test_the_samples_split_by_seed_and_refuse_a_split_by_their_one_run(dataset):
+    result = runner.invoke(app, ["split", str(dataset), "--by", "seed", "--ratios", "4,1,1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("split by seed: train 4 frames (4 groups), val 1 frames (1 groups), "
+                                    "test 1 frames (1 groups)")
+    with (dataset / "index.csv").open(newline="") as handle:
+        assert sorted(row["split"] for row in csv.DictReader(handle)) == ["test", "train", "train", "train",
+                                                                           "train", "val"]
+    by_run = runner.invoke(app, ["split", str(dataset), "--by", "run"])
+    assert by_run.exit_code == 1 and "cannot split by run: 1 group of frames cannot fill 3 splits" in by_run.output
 
 
 def test_relabel_cityscapes_then_native_round_trip(dataset):
     original = _snapshot(dataset)
 
-    result = runner.invoke(app, ["relabel", str(dataset), "--classes", "city_game_cityscapes"])
+    result = runner.invoke(app, ["relabel", str(dataset), "--classes", "city_game_cityscapes", "--default"])
     assert result.exit_code == 0, result.stdout + result.stderr
     relabelled = _snapshot(dataset)
     for frame in _frames(dataset):
@@ -68,6 +89,8 @@ def test_relabel_cityscapes_then_native_round_trip(dataset):
             assert relabelled[key] != original[key], f"{key} unchanged by the Cityscapes mapping"
     assert relabelled["index.csv"] != original["index.csv"]
 
-    result = runner.invoke(app, ["relabel", str(dataset), "--classes", "city_game"])
+    result = runner.invoke(app, ["relabel", str(dataset), "--classes", "city_game", "--default"])
     assert result.exit_code == 0, result.stdout + result.stderr
     assert _snapshot(dataset) == original
+    for frame in _frames(dataset):   # the Cityscapes labels stay beside the default
+        assert (frame / "labels" / "city_game_cityscapes" / "labels_train.png").is_file()

@@ -12,7 +12,8 @@ from rdc_extract.cli import app
 from rdc_extract.dataset.lock import output_lock, reading_lock
 from rdc_extract.errors import BatchError, ExportError, MissingDependency
 from rdc_extract.export.destination import StagedDestination, check_destination, place_image
-from rdc_extract.export.frames import index_cell, list_frames
+from rdc_extract.batch.index import index_cell
+from rdc_extract.export.frames import list_frames
 from rdc_extract.export.registry import load_format
 from tests.export_frames import scene, write_frame, write_index
 

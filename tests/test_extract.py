@@ -7,6 +7,7 @@ written beside each capture as `<name>.gt.npz` by the capture mod.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -121,7 +122,7 @@ def test_cli_extract_that_fails_leaves_the_earlier_frame_as_it_was(tmp_path):
     result = CliRunner().invoke(app, ["extract", str(broken), str(tmp_path / "out")])
     assert result.exit_code == 1 and "truncated or corrupt" in result.stderr
     assert {p.name: p.read_bytes() for p in frame_dir.iterdir()} == before
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".batch.lock", "frames"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".batch.lock", "frames", "index.csv"]
 
 
 def test_cli_extract_rejects_unknown_outputs_and_bad_captures(tmp_path):
@@ -146,7 +147,9 @@ def test_cli_extract_of_captures_named_like_dot_folders_keeps_every_earlier_fram
     assert made == {frame: frame for frame in made}
     assert {p.relative_to(out): p.read_bytes() for p in (out / "frames").rglob("*") if p.is_file()
             if p.parent.name not in made} == earlier
-    assert {p.name for p in out.iterdir()} == {".batch.lock", "..rdc", "...rdc", ".rdc", "frames"}
+    assert {p.name for p in out.iterdir()} == {".batch.lock", "..rdc", "...rdc", ".rdc", "frames", "index.csv"}
+    with (out / "index.csv").open(newline="") as handle:   # every extract added its frame's row
+        assert [row["frame_id"] for row in csv.DictReader(handle)] == sorted([SAMPLES[0].stem, *made])
 
 
 def test_cli_extract_of_a_capture_whose_name_is_not_utf8_is_a_one_line_error(tmp_path):

@@ -69,7 +69,7 @@ def test_rules_suggested_from_the_stencil_label_the_dataset_alone_as_the_stencil
                                        if not line.startswith("raw = ")), encoding="utf-8")
     class_map = load_class_map(signatures_only)
     assert not class_map.has_stencil_rules and len(class_map.rules.exact) > 20
-    report = relabel_dataset(out, class_map, jobs=1)
+    report = relabel_dataset(out, class_map, jobs=1, make_default=True)
     assert not report.failed and report.coverage.labelled_pixels == report.coverage.scene_pixels > 0
     agree = total = 0
     for frame_id, labels in _images(out, "labels.png").items():
@@ -86,7 +86,7 @@ def test_added_signature_rules_change_exactly_the_pixels_of_their_signatures(dra
     chosen = _shared_signatures(out, 2)
     pole = next(c for c in resolve_class_map("city_game").classes if c.name == "pole")
     mapping = _with_rules(tmp_path, "city_game_poles", {signature: "pole" for signature in chosen})
-    result = CliRunner().invoke(app, ["relabel", str(out), "--classes", str(mapping), "-j", "1"])
+    result = CliRunner().invoke(app, ["relabel", str(out), "--classes", str(mapping), "--default", "-j", "1"])
     assert result.exit_code == 0, result.output
     for frame in _frames(out):
         covered = np.isin(_signature_map(frame), chosen)
@@ -115,7 +115,7 @@ def test_extraction_applies_signature_rules_as_relabel_does(drawids_dataset, tmp
     meta, extracted = extract_to_dataset(capture, tmp_path / "extracted", profile=str(profile),
                                          outputs=DRAWIDS_OUTPUTS)
     assert meta["labels"]["signatures"]["labelled_pixels"] > 0
-    relabel_dataset(out, load_class_map(mapping), jobs=1)
+    relabel_dataset(out, load_class_map(mapping), jobs=1, make_default=True)
     relabelled = out / "frames" / extracted.name
     for name in LABEL_IMAGES:
         assert (extracted / name).read_bytes() == (relabelled / name).read_bytes()

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from rdc_extract.dataset.files import write_text
 from rdc_extract.errors import WriteFailed
+from rdc_extract.labels.files import label_set_names, label_summary
 
 MANIFEST_NAME = "manifest.jsonl"
 DONE = "done"
@@ -114,3 +115,37 @@ class Manifest:
 def write_records(path: Path, records: Iterable[dict[str, Any]]) -> None:
     lines = [json.dumps(record, sort_keys=True, default=str) + "\n" for record in records]
     write_text(path, "".join(lines), durable=True)
+
+
+def frame_facts(meta: dict[str, Any]) -> dict[str, Any]:
+    """What the index says about a frame besides its files, from its meta.json document: the image size,
+    the intrinsics (fx, fy, cx, cy of `camera.K`) and the names of its label sets (the default first)."""
+    image = meta.get("image")
+    camera = meta.get("camera")
+    matrix = camera.get("K") if isinstance(camera, dict) else None
+    return {
+        "image": {"width": image.get("width"), "height": image.get("height")} if isinstance(image, dict) else None,
+        "intrinsics": None if not matrix else {"fx": matrix[0][0], "fy": matrix[1][1],
+                                               "cx": matrix[0][2], "cy": matrix[1][2]},
+        "label_sets": label_set_names(meta) or None,
+    }
+
+
+def summarise_result(result: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's view of a job's return value (extract_capture's meta.json document or a summary).
+
+    Accepts `profile` as a name or as meta.json's `{"name", "why", "sha256"}`,
+    and the `labels` entry of meta.json as the label mapping.
+    """
+    profile, why, digest = result.get("profile"), result.get("profile_why"), result.get("profile_sha256")
+    if isinstance(profile, dict):
+        profile, why, digest = profile.get("name"), profile.get("why", why), profile.get("sha256", digest)
+    labels = result.get("label_mapping") or result.get("labels")
+    if isinstance(labels, dict):
+        labels = label_summary(labels) or labels
+    job_seconds = result.get("seconds")
+    if job_seconds is None and isinstance(result.get("timing_s"), dict):
+        job_seconds = round(sum(result["timing_s"].values()), 3)
+    return {"profile": profile, "profile_why": why, "profile_sha256": digest, "outputs": result.get("outputs") or {},
+            "scenario": result.get("scenario") or {}, "label_mapping": labels or None,
+            "api": result.get("api"), "job_seconds": job_seconds, **frame_facts(result)}

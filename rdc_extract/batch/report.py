@@ -1,77 +1,39 @@
-"""What a batch shows on the terminal: a rich progress bar while it runs, a summary at the end."""
+"""What a batch shows: progress while it runs (a bar on a terminal, lines in a log), a summary at the end."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from rdc_extract.batch.index import FAILURES_NAME
-from rdc_extract.batch.manifest import DONE
+from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME
+from rdc_extract.batch.manifest import DONE, MANIFEST_NAME
 from rdc_extract.batch.plan import Action
 from rdc_extract.batch.runner import BatchSummary
-from rdc_extract.dataset.names import shown
+from rdc_extract.dataset.names import command_line, shown
+from rdc_extract.dataset.publish import FRAMES_DIR
+from rdc_extract.progress import CommandProgress
 
 
-def rate_and_eta(finished: int, total: int, elapsed_s: float) -> tuple[str, str]:
-    """("1.52/s", "0:12:05") from captures finished since the start; dashes before the first one.
+class BatchProgress:
+    """The runner's progress callbacks on the shared display: captures to extract, done/failed, skipped ones."""
 
-    Over the whole run rather than a recent window: a burst of instant failures
-    (empty files, not captures) must not promise an ETA the real captures miss.
-    """
-    if finished <= 0 or elapsed_s <= 0:
-        return "–/s", "-:--:--"
-    rate = finished / elapsed_s
-    remaining = round(max(total - finished, 0) / rate)
-    return f"{rate:.2f}/s", f"{remaining // 3600}:{remaining // 60 % 60:02d}:{remaining % 60:02d}"
-
-
-class RichProgress:
-    """Progress over the captures to extract: done/failed counts, rate (captures/s) and ETA."""
-
-    def __init__(self, console: Console) -> None:
-        self.done = 0
-        self.failed = 0
-        self.skipped_count = 0
-        self._progress = Progress(
-            TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-            TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
-                       "[dim]{task.fields[skipped]} skipped[/]"),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
-            console=console, transient=False,
-        )
-        self._task = None
-        self._total = 0
-        self._started = time.monotonic()
-
-    def _refresh(self, advance: int = 0) -> None:
-        rate, eta = rate_and_eta(self.done + self.failed, self._total, time.monotonic() - self._started)
-        self._progress.update(self._task, advance=advance, done=self.done, failed=self.failed,
-                              skipped=self.skipped_count, rate=rate, eta=eta)
+    def __init__(self, console: Console, **display: Any) -> None:
+        self._display = CommandProgress(console, "batch", "captures", counts=("skipped",), **display)
 
     def start(self, total: int) -> None:
-        self._total, self._started = total, time.monotonic()
-        self._task = self._progress.add_task("batch", total=total, done=0, failed=0, skipped=0, rate="–/s",
-                                             eta="-:--:--")
-        self._progress.start()
+        self._display.start(total)
 
     def skipped(self, action: Action) -> None:
-        self.skipped_count += 1
-        self._refresh()
+        self._display.count("skipped")
 
     def finished(self, record: dict[str, Any]) -> None:
-        if record["status"] == DONE:
-            self.done += 1
-        else:
-            self.failed += 1
-        self._refresh(advance=1)
+        self._display.advance(failed=record["status"] != DONE)
 
     def stop(self) -> None:
-        self._progress.stop()
+        self._display.stop()
 
 
 def failure_line(record: dict[str, Any]) -> str:
@@ -121,3 +83,16 @@ def summary_table(summary: BatchSummary) -> Table:
         table.add_row(f"[red]failed earlier[/] (not retried): {cause}", str(count))
     table.add_row("[bold]failed in total[/]", str(summary.failed_total))
     return table
+
+
+def next_steps(summary: BatchSummary) -> list[str]:
+    """The files the batch keeps in its output folder, and the commands that make them a training set."""
+    if summary.out_dir is None:
+        return []
+    out = summary.out_dir
+    return [
+        f"written: {shown(str(out / FRAMES_DIR))}/ (one folder per frame), {shown(str(out / INDEX_NAME))} "
+        f"(one row per frame), {shown(str(out / MANIFEST_NAME))}, {shown(str(out / FAILURES_NAME))}",
+        "next: " + command_line("rdc-extract", "split", out, "--by", "run", "--ratios", "0.8,0.1,0.1"),
+        "then: " + command_line("rdc-extract", "export", out, "DEST", "--format", "coco"),
+    ]

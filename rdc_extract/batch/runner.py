@@ -30,7 +30,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.discover import SkippedEntry, iter_captures
-from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, write_failures, write_index
+from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, read_index, write_failures, write_index
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
 from rdc_extract.batch.resources import JobsChoice, available_memory_mb, cap_jobs
@@ -249,6 +249,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         if removed:
             summary.notes.append(f"removed {removed} temporary file{'s' if removed > 1 else ''} "
                                  f"({TEMP_PREFIX}*) that an interrupted run left in {options.out_dir}")
+        previous_index = read_index(options.out_dir, as_written=True) or {}   # splits, and frames extract made
         to_run = sum(1 for action, _ in _plan(options, manifest, summary.note_not_walked) if action is Action.RUN)
         progress.start(to_run)
         lock = threading.Lock()
@@ -292,7 +293,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             progress.finished(result)
             if time.monotonic() - last_index > index_every_s:
                 writing = time.monotonic()
-                write_index(options.out_dir, manifest.records.values())
+                write_index(options.out_dir, manifest.records.values(), previous=previous_index)
                 last_index = time.monotonic()
                 # never spend more than ~5% of the parent's time on the index (60k rows ≈ seconds)
                 index_every_s = max(options.index_every_s, 20 * (last_index - writing))
@@ -349,7 +350,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             tables_missing = not all((options.out_dir / name).exists() for name in (INDEX_NAME, FAILURES_NAME))
             if summary.done or summary.failed or tables_missing:
                 try:
-                    write_index(options.out_dir, manifest.records.values())
+                    write_index(options.out_dir, manifest.records.values(), previous=previous_index)
                     write_failures(options.out_dir, manifest.records.values())
                 except WriteFailed:
                     if not failing:

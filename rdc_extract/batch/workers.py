@@ -45,12 +45,11 @@ from pathlib import Path
 from typing import Any
 
 from rdc_extract.batch.child import HANDOVER_NAME, IDLE_EXIT_CODE, _LineReader, failure_cause, one_line, resolve
-from rdc_extract.batch.manifest import DONE, FAILED
+from rdc_extract.batch.manifest import DONE, FAILED, summarise_result
 from rdc_extract.batch.plan import Task
 from rdc_extract.dataset.lock import LOCK_NAME
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.errors import DISK_FULL, BatchAbandoned, NotARegularFile, WorkerStartFailed, is_disk_full
-from rdc_extract.labels.files import label_summary
 from rdc_extract.rd.session import replay_log_env
 
 LOGS_DIR = "logs"
@@ -470,23 +469,3 @@ def make_record(task: Task, reply: dict[str, Any], wall_s: float,
         record.update(status=FAILED, cause=reply.get("cause"), error=reply.get("error"),
                       profile=None, profile_sha256=None, outputs={})
     return record
-
-
-def summarise_result(result: dict[str, Any]) -> dict[str, Any]:
-    """The manifest's view of a job's return value (extract_capture's meta.json document or a summary).
-
-    Accepts `profile` as a name or as meta.json's `{"name", "why", "sha256"}`,
-    and the `labels` entry of meta.json as the label mapping.
-    """
-    profile, why, digest = result.get("profile"), result.get("profile_why"), result.get("profile_sha256")
-    if isinstance(profile, dict):
-        profile, why, digest = profile.get("name"), profile.get("why", why), profile.get("sha256", digest)
-    labels = result.get("label_mapping") or result.get("labels")
-    if isinstance(labels, dict):
-        labels = label_summary(labels) or labels
-    job_seconds = result.get("seconds")
-    if job_seconds is None and isinstance(result.get("timing_s"), dict):
-        job_seconds = round(sum(result["timing_s"].values()), 3)
-    return {"profile": profile, "profile_why": why, "profile_sha256": digest, "outputs": result.get("outputs") or {},
-            "scenario": result.get("scenario") or {}, "label_mapping": labels or None,
-            "api": result.get("api"), "job_seconds": job_seconds}

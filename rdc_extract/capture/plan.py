@@ -45,7 +45,8 @@ class PlanStep:
         return asdict(self)
 
 
-def _period(hour: int) -> str:
+def period_of(hour: int) -> str:
+    """The time of day of a 24 h clock hour: day, dusk, dawn or night."""
     if 7 <= hour < 18:
         return "day"
     if 18 <= hour < 20:
@@ -77,4 +78,4 @@ def plan_step(plan: str, seed: int, index: int) -> PlanStep:
         period, hour, weather = _SCHEDULE[index % len(_SCHEDULE)]
         return PlanStep(index, period, hour, minute, weather)
     hour = _mix(seed, index, 1) % 24
-    return PlanStep(index, _period(hour), hour, minute, WEATHERS[_mix(seed, index, 2) % len(WEATHERS)])
+    return PlanStep(index, period_of(hour), hour, minute, WEATHERS[_mix(seed, index, 2) % len(WEATHERS)])

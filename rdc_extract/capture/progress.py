@@ -1,36 +1,30 @@
-"""Rich progress display for `rdc-extract capture`: captures, rate, restarts, RenderDoc's target control."""
+"""Progress of `rdc-extract capture` (a bar on a terminal, lines in a log): captures, rate, restarts, RenderDoc's
+target control; and the summary at the end."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rdc_extract.capture.launcher import CaptureRunResult, RunProgress
 from rdc_extract.capture.target_tracker import TargetStatus
+from rdc_extract.dataset.names import command_line
+from rdc_extract.progress import CommandProgress
 
 
 class CaptureProgress:
     """Context manager whose `update` is the launcher's progress callback.
 
     The display starts with the first update, so a run refused before it starts
-    (folder busy, no renderdoccmd) prints its error line alone.
+    (folder busy, no renderdoccmd) prints its error line alone. Each restart's
+    reason is printed on a line of its own.
     """
 
-    def __init__(self, console: Console, target: int | None) -> None:
-        self._progress = Progress(
-            TextColumn("[bold]capturing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:.1f}/min"),
-            TextColumn("restarts {task.fields[restarts]}"),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[message]}", markup=False),
-            TextColumn("{task.fields[target]}", style="dim", markup=False),
-            console=console,
-            transient=False,
-        )
-        self._task = self._progress.add_task("capture", total=target, rate=0.0, restarts=0, message="",
-                                          target="target control: starting")
+    def __init__(self, console: Console, target: int | None, **display: Any) -> None:
+        self._display = CommandProgress(console, "capture", "captures", counts=("restarts",), failures=False,
+                                        **display)
+        self._target = target
         self._restarts_shown = 0
         self._started = False
 
@@ -38,19 +32,17 @@ class CaptureProgress:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._started:
-            self._progress.stop()
+        self._display.stop()
 
     def update(self, state: RunProgress) -> None:
-        if not self._started:
-            self._progress.start()
-            self._started = True
         for reason in state.restart_reasons[self._restarts_shown:]:
-            self._progress.console.print(f"restart after {reason}", markup=False, highlight=False)
+            self._display.print(f"restart after {reason}")
         self._restarts_shown = len(state.restart_reasons)
-        self._progress.update(self._task, completed=state.complete, rate=state.captures_per_minute,
-                              restarts=state.restarts, message=state.message,
-                              target=state.target.describe())
+        self._display.update(completed=state.complete, restarts=state.restarts,
+                             note=" · ".join(filter(None, (state.message, state.target.describe()))))
+        if not self._started:
+            self._display.start(self._target, at_start=state.found_at_start)
+            self._started = True
 
 
 def summary(result: CaptureRunResult) -> str:
@@ -58,6 +50,13 @@ def summary(result: CaptureRunResult) -> str:
     return (f"{len(result.captures)} complete captures in {result.out_dir} ({p.new} new, run {result.run_id}); "
             f"{p.launches} launches, {p.restarts} restarts, {p.elapsed_s:.0f} s; stopped: {result.stopped_because}"
             f"; {target_summary(p.target)}")
+
+
+def next_step(result: CaptureRunResult) -> str | None:
+    """The command that turns the captures into a dataset."""
+    if not result.captures:
+        return None
+    return "next: " + command_line("rdc-extract", "batch", result.out_dir, "DATASET")
 
 
 def target_summary(target: TargetStatus) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 
 MAX_FRAME_ID_BYTES = 160      # + ".<host>-<pid>-<n>" of a staging folder stays within NAME_MAX (255)
 MAX_COMPONENT_BYTES = 255     # NAME_MAX of Linux filesystems
@@ -125,3 +126,8 @@ def _backslashed(char: str) -> str:
     if 0xDC80 <= code <= 0xDCFF:
         return f"\\x{code - 0xDC00:02x}"
     return char.encode("unicode_escape").decode("ascii")
+
+
+def command_line(*words: str | object) -> str:
+    """A command for a person to run next, as one line to copy: each word shell-quoted, shown as `shown` does."""
+    return shown(" ".join(shlex.quote(str(word)) for word in words))

@@ -1,17 +1,16 @@
 """The frames an export reads: the dataset's finished frame folders, each with its split.
 
 A frame is finished when its folder has meta.json (docs/dataset.md). When the
-dataset has `index.csv` (batch writes it), its rows are the frames: a frame
-folder it does not list (an older folder kept after a failed retry, or one
-`extract` added) is skipped, and a row whose folder is gone is a failure. The
-split of a frame comes from the caller, else from index.csv's `split` column,
-else it is `all`. Skips are reported, not fatal; failures make the command
-exit 1.
+dataset has `index.csv` (batch, extract and relabel write it), its rows are
+the frames: a frame folder it does not list (an older folder kept after a
+failed retry) is skipped, and a row whose folder is gone is a failure. The
+split of a frame comes from the caller, else from index.csv's `split` column
+(`rdc-extract split`); while no frame has one, every frame is in `all`. Skips
+are reported, not fatal; failures make the command exit 1.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -19,13 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdc_extract.batch.index import FORMULA_STARTS, INDEX_NAME
+from rdc_extract.batch.index import INDEX_NAME, SPLIT_COLUMN, read_index
 from rdc_extract.dataset.names import META_FILE, MAX_FRAME_ID_BYTES, is_safe_component
 from rdc_extract.export.base import ExportFrame
 from rdc_extract.labels.relabel import frame_dirs
 
 ALL_SPLIT = "all"
-SPLIT_COLUMN = "split"
 SPLIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # it names files: instances_<split>.json
 
 
@@ -38,25 +36,12 @@ class FrameListing:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def index_cell(text: str) -> str:
-    """An index.csv cell as written before the CSV-injection escape (docs/batch.md): `'=x` → `=x`."""
-    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
-
-
-def read_index(out: Path) -> dict[str, dict[str, str]] | None:
-    """index.csv's rows by frame_id (cells unescaped), None when the dataset has no index.csv."""
-    path = out / INDEX_NAME
-    if not path.is_file():
-        return None
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = [{key: index_cell(value or "") for key, value in row.items()} for row in csv.DictReader(handle)]
-    return {row["frame_id"]: row for row in rows if row.get("frame_id")}
-
-
 def list_frames(out: Path, splits: Mapping[str, str] | None = None) -> FrameListing:
     """The finished frames of the dataset at `out` with their splits (see the module's docstring)."""
     dirs, links = frame_dirs(out)
     index = read_index(out)
+    if index is not None and not any(row.get(SPLIT_COLUMN) for row in index.values()):
+        splits = splits if splits is not None else {}.fromkeys(index, ALL_SPLIT)   # `split` never ran
     listing = FrameListing()
     listing.skipped += [(link.name, f"symbolic link to {os.readlink(link)}, not followed") for link in links]
     found = {path.name for path in dirs}
@@ -96,6 +81,6 @@ def _split_of(frame_id: str, splits: Mapping[str, str] | None,
               index: Mapping[str, Mapping[str, str]] | None) -> str:
     if splits is not None:
         return splits.get(frame_id, "")
-    if index is not None and SPLIT_COLUMN in index[frame_id]:
-        return index[frame_id][SPLIT_COLUMN]
+    if index is not None:
+        return index[frame_id].get(SPLIT_COLUMN, "")
     return ALL_SPLIT

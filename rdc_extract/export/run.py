@@ -24,8 +24,10 @@ from rdc_extract.labels.classmap import ClassMap, resolve_class_map
 
 
 def export_dataset(out: str | Path, dest: str | Path, format_name: str, options: ExportOptions = ExportOptions(),
-                   on_frame: Callable[[str], None] | None = None) -> ExportReport:
-    """Export the dataset at `out` to `dest` as `format_name`; `on_frame(frame_id)` after each frame (progress).
+                   on_frame: Callable[[str], None] | None = None,
+                   on_start: Callable[[int], None] | None = None) -> ExportReport:
+    """Export the dataset at `out` to `dest` as `format_name`; `on_start(frames)` once the frames to convert are
+    known, `on_frame(frame_id)` after each frame (progress).
 
     Raises ExportError for a DEST it must not write, NotADataset for an `out` without frames/, BatchError while
     a writer holds `out`, MissingDependency without the format's packages; per-frame problems are in the report.
@@ -45,6 +47,8 @@ def export_dataset(out: str | Path, dest: str | Path, format_name: str, options:
             frames = _labelled_with(class_map, frames, report)
         if not frames:
             return report
+        if on_start is not None:
+            on_start(len(frames))
         with StagedDestination(dest, options.force) as staged:
             exporter = exporter_class(ExportContext(out, staged.path, options, class_map))
             for frame in frames:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from rdc_extract import __version__
+from rdc_extract.batch.index import index_extracted
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
 from rdc_extract.dataset.names import frame_id as frame_id_of, shown
@@ -42,7 +43,7 @@ from rdc_extract.extract.instances import (FrameLabels, MergeKeys, MergeRule, bu
 from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
 from rdc_extract.frame.model import Frame, Texture
 from rdc_extract.labels.classmap import ClassMap, apply_class_map, load_class_map
-from rdc_extract.labels.files import META_FILE, with_label_outputs, write_labels
+from rdc_extract.labels.files import META_FILE, label_sets_entry, with_label_outputs, write_labels
 from rdc_extract.labels.signature_rules import DrawIds
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile
@@ -251,6 +252,7 @@ def _meta(replayed: Replayed, raw: RawFrame, files: dict[str, str], labels: dict
         "normals": computed.normals,
         "outputs": files,
         "labels": labels,
+        "label_sets": None if labels is None else label_sets_entry(labels["mapping"], {labels["mapping"]: labels}),
         "warnings": computed.warnings,
         "scenario": sidecar.to_json() if sidecar else None,
         "versions": {"rdc_extract": __version__, "renderdoc": replayed.renderdoc},
@@ -421,7 +423,8 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
 
 def extract_to_dataset(capture: Path, out_dir: Path, *, profile: str | None = None,
                        outputs: Sequence[str] | None = None) -> tuple[dict[str, Any], Path]:
-    """`extract_capture` into `out_dir/frames/<frame_id of the capture's file name>/`, staged and published whole.
+    """`extract_capture` into `out_dir/frames/<frame_id of the capture's file name>/`, staged and published whole,
+    then its row in `out_dir/index.csv`.
 
     A failure leaves an earlier frame folder of the capture as it was. Returns
     the meta.json document and the frame folder.
@@ -434,4 +437,5 @@ def extract_to_dataset(capture: Path, out_dir: Path, *, profile: str | None = No
         frame.discard()
         with contextlib.suppress(OSError):
             frame.staging.rmdir()  # only when empty: a batch may be staging there too
+    index_extracted(out_dir, meta)
     return meta, frame.final

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from rdc_extract.dataset.names import LABEL_FILES, ROLE_NAME
+from rdc_extract.dataset.names import LABEL_FILES, ROLE_NAME, is_safe_component
 from rdc_extract.errors import ClassMapError
 from rdc_extract.labels.signature_rules import (
     NAME_KINDS, NO_CLASS, PRECEDENCES, SIGNATURE, SIGNATURES_FIRST, STENCIL_FIRST, Coverage, DrawIds, NameRule,
@@ -40,6 +40,7 @@ from rdc_extract.tomlcheck import Section, named_toml, read_toml
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
 FORMAT_VERSION = 1  # part of the hash: bump if the meaning of a mapping file changes
 MAX_CLASS_MAP_BYTES = 16 << 20  # room for ~100,000 signature rules with their comments
+MAX_NAME_BYTES = 128  # a mapping's name names its label set's folder
 _LABEL_STEMS = {name.rsplit(".", 1)[0] for name in LABEL_FILES.values()}  # what labelling writes cannot be its source
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ALL_RAW = np.arange(RAW_VALUES, dtype=np.int64)
@@ -117,6 +118,7 @@ class ClassMap:
     covered: np.ndarray
     sha256: str
     rules: SignatureRules = SignatureRules()
+    game: str | None = None  # the game profile whose frames it labels, when the file says (not in the hash)
 
     @property
     def has_train_ids(self) -> bool:
@@ -216,10 +218,14 @@ def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
     """Validate an already-parsed mapping (``path`` is only used in messages and kept on the result)."""
     _Section(path, "top level", data, ("mapping", "classes", "signatures", "name_rules"))
     meta = _Section(path, "[mapping]", data.get("mapping", {}),
-                    ("name", "description", "source", "unlabelled_id", "ignore_train_id", "precedence"))
+                    ("name", "description", "game", "source", "unlabelled_id", "ignore_train_id", "precedence"))
     name = meta.string("name")
-    if not name:
-        meta.fail("name", "a mapping name", name)
+    if not name or not is_safe_component(name, MAX_NAME_BYTES):
+        meta.fail("name", f"a mapping name that can name a folder (labels/<name>/): no '/', not starting with '.', "
+                          f"printable, at most {MAX_NAME_BYTES} bytes", name)
+    game = meta.string("game", None)
+    if game is not None and not game:
+        meta.fail("game", "the name of the game profile whose frames it labels, e.g. 'city_game'", game)
     source = meta.string("source", "stencil")
     if not ROLE_NAME.fullmatch(source) or source in _LABEL_STEMS:
         meta.fail("source", "the stem of a raw id map in the frame folder, like 'stencil' (not a label file)", source)
@@ -238,7 +244,7 @@ def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
                                   "give every class a train_id (use the ignore value for void classes) or none")
     rules = _parse_signature_rules(path, data, classes, meta.string("precedence", SIGNATURES_FIRST, PRECEDENCES))
     return _compile(name, meta.string("description", ""), source, unlabelled_id, ignore_train_id,
-                    classes, rules, path, has_train=bool(with_train))
+                    classes, rules, path, has_train=bool(with_train), game=game)
 
 
 def _class_index(path: Path, where: str, name: Any, classes: tuple[LabelClass, ...],
@@ -373,7 +379,8 @@ def _check_unique(path: Path, classes: tuple[LabelClass, ...]) -> None:
 
 
 def _compile(name: str, description: str, source: str, unlabelled_id: int, ignore_train_id: int,
-             classes: tuple[LabelClass, ...], rules: SignatureRules, path: Path, *, has_train: bool) -> ClassMap:
+             classes: tuple[LabelClass, ...], rules: SignatureRules, path: Path, *, has_train: bool,
+             game: str | None = None) -> ClassMap:
     """Build the lookup tables; two classes covering one raw value is an error (order must not matter)."""
     owner = np.full(RAW_VALUES, -1, dtype=np.int64)
     fallback = next((c for c in classes if c.id == unlabelled_id), None)
@@ -410,4 +417,4 @@ def _compile(name: str, description: str, source: str, unlabelled_id: int, ignor
     }
     digest = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
     return ClassMap(name, description, source, unlabelled_id, ignore_train_id, classes, path,
-                    ids, train_ids if has_train else None, colors, covered, digest, rules)
+                    ids, train_ids if has_train else None, colors, covered, digest, rules, game)

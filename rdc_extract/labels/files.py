@@ -56,10 +56,12 @@ def read_draw_ids(frame_dir: Path, draws: list[dict[str, Any]]) -> DrawIds:
         raise ValueError(f"{path}: {exc}") from None
 
 
-def label_record(class_map: ClassMap, images: LabelImages) -> dict[str, Any]:
-    """The ``labels`` entry of a frame's meta.json: which mapping made the labels, what it missed and, for a
-    frame with draw ids, how many of its scene pixels a signature rule labelled."""
-    files = {kind: name for kind, name in LABEL_FILES.items() if kind != "train_ids" or images.train_ids is not None}
+def label_record(class_map: ClassMap, images: LabelImages, folder: str = "") -> dict[str, Any]:
+    """The ``labels`` entry of a frame's meta.json: which mapping made the labels, where they are (``files``,
+    relative to the frame folder), what it missed and, for a frame with draw ids, how many of its scene pixels
+    a signature rule labelled."""
+    files = {kind: f"{folder}{name}" for kind, name in LABEL_FILES.items()
+             if kind != "train_ids" or images.train_ids is not None}
     record: dict[str, Any] = {
         "mapping": class_map.name,
         "mapping_sha256": class_map.sha256,
@@ -81,6 +83,31 @@ def label_summary(record: dict[str, Any]) -> dict[str, Any]:
     return {key: record[key] for key in SUMMARY_KEYS if key in record}
 
 
+def label_sets(meta: dict[str, Any]) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """A frame's label sets from its meta.json: (the default's name or None, name → ``labels`` record).
+
+    A frame written before label sets were recorded has one, its ``labels``.
+    """
+    recorded = meta.get("label_sets")
+    if isinstance(recorded, dict) and isinstance(recorded.get("sets"), dict):
+        return recorded.get("default"), dict(recorded["sets"])
+    labels = meta.get("labels")
+    if isinstance(labels, dict) and labels.get("mapping"):
+        return labels["mapping"], {labels["mapping"]: labels}
+    return None, {}
+
+
+def label_sets_entry(default: str, sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """meta.json's ``label_sets``: the default's name and every set's record, by name."""
+    return {"default": default, "sets": dict(sorted(sets.items()))}
+
+
+def label_set_names(meta: dict[str, Any]) -> list[str]:
+    """The names of a frame's label sets, the default first."""
+    default, sets = label_sets(meta)
+    return sorted(sets, key=lambda name: (name != default, name))
+
+
 def with_label_outputs(outputs: dict[str, str], record: dict[str, Any]) -> dict[str, str]:
     """A frame's `outputs` ({name: file}) with its `labels_*` entries replaced by those of `record`."""
     kept = {name: file for name, file in outputs.items() if not name.startswith("labels_")}
@@ -88,9 +115,10 @@ def with_label_outputs(outputs: dict[str, str], record: dict[str, Any]) -> dict[
 
 
 def write_labels(frame_dir: Path, raw: np.ndarray | None, class_map: ClassMap,
-                 draw_ids: DrawIds | None = None) -> dict[str, Any]:
+                 draw_ids: DrawIds | None = None, folder: str = "") -> dict[str, Any]:
     """Label ``raw`` (and ``draw_ids``, when the frame has them) with ``class_map`` and write labels.png,
-    labels_train.png (if any) and labels_color.png.
+    labels_train.png (if any) and labels_color.png into ``frame_dir / folder`` (``folder``: "" or
+    ``labels/<name>/``, labels/sets.py).
 
     A labels_train.png left by an earlier mapping with trainIds is removed when
     this one has none, so the folder never mixes two mappings. Returns the
@@ -98,10 +126,11 @@ def write_labels(frame_dir: Path, raw: np.ndarray | None, class_map: ClassMap,
     job (it goes last, see docs/dataset.md).
     """
     images = apply_class_map(raw, class_map, draw_ids)
-    write_png(frame_dir / LABEL_FILES["ids"], images.ids)
+    target = frame_dir / folder
+    write_png(target / LABEL_FILES["ids"], images.ids)
     if images.train_ids is not None:
-        write_png(frame_dir / LABEL_FILES["train_ids"], images.train_ids)
+        write_png(target / LABEL_FILES["train_ids"], images.train_ids)
     else:
-        (frame_dir / LABEL_FILES["train_ids"]).unlink(missing_ok=True)
-    write_png(frame_dir / LABEL_FILES["color"], images.color)
-    return label_record(class_map, images)
+        (target / LABEL_FILES["train_ids"]).unlink(missing_ok=True)
+    write_png(target / LABEL_FILES["color"], images.color)
+    return label_record(class_map, images, folder)

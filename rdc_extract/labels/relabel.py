@@ -1,46 +1,52 @@
-"""Rebuild every frame's labels from its stored raw stencil and draw ids with a new class mapping — no replay.
+"""Label every frame from its stored raw stencil and draw ids with another class mapping — no replay.
 
 Each frame folder keeps the raw stencil (docs/dataset.md), and with
 `--outputs …,drawids` its draw-id map and table, so a new class set costs
-table lookups and three PNG writes per frame instead of a replay. The share
+table lookups and three PNG writes per frame instead of a replay. Each
+mapping's labels are a label set of their own beside the others
+(labels/sets.py); the default set stays the one the frame had unless asked to
+change, and a mapping written for another game is reported. The share
 of scene pixels the mapping's signature rules label, and the largest
 signatures they leave unlabelled, go to the summary and label_coverage.json.
-Frames are independent and run in parallel on threads (joblib): PNG decoding,
+Frames are independent and run in parallel on threads: PNG decoding,
 the table lookups and zlib release the GIL, and threads spare the command the
 second or two that starting worker processes costs. The run is resumable: a
 frame whose meta.json already records this mapping's hash is skipped unless
 forced, and since meta.json is rewritten last, an interrupted frame still
 records its old mapping and is redone next time. The raw map is only read.
-In a batch output the frames' manifest records are superseded and index.csv
-rebuilt from the manifest, so a later batch run keeps the relabelling.
+In a batch output the frames' manifest records are superseded, so a later
+batch run keeps the relabelling; index.csv gets every labelled frame's row.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from joblib import Parallel, delayed
-
-from rdc_extract.batch.index import INDEX_NAME, write_index
-from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest
+from rdc_extract.batch.index import INDEX_NAME, frame_row, read_index, write_index
+from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest, frame_facts
 from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.files import write_json
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
 from rdc_extract.labels.files import (
-    META_FILE, label_summary, read_draw_ids, read_draw_table, read_raw, with_label_outputs, write_labels,
+    META_FILE, label_sets, label_sets_entry, label_summary, read_draw_ids, read_draw_table, read_raw,
+    with_label_outputs, write_labels,
 )
+from rdc_extract.labels.sets import TOP, at_top, place, remove_folder, set_folder
 from rdc_extract.labels.signature_rules import Coverage, coverage
 
 
-RELABELLED, CURRENT, UNFINISHED, FAILED, LINKED = "relabelled", "current", "unfinished", "failed", "linked"
+RELABELLED, CURRENT, SWITCHED = "relabelled", "current", "switched"
+UNFINISHED, FAILED, LINKED = "unfinished", "failed", "linked"
 COVERAGE_NAME = "label_coverage.json"
 
 
@@ -49,7 +55,8 @@ class FrameOutcome:
     """What happened to one frame folder.
 
     ``status``: ``relabelled``; ``current`` (already labelled with this mapping,
-    skipped); ``unfinished`` (no meta.json: extraction has not finished it, left
+    skipped); ``switched`` (already labelled with it, now made the default);
+    ``unfinished`` (no meta.json: extraction has not finished it, left
     alone); ``failed`` (``error`` says why); ``linked`` (a symbolic link in
     ``frames/``, not followed: it may lead out of the dataset). ``unmapped``: raw value → pixel
     count of values the mapping does not cover (for ``current`` frames, as
@@ -60,8 +67,12 @@ class FrameOutcome:
     status: str
     unmapped: dict[int, int] = field(default_factory=dict)
     error: str | None = None
-    record: dict[str, Any] | None = None  # the frame's meta.json `labels` entry, when labelled with this mapping
+    record: dict[str, Any] | None = None  # this mapping's label set record, when the frame has it
     coverage: Coverage | None = None  # scene pixels signature rules label; None when the frame has no draw ids
+    default: dict[str, Any] | None = None  # the frame's meta.json `labels` entry: its default set, afterwards
+    sets: tuple[str, ...] = ()  # the names of its label sets, the default first
+    games: tuple[str, ...] = ()  # the profile that made the frame and its sidecar's game, where recorded
+    facts: dict[str, Any] | None = None  # meta.json's image size and intrinsics, for the manifest and index
 
 
 @dataclass
@@ -72,6 +83,32 @@ class RelabelReport:
     frames: list[FrameOutcome]
     index_note: str  # what happened to manifest.jsonl and index.csv, for the summary
     signature_rules: int = 0  # how many the mapping has: without any, frames lacking draw ids are unremarkable
+    game: str | None = None  # the game the mapping says it is for
+    mapping_path: Path | None = None
+    made_default: bool = False  # asked to make this mapping's labels the default set
+
+    @property
+    def other_games(self) -> dict[str, int]:
+        """Frames made for a game other than the mapping's: the frame's profile name → frames (none when the
+        mapping names no game; a frame whose profile or sidecar names the mapping's game is its game's)."""
+        others: dict[str, int] = {}
+        if self.game is None:
+            return others
+        for frame in self.labelled:
+            if frame.games and self.game not in frame.games:
+                others[frame.games[0]] = others.get(frame.games[0], 0) + 1
+        return dict(sorted(others.items(), key=lambda item: (-item[1], item[0])))
+
+    def game_warning(self) -> str | None:
+        """One line when the mapping was written for another game than the frames' profile."""
+        others = self.other_games
+        if not others:
+            return None
+        frames = sum(others.values())
+        games = ", ".join(f"{name!r} ({count})" for name, count in others.items())
+        where = self.mapping_path or self.mapping
+        return (f"{where}: mapping {self.mapping!r} is for game {self.game!r}, but {frames} of "
+                f"{len(self.labelled)} frames were made with profile {games}")
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.frames if f.status == status)
@@ -86,7 +123,7 @@ class RelabelReport:
 
     @property
     def labelled(self) -> list[FrameOutcome]:
-        return [f for f in self.frames if f.status in (RELABELLED, CURRENT)]
+        return [f for f in self.frames if f.status in (RELABELLED, CURRENT, SWITCHED)]
 
     @property
     def without_draw_ids(self) -> list[str]:
@@ -129,8 +166,22 @@ def frame_dirs(out_dir: Path) -> tuple[list[Path], list[Path]]:
     return [p for p in entries if not p.is_symlink() and p.is_dir()], links
 
 
-def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False) -> FrameOutcome:
-    """Relabel one frame folder; never raises — a problem becomes a ``failed`` outcome naming it."""
+def _games(meta: dict[str, Any]) -> tuple[str, ...]:
+    names = []
+    for entry, key in ((meta.get("profile"), "name"), (meta.get("scenario"), "game")):
+        if isinstance(entry, dict) and isinstance(entry.get(key), str):
+            names.append(entry[key])
+    return tuple(names)
+
+
+def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False,
+                  make_default: bool = False) -> FrameOutcome:
+    """Label one frame folder with `class_map`; never raises — a problem becomes a ``failed`` outcome naming it.
+
+    The labels go to the top of the folder when they are (or become, as the
+    frame's first set) the default, else to ``labels/<mapping>/``;
+    ``make_default`` makes them the default (labels/sets.py).
+    """
     frame_id = frame_dir.name
     meta_path = frame_dir / META_FILE
     if not meta_path.is_file():
@@ -139,24 +190,49 @@ def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False) -> 
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if not isinstance(meta, dict):
             raise ValueError(f"{meta_path}: expected a JSON object")
-        labels = meta.get("labels")
+        default, sets = label_sets(meta)
+        name = class_map.name
+        record = sets.get(name)
         draws = read_draw_table(frame_dir)
         covered = None if draws is None else coverage(draws, class_map.rules)
-        if not force and isinstance(labels, dict) and labels.get("mapping_sha256") == class_map.sha256:
-            recorded = labels.get("unmapped") or {}
-            return FrameOutcome(frame_id, CURRENT, {int(v): int(n) for v, n in recorded.items()}, record=labels,
-                                coverage=covered)
-        draw_ids = None if draws is None else read_draw_ids(frame_dir, draws)
-        stencil_free = draw_ids is not None and not class_map.has_stencil_rules
-        raw = None if stencil_free else read_raw(frame_dir, class_map.source)
-        record = write_labels(frame_dir, raw, class_map, draw_ids)
-        meta["labels"] = record
-        meta["outputs"] = with_label_outputs(meta.get("outputs") or {}, record)
+        current = not force and isinstance(record, dict) and record.get("mapping_sha256") == class_map.sha256
+        top = default in (None, name)
+        facts = frame_facts(meta)
+        outcome = FrameOutcome(frame_id, CURRENT, coverage=covered, games=_games(meta),
+                               facts={"image": facts["image"], "intrinsics": facts["intrinsics"]})
+        if current and (top or not make_default):
+            return _outcome(outcome, record, default, sets)
+        if not current:
+            draw_ids = None if draws is None else read_draw_ids(frame_dir, draws)
+            stencil_free = draw_ids is not None and not class_map.has_stencil_rules
+            raw = None if stencil_free else read_raw(frame_dir, class_map.source)
+            record = write_labels(frame_dir, raw, class_map, draw_ids, TOP if top else set_folder(name))
+        if not top and make_default:
+            if at_top(sets[default]):   # keep the old default's images, and say where, before they are replaced
+                sets[name] = record
+                sets[default] = place(frame_dir, sets[default], TOP, set_folder(default))
+                meta["label_sets"] = label_sets_entry(default, sets)
+                write_json(meta_path, meta)
+            record = place(frame_dir, record, set_folder(name), TOP)
+        sets[name] = record
+        if top or make_default:
+            default = name
+        meta["labels"] = sets[default]
+        meta["label_sets"] = label_sets_entry(default, sets)
+        meta["outputs"] = with_label_outputs(meta.get("outputs") or {}, sets[default])
         write_json(meta_path, meta)
-        return FrameOutcome(frame_id, RELABELLED, {int(v): n for v, n in record["unmapped"].items()}, record=record,
-                            coverage=covered)
+        if default == name:
+            remove_folder(frame_dir, name)   # moved to the top, or left by an interrupted switch
+        status = SWITCHED if current else RELABELLED
+        return _outcome(dataclasses.replace(outcome, status=status), record, default, sets)
     except Exception as exc:  # noqa: BLE001 — one bad frame is a record, not the end of the run
         return FrameOutcome(frame_id, FAILED, error=f"{type(exc).__name__}: {exc}")
+
+
+def _outcome(outcome: FrameOutcome, record: dict[str, Any], default: str, sets: dict[str, Any]) -> FrameOutcome:
+    unmapped = {int(value): int(count) for value, count in (record.get("unmapped") or {}).items()}
+    names = tuple(sorted(sets, key=lambda set_name: (set_name != default, set_name)))
+    return dataclasses.replace(outcome, unmapped=unmapped, record=record, default=sets[default], sets=names)
 
 
 def relabel_dataset(
@@ -165,35 +241,38 @@ def relabel_dataset(
     *,
     jobs: int = -1,
     force: bool = False,
+    make_default: bool = False,
+    on_start: Callable[[int], None] | None = None,
     on_frame: Callable[[FrameOutcome], None] | None = None,
 ) -> RelabelReport:
-    """Relabel every finished frame of the dataset at ``out_dir``, then record the mapping in manifest and index.
+    """Label every finished frame of the dataset at ``out_dir`` with ``class_map``, then record it in manifest and
+    index.
 
-    ``jobs``: worker threads (joblib convention: -1 = all cores, 1 = one at a
+    ``jobs``: worker threads (as joblib counts: -1 = all cores, 1 = one at a
     time). ``force``: redo frames already labelled with this mapping.
-    ``on_frame`` is called once per frame as outcomes arrive (for progress).
-    Holds the output folder's batch lock throughout. Raises NotADataset if
-    ``out_dir`` has no frames folder, BatchError if a batch is writing to it;
-    per-frame problems are ``failed`` outcomes in the report.
+    ``make_default``: make its labels each frame's default set.
+    ``on_start(frames)`` is called once the frames are counted, ``on_frame``
+    once per frame as outcomes arrive (for progress). Holds the output
+    folder's batch lock throughout. Raises NotADataset if ``out_dir`` has no
+    frames folder, BatchError if a batch is writing to it; per-frame problems
+    are ``failed`` outcomes in the report.
     """
     out_dir = Path(out_dir)
     dirs, links = frame_dirs(out_dir)
-    with output_lock(out_dir):
-        if jobs == 1 or len(dirs) <= 1:
-            results: Iterable[FrameOutcome] = (relabel_frame(d, class_map, force) for d in dirs)
-        else:
-            results = Parallel(n_jobs=jobs, prefer="threads", return_as="generator")(
-                delayed(relabel_frame)(d, class_map, force) for d in dirs)
+    threads = max(1, jobs if jobs > 0 else (os.cpu_count() or 1) + 1 + jobs)
+    with output_lock(out_dir), ThreadPoolExecutor(min(threads, max(len(dirs), 1))) as pool:
+        if on_start is not None:
+            on_start(len(dirs))
         outcomes = [FrameOutcome(link.name, LINKED, error=f"symbolic link to {os.readlink(link)}, not followed")
                     for link in links]
-        for outcome in results:
+        for outcome in pool.map(lambda frame_dir: relabel_frame(frame_dir, class_map, force, make_default), dirs):
             outcomes.append(outcome)
             if on_frame is not None:
                 on_frame(outcome)
-        labelled = {o.frame_id: o.record for o in outcomes if o.record is not None}
-        note = record_relabels(out_dir, class_map.name, labelled)
+        note = record_relabels(out_dir, class_map.name, [o for o in outcomes if o.default is not None])
         report = RelabelReport(out_dir, class_map.name, class_map.sha256, outcomes, note,
-                               len(class_map.rules.exact) + len(class_map.rules.names))
+                               len(class_map.rules.exact) + len(class_map.rules.names), class_map.game,
+                               class_map.path, make_default)
         write_json(out_dir / COVERAGE_NAME, coverage_document(report))
     return report
 
@@ -222,33 +301,50 @@ def coverage_document(report: RelabelReport) -> dict[str, Any]:
     }
 
 
-def record_relabels(out_dir: Path, mapping: str, labelled: dict[str, dict[str, Any]]) -> str:
-    """Make the batch's manifest and index.csv say which labels each relabelled frame carries now.
+def _frame_rows(out_dir: Path, frames: list[FrameOutcome], previous: dict[str, dict[str, str]]) -> list[dict]:
+    """Index rows, from their meta.json, of labelled frames no manifest record names (`extract` made them)."""
+    rows = []
+    for frame in frames:
+        meta = json.loads((out_dir / FRAMES_DIR / frame.frame_id / META_FILE).read_text(encoding="utf-8"))
+        capture = meta.get("capture")
+        capture = capture.get("path") if isinstance(capture, dict) else capture
+        rows.append(frame_row(frame.frame_id, previous.get(frame.frame_id, {}).get("capture", capture), meta))
+    return rows
 
-    ``labelled``: frame_id → its meta.json ``labels`` record. Each done manifest
-    record of such a frame is superseded by a copy with the new
-    ``label_mapping`` and ``labels_*`` outputs (and ``relabelled_at``), then
-    index.csv is rebuilt from the manifest as batch builds it, so a later batch
-    run keeps the relabelling. Returns a note for the summary (a dataset made
-    by ``extract`` alone has neither file).
+
+def record_relabels(out_dir: Path, mapping: str, labelled: list[FrameOutcome]) -> str:
+    """Make the batch's manifest and index.csv say which labels each labelled frame carries now.
+
+    Each done manifest record of such a frame is superseded by a copy with its
+    default set's ``label_mapping`` and ``labels_*`` outputs, its ``label_sets``,
+    image size and intrinsics (and ``relabelled_at``), so a later batch run
+    keeps the relabelling; the
+    index is rewritten with those records and, for frames no record names, a row
+    from their meta.json. Returns a note for the summary.
     """
+    previous = read_index(out_dir, as_written=True) or {}
     if not (out_dir / MANIFEST_NAME).is_file():
-        return f"no {MANIFEST_NAME}: not made by batch, no index to update"
+        write_index(out_dir, rows=_frame_rows(out_dir, labelled, previous), previous=previous)
+        return f"{INDEX_NAME}: {len(labelled)} frames (no {MANIFEST_NAME}: not made by batch)"
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     updated = 0
+    by_frame = {frame.frame_id: frame for frame in labelled}
     with Manifest(out_dir) as manifest:
         done = [record for record in manifest.records.values() if record.get("status") == DONE]
         for record in done:
-            labels = labelled.get(record.get("frame_id"))
-            if labels is None:
+            frame = by_frame.get(record.get("frame_id"))
+            if frame is None:
                 continue
-            outputs = with_label_outputs(record.get("outputs") or {}, labels)
-            if record.get("label_mapping") == label_summary(labels) and record.get("outputs") == outputs:
+            change = {**(frame.facts or {}), "label_mapping": label_summary(frame.default),
+                      "label_sets": list(frame.sets),
+                      "outputs": with_label_outputs(record.get("outputs") or {}, frame.default)}
+            if all(record.get(key) == value for key, value in change.items()):
                 continue
-            manifest.append({**record, "label_mapping": label_summary(labels), "outputs": outputs,
-                             "relabelled_at": now})
+            manifest.append({**record, **change, "relabelled_at": now})
             updated += 1
-        write_index(out_dir, manifest.records.values())
+        named = {record.get("frame_id") for record in manifest.records.values()}
+        rows = _frame_rows(out_dir, [frame for frame in labelled if frame.frame_id not in named], previous)
+        write_index(out_dir, manifest.records.values(), rows=rows, previous=previous)
         if manifest.superseded_lines:
             manifest.compact()
     return f"{MANIFEST_NAME} and {INDEX_NAME}: {updated} of {len(done)} done frames newly record {mapping}"

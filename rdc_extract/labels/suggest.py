@@ -127,6 +127,7 @@ def mapping_toml(class_map: ClassMap, suggestions: list[Suggestion], *, origin: 
         "[mapping]",
         f"name = {_string(name)}",
         *([f"description = {_string(class_map.description)}"] if class_map.description else []),
+        *([f"game = {_string(class_map.game)}"] if class_map.game else []),
         f"source = {_string(class_map.source)}",
         f"unlabelled_id = {class_map.unlabelled_id}",
         f"ignore_train_id = {class_map.ignore_train_id}",

@@ -7,11 +7,15 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from rdc_extract.dataset.names import shown
 from pathlib import Path
 
+from rdc_extract.batch.index import INDEX_NAME
+from rdc_extract.dataset.names import command_line, shown
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.labels.relabel import COVERAGE_NAME, CURRENT, LINKED, RELABELLED, UNFINISHED, RelabelReport
+from rdc_extract.labels.relabel import (
+    COVERAGE_NAME, CURRENT, LINKED, RELABELLED, SWITCHED, UNFINISHED, RelabelReport,
+)
+from rdc_extract.labels.sets import set_folder
 from rdc_extract.labels.signature_rules import NO_CLASS, SIGNATURES_FIRST
 from rdc_extract.labels.signature_tally import SignatureReport
 from rdc_extract.labels.suggest import MIXED, SuggestionReport
@@ -69,6 +73,8 @@ def relabel_summary(report: RelabelReport) -> Group:
     counts = Table(title=f"relabel {report.out_dir} → {report.mapping} ({report.mapping_sha256[:12]})", show_header=False)
     counts.add_row("relabelled", str(report.count(RELABELLED)))
     counts.add_row("already current (skipped)", str(report.count(CURRENT)))
+    if report.count(SWITCHED):
+        counts.add_row("already labelled, made the default", str(report.count(SWITCHED)))
     counts.add_row("unfinished (no meta.json, left alone)", str(report.count(UNFINISHED)))
     if report.count(LINKED):
         counts.add_row("symbolic links (not followed)", f"[yellow]{report.count(LINKED)}[/yellow]")
@@ -97,6 +103,27 @@ def relabel_summary(report: RelabelReport) -> Group:
                 table.add_row(Text(shown(outcome.frame_id)), Text(shown(outcome.error or "")))
             parts.append(table)
     return Group(*parts)
+
+
+def relabel_epilogue(report: RelabelReport, classes: str) -> list[str]:
+    """Where this mapping's labels are, the dataset files written, and the command to run next (`classes`: the
+    mapping as the command was given it), as lines to print whole."""
+    labelled = report.labelled
+    default = sum(1 for frame in labelled if frame.default and frame.default.get("mapping") == report.mapping)
+    places = []
+    if default:
+        places.append(f"{default} frames as their default set (labels.png, labels_train.png, labels_color.png)")
+    if len(labelled) > default:
+        places.append(f"{len(labelled) - default} frames beside their default set, in "
+                      f"frames/<frame_id>/{shown(set_folder(report.mapping))}")
+    lines = [f"labels of {shown(report.mapping)}: " + "; ".join(places or ["no frame"]),
+             f"written: {shown(str(report.out_dir / INDEX_NAME))}, {shown(str(report.out_dir / COVERAGE_NAME))}"]
+    if len(labelled) > default:
+        lines.append("next, to make them the default: " + command_line(
+            "rdc-extract", "relabel", report.out_dir, "--classes", classes, "--default"))
+    elif labelled:
+        lines.append("next: " + command_line("rdc-extract", "export", report.out_dir, "DEST", "--format", "coco"))
+    return lines
 
 
 def _coverage_parts(report: RelabelReport) -> list:
