@@ -31,7 +31,7 @@ evalPixelLevelSemanticLabeling.main()
 
 def test_cityscapes_scripts_score_the_ground_truth_against_itself_at_iou_one(drawids_dataset, tmp_path):
     out = shutil.copytree(drawids_dataset, tmp_path / "out")
-    relabel_dataset(out, resolve_class_map("city_game_cityscapes"), jobs=1)
+    relabel_dataset(out, resolve_class_map("city_game_cityscapes"), jobs=1, make_default=True)
     write_index(out, [{"frame_id": frame.name, "split": "val"} for frame in sorted((out / "frames").iterdir())])
     dest = tmp_path / "cityscapes"
     result = CliRunner().invoke(app, ["export", str(out), str(dest), "--format", "cityscapes"])

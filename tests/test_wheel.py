@@ -6,15 +6,21 @@ same package index and cache as scripts/setup.sh) into a virtualenv that sees
 neither the project's packages nor Debian's dist-packages, where RenderDoc's
 module lives; `RENDERDOC_PYTHON=/nonexistent` keeps the loader from finding it
 by its absolute path. That interpreter then reads the extracted sample frames.
+Besides this interpreter, every newer CPython found (on PATH, or under
+PYENV_ROOT) installs and reads too: replay needs RenderDoc's 3.11 module,
+reading does not.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "rdc_extract", "pipelines")
@@ -42,7 +48,18 @@ print(json.dumps({"package": rdc_extract.__file__, "pipelines": str(pipelines_di
 """
 
 
-def test_the_wheel_installs_without_renderdoc_and_reads_the_sample_frames(reader_dataset, tmp_path):
+def _interpreters() -> list[str]:
+    """This interpreter, and a CPython 3.12 and 3.13 when this machine has them."""
+    found = [sys.executable]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for minor in ("3.12", "3.13"):
+        candidates = [*sorted(pyenv.glob(f"{minor}.*/bin/python{minor}")), shutil.which(f"python{minor}")]
+        found += [str(c) for c in candidates if c and ".pyenv/shims" not in str(c)][:1]  # a shim runs pyenv's pick
+    return found
+
+
+@pytest.mark.parametrize("python", _interpreters(), ids=lambda path: Path(path).name)
+def test_the_wheel_installs_without_renderdoc_and_reads_the_sample_frames(reader_dataset, tmp_path, python):
     source = tmp_path / "source"
     source.mkdir()
     for name in SOURCES:
@@ -53,7 +70,7 @@ def test_the_wheel_installs_without_renderdoc_and_reads_the_sample_frames(reader
     _run(sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path / "dist"))
     (wheel,) = (tmp_path / "dist").glob("rdc_extract-*.whl")
     venv = tmp_path / "venv"
-    _run(sys.executable, "-m", "venv", "--without-pip", str(venv))
+    _run(python, "-m", "venv", "--without-pip", str(venv))
     _run(sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q", str(wheel))
 
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "RENDERDOC_PYTHON": "/nonexistent"}
