@@ -69,7 +69,7 @@ raw = [{ value = 11 }, { range = [0x10, 0x1F] }]
                                            ('"red"', "'red'"), ('"#12345"', "'#12345'")])
 def test_bad_colours(tmp_path, colour, shown):
     message = load_error(tmp_path, HEADER + ROAD.replace("[128, 64, 128]", colour))
-    assert f"[[classes]] #1 'road'.color: expected a colour [r, g, b]" in message
+    assert "[[classes]] #1 'road'.color: expected a colour [r, g, b]" in message
     assert message.endswith(f"got {shown}")
 
 

@@ -27,7 +27,7 @@ from rdc_extract import __version__
 from rdc_extract.batch.index import index_extracted
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.files import remove_temporaries, write_json
-from rdc_extract.dataset.names import frame_id as frame_id_of, shown
+from rdc_extract.dataset.names import META_FILE, frame_id as frame_id_of, shown
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.dataset.writers import write_drawids, write_instances, writer_for
 from rdc_extract.decode.formats import TextureDesc
@@ -43,7 +43,7 @@ from rdc_extract.extract.instances import (FrameLabels, MergeKeys, MergeRule, bu
 from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
 from rdc_extract.frame.model import Frame, Texture
 from rdc_extract.labels.classmap import ClassMap, apply_class_map, load_class_map
-from rdc_extract.labels.files import META_FILE, label_sets_entry, with_label_outputs, write_labels
+from rdc_extract.labels.files import label_sets_entry, with_label_outputs, write_labels
 from rdc_extract.labels.signature_rules import DrawIds
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from rdc_extract.dataset.files import read_png, write_png
-from rdc_extract.dataset.names import LABEL_FILES, META_FILE, OUTPUT_FILES
+from rdc_extract.dataset.names import LABEL_FILES, OUTPUT_FILES
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
 from rdc_extract.labels.signature_rules import DrawIds
 

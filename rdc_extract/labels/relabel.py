@@ -34,11 +34,12 @@ from rdc_extract.batch.index import INDEX_NAME, frame_row, read_index, write_ind
 from rdc_extract.batch.manifest import DONE, MANIFEST_NAME, Manifest, frame_facts
 from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.files import write_json
+from rdc_extract.dataset.names import META_FILE
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
 from rdc_extract.labels.files import (
-    META_FILE, label_sets, label_sets_entry, label_summary, read_draw_ids, read_draw_table, read_raw,
+    label_sets, label_sets_entry, label_summary, read_draw_ids, read_draw_table, read_raw,
     with_label_outputs, write_labels,
 )
 from rdc_extract.labels.sets import TOP, at_top, place, remove_folder, set_folder

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rdc_extract.dataset.names import META_FILE
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap, RawRule, parse_class_map
-from rdc_extract.labels.files import META_FILE, read_draw_ids, read_draw_table, read_raw
+from rdc_extract.labels.files import read_draw_ids, read_draw_table, read_raw
 from rdc_extract.labels.relabel import frame_dirs
 from rdc_extract.labels.signature_rules import NO_CLASS, DrawIds
 
