@@ -84,7 +84,7 @@ def test_extract_batch_split_and_extract_again_keep_one_consistent_index(drawids
     for row in extracted.values():   # extract wrote the rows, with what a loader needs besides the files
         assert row["profile"] == "city_game" and row["mapping"] == "city_game" and row["split"] == ""
         assert int(row["width"]) > 0 and int(row["height"]) > 0 and row["label_sets"] == '["city_game"]'
-        assert row["fx"] == ""   # extracted without depth: no camera (batch's defaults give one, test_end_to_end)
+        assert float(row["fx"]) > 0 and float(row["cy"]) > 0   # extracted with depth: the camera's intrinsics
         assert row["scenario.seed"] and (out / row["outputs.rgb"]).is_file()
 
     captures = tmp_path / "captures"
