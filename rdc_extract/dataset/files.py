@@ -17,7 +17,6 @@ from typing import Any
 
 import imagecodecs
 import numpy as np
-import tifffile
 
 from rdc_extract.errors import WriteFailed
 
@@ -100,6 +99,8 @@ def read_png(path: Path) -> np.ndarray:
 def write_tiff(path: Path, image: np.ndarray) -> Path:
     """Float TIFF (zlib-compressed) that keeps inf/NaN markers intact."""
     photometric = "rgb" if image.ndim == 3 and image.shape[-1] in (3, 4) else "minisblack"
+    import tifffile  # only writers of float outputs need it; relabel and readers of PNGs do not
+
     return atomic_write(path, lambda temp: tifffile.imwrite(
         temp, image, photometric=photometric, compression="zlib", compressionargs={"level": ZLIB_LEVEL}))
 

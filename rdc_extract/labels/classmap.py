@@ -35,6 +35,7 @@ from rdc_extract.labels.signature_rules import (
     NAME_KINDS, NO_CLASS, PRECEDENCES, SIGNATURE, SIGNATURES_FIRST, STENCIL_FIRST, Coverage, DrawIds, NameRule,
     SignatureRules, coverage,
 )
+from rdc_extract.profiles.location import pipelines_dir
 from rdc_extract.tomlcheck import Section, named_toml, read_toml
 
 RAW_VALUES = 256  # raw maps are uint8: every possible value has a lookup entry
@@ -209,7 +210,6 @@ def load_class_map(path: str | Path) -> ClassMap:
 
 def resolve_class_map(name_or_path: str | Path) -> ClassMap:
     """Load a mapping from a file path, or by name from ``<pipelines>/classes/<name>.toml``."""
-    from rdc_extract.profiles.registry import pipelines_dir  # where shipped mappings live
 
     return load_class_map(named_toml(name_or_path, pipelines_dir() / "classes", ClassMapError, "class mapping"))
 

@@ -11,27 +11,17 @@ the one satisfying the most rules wins; the generic profile is the fallback.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from rdc_extract.decode.formats import format_matches
 from rdc_extract.errors import IdentificationFailed, ProfileError
 from rdc_extract.frame.model import Frame
 from rdc_extract.profiles.identify import Identification, formats_match, identify
+from rdc_extract.profiles.location import pipelines_dir
 from rdc_extract.profiles.schema import Profile, load_profile
 from rdc_extract.profiles.structure import identify_by_structure
 from rdc_extract.tomlcheck import named_toml
-
-ENV_VAR = "RDC_EXTRACT_PIPELINES"
-
-
-def pipelines_dir() -> Path:
-    """The profiles folder: `$RDC_EXTRACT_PIPELINES`, else the one installed with the package."""
-    override = os.environ.get(ENV_VAR)
-    return Path(override) if override else Path(str(resources.files("rdc_extract") / "pipelines")).resolve()
-
 
 def available_profiles(folder: Path | None = None) -> list[Profile]:
     """Every profile in the folder; parsed once per process while the files are unchanged."""
