@@ -26,7 +26,7 @@ def dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
     result = runner.invoke(app, ["batch", str(SAMPLES), str(out), "--jobs", "2"])
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert f"next: rdc-extract split {out} --by run --ratios 0.8,0.1,0.1" in result.stdout
+    assert f"next: rdc-extract split {out} --by seed --ratios 0.8,0.1,0.1" in result.stdout  # one run, six seeds
     return out
 
 

@@ -16,7 +16,7 @@ from rdc_extract.cli import app
 from rdc_extract.dataset.files import write_json
 from rdc_extract.errors import DatasetIndexError
 from rdc_extract.splits.assign import SplitPlan, SplitPlanError, assign_groups, parse_plan
-from rdc_extract.splits.groups import NO_GROUP, group_of
+from rdc_extract.splits.groups import NO_GROUP, group_of, suggested_grouping
 from rdc_extract.splits.run import SPLITS_NAME, split_dataset
 
 PLAN = parse_plan("0.8,0.1,0.1")
@@ -198,3 +198,11 @@ def test_split_command_prints_counts_files_and_the_next_command(tmp_path):
     assert bad.exit_code == 2 and "name the splits with --names" in bad.output
     missing = CliRunner().invoke(app, ["split", str(tmp_path)])
     assert missing.exit_code == 1 and "index.csv: no frames to split" in missing.output
+
+
+def test_the_suggested_grouping_is_the_coarsest_that_fills_three_splits():
+    one_run = [{"scenario.run_id": "r1", "scenario.seed": str(seed), "scenario.weather": "rain"} for seed in range(4)]
+    assert suggested_grouping(one_run) == "seed"
+    runs = [{"scenario.run_id": f"r{n}", "scenario.seed": "1"} for n in range(3)]
+    assert suggested_grouping(runs) == "run"
+    assert suggested_grouping([{"scenario.run_id": "r1"}] * 5) is None   # nothing to split by: export as one split

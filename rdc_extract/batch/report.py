@@ -8,13 +8,15 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME
+from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, read_index
 from rdc_extract.batch.manifest import DONE, MANIFEST_NAME
 from rdc_extract.batch.plan import Action
 from rdc_extract.batch.runner import BatchSummary
 from rdc_extract.dataset.names import command_line, shown
 from rdc_extract.dataset.publish import FRAMES_DIR
+from rdc_extract.errors import RdcExtractError
 from rdc_extract.progress import CommandProgress
+from rdc_extract.splits.groups import suggested_grouping
 
 
 class BatchProgress:
@@ -90,9 +92,14 @@ def next_steps(summary: BatchSummary) -> list[str]:
     if summary.out_dir is None:
         return []
     out = summary.out_dir
-    return [
-        f"written: {shown(str(out / FRAMES_DIR))}/ (one folder per frame), {shown(str(out / INDEX_NAME))} "
-        f"(one row per frame), {shown(str(out / MANIFEST_NAME))}, {shown(str(out / FAILURES_NAME))}",
-        "next: " + command_line("rdc-extract", "split", out, "--by", "run", "--ratios", "0.8,0.1,0.1"),
-        "then: " + command_line("rdc-extract", "export", out, "DEST", "--format", "coco"),
-    ]
+    written = (f"written: {shown(str(out / FRAMES_DIR))}/ (one folder per frame), {shown(str(out / INDEX_NAME))} "
+               f"(one row per frame), {shown(str(out / MANIFEST_NAME))}, {shown(str(out / FAILURES_NAME))}")
+    export = command_line("rdc-extract", "export", out, "DEST", "--format", "coco")
+    try:
+        by = suggested_grouping(list((read_index(out) or {}).values()))
+    except RdcExtractError:
+        by = None
+    if by is None:   # too few runs, seeds or scenarios for three splits that share none
+        return [written, "next: " + export]
+    return [written, "next: " + command_line("rdc-extract", "split", out, "--by", by, "--ratios", "0.8,0.1,0.1"),
+            "then: " + export]

@@ -46,3 +46,12 @@ def group_of(row: Mapping[str, str], by: str) -> str:
         return NO_GROUP
     game = row.get("scenario.game")
     return f"{game} {value}" if game else value
+
+
+def suggested_grouping(rows: list[Mapping[str, str]], splits: int = 3) -> str | None:
+    """The coarsest grouping (run, then seed, then scenario) with a group for each of `splits` splits; None when
+    none has: what a batch's summary proposes to `split` by."""
+    for by in BY:
+        if len({group_of(row, by) for row in rows}) >= splits:
+            return by
+    return None
