@@ -13,6 +13,7 @@ SYSTEM_PACKAGES=(
   python3-venv                                         # the Debian python3.11 venv module
   xvfb                                                 # capture --virtual-display (and its tests)
   zstd                                                 # tests/test_corpus.py decompresses samples/corpus/
+  mono-mcs                                             # tests/test_gtav_mod.py compiles the GTA V mod (C#) against a stub API
 )
 
 missing=()

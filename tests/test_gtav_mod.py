@@ -1,5 +1,5 @@
 """The GTA V capture mod compiles (C# 5, against a stub of ScriptHookVDotNet's v3 API) and its scenario plan
-and UTF-8 paths agree with rdc-extract's. Needs Mono (`apt-get install mono-mcs`); skipped without it."""
+and UTF-8 paths agree with rdc-extract's. Needs Mono (`mono-mcs`, which scripts/setup.sh installs); skipped without it."""
 
 from __future__ import annotations
 
