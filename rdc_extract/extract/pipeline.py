@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rdc_extract import __version__
 from rdc_extract.batch.index import index_extracted
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
@@ -42,8 +40,8 @@ from rdc_extract.extract.instances import (FrameLabels, MergeKeys, MergeRule, bu
                                            rule_warning)
 from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
 from rdc_extract.frame.model import Frame, Texture
-from rdc_extract.labels.classmap import ClassMap, apply_class_map, load_class_map
-from rdc_extract.labels.files import label_sets_entry, with_label_outputs, write_labels
+from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map, load_class_map
+from rdc_extract.labels.files import label_sets_entry, with_label_outputs, write_label_images
 from rdc_extract.labels.signature_rules import DrawIds
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile
@@ -174,10 +172,9 @@ def _merge_keys(profile: Profile, wanted: Sequence[str]) -> MergeKeys | None:
     return MergeKeys(MergeRule(profile.instances.block, profile.instances.member))
 
 
-def _frame_labels(stencil: np.ndarray, class_map: ClassMap) -> FrameLabels:
+def _frame_labels(images: LabelImages, class_map: ClassMap) -> FrameLabels:
     """The labels the frame's labels.png holds, for each instance's class."""
-    return FrameLabels(apply_class_map(stencil, class_map).ids, {c.id: c.name for c in class_map.classes},
-                       class_map.name)
+    return FrameLabels(images.ids, {c.id: c.name for c in class_map.classes}, class_map.name)
 
 
 def _drawids_table(scene: ScenePass, table: list[dict[str, Any]], textures: dict[int, TextureDesc]) -> dict[str, Any]:
@@ -382,13 +379,18 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
         computed.warnings[:0] = checked.causes(WARNING)
         arrays = computed.arrays
         drawmap = replayed.drawids
+        draw_ids = None   # labels use the draw ids only when they are written too: relabel reads them from files
+        if drawmap is not None and replayed.drawids_table is not None and "drawids" in wanted:
+            draw_ids = DrawIds(drawmap.ids, replayed.drawids_table["draws"])
+        class_map = _class_map(rules.stencil.classes) if rules.stencil.classes is not None else None
+        label_images = None
+        if "labels" in wanted and class_map is not None:
+            label_images = apply_class_map(arrays["stencil"], class_map, draw_ids)
         instances = None
         if drawmap is not None and "instances" in wanted:
-            labelled = "labels" in wanted and rules.stencil.classes is not None and "stencil" in arrays
             instances = build_instances(drawmap.ids, drawmap.table, replayed.instance_keys,
                                         merge_record(replayed.instance_rule, rules.name),
-                                        _frame_labels(arrays["stencil"], _class_map(rules.stencil.classes))
-                                        if labelled else None)
+                                        _frame_labels(label_images, class_map) if label_images is not None else None)
             computed.warnings.extend(filter(None, [rule_warning(instances.table, replayed.scene_draws)]))
     except (KeyError, ValueError, UnsupportedFormat, TextureDataMismatch) as exc:
         raise ExtractionFailed(capture, str(exc).strip("'\"")) from exc
@@ -404,14 +406,12 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
                    if name != "stencil" or "stencil" in wanted]
-        draw_ids = None
-        if drawmap is not None and replayed.drawids_table is not None and "drawids" in wanted:
-            draw_ids = DrawIds(drawmap.ids, replayed.drawids_table["draws"])
+        if draw_ids is not None:
             written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
         if instances is not None:
             written.append(pool.submit(write_instances, frame_dir, instances.ids, instances.table))
-        if "labels" in wanted and rules.stencil.classes is not None:
-            labels = write_labels(frame_dir, arrays["stencil"], _class_map(rules.stencil.classes), draw_ids)
+        if label_images is not None and class_map is not None:
+            labels = write_label_images(frame_dir, label_images, class_map)
             files = with_label_outputs(files, labels)
         for future in written:
             files.update(future.result())

@@ -125,7 +125,11 @@ def write_labels(frame_dir: Path, raw: np.ndarray | None, class_map: ClassMap,
     record for meta.json's ``labels`` entry; writing meta.json is the caller's
     job (it goes last, see docs/dataset.md).
     """
-    images = apply_class_map(raw, class_map, draw_ids)
+    return write_label_images(frame_dir, apply_class_map(raw, class_map, draw_ids), class_map, folder)
+
+
+def write_label_images(frame_dir: Path, images: LabelImages, class_map: ClassMap, folder: str = "") -> dict[str, Any]:
+    """`write_labels` for label images already made with `class_map` (extraction also reads them for instances)."""
     target = frame_dir / folder
     write_png(target / LABEL_FILES["ids"], images.ids)
     if images.train_ids is not None:
