@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import read_png, write_json, write_png
-from rdc_extract.errors import ClassMapError
 from rdc_extract.labels.classmap import apply_class_map, load_class_map, parse_class_map, resolve_class_map
 from rdc_extract.labels.files import with_label_outputs, write_labels
 from rdc_extract.labels.relabel import COVERAGE_NAME, CURRENT, RELABELLED, relabel_dataset
 from rdc_extract.labels.signature_rules import DrawIds, coverage
 from rdc_extract.labels.suggest import Votes, mapping_toml
+from test_classmap import load_error as classmap_error, write_map as write_toml
 
 ROAD_SIG, CAR_SIG, TREE_SIG, SIGN_SIG = "a" * 32, "b" * 32, "c" * 32, "d" * 32
 
@@ -54,17 +54,12 @@ color = [107, 142, 35]
 
 
 def write_map(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "map.toml"
-    path.write_text(HEADER + text, encoding="utf-8")
-    return path
+    return write_toml(tmp_path, HEADER + text)
 
 
 def load_error(tmp_path: Path, text: str) -> str:
-    path = write_map(tmp_path, text)
-    with pytest.raises(ClassMapError) as caught:
-        load_class_map(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
+    message = classmap_error(tmp_path, HEADER + text)
+    assert "\n" not in message, message
     return message
 
 
