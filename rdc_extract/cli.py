@@ -512,7 +512,7 @@ def batch(
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Retry captures that failed before.")] = False,
     profile: Annotated[Optional[str], typer.Option("--profile", "-p", help="Profile name or .toml path; default: auto-detect per capture.")] = None,
     outputs: Annotated[Optional[str], typer.Option("--outputs", help="Comma-separated outputs; default: all but drawids and instances.")] = None,
-    backend: Annotated[str, typer.Option("--backend", help="joblib backend: loky (this machine) or dask (a dask.distributed cluster).")] = "loky",
+    backend: Annotated[str, typer.Option("--backend", help="local (this machine) or dask (a dask.distributed cluster, through joblib).")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask scheduler address, with --backend dask.")] = None,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Walk symbolic links to directories (each directory once; loops are reported).")] = False,
     job: Annotated[Optional[str], typer.Option("--job", hidden=True, help="module:function run per capture (tests, benchmarks); default: extraction.")] = None,
@@ -526,14 +526,18 @@ def batch(
     from rdc_extract.batch.report import BatchProgress, next_steps, summary_view
     from rdc_extract.batch.runner import DEFAULT_JOB, BatchOptions, run_batch
 
-    wanted = _checked_outputs(profile, outputs)  # a bad --profile/--outputs stops here, not at every capture
+    if profile is None and outputs is None:   # the installed profiles are checked while the workers start
+        wanted, preflight = None, lambda: _checked_outputs(None, None)
+    else:   # a bad --profile/--outputs stops here, before OUT is touched, not at every capture
+        wanted, preflight = _checked_outputs(profile, outputs), None
     route = _route(remote, remote_only)
     options = BatchOptions(
         input_dir=captures, out_dir=out, jobs=jobs, timeout_s=timeout_s, recycle_after=recycle_after,
         force=force, retry_failed=retry_failed, backend=backend, scheduler=scheduler, job=job or DEFAULT_JOB,
         job_kwargs={"profile": profile, "outputs": wanted}, follow_links=follow_links, remote=route,
+        preflight=preflight,
     )
-    if backend == "loky":
+    if backend == "local":
         _warn_about_shader_cache()
     result = run_batch(options, BatchProgress(stderr))
     stdout.print(summary_view(result))

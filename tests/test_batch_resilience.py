@@ -1,8 +1,8 @@
 """Batch resilience through real replay: killed workers, full disks, worker budgets, what a killed batch leaves.
 
-Faults come from the test-only hook (child.py): `killworker` makes a child
-SIGKILL its joblib worker as the OOM killer would, `enospc` fails as a full
-disk does. A real small filesystem (tmpfs) is used where mounting is allowed.
+Faults come from the test-only hook (child.py): `killworker` SIGKILLs the
+process writing a capture's frame as the OOM killer would, `enospc` fails as a
+full disk does. A real small filesystem (tmpfs) is used where mounting is allowed.
 """
 
 from __future__ import annotations
@@ -59,16 +59,16 @@ def test_a_killed_worker_costs_its_in_flight_captures_and_the_batch_goes_on(tmp_
     folder = _captures(tmp_path, vk_capture, 8)
     out = tmp_path / "out"
     monkeypatch.setenv(FAULT_ENV, "killworker:c02")
-    args = ["batch", str(folder), str(out), "--jobs", "2", "--job", STAND_IN]
+    args = ["batch", str(folder), str(out), "--jobs", "1", "--outputs", "rgb"]
 
     result = CliRunner().invoke(app, args)
 
     assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "TerminatedWorkerError" not in result.output
+    assert "Traceback" not in result.output
     records = _records(out)
     assert len(records) == 8  # every capture recorded: none lost, the batch went on
     assert records["c02.rdc"]["cause"] == WORKER_KILLED
-    assert "killed (SIGKILL(-9))" in records["c02.rdc"]["error"]
+    assert "the process writing this capture" in records["c02.rdc"]["error"] and "killed (SIGKILL" in records["c02.rdc"]["error"]
     assert {r["cause"] for r in records.values() if r["status"] == "failed"} == {WORKER_KILLED}
     assert records["c07.rdc"]["status"] == "done"  # handed out after the worker died
     assert WORKER_KILLED in result.output
@@ -81,14 +81,15 @@ def test_a_killed_worker_costs_its_in_flight_captures_and_the_batch_goes_on(tmp_
 
 
 def test_workers_killed_again_and_again_stop_the_batch_with_one_line(tmp_path, vk_capture, monkeypatch):
-    folder = _captures(tmp_path, vk_capture, 48)  # a death costs every capture handed out (up to 8 per worker)
+    folder = _captures(tmp_path, vk_capture, 12)
     monkeypatch.setenv(FAULT_ENV, "killworker:c")
-    result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--jobs", "2", "--job", NO_REPLAY])
+    result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--jobs", "2", "--outputs", "rgb"])
     assert result.exit_code == 1
-    assert "error: batch workers were killed 3 times in a row without a capture finishing" in result.output
+    stop_lines = [line for line in result.output.splitlines() if line.startswith("error: batch stopped early")]
+    assert len(stop_lines) == 1 and "batch workers were killed 3 times in a row without a capture finishing" in stop_lines[0]
     assert "Traceback" not in result.output
     records = _records(tmp_path / "out")
-    assert records and all(r["cause"] == WORKER_KILLED for r in records.values())
+    assert 3 <= len(records) < 12 and all(r["cause"] == WORKER_KILLED for r in records.values())
 
 
 def test_a_full_disk_stops_the_batch_early_and_a_rerun_retries_what_it_cost(tmp_path, vk_capture, monkeypatch):
@@ -200,10 +201,10 @@ def test_kill_9_of_a_batch_leaves_no_process_and_no_shared_memory_folder(tmp_pat
         while not (out / "manifest.jsonl").exists() or len(_records(out)) < 2:  # c01, c02 done; c00 hangs
             assert time.monotonic() < deadline, "the batch finished no capture within 120 s"
             time.sleep(0.1)
-        assert len(_session_processes(batch.pid)) > 2  # the batch, its workers and their replay children
+        assert len(_session_processes(batch.pid)) >= 2  # the batch and the replay child hanging on c00
         batch.send_signal(signal.SIGKILL)
         batch.wait()
-        deadline = time.monotonic() + 30  # workers notice within a second; loky's own idle timeout is 300 s
+        deadline = time.monotonic() + 30  # children die with the batch (PR_SET_PDEATHSIG)
         while _session_processes(batch.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _session_processes(batch.pid) == []

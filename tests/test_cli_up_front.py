@@ -61,6 +61,18 @@ def test_batch_with_a_profile_whose_class_map_is_broken_stops_before_any_capture
     assert not (tmp_path / "out").exists()
 
 
+def test_batch_with_a_broken_installed_profile_stops_before_any_capture(tmp_path, vk_capture, monkeypatch):
+    """Without --profile every installed profile is checked, while the workers start: no capture is replayed."""
+    folder = capture_folder(tmp_path, vk_capture, "a.rdc")
+    profile, mapping = _profile_with_broken_map(tmp_path)
+    monkeypatch.setenv("RDC_EXTRACT_PIPELINES", str(profile.parent))
+    result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("batch: ")]   # beside progress
+    assert len(errors) == 1 and errors[0].startswith(f"error: {profile}: [stencil].classes: {mapping}: ")
+    assert not (tmp_path / "out" / "frames").exists() and not (tmp_path / "out" / "manifest.jsonl").exists()
+
+
 @pytest.mark.parametrize("text, cause", [
     ("a = " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ("# " + "x" * (2 << 20), "larger than 1 MiB"),

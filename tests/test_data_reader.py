@@ -17,7 +17,8 @@ from rdc_extract.dataset.files import read_png, write_json, write_png
 from rdc_extract.dataset.writers import write_depth, write_instances, write_normals, write_rgb
 from rdc_extract.errors import DatasetFileError, NotADataset
 from rdc_extract.labels.classmap import resolve_class_map
-from rdc_extract.labels.files import with_label_outputs, write_labels
+from rdc_extract.labels.files import write_labels
+from rdc_extract.labels.meta import with_label_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,7 +23,8 @@ from rdc_extract.cli import app
 from rdc_extract.dataset.files import read_png, write_json, write_png
 from rdc_extract.errors import BatchError, NotADataset
 from rdc_extract.labels.classmap import resolve_class_map
-from rdc_extract.labels.files import LABEL_FILES, label_summary, with_label_outputs, write_labels
+from rdc_extract.labels.files import LABEL_FILES, write_labels
+from rdc_extract.labels.meta import label_summary, with_label_outputs
 from rdc_extract.labels.relabel import CURRENT, FAILED, RELABELLED, SWITCHED, UNFINISHED, relabel_dataset
 
 GAME_VALUES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x82]

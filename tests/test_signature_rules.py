@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import read_png, write_json, write_png
 from rdc_extract.labels.classmap import apply_class_map, load_class_map, parse_class_map, resolve_class_map
-from rdc_extract.labels.files import with_label_outputs, write_labels
+from rdc_extract.labels.files import write_labels
+from rdc_extract.labels.meta import with_label_outputs
 from rdc_extract.labels.relabel import COVERAGE_NAME, CURRENT, RELABELLED, relabel_dataset
 from rdc_extract.labels.signature_rules import DrawIds, coverage
 from rdc_extract.labels.suggest import Votes, mapping_toml

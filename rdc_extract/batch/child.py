@@ -8,24 +8,24 @@ native crash or hang here takes down only this process; the supervisor records
 it against the capture it held.
 
 Protocol: the first stdin line is the settings `{"job", "initialiser",
-"kwargs", "idle_timeout", "hand_over", "test_fault"}`; the child answers `{"ready": true, "pid"}` or
-`{"ready": false, "error"}`. Then per task `{"capture", "frame_dir", "frame_id"}` (frame_id is passed on to
-jobs that take it) → `{"ok":
-true, "result", "seconds", "peak_rss_mb"}` or `{"ok": false, "cause", "error",
-"seconds", "peak_rss_mb"}`. With `hand_over` (a two-phase job: this process
-replays, the supervisor writes), the job is called without the frame folder and
-its return value is not sent: it is pickled to `<frame_dir>/HANDOVER_NAME` for
-the supervisor to finish, and `result` is null. Protocol messages use the original stdout; anything
-else printed (by the job or native code) goes to stderr, the child's log.
+"kwargs", "idle_timeout", "hand_over", "parent_writes", "takes_handover", "test_fault"}`; the child answers
+`{"ready": true, "pid"}` or `{"ready": false, "error"}`. Then per task `{"capture", "frame_dir", "frame_id"}`
+(frame_id is passed on to jobs that take it) → `{"ok": true, "result", "seconds", "peak_rss_mb"}` or
+`{"ok": false, "cause", "error", "seconds", "peak_rss_mb"}`. A two-phase job runs in two children:
+with `hand_over` the job (the replay) is called without the frame folder and its return value is not sent:
+it is pickled to `<frame_dir>/HANDOVER_NAME` and `result` is null; with `takes_handover` the job (the
+writing) is called with what was handed over and the frame folder. Protocol messages use the original
+stdout; anything else printed (by the job or native code) goes to stderr, the child's log.
 
 Test-only fault hook: `RDC_EXTRACT_TEST_FAULT="crash:<substring>,hang:<substring>,..."`
 in the environment of the batch (the runner passes it on in the settings as
 `test_fault`, so it reaches workers on a cluster too) makes the child misbehave
 when handed a capture whose path contains the substring: `crash` segfaults,
-`hang` hangs forever, `abort` aborts, `killworker` SIGKILLs its parent (the
-joblib worker, as the OOM killer would), `enospc` fails as a full disk would
-(OSError ENOSPC naming a file in the frame folder). It exists so tests can
-prove isolation; never set it in production.
+`hang` hangs forever, `abort` aborts, `enospc` fails as a full disk would
+(OSError ENOSPC naming a file in the frame folder), all in the replay child;
+`killworker` SIGKILLs the process that writes the capture's frame, as the OOM
+killer would (the writer child, or the dask worker for `parent_writes`). It
+exists so tests can prove isolation; never set it in production.
 """
 
 from __future__ import annotations
@@ -77,21 +77,38 @@ def parse_faults(spec: str | None) -> list[tuple[str, str]]:
     return faults
 
 
-def _inject_fault(faults: list[tuple[str, str]], capture: str, frame_dir: str) -> None:
+def _inject_fault(faults: list[tuple[str, str]], capture: str, frame_dir: str, *, replays: bool,
+                  writes: bool, parent_writes: bool) -> None:
+    """Misbehave as `faults` say for `capture` (module docstring); `replays`/`writes`: what this child does."""
     for kind, substring in faults:
-        if substring in capture:
-            if kind == "crash":
-                ctypes.string_at(0)  # a real segmentation fault: read address 0
-            elif kind == "abort":
-                os.abort()
-            elif kind == "killworker":
+        if substring not in capture:
+            continue
+        if kind == "killworker":
+            if parent_writes:
                 os.kill(os.getppid(), signal.SIGKILL)
                 os._exit(1)
-            elif kind == "enospc":
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(frame_dir, "rgb.png"))
-            else:
-                while True:
-                    time.sleep(3600)
+            if writes:
+                os.kill(os.getpid(), signal.SIGKILL)
+        elif not replays:
+            continue
+        elif kind == "crash":
+            ctypes.string_at(0)  # a real segmentation fault: read address 0
+        elif kind == "abort":
+            os.abort()
+        elif kind == "enospc":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(frame_dir, "rgb.png"))
+        else:
+            while True:
+                time.sleep(3600)
+
+
+def take_handover(frame_dir: Path) -> Any:
+    """What the replay half of a two-phase job handed over in `frame_dir`, removed from it (never published)."""
+    handover = frame_dir / HANDOVER_NAME
+    with handover.open("rb") as handle:
+        replayed = pickle.load(handle)
+    handover.unlink()
+    return replayed
 
 
 def one_line(text: str, limit: int = 500, hint: str = "") -> str:
@@ -205,11 +222,12 @@ def main() -> int:
     kwargs = settings.get("kwargs") or {}
     takes_frame_id = "frame_id" in inspect.signature(job).parameters
     idle_timeout = settings.get("idle_timeout")
-    hand_over = bool(settings.get("hand_over"))
+    hand_over, takes_handover = bool(settings.get("hand_over")), bool(settings.get("takes_handover"))
+    parent_writes = bool(settings.get("parent_writes"))
 
     memory_limit_mb = None
     while True:
-        memory_limit_mb = keep_memory_bounded(memory_limit_mb)  # while the supervisor writes the last capture
+        memory_limit_mb = keep_memory_bounded(memory_limit_mb)  # while the last capture is written
         line = reader.readline(idle_timeout)
         if line is None:
             return IDLE_EXIT_CODE
@@ -217,17 +235,21 @@ def main() -> int:
             return 0
         task = json.loads(line)
         started = time.perf_counter()
+        frame_dir = Path(task["frame_dir"])
         try:
-            _inject_fault(faults, task["capture"], task["frame_dir"])
+            _inject_fault(faults, task["capture"], task["frame_dir"], replays=not takes_handover,
+                          writes=not hand_over, parent_writes=parent_writes)
             extra = {"frame_id": task["frame_id"]} if takes_frame_id and task.get("frame_id") else {}
             if hand_over:   # the first half of a two-phase job reads; it writes no frame folder
                 result = job(Path(task["capture"]), **kwargs, **extra)
-                Path(task["frame_dir"]).mkdir(parents=True, exist_ok=True)
-                with open(Path(task["frame_dir"]) / HANDOVER_NAME, "wb") as handle:
+                frame_dir.mkdir(parents=True, exist_ok=True)
+                with open(frame_dir / HANDOVER_NAME, "wb") as handle:
                     pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 result = None
+            elif takes_handover:   # the second half writes the frame folder from what the first read
+                result = job(take_handover(frame_dir), frame_dir)
             else:
-                result = job(Path(task["capture"]), Path(task["frame_dir"]), **kwargs, **extra)
+                result = job(Path(task["capture"]), frame_dir, **kwargs, **extra)
         except Exception as exc:  # noqa: BLE001 - every job failure is a per-capture record
             print(f"[{task['capture']}]", file=sys.stderr)
             traceback.print_exc()
@@ -236,7 +258,6 @@ def main() -> int:
             continue
         send({"ok": True, "result": result, "seconds": time.perf_counter() - started,
               "peak_rss_mb": peak_rss_mb()})
-
 
 if __name__ == "__main__":
     exit_code = main()

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from rdc_extract.dataset.files import write_text
 from rdc_extract.errors import WriteFailed
-from rdc_extract.labels.files import label_set_names, label_summary
+from rdc_extract.labels.meta import label_set_names, label_summary
 
 MANIFEST_NAME = "manifest.jsonl"
 DONE = "done"

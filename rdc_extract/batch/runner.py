@@ -14,35 +14,30 @@ import dataclasses
 import functools
 import itertools
 import os
-import re
 import shutil
 import threading
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import BrokenExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from joblib import Parallel, delayed, parallel_config
-
 from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.discover import SkippedEntry, iter_captures
 from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, read_index, write_failures, write_index
+from rdc_extract.batch.local import run_here
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
 from rdc_extract.batch.resources import JobsChoice, available_memory_mb, cap_jobs
-from rdc_extract.batch.workers import (
-    META_NAME, WorkerSettings, make_record, run_tasks, shutdown_children,
-)
+from rdc_extract.batch.workers import META_NAME, WorkerSettings, make_record, run_tasks
 from rdc_extract.dataset.files import TEMP_PREFIX, remove_temporaries
 from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.names import frame_id
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import DISK_FULL, BatchError, WriteFailed
-from rdc_extract.profiles.registry import available_profiles, resolve_profile
 from rdc_extract.rd.remote import Route, route_env
 from rdc_extract.rd.session import rasteriser_env
 
@@ -50,11 +45,11 @@ DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
 TWO_PHASE_JOBS = {   # job → (what the replay child runs, what its supervisor runs on the result: decode and write)
     DEFAULT_JOB: ("rdc_extract.extract.pipeline:replay_capture", "rdc_extract.extract.pipeline:write_frame"),
 }
-MAX_CHUNK = 8           # captures per joblib task: the child replays one while its supervisor writes another
+MAX_CHUNK = 8           # captures per dask task: the child replays one while its worker writes another
 REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"
-BACKENDS = ("loky", "dask")
+BACKENDS = ("local", "dask")
 FAILURES_SHOWN = 10
-MAX_WORKER_DEATHS = 3   # joblib workers killed this many times in a row without a capture finishing: stop
+MAX_WORKER_DEATHS = 3   # writing processes killed this many times in a row without a capture finishing: stop
 NOT_WALKED_SHOWN = 10
 REDONE_REASONS = ("profile-changed", "outputs-changed")   # a done frame made otherwise than this run would
 
@@ -63,20 +58,22 @@ REDONE_REASONS = ("profile-changed", "outputs-changed")   # a done frame made ot
 class BatchOptions:
     input_dir: Path
     out_dir: Path
-    jobs: int | None = None               # None: every core (loky) / every cluster thread (dask)
+    jobs: int | None = None               # None: every core (local) / every cluster thread (dask)
     timeout_s: float = 600.0
     recycle_after: int = 25
     force: bool = False
     retry_failed: bool = False
-    backend: str = "loky"
+    backend: str = "local"
     scheduler: str | None = None          # dask.distributed scheduler address, with backend "dask"
     job: str = DEFAULT_JOB
     initialiser: str | None = REPLAY_INITIALISER
     job_kwargs: dict[str, Any] = field(default_factory=dict)
     index_every_s: float = 60.0
-    cores_per_worker: int | None = None   # None: this machine's cores // jobs (loky); the workers' own (dask)
+    cores_per_worker: int | None = None   # None: this machine's cores // jobs (local); the workers' own (dask)
     follow_links: bool = False            # walk symbolic links to directories (loops are detected)
     remote: Route | None = None           # replay on RenderDoc remote servers (rd/remote.py, docs/remote.md)
+    preflight: Callable[[], object] | None = None   # checks run while the workers start; a failure stops the
+                                                    # batch before its first capture is handed out
 
 
 @dataclass
@@ -127,9 +124,10 @@ class _NoProgress:
 
 @contextlib.contextmanager
 def _backend(options: BatchOptions, to_run: int) -> Iterator[JobsChoice]:
-    """Select joblib's backend; yields how many workers to start (docs/batch.md, "Workers")."""
+    """Select the backend (dask: joblib's, on the cluster); yields how many workers to start (docs/batch.md,
+    "Workers")."""
     servers = len(options.remote.servers) if options.remote and options.remote.only_apis is None else None
-    if options.backend == "loky":
+    if options.backend == "local":
         cores = os.cpu_count() or 1
         yield cap_jobs(options.jobs, cores, to_run, cores=cores, available_mb=available_memory_mb(), servers=servers)
         return
@@ -137,6 +135,7 @@ def _backend(options: BatchOptions, to_run: int) -> Iterator[JobsChoice]:
         raise BatchError(f"unknown backend {options.backend!r} (choose from {', '.join(BACKENDS)})")
     try:
         from dask.distributed import Client
+        from joblib import parallel_config
     except ImportError:
         raise BatchError('the dask backend needs dask.distributed: pip install "dask[distributed]"') from None
     if not options.scheduler:
@@ -160,9 +159,20 @@ def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
     route = route_env(options.remote)
     if options.cores_per_worker is not None:
         return {**rasteriser_env(options.cores_per_worker), **route}
-    if options.backend == "loky":
+    if options.backend == "local":
         return {**rasteriser_env(max(1, (os.cpu_count() or 1) // n_jobs)), **route}
     return route
+
+
+def _writes_beside_replay(options: BatchOptions, n_jobs: int) -> bool:
+    """Whether a worker writes each frame in another process while its replay child replays the next.
+
+    It pays only with a core to spare for it: on a dask cluster the worker
+    process writes beside its child; here, when fewer workers run than there
+    are cores. With a worker per core, a child replays and writes in turn
+    and no writer process has to start (docs/batch.md, "Isolation design").
+    """
+    return options.backend != "local" or n_jobs < (os.cpu_count() or 1)
 
 
 def profile_hash_now(profile: str | None) -> Callable[[dict[str, Any]], str | None]:
@@ -172,14 +182,22 @@ def profile_hash_now(profile: str | None) -> Callable[[dict[str, Any]], str | No
     only after replay, so it is the hash of the profile the record names, as it
     is installed now: an edited profile redoes its frames, while a newly added
     profile that might now win does not (--force does). Profiles are loaded
-    on first use, and only for records that carry a hash.
+    on first use, and only for records that carry a hash (with numpy, which the
+    batch process needs for nothing else).
     """
     @functools.cache
     def installed() -> dict[str, str]:
+        from rdc_extract.profiles.registry import available_profiles
+
         return {p.name: p.sha256 for p in available_profiles()}
 
+    @functools.cache
+    def named() -> str:
+        from rdc_extract.profiles.registry import resolve_profile
+
+        return resolve_profile(profile).sha256
+
     if profile is not None:
-        named = functools.cache(lambda: resolve_profile(profile).sha256)
         return lambda record: named()
     return lambda record: installed().get(record.get("profile"), "")
 
@@ -203,7 +221,7 @@ def _plan(options: BatchOptions, manifest: Manifest,
 
 
 def chunk_size(to_run: int, n_jobs: int) -> int:
-    """Captures per joblib task: enough that a worker's writing overlaps its child's next replay, few enough
+    """Captures per dask task: enough that a worker's writing overlaps its child's next replay, few enough
     that every worker gets about two tasks (no worker idles at the end while another works through a chunk)."""
     return max(1, min(MAX_CHUNK, to_run // (2 * max(n_jobs, 1))))
 
@@ -211,6 +229,21 @@ def chunk_size(to_run: int, n_jobs: int) -> int:
 def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
     while chunk := list(itertools.islice(tasks, size)):
         yield chunk
+
+
+def _in_background(check: Callable[[], object] | None) -> Future:
+    """`check()` run in a thread (importing and loading profiles holds the interpreter lock only between
+    the replay children's start-ups); its future."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(check() if check is not None else None)
+        except BaseException as exc:  # noqa: BLE001 - raised where the result is wanted
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="rdc-extract-preflight", daemon=True).start()
+    return future
 
 
 def _clear_staging(out_dir: Path) -> None:
@@ -221,17 +254,45 @@ def _clear_staging(out_dir: Path) -> None:
 
 
 def _worker_death(exc: BaseException) -> bool:
-    """A joblib worker process died under a task (OOM killer, kill -9): loky's TerminatedWorkerError
-    (a BrokenProcessPool), or dask's KilledWorker."""
-    return isinstance(exc, BrokenExecutor) or type(exc).__name__ == "KilledWorker"
+    """A dask worker died under a task (OOM killer, kill -9): dask's KilledWorker."""
+    return type(exc).__name__ == "KilledWorker"
 
 
-def _killed_record(task: Task, exc: BaseException) -> dict[str, Any]:
-    codes = re.search(r"exit codes of the workers are \{([^}]*)\}", str(exc))
-    how = f" ({codes.group(1)})" if codes else ""
+def _killed_record(task: Task) -> dict[str, Any]:
     return make_record(task, {"ok": False, "cause": WORKER_KILLED, "error": (
-        f"the batch worker process running this capture, or one beside it, was killed{how}; "
-        "the batch went on and a rerun retries this capture")}, 0.0)
+        "the dask worker running this capture was killed; the batch went on and a rerun retries this capture")},
+        0.0)
+
+
+def _run_on_dask(chunks: Iterator[list[Task]], settings: WorkerSettings, n_jobs: int, out_dir: Path,
+                 in_flight: dict[str, Task], lock: threading.Lock, record: Callable[..., None]) -> None:
+    """Hand `chunks` to dask workers through joblib; a killed worker costs the captures it held, recorded
+    as such, and the batch goes on with the others."""
+    from joblib import Parallel, delayed
+
+    while True:
+        # max_nbytes=None: arguments are never memory-mapped, and with a temp_folder
+        # given joblib does not create (and, when killed, leave) a folder in /dev/shm
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs",
+                            max_nbytes=None, temp_folder=str(out_dir / STAGING_DIR))
+        try:
+            with warnings.catch_warnings():   # joblib's advice on the tasks a worker death cancelled
+                warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being processed")
+                for done in parallel(delayed(run_tasks)(chunk, settings) for chunk in chunks):
+                    with lock:
+                        for capture in done["captures"]:
+                            in_flight.pop(capture, None)
+                    for result in done["records"]:
+                        record(result)
+            return
+        except Exception as exc:
+            if not _worker_death(exc):
+                raise
+            with lock:
+                lost = list(in_flight.values())
+                in_flight.clear()
+            for number, task in enumerate(lost):
+                record(_killed_record(task), a_death=number == 0)
 
 
 def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchSummary:
@@ -249,17 +310,19 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         if removed:
             summary.notes.append(f"removed {removed} temporary file{'s' if removed > 1 else ''} "
                                  f"({TEMP_PREFIX}*) that an interrupted run left in {options.out_dir}")
+        checked = _in_background(options.preflight)
         previous_index = read_index(options.out_dir, as_written=True) or {}   # splits, and frames extract made
         to_run = sum(1 for action, _ in _plan(options, manifest, summary.note_not_walked) if action is Action.RUN)
         progress.start(to_run)
         lock = threading.Lock()
-        in_flight: dict[str, Task] = {}   # handed to joblib, no record yet
+        in_flight: dict[str, Task] = {}   # handed out, no record yet
 
         def tasks() -> Iterator[Task]:
             for action, task in _plan(options, manifest):
                 if summary.stopped:
                     return
                 if action is Action.RUN:
+                    checked.result()
                     with lock:
                         in_flight[task.capture] = task
                         if task.reason in REDONE_REASONS:
@@ -275,12 +338,18 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 progress.skipped(action)
 
         last_index, index_every_s = time.monotonic(), options.index_every_s
+        deaths_in_a_row = 0
 
-        def record(result: dict[str, Any]) -> None:
-            nonlocal last_index, index_every_s
+        def record(result: dict[str, Any], *, a_death: bool = True) -> None:
+            """Append one capture's record; `a_death`: a killed worker's record that counts as one more death
+            (a dask worker's death costs every capture it held, but counts once)."""
+            nonlocal last_index, index_every_s, deaths_in_a_row
             manifest.append(result)
+            with lock:
+                in_flight.pop(result["capture"], None)
             if result["status"] == DONE:
                 summary.done += 1
+                deaths_in_a_row = 0
             else:
                 summary.failed += 1
                 summary.causes[result["cause"]] += 1
@@ -290,6 +359,12 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                     error = result["error"] or ""
                     summary.stopped = (f"{error if DISK_FULL in error else f'{DISK_FULL}: {error}'}; free space "
                                        "and rerun (captures that failed for lack of space are retried)")
+                if result["cause"] == WORKER_KILLED and a_death:
+                    deaths_in_a_row += 1
+                    if deaths_in_a_row >= MAX_WORKER_DEATHS and not summary.stopped:
+                        summary.stopped = (f"batch workers were killed {deaths_in_a_row} times in a row without a "
+                                           "capture finishing (out of memory? see `dmesg`); a rerun retries "
+                                           "their captures")
             progress.finished(result)
             if time.monotonic() - last_index > index_every_s:
                 writing = time.monotonic()
@@ -303,47 +378,23 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             with _backend(options, to_run) as jobs:
                 if jobs.note:
                     summary.notes.append(jobs.note)
-                job, finisher = TWO_PHASE_JOBS.get(options.job, (options.job, None))
+                here = options.backend == "local"
+                job, finisher = TWO_PHASE_JOBS.get(options.job, (options.job, None)) \
+                    if _writes_beside_replay(options, jobs.n_jobs) else (options.job, None)
                 settings = WorkerSettings(
-                    out_dir=str(options.out_dir), job=job, finisher=finisher, initialiser=options.initialiser,
-                    kwargs=options.job_kwargs, env=_worker_env(options, jobs.n_jobs), timeout_s=options.timeout_s,
-                    recycle_after=options.recycle_after, run_token=run_token, batch_pid=os.getpid(),
-                    test_fault=os.environ.get(FAULT_ENV),
+                    out_dir=str(options.out_dir), job=job, finisher=finisher, write_in_child=here,
+                    initialiser=options.initialiser, kwargs=options.job_kwargs, env=_worker_env(options, jobs.n_jobs),
+                    timeout_s=options.timeout_s, recycle_after=options.recycle_after,
+                    run_token="" if here else run_token, batch_pid=os.getpid(), test_fault=os.environ.get(FAULT_ENV),
                 )
-                pending, deaths_in_a_row = _chunks(tasks(), chunk_size(to_run, jobs.n_jobs)), 0
-                while True:
-                    # max_nbytes=None: arguments are never memory-mapped, and with a temp_folder
-                    # given joblib does not create (and, when killed, leave) a folder in /dev/shm
-                    parallel = Parallel(n_jobs=jobs.n_jobs, return_as="generator_unordered", batch_size=1,
-                                        pre_dispatch="n_jobs", max_nbytes=None,
-                                        temp_folder=str(options.out_dir / STAGING_DIR))
-                    try:
-                        with warnings.catch_warnings():   # joblib's advice on the tasks a worker death cancelled
-                            warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being processed")
-                            for done in parallel(delayed(run_tasks)(chunk, settings) for chunk in pending):
-                                with lock:
-                                    for capture in done["captures"]:
-                                        in_flight.pop(capture, None)
-                                deaths_in_a_row = 0
-                                for result in done["records"]:
-                                    record(result)
-                        break
-                    except Exception as exc:
-                        if not _worker_death(exc):
-                            raise
-                        with lock:
-                            lost = list(in_flight.values())
-                            in_flight.clear()
-                        for task in lost:
-                            record(_killed_record(task, exc))
-                        deaths_in_a_row += 1
-                        if deaths_in_a_row >= MAX_WORKER_DEATHS:
-                            raise BatchError(
-                                f"batch workers were killed {deaths_in_a_row} times in a row without a capture "
-                                "finishing; stopping (out of memory? see `dmesg`)") from None
+                if here:
+                    run_here(tasks(), settings, jobs.n_jobs, record)
+                else:
+                    _run_on_dask(_chunks(tasks(), chunk_size(to_run, jobs.n_jobs)), settings, jobs.n_jobs,
+                                 options.out_dir, in_flight, lock, record)
+            checked.result()
             failing = False
         finally:
-            shutdown_children()
             progress.stop()
             with contextlib.suppress(OSError):
                 (options.out_dir / STAGING_DIR).rmdir()  # only when empty: nothing of this run is left there

@@ -1,18 +1,19 @@
-"""Process isolation: each capture runs in a supervised child interpreter (child.py).
+"""Process isolation: each capture is replayed in a supervised child interpreter (child.py).
 
-`run_tasks` is what joblib (loky or dask) executes for a few captures. It runs
-in a joblib worker process and never touches RenderDoc itself: it hands each
-capture to a long-lived child kept per worker thread, which initialised replay
-once and serves up to `recycle_after` captures before it is replaced. The
-supervisor enforces the per-capture timeout (SIGKILL, record "timeout") and
-turns a child that dies into a "crashed (SIGSEGV)"-style record for the capture
-it held; the next capture gets a fresh child. So a native crash or hang costs
-one capture, never the joblib worker and never the batch.
+A supervisor (`supervise`) hands captures one at a time to a long-lived replay
+child kept per supervisor thread, which initialised replay once and serves up
+to `recycle_after` captures before it is replaced. The supervisor enforces the
+per-capture timeout (SIGKILL, record "timeout") and turns a child that dies
+into a "crashed (SIGSEGV)"-style record for the capture it held; the next
+capture gets a fresh child. So a native crash or hang costs one capture, never
+the batch.
 
-With a two-phase job (`finisher`), the child only replays and hands what it read
-over (pickled into the frame's staging folder); the supervisor decodes and
-writes the frame while the child already replays the next capture. RenderDoc's
-calls hold the GIL, so only another process can overlap them.
+With a two-phase job (`finisher`), the replay child only replays and hands what
+it read over (pickled into the frame's staging folder); the frame is decoded
+and written while the replay child already replays the next capture.
+RenderDoc's calls hold the GIL, so only another process can overlap them: on
+this machine a writer child beside each replay child (`write_in_child`), on a
+dask cluster the dask worker running `run_tasks` itself.
 
 Outputs are staged: the job writes into `out/.staging/<frame_id>.<tag>/` and
 the supervisor renames the folder to `out/frames/<frame_id>/` only after the job
@@ -29,7 +30,6 @@ import functools
 import itertools
 import json
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -44,9 +44,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rdc_extract.batch.child import HANDOVER_NAME, IDLE_EXIT_CODE, _LineReader, failure_cause, one_line, resolve
+from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, failure_cause, one_line, resolve, take_handover
 from rdc_extract.batch.manifest import DONE, FAILED, summarise_result
-from rdc_extract.batch.plan import Task
+from rdc_extract.batch.plan import WORKER_KILLED, Task
 from rdc_extract.dataset.lock import LOCK_NAME
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.errors import DISK_FULL, BatchAbandoned, NotARegularFile, WorkerStartFailed, is_disk_full
@@ -55,24 +55,28 @@ from rdc_extract.rd.session import replay_log_env
 LOGS_DIR = "logs"
 META_NAME = "meta.json"
 STALE_FRAME_REASONS = ("new", "changed")   # a failed attempt removes an existing frame folder only for these
+REPLAY, WRITE = "replay", "write"          # the roles of a supervisor's children
+# A writer works beside a replay: BLAS's threads (numpy's matrix products) would spin on the replay's core.
+WRITER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """Everything a joblib worker needs to run tasks; plain data, pickled to each worker."""
+    """Everything a supervisor needs to run tasks; plain data, pickled to each dask worker."""
 
     out_dir: str
     job: str
     initialiser: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
-    finisher: str | None = None        # "module:function" run here on what `job` handed over (two-phase job)
-    env: dict[str, str] = field(default_factory=dict)   # added to the child's environment
+    finisher: str | None = None        # "module:function" run on what `job` handed over (two-phase job)
+    write_in_child: bool = False       # run `finisher` in a writer child rather than in the supervisor's process
+    env: dict[str, str] = field(default_factory=dict)   # added to the replay child's environment
     timeout_s: float = 600.0
     recycle_after: int = 25
     idle_timeout_s: float = 60.0
     startup_timeout_s: float = 120.0
     run_token: str = ""                # the runner's token in out/.batch.lock; "" disables the check
-    batch_pid: int = 0                 # the runner's process: a worker it started exits when it is gone
+    batch_pid: int = 0                 # the runner's process: a dask-less worker it started exits when it is gone
     test_fault: str | None = None      # child.FAULT_ENV as the runner saw it (tests only)
 
 
@@ -87,40 +91,56 @@ class _ChildTimedOut(Exception):
 
 
 class Child:
-    """One child interpreter serving tasks over pipes; see child.py for the protocol."""
+    """One child interpreter serving tasks over pipes; see child.py for the protocol.
 
-    def __init__(self, settings: WorkerSettings) -> None:
+    Starting returns at once: the child imports its job and initialises replay
+    while the supervisor goes on, and the first task waits for it to be ready.
+    """
+
+    def __init__(self, settings: WorkerSettings, role: str = REPLAY) -> None:
         log_dir = Path(settings.out_dir) / LOGS_DIR
         log_dir.mkdir(parents=True, exist_ok=True)
         name = f"{socket.gethostname()}-{os.getpid()}"
         log = (log_dir / f"worker-{name}.log").open("ab")
         replay_log = log_dir / f"renderdoc-{name}-{next(_child_counter)}.log"
+        env = {**os.environ, **(replay_log_env(replay_log) | settings.env if role == REPLAY else WRITER_ENV)}
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rdc_extract.batch.child"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, close_fds=True,
-                env={**os.environ, **replay_log_env(replay_log), **settings.env},
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, close_fds=True, env=env,
             )
         finally:
             log.close()
-        self.settings = settings
+        self.settings, self.role = settings, role
         self.reader = _LineReader(self.process.stdout.fileno())
         self.tasks_done = 0
         self.pid = self.process.pid
         self.peak_rss_mb: float | None = None
-        hello = {"job": settings.job, "initialiser": settings.initialiser, "kwargs": settings.kwargs,
-                 "idle_timeout": settings.idle_timeout_s, "hand_over": settings.finisher is not None,
-                 "test_fault": settings.test_fault}
+        self._ready = False
+        _children.add(self)
+        if role == REPLAY:
+            hello = {"job": settings.job, "initialiser": settings.initialiser, "kwargs": settings.kwargs,
+                     "hand_over": settings.finisher is not None,
+                     "parent_writes": settings.finisher is not None and not settings.write_in_child}
+        else:
+            hello = {"job": settings.finisher, "takes_handover": True}
         try:
-            self._send(hello)
-            ready = self._receive(settings.startup_timeout_s)
+            self._send({**hello, "idle_timeout": settings.idle_timeout_s, "test_fault": settings.test_fault})
+        except _ChildDied:
+            pass  # waiting for it to be ready reports it
+
+    def _await_ready(self) -> None:
+        if self._ready:
+            return
+        try:
+            ready = self._receive(self.settings.startup_timeout_s)
         except (_ChildDied, _ChildTimedOut, OSError) as exc:
             self.kill()
             raise WorkerStartFailed(f"batch worker could not start ({_describe_death(exc)})") from None
         if not ready.get("ready"):
             self.kill()
             raise WorkerStartFailed(f"batch worker could not start: {ready.get('error')}")
-        _children.add(self)
+        self._ready = True
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
@@ -138,6 +158,7 @@ class Child:
         return json.loads(line)
 
     def send_task(self, capture: str, frame_dir: str, frame_id: str) -> None:
+        self._await_ready()
         self._send({"capture": capture, "frame_dir": frame_dir, "frame_id": frame_id})
 
     def receive_reply(self, timeout_s: float) -> dict[str, Any]:
@@ -196,10 +217,17 @@ _children: weakref.WeakSet[Child] = weakref.WeakSet()
 
 @atexit.register
 def _close_children() -> None:
-    """A joblib worker that exits (the batch ended) closes its children rather than let them be
-    SIGKILLed with it: they shut replay down cleanly, and RenderDoc deletes their logs."""
+    """A dask worker that exits closes its children rather than let them be SIGKILLed with it:
+    they shut replay down cleanly, and RenderDoc deletes their logs."""
     for child in list(_children):
         child.close()
+
+
+def kill_children() -> None:
+    """SIGKILL every child of this process (an interrupted batch: their captures get no record)."""
+    for child in list(_children):
+        with contextlib.suppress(OSError):
+            child.process.kill()
 
 
 _local = threading.local()
@@ -217,12 +245,11 @@ def _exit_when_orphaned(batch_pid: int) -> None:
 
 
 def watch_batch_process(batch_pid: int) -> None:
-    """In a joblib worker the batch process started: exit as soon as that process is gone.
+    """In a worker process the batch process started: exit as soon as that process is gone.
 
-    loky keeps idle workers for 5 minutes, and a worker busy on a hung capture
-    for as long as the hang; after `kill -9` of the batch they would hold its
-    pipes and replay children that long. Not in the batch process itself
-    (joblib runs `--jobs 1` there) nor in a dask worker (whose parent is its nanny).
+    After `kill -9` of the batch, a worker busy on a hung capture would hold
+    its pipes and replay children as long as the hang. Not in the batch process
+    itself nor in a dask worker (whose parent is its nanny).
     """
     global _watchdog
     if not batch_pid or os.getppid() != batch_pid:
@@ -234,43 +261,59 @@ def watch_batch_process(batch_pid: int) -> None:
             _watchdog.start()
 
 
-def _child_for_this_thread(settings: WorkerSettings) -> Child:
-    child: Child | None = getattr(_local, "child", None)
+def _child_for_this_thread(settings: WorkerSettings, role: str) -> Child:
+    children: dict[str, Child] = _local.__dict__.setdefault("children", {})
+    child = children.get(role)
     if child is not None and (child.tasks_done >= settings.recycle_after or not child.alive()
                               or child.settings != settings):
         child.close()
         child = None
     if child is None:
-        child = Child(settings)
-        _local.child = child
+        child = children[role] = Child(settings, role)
     return child
 
 
-def _drop_child(kill: bool) -> None:
-    child: Child | None = getattr(_local, "child", None)
-    _local.child = None
+def _drop_child(role: str, kill: bool) -> None:
+    child: Child | None = _local.__dict__.get("children", {}).pop(role, None)
     if child is not None:
         child.kill() if kill else child.close()
 
 
-def shutdown_children() -> None:
-    """Close this thread's child (tests and benchmarks call it to release replay memory)."""
-    _drop_child(kill=False)
+def close_children() -> None:
+    """Close this thread's children (a supervisor thread that ran out of captures)."""
+    for role in (REPLAY, WRITE):
+        _drop_child(role, kill=False)
+
+
+def _death_reply(role: str, child: Child, returncode: int | None) -> dict[str, Any]:
+    """The failure a child's death means for the capture it held.
+
+    A child SIGKILLed from outside (the OOM killer; the supervisor's own kill
+    is a timeout) says nothing about the capture: it is recorded as a killed
+    worker, which a rerun retries.
+    """
+    what = "replaying" if role == REPLAY else "writing"
+    if returncode == -signal.SIGKILL:
+        return {"ok": False, "cause": WORKER_KILLED, "error": (
+            f"the process {what} this capture ({child.pid}) was killed (SIGKILL; out of memory?); "
+            "the batch went on and a rerun retries this capture")}
+    return {"ok": False, "cause": death_cause(returncode),
+            "error": f"worker process {child.pid} died while {what} this capture"}
 
 
 class _Attempt:
-    """One capture handed to this thread's child at once; its reply is collected later.
+    """One capture handed to this thread's child of `role` at once; its reply is collected later.
 
     A dead or hung child becomes a failure reply. A child that had just retired
     for idleness never read the task: it is sent once more to a fresh child.
     """
 
-    def __init__(self, settings: WorkerSettings, task: Task, stage: Path) -> None:
-        self.settings, self.task, self.stage = settings, task, stage
+    def __init__(self, settings: WorkerSettings, task: Task, stage: Path, role: str = REPLAY) -> None:
+        self.settings, self.task, self.stage, self.role = settings, task, stage, role
         self._send()
 
     def _send(self) -> None:
-        self.child = _child_for_this_thread(self.settings)
+        self.child = _child_for_this_thread(self.settings, self.role)
         self.sent_at = time.monotonic()
         try:
             self.child.send_task(self.task.path, str(self.stage), self.task.frame_id)
@@ -284,20 +327,19 @@ class _Attempt:
             try:
                 reply = child.receive_reply(max(0.0, self.sent_at + timeout_s - time.monotonic()))
             except _ChildTimedOut:
-                _drop_child(kill=True)
+                _drop_child(self.role, kill=True)
                 return {"ok": False, "cause": f"timeout (> {timeout_s:g} s)",
                         "error": f"no result after {timeout_s:g} s; worker killed",
                         "seconds": timeout_s, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
             except _ChildDied as died:
-                _drop_child(kill=True)
+                _drop_child(self.role, kill=True)
                 if died.returncode == IDLE_EXIT_CODE and attempt == 0:
                     self._send()
                     continue
-                return {"ok": False, "cause": death_cause(died.returncode),
-                        "error": f"worker process {child.pid} died while replaying this capture",
+                return {**_death_reply(self.role, child, died.returncode),
                         "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                _drop_child(kill=True)
+                _drop_child(self.role, kill=True)
                 return {"ok": False, "cause": "worker protocol error", "error": one_line(exc),
                         "seconds": None, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
             reply["worker_pid"] = child.pid
@@ -329,7 +371,7 @@ def run_is_live(out_dir: Path, run_token: str) -> bool:
 
 def _check_live(settings: WorkerSettings, task: Task) -> None:
     if not run_is_live(Path(settings.out_dir), settings.run_token):
-        _drop_child(kill=True)
+        _drop_child(REPLAY, kill=True)
         raise BatchAbandoned(f"{task.capture}: the batch that issued this capture is gone; result discarded")
 
 
@@ -382,19 +424,27 @@ def _log_failure(settings: WorkerSettings, task: Task) -> None:
         handle.write(f"[{task.capture}] (writing the frame)\n{traceback.format_exc()}")
 
 
-def _finish_handed_over(settings: WorkerSettings, task: Task, stage: Path, reply: dict[str, Any]) -> dict[str, Any]:
-    """The second phase of a two-phase job, on what the child handed over: the reply as the whole job's."""
-    began = time.perf_counter()
+def _write_here(settings: WorkerSettings, task: Task, stage: Path) -> dict[str, Any]:
+    """The second phase of a two-phase job, in this process, on what the replay child handed over."""
+    started = time.perf_counter()
     try:
-        handover = stage / HANDOVER_NAME
-        with handover.open("rb") as handle:
-            replayed = pickle.load(handle)
-        handover.unlink()
-        result = _resolved(settings.finisher or "")(replayed, stage)
+        result = _resolved(settings.finisher or "")(take_handover(stage), stage)
     except Exception as exc:  # noqa: BLE001 - every job failure is a per-capture record
         _log_failure(settings, task)
-        return {**reply, "ok": False, "cause": failure_cause(exc), "error": one_line(exc, hint=getattr(exc, "hint", ""))}
-    return {**reply, "result": result, "seconds": (reply.get("seconds") or 0.0) + time.perf_counter() - began}
+        return {"ok": False, "cause": failure_cause(exc), "error": one_line(exc, hint=getattr(exc, "hint", ""))}
+    return {"ok": True, "result": result, "seconds": time.perf_counter() - started}
+
+
+def _write_handed_over(settings: WorkerSettings, task: Task, stage: Path, reply: dict[str, Any]) -> dict[str, Any]:
+    """The second phase of a two-phase job: the replay child's reply, completed as the whole job's."""
+    if settings.write_in_child:
+        written = _Attempt(settings, task, stage, WRITE).reply()
+    else:
+        written = _write_here(settings, task, stage)
+    if not written.get("ok"):
+        return {**reply, "ok": False, "cause": written.get("cause"), "error": written.get("error")}
+    return {**reply, "result": written.get("result"),
+            "seconds": (reply.get("seconds") or 0.0) + (written.get("seconds") or 0.0)}
 
 
 def _finish(settings: WorkerSettings, started: _Started, reply: dict[str, Any]) -> dict[str, Any]:
@@ -403,7 +453,7 @@ def _finish(settings: WorkerSettings, started: _Started, reply: dict[str, Any]) 
     try:
         if frame is not None:
             if reply.get("ok") and settings.finisher is not None:
-                reply = _finish_handed_over(settings, task, frame.stage, reply)
+                reply = _write_handed_over(settings, task, frame.stage, reply)
             if reply.get("ok") and not (frame.stage / META_NAME).is_file():
                 reply = {**reply, "ok": False, "cause": "job wrote no meta.json",
                          "error": f"the job returned but {frame.stage.name}/{META_NAME} does not exist"}
@@ -422,29 +472,54 @@ def _finish(settings: WorkerSettings, started: _Started, reply: dict[str, Any]) 
     return make_record(task, reply, time.perf_counter() - started.started, settings.kwargs.get("outputs"))
 
 
-def run_tasks(tasks: list[Task], settings: WorkerSettings) -> dict[str, Any]:
-    """Extract `tasks` one after the other in this thread's child: `{"captures", "records"}`.
+def supervise(next_task: Callable[[], Task | None], settings: WorkerSettings,
+              emit: Callable[[dict[str, Any]], None]) -> None:
+    """Extract captures one after the other in this thread's children until `next_task` returns None;
+    `emit` gets each capture's record as soon as its frame is published (or it failed).
 
-    The next capture goes to the child as soon as it has replayed the previous
-    one, whose frame is then written here (two-phase jobs) and published. After
-    a full disk the remaining tasks are not attempted and get no record (the
-    batch stops; a rerun does them): `captures` names every task handed in.
+    The next capture goes to the replay child as soon as it has replayed the
+    previous one, whose frame is then written and published. After a full disk
+    no further capture is taken (the batch stops; a rerun does them).
     """
-    watch_batch_process(settings.batch_pid)
-    records: list[dict[str, Any]] = []
-    waiting = list(tasks)
-    current = _start(settings, waiting.pop(0)) if waiting else None
+    current = _start(settings, task) if (task := next_task()) is not None else None
     while current is not None:
         reply = current.wait()
-        following = _start(settings, waiting.pop(0)) if waiting and reply.get("cause") != DISK_FULL else None
+        following = None
+        if reply.get("cause") != DISK_FULL and (task := next_task()) is not None:
+            following = _start(settings, task)
         record = _finish(settings, current, reply)
-        records.append(record)
+        emit(record)
         if record["cause"] == DISK_FULL and following is not None:
-            following.wait()
+            following.wait()   # handed out already: let it end, unrecorded, so that a rerun does it
             if following.frame is not None:
                 following.frame.discard()
             break
         current = following
+
+
+def supervise_thread(next_task: Callable[[], Task | None], settings: WorkerSettings,
+                     emit: Callable[[dict[str, Any]], None]) -> None:
+    """`supervise` in a thread of the batch process (the local backend), with its own children: started
+    before the first capture is taken, they start up while discovery finds it."""
+    try:
+        _child_for_this_thread(settings, REPLAY)
+        if settings.finisher is not None and settings.write_in_child:
+            _child_for_this_thread(settings, WRITE)
+        supervise(next_task, settings, emit)
+    finally:
+        close_children()
+
+
+def run_tasks(tasks: list[Task], settings: WorkerSettings) -> dict[str, Any]:
+    """Extract `tasks` in this thread's children (a dask task): `{"captures", "records"}`.
+
+    After a full disk the remaining tasks are not attempted and get no record
+    (the batch stops; a rerun does them): `captures` names every task handed in.
+    """
+    watch_batch_process(settings.batch_pid)
+    records: list[dict[str, Any]] = []
+    waiting = iter(tasks)
+    supervise(lambda: next(waiting, None), settings, records.append)
     return {"captures": [task.capture for task in tasks], "records": records}
 
 

@@ -13,12 +13,12 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import imagecodecs
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from rdc_extract.errors import WriteFailed
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TEMP_PREFIX = ".tmp-"
 _UMASK = os.umask(0)
@@ -68,6 +68,9 @@ def encode_png(image: np.ndarray) -> bytes:
     cheapest lossless setting, which matters against the replay floor
     (docs/performance.md, "Image files"); deterministic, read everywhere.
     """
+    import imagecodecs  # with numpy, only for image files: the batch's bookkeeping imports this module too
+    import numpy as np
+
     if image.dtype not in (np.uint8, np.uint16) or image.ndim not in (2, 3):
         raise ValueError(f"PNG needs a 2D/3D uint8 or uint16 array, got {image.dtype} {image.shape}")
     if image.ndim == 3 and not 1 <= image.shape[2] <= 4:
@@ -89,6 +92,8 @@ def read_png(path: Path) -> np.ndarray:
 
     Pillow, and imageio.v3.imread through it, turn 16-bit colour into 8 bits.
     """
+    import imagecodecs
+
     try:
         image = imagecodecs.png_decode(Path(path).read_bytes())
     except (ValueError, imagecodecs.PngError) as exc:

@@ -41,7 +41,8 @@ from rdc_extract.extract.instances import (FrameLabels, MergeKeys, MergeRule, bu
 from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
 from rdc_extract.frame.model import Frame, Texture
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map, load_class_map
-from rdc_extract.labels.files import label_sets_entry, with_label_outputs, write_label_images
+from rdc_extract.labels.files import write_label_images
+from rdc_extract.labels.meta import label_sets_entry, with_label_outputs
 from rdc_extract.labels.signature_rules import DrawIds
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile

@@ -38,10 +38,8 @@ from rdc_extract.dataset.names import META_FILE
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import NotADataset
 from rdc_extract.labels.classmap import ClassMap
-from rdc_extract.labels.files import (
-    label_sets, label_sets_entry, label_summary, read_draw_ids, read_draw_table, read_raw,
-    with_label_outputs, write_labels,
-)
+from rdc_extract.labels.files import read_draw_ids, read_draw_table, read_raw, write_labels
+from rdc_extract.labels.meta import label_sets, label_sets_entry, label_summary, with_label_outputs
 from rdc_extract.labels.sets import TOP, at_top, place, remove_folder, set_folder
 from rdc_extract.labels.signature_rules import Coverage, coverage
 
