@@ -1,7 +1,7 @@
 """How many workers a batch may start: bounded by the work there is, the cores and the memory.
 
-Each local worker is a joblib process plus a replay child (peak ~350-850 MB
-seen on real captures), so `--jobs 32` for one capture, or `--jobs 100000`,
+Each local worker is a replay child, with a writer child beside it when a core
+is spare (peak ~350-850 MB together seen on real captures), so `--jobs 32` for one capture, or `--jobs 100000`,
 must not start what it asks for.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-WORKER_MEMORY_MB = 900     # a joblib worker and its replay child at their peak (docs/batch.md)
+WORKER_MEMORY_MB = 900     # a worker's replay and writer children at their peak (docs/batch.md)
 WORKERS_PER_CORE = 4       # replay is CPU-bound: more workers per core only cost memory
 
 

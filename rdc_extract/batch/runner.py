@@ -1,10 +1,11 @@
 """Orchestration of a batch: discover, decide, hand out, record, index.
 
-The parent process alone writes `out/manifest.jsonl`, `out/index.csv` and
+The batch process alone writes `out/manifest.jsonl`, `out/index.csv` and
 `out/failures.csv`; workers only write frame folders, staged and published
-whole (rdc_extract/dataset/publish.py). Captures are
-handed out lazily in discovery order (joblib pre-dispatches a few per worker),
-and records are written as results arrive, in whatever order they finish.
+whole (rdc_extract/dataset/publish.py). Captures are handed out lazily in
+discovery order (here one at a time as a worker frees up, batch/local.py; on
+dask a few per worker ahead), and records are written as results arrive, in
+whatever order they finish.
 """
 
 from __future__ import annotations
@@ -385,7 +386,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                     out_dir=str(options.out_dir), job=job, finisher=finisher, write_in_child=here,
                     initialiser=options.initialiser, kwargs=options.job_kwargs, env=_worker_env(options, jobs.n_jobs),
                     timeout_s=options.timeout_s, recycle_after=options.recycle_after,
-                    run_token="" if here else run_token, batch_pid=os.getpid(), test_fault=os.environ.get(FAULT_ENV),
+                    run_token="" if here else run_token, test_fault=os.environ.get(FAULT_ENV),
                 )
                 if here:
                     run_here(tasks(), settings, jobs.n_jobs, record)

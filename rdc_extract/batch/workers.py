@@ -76,7 +76,6 @@ class WorkerSettings:
     idle_timeout_s: float = 60.0
     startup_timeout_s: float = 120.0
     run_token: str = ""                # the runner's token in out/.batch.lock; "" disables the check
-    batch_pid: int = 0                 # the runner's process: a dask-less worker it started exits when it is gone
     test_fault: str | None = None      # child.FAULT_ENV as the runner saw it (tests only)
 
 
@@ -233,32 +232,6 @@ def kill_children() -> None:
 _local = threading.local()
 _stage_counter = itertools.count()
 _child_counter = itertools.count()
-_watchdog_lock = threading.Lock()
-_watchdog: threading.Thread | None = None
-WATCH_INTERVAL_S = 0.5
-
-
-def _exit_when_orphaned(batch_pid: int) -> None:
-    while os.getppid() == batch_pid:
-        time.sleep(WATCH_INTERVAL_S)
-    os._exit(1)  # children die with this process (PR_SET_PDEATHSIG, child.py)
-
-
-def watch_batch_process(batch_pid: int) -> None:
-    """In a worker process the batch process started: exit as soon as that process is gone.
-
-    After `kill -9` of the batch, a worker busy on a hung capture would hold
-    its pipes and replay children as long as the hang. Not in the batch process
-    itself nor in a dask worker (whose parent is its nanny).
-    """
-    global _watchdog
-    if not batch_pid or os.getppid() != batch_pid:
-        return
-    with _watchdog_lock:
-        if _watchdog is None:
-            _watchdog = threading.Thread(target=_exit_when_orphaned, args=(batch_pid,),
-                                         name="rdc-extract-orphan-watch", daemon=True)
-            _watchdog.start()
 
 
 def _child_for_this_thread(settings: WorkerSettings, role: str) -> Child:
@@ -350,7 +323,7 @@ class _Attempt:
 def run_is_live(out_dir: Path, run_token: str) -> bool:
     """Whether the batch that issued a task still runs: it holds out/.batch.lock, which names its token.
 
-    A batch killed with kill -9 leaves joblib workers with tasks already handed
+    A batch killed with kill -9 leaves dask workers with tasks already handed
     to them; they must not publish into a folder that the next batch resumes.
     """
     if not run_token:
@@ -516,7 +489,6 @@ def run_tasks(tasks: list[Task], settings: WorkerSettings) -> dict[str, Any]:
     After a full disk the remaining tasks are not attempted and get no record
     (the batch stops; a rerun does them): `captures` names every task handed in.
     """
-    watch_batch_process(settings.batch_pid)
     records: list[dict[str, Any]] = []
     waiting = iter(tasks)
     supervise(lambda: next(waiting, None), settings, records.append)
