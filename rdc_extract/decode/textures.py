@@ -123,8 +123,10 @@ def pixel_bytes(raw: bytes, desc: TextureDesc) -> np.ndarray:
 
 def _swizzle_bgra(arr: np.ndarray, fmt: TextureFormat) -> np.ndarray:
     if fmt.bgra and arr.shape[-1] >= 3:
-        order = [2, 1, 0] + list(range(3, arr.shape[-1]))
-        return arr[..., order]
+        out = np.empty(arr.shape, dtype=arr.dtype)
+        for channel, stored in enumerate([2, 1, 0] + list(range(3, arr.shape[-1]))):
+            out[..., channel] = arr[..., stored]  # plane by plane: decode/channels.py says why
+        return out
     return np.ascontiguousarray(arr)
 
 
@@ -170,7 +172,8 @@ def decode_color(raw: bytes, desc: TextureDesc) -> np.ndarray:
         if fmt.component_type != "UNorm":
             raise _unsupported(fmt, "only the UNorm variant decodes to float; use decode_integer")
         out = _unpack_10_10_10_2(raw, desc, np.float32)
-        out /= np.array([1023.0, 1023.0, 1023.0, 3.0], dtype=np.float32)
+        for channel, top in enumerate((1023.0, 1023.0, 1023.0, 3.0)):
+            out[..., channel] /= np.float32(top)
         return out
     if fmt.layout == "R11G11B10":
         return _decode_r11g11b10(raw, desc)
@@ -188,6 +191,17 @@ def decode_color_u8(raw: bytes, desc: TextureDesc) -> np.ndarray:
     if fmt.layout != "Regular" or fmt.component_type not in ("UNorm", "UNormSRGB") or fmt.component_bytes != 1:
         raise _unsupported(fmt, "decode_color_u8 needs an 8-bit UNorm or sRGB format")
     return _swizzle_bgra(_pixels(raw, desc, "<u1", fmt.component_count), fmt)
+
+
+def decode_color_f16(raw: bytes, desc: TextureDesc) -> np.ndarray:
+    """Decode a 16-bit float colour texture to float16 ``(H, W, C)``: ``decode_color`` narrowed back to float16,
+    without widening it to float32 first (every float16 value, NaN payloads included, survives that round trip).
+    """
+    desc = _typed(desc)
+    fmt = desc.format
+    if fmt.layout != "Regular" or fmt.component_type != "Float" or fmt.component_bytes != 2:
+        raise _unsupported(fmt, "decode_color_f16 needs a 16-bit float format")
+    return _swizzle_bgra(_pixels(raw, desc, "<f2", fmt.component_count), fmt)
 
 
 def decode_integer(raw: bytes, desc: TextureDesc) -> np.ndarray:
