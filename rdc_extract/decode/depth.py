@@ -274,9 +274,13 @@ def depth_to_kitti_u16(depth_m: np.ndarray, *, too_far: Literal["clip", "invalid
     largest representable distance, so "at least 256 m"); ``too_far="invalid"``
     stores 0.
     """
-    d = np.asarray(depth_m, dtype=np.float64)
+    d = np.asarray(depth_m)
+    # float32 depth (what extraction writes) stays float32: × 256 and rounding are exact there, as in float64,
+    # and what overflows to inf there (over 1e36 m) is too far either way.
+    d = d if d.dtype == np.float32 else np.asarray(d, dtype=np.float64)
     valid = np.isfinite(d) & (d > 0)
-    scaled = np.where(valid, np.rint(d * KITTI_SCALE), 0.0)
+    with np.errstate(over="ignore"):
+        scaled = np.where(valid, np.rint(d * KITTI_SCALE), 0.0)
     scaled = np.where(valid & (scaled < 1), 1.0, scaled)
     over = scaled > 65535
     if too_far == "clip":

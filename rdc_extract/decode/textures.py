@@ -171,10 +171,7 @@ def decode_color(raw: bytes, desc: TextureDesc) -> np.ndarray:
     if fmt.layout == "R10G10B10A2":
         if fmt.component_type != "UNorm":
             raise _unsupported(fmt, "only the UNorm variant decodes to float; use decode_integer")
-        out = _unpack_10_10_10_2(raw, desc, np.float32)
-        for channel, top in enumerate((1023.0, 1023.0, 1023.0, 3.0)):
-            out[..., channel] /= np.float32(top)
-        return out
+        return _unpack_10_10_10_2(raw, desc, np.float32)
     if fmt.layout == "R11G11B10":
         return _decode_r11g11b10(raw, desc)
     raise _unsupported(fmt, f"layout {fmt.layout} is not a colour layout decode_color reads")
@@ -223,14 +220,18 @@ def decode_integer(raw: bytes, desc: TextureDesc) -> np.ndarray:
 
 
 def _unpack_10_10_10_2(raw: bytes, desc: TextureDesc, dtype: type = np.uint16) -> np.ndarray:
-    """(H, W, 4) R,G,B,A integer values from the DXGI/GL ``2_10_10_10_REV`` packing (R in bits 0-9)."""
+    """(H, W, 4) R,G,B,A from the DXGI/GL ``2_10_10_10_REV`` packing (R in bits 0-9): the integer values, or
+    for a float ``dtype`` the UNorm values (integer / 1023, alpha / 3, divided in ``dtype``)."""
     u = _pixels(raw, desc, "<u4", 1)[..., 0]
     out = np.empty(u.shape + (4,), dtype=dtype)
     r, b = (2, 0) if desc.format.bgra else (0, 2)
-    out[..., r] = u & 0x3FF
-    out[..., 1] = (u >> 10) & 0x3FF
-    out[..., b] = (u >> 20) & 0x3FF
-    out[..., 3] = u >> 30
+    unorm = np.issubdtype(dtype, np.floating)
+    for channel, values, top in ((r, u & 0x3FF, 1023), (1, (u >> 10) & 0x3FF, 1023), (b, (u >> 20) & 0x3FF, 1023),
+                                 (3, u >> 30, 3)):
+        if unorm:
+            np.divide(values, dtype(top), out=out[..., channel], dtype=dtype)
+        else:
+            out[..., channel] = values
     return out
 
 

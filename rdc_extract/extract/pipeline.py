@@ -16,7 +16,7 @@ import os
 import shlex
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,13 @@ from rdc_extract.rd.session import ReplaySession, open_capture
 
 FRAME_SCHEMA = "rdc-extract/frame/1"
 WRITE_THREADS = 4
+
+
+@functools.cache
+def _writer_pool(pid: int) -> ThreadPoolExecutor:
+    """The threads that write this process's frames, started once (a batch writes hundreds of frames per process);
+    per process id, since a forked child inherits the pool but not its threads."""
+    return ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="rdc-extract-write")
 
 
 def _class_map(path: Path) -> ClassMap:
@@ -403,18 +410,21 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
     labels = None
     # Encoding is zlib-bound and zlib releases the GIL: writing outputs side by side
     # hides most of it behind the largest one.
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
-                   if name != "stencil" or "stencil" in wanted]
-        if draw_ids is not None:
-            written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
-        if instances is not None:
-            written.append(pool.submit(write_instances, frame_dir, instances.ids, instances.table))
+    pool = _writer_pool(os.getpid())
+    written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
+               if name != "stencil" or "stencil" in wanted]
+    if draw_ids is not None:
+        written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
+    if instances is not None:
+        written.append(pool.submit(write_instances, frame_dir, instances.ids, instances.table))
+    try:
         if label_images is not None and class_map is not None:
             labels = write_label_images(frame_dir, label_images, class_map)
             files = with_label_outputs(files, labels)
-        for future in written:
-            files.update(future.result())
+    finally:
+        wait(written)
+    for future in written:
+        files.update(future.result())
     timing = {**replayed.timing, "decode": decoded - started, "write": time.perf_counter() - decoded}
     meta = _meta(replayed, raw, files, labels, timing, computed)
     write_json(frame_dir / META_FILE, meta)
