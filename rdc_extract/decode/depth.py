@@ -131,14 +131,17 @@ def z_distance_m_from_projection(
     if (low, high) != (0.0, 1.0):
         window_depth = (np.asarray(window_depth, dtype=np.float64) - low) / (high - low)
     ndc = _ndc_z(window_depth, clip_range)
+    z_fwd = np.asarray(w * ndc)   # z_fwd = w * z_view, z_view = P23 / (w * ndc - P22): in place, a frame of float64
+    z_fwd -= p[2, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        z_view = p[2, 3] / (w * ndc - p[2, 2])
-        z_fwd = w * z_view
-    invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
+        np.divide(p[2, 3], z_fwd, out=z_fwd)
+        z_fwd *= w
+        invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
     if far_plane_invalid:
         d = np.asarray(window_depth)
         invalid |= (d <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (d >= 1.0)
-    return np.where(invalid, np.inf, z_fwd).astype(np.float32)
+    z_fwd[invalid] = np.inf
+    return z_fwd.astype(np.float32)
 
 
 def near_far_from_projection(proj: np.ndarray, *, clip_range: ClipRange = "zero_to_one") -> tuple[float, float]:
