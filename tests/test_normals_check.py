@@ -172,3 +172,13 @@ def test_no_usable_depth_verifies_nothing():
     choice = choose_encoding(stored(normals, "unorm_xyz", "view"), sky, K, world_to_view=None,
                              stated=Candidate("unorm_xyz", "view"))
     assert not choice.verified and "pixels with usable depth" in choice.problems[0]
+
+
+def test_a_candidate_measures_the_same_when_the_other_space_decoded_the_sample_first():
+    """Both spaces of an encoding share one decode of the sample: that must not change what is measured."""
+    depth, normals = planar_scene(SCENE)
+    target = stored(normals, "unorm_xyz", "view")
+    world_first = choose_encoding(target, depth, K, world_to_view=WORLD_TO_VIEW, stated=Candidate("unorm_xyz", "world"))
+    assert world_first.better == Candidate("unorm_xyz", "view")
+    view_alone = choose_encoding(target, depth, K, world_to_view=WORLD_TO_VIEW, stated=Candidate("unorm_xyz", "view"))
+    assert view_alone.agreement == world_first.better_agreement
