@@ -3,7 +3,7 @@
 numpy iterates an image whose channels are a strided slice (RGB of RGBA) or
 broadcast against an ``(H, W)`` mask one pixel at a time, C elements per
 inner loop; over a channel plane it runs whole rows. For a 640x360 frame
-that is 3-5x less CPU (docs/performance.md, "What writing a frame costs").
+that is 3-5x less CPU (docs/performance.md: what the write half costs).
 """
 
 from __future__ import annotations
