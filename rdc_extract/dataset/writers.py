@@ -54,9 +54,9 @@ def write_normals(frame_dir: Path, normals: np.ndarray) -> dict[str, str]:
     """normals.tiff (float32, NaN = none) and normals.png (uint16 Kubric encoding, 0 = none)."""
     _check("normals", normals, (np.float32,), (3,))
     missing = ~finite_pixels(normals)
-    finite = normals.copy()
-    fill_pixels(finite, missing, 0.0)
-    encoded = normals_to_u16_png(finite)
+    zeroed = normals.copy()
+    fill_pixels(zeroed, missing, 0.0)
+    encoded = normals_to_u16_png(zeroed)
     fill_pixels(encoded, missing, 0)
     files = OUTPUT_FILES["normals"]
     write_tiff(frame_dir / files["normals"], normals)

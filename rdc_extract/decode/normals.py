@@ -198,10 +198,11 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     """Scale ``(..., 3)`` vectors to unit length, float32; near-zero vectors → 0."""
     v = np.asarray(vectors, dtype=np.float32)
     length = np.sqrt(np.einsum("...i,...i->...", v, v))
+    long_enough = length > _MIN_LENGTH
     out = np.zeros(v.shape, dtype=np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
         for axis in range(v.shape[-1]):  # plane by plane: decode/channels.py says why
-            np.divide(v[..., axis], length, out=out[..., axis], where=length > _MIN_LENGTH)
+            np.divide(v[..., axis], length, out=out[..., axis], where=long_enough)
     return out
 
 

@@ -201,7 +201,8 @@ def normals_from_depth(z_m: np.ndarray, K: np.ndarray, *, stride: int = 1) -> np
         step_after = np.nan_to_num(np.abs(z_a - z_c), nan=np.inf)
         step_before = np.nan_to_num(np.abs(z_c - z_b), nan=np.inf)
         use_after = step_after <= step_before
-        t = np.stack([np.where(use_after, a - c, c - b) for a, b, c in zip(after, before, centre)], axis=-1)
+        t = np.stack([np.where(use_after, ahead - here, here - behind)
+                      for ahead, behind, here in zip(after, before, centre)], axis=-1)
         return t, np.minimum(step_after, step_before)
 
     along_u, step_u = tangent(0, 1)

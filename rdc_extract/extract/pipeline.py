@@ -411,18 +411,20 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
     # Encoding is zlib-bound and zlib releases the GIL: writing outputs side by side
     # hides most of it behind the largest one.
     pool = _writer_pool(os.getpid())
-    written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
-               if name != "stencil" or "stencil" in wanted]
-    if draw_ids is not None:
-        written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
-    if instances is not None:
-        written.append(pool.submit(write_instances, frame_dir, instances.ids, instances.table))
+    written: list[Future[dict[str, str]]] = []
     try:
+        for name, array in arrays.items():
+            if name != "stencil" or "stencil" in wanted:
+                written.append(pool.submit(writer_for(name), frame_dir, array))
+        if draw_ids is not None:
+            written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
+        if instances is not None:
+            written.append(pool.submit(write_instances, frame_dir, instances.ids, instances.table))
         if label_images is not None and class_map is not None:
             labels = write_label_images(frame_dir, label_images, class_map)
             files = with_label_outputs(files, labels)
     finally:
-        wait(written)
+        wait(written)   # nothing may still write into the folder when this returns or raises
     for future in written:
         files.update(future.result())
     timing = {**replayed.timing, "decode": decoded - started, "write": time.perf_counter() - decoded}
