@@ -159,6 +159,15 @@ def test_kitti_encoding_rules():
     np.testing.assert_allclose(kitti_u16_to_depth(depth_to_kitti_u16(grid)), grid, atol=0.5 / 256 + 1e-9)
 
 
+@pytest.mark.parametrize("too_far", ["clip", "invalid"])
+def test_kitti_encoding_of_float32_depth_is_that_of_the_same_values_in_float64(too_far):
+    edges = [0.0, -1.0, np.nan, np.inf, -np.inf, 1 / 512, np.nextafter(1 / 512, 0), 1 / 1024, 1e-45,
+             255.99, 65535 / 256, 65535.5 / 256, 256.0, 1.3e36, 3e38]
+    depth = np.concatenate([np.random.default_rng(8).uniform(0, 300, 5000), edges]).astype(np.float32)
+    encoded = depth_to_kitti_u16(depth, too_far=too_far)
+    np.testing.assert_array_equal(encoded, depth_to_kitti_u16(depth.astype(np.float64), too_far=too_far))
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError):
         z_distance_m_from_projection(np.array([0.5]), np.eye(4))  # orthographic / identity

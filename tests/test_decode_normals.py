@@ -10,6 +10,7 @@ from rdc_extract.decode.normals import (
     decode_normals,
     decode_vectors,
     encode_vectors,
+    normalize,
     normals_from_u16_png,
     normals_to_u16_png,
     octahedral_to_vector,
@@ -151,3 +152,38 @@ def test_u16_png_encoding_and_round_trip():
         normals_to_u16_png(np.array([[[1.5, 0, 0]]], dtype=np.float32))
     with pytest.raises(ValueError):
         normals_to_u16_png(np.array([[[np.nan, 0, 0]]], dtype=np.float32))
+
+
+def with_specials(vectors):
+    """Unit, zero, tiny, huge, NaN and infinite vectors among random ones."""
+    v = vectors.reshape(-1, 3)
+    v[::5] = 0
+    v[1::7, 1] = np.nan
+    v[2::11, 2] = np.inf
+    v[3::13] = 1e-8
+    v[4::17, 0] = -np.inf
+    v[5::19] *= 1e30
+    return vectors
+
+
+@pytest.mark.parametrize("shape", [(40, 50, 3), (300, 3), (3,)])
+def test_normalize_is_v_over_its_length_or_zero_bit_for_bit(shape):
+    v = with_specials(np.random.default_rng(4).normal(size=shape).astype(np.float32))
+    length = np.sqrt(np.einsum("...i,...i->...", v, v))[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(length > 1e-6, v / length, 0.0).astype(np.float32)
+    out = normalize(v)
+    assert out.dtype == np.float32 and out.shape == v.shape and out.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_extra_stored_channels_do_not_change_the_decode(encoding):
+    stored = np.random.default_rng(5).uniform(-1, 1, size=(6, 7, 4)).astype(np.float32)
+    used = np.ascontiguousarray(stored[..., :3] if encoding in ("unorm_xyz", "float_xyz") else stored[..., :2])
+    assert decode_vectors(stored, encoding).tobytes() == decode_vectors(used, encoding).tobytes()
+
+
+def test_u16_png_encoding_is_computed_in_float32():
+    n = normalize(np.random.default_rng(6).normal(size=(30, 40, 3)).astype(np.float32))
+    expected = np.rint((np.clip(n, -1.0, 1.0) * 0.5 + 0.5) * 65535.0).astype(np.uint16)
+    np.testing.assert_array_equal(normals_to_u16_png(n), expected)

@@ -11,6 +11,7 @@ from rdc_extract.decode.formats import TextureDesc, TextureFormat, regular, spec
 from rdc_extract.decode.textures import (
     bytes_per_pixel,
     decode_color,
+    decode_color_f16,
     decode_color_u8,
     decode_depth_stencil,
     decode_integer,
@@ -52,6 +53,15 @@ def test_bgra8_is_swizzled_to_rgba():
     raw = bytes([1, 2, 3, 4])  # B, G, R, A in memory
     np.testing.assert_array_equal(decode_color_u8(raw, desc(BGRA8, 1, 1))[0, 0], [3, 2, 1, 4])
     np.testing.assert_allclose(decode_color(raw, desc(BGRA8, 1, 1))[0, 0] * 255, [3, 2, 1, 4], atol=1e-4)
+
+
+@pytest.mark.parametrize("api", ["Vulkan", "OpenGL"])
+def test_swizzled_images_are_contiguous_like_the_others(api):
+    raw = np.random.default_rng(0).integers(0, 256, size=5 * 3 * 4, dtype=np.uint8).tobytes()
+    out = decode_color_u8(raw, desc(BGRA8, 5, 3, api=api))
+    rgba = decode_color_u8(raw, desc(RGBA8, 5, 3, api=api))
+    assert out.flags.c_contiguous
+    np.testing.assert_array_equal(out, rgba[..., [2, 1, 0, 3]])
 
 
 def test_srgb_values_are_returned_as_stored_and_linearise_on_request():
@@ -98,6 +108,17 @@ def test_rgb10a2_bits():
     np.testing.assert_array_equal(ints[0, 0], [1023, 0, 512, 3])
 
 
+@pytest.mark.parametrize("bgra", [False, True], ids=["R10G10B10A2", "B10G10R10A2"])
+def test_rgb10a2_unorm_is_every_code_over_its_maximum_in_float32(bgra):
+    codes = np.arange(1024, dtype=np.uint32)
+    words = codes | ((1023 - codes) << 10) | (((codes * 7) % 1024) << 20) | ((codes % 4) << 30)
+    raw = words.astype("<u4").tobytes()
+    ints = decode_integer(raw, desc(special("R10G10B10A2", "UInt", bgra=bgra), 1024, 1))
+    out = decode_color(raw, desc(special("R10G10B10A2", "UNorm", bgra=bgra), 1024, 1))
+    expected = ints.astype(np.float32) / np.array([1023, 1023, 1023, 3], dtype=np.float32)
+    assert out.dtype == np.float32 and out.tobytes() == expected.tobytes()
+
+
 def test_r11g11b10_float_bit_patterns():
     fmt = special("R11G11B10", "Float")
     one_f11 = 15 << 6  # exponent 15 (bias 15), mantissa 0
@@ -130,6 +151,19 @@ def test_float_formats():
     np.testing.assert_array_equal(decode_color(raw, desc(rgba32f, 1, 1))[0, 0], [1e10, -1.0, 0.125, 7.0])
     r32f = regular("Float", 1, 4)
     np.testing.assert_array_equal(decode_color(struct.pack("<f", 3.25), desc(r32f, 1, 1)), [[[3.25]]])
+
+
+@pytest.mark.parametrize("api", ["Vulkan", "OpenGL"])
+def test_half_floats_decode_to_float16_as_decode_color_narrowed_every_bit_pattern(api):
+    """Extraction writes half-float targets as float16 straight from the bytes: the same bits as decoding them to
+    float32 and narrowing back, for every one of the 65536 patterns (NaN payloads included)."""
+    raw = np.arange(65536, dtype="<u2").tobytes()
+    rgba16f = regular("Float", 4, 2)
+    out = decode_color_f16(raw, desc(rgba16f, 128, 128, api=api))
+    assert out.dtype == np.float16 and out.shape == (128, 128, 4)
+    assert out.tobytes() == decode_color(raw, desc(rgba16f, 128, 128, api=api)).astype(np.float16).tobytes()
+    with pytest.raises(UnsupportedFormat):
+        decode_color_f16(bytes(16), desc(regular("Float", 4, 4), 1, 1))
 
 
 def test_r8_r16_unorm_and_snorm():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import tifffile
@@ -109,6 +113,30 @@ def test_normals_writer_zeroes_missing_pixels_in_the_png(tmp_path):
     normals = np.array([[[0.0, -1.0, 0.0], [np.nan, np.nan, np.nan]]], dtype=np.float32)
     write_normals(tmp_path, normals)
     assert read_png(tmp_path / "normals.png").tolist() == [[[32768, 0, 32768], [0, 0, 0]]]
+
+
+def test_normals_writer_zeroes_a_pixel_with_any_missing_component_and_leaves_its_input_alone(tmp_path):
+    normals = np.array([[[0.0, 1.0, 0.0], [np.nan, 5.0, 0.0], [0.0, 0.0, np.inf]]], dtype=np.float32)
+    given = normals.copy()
+    write_normals(tmp_path, normals)
+    assert read_png(tmp_path / "normals.png").tolist() == [[[32768, 65535, 32768], [0, 0, 0], [0, 0, 0]]]
+    assert normals.tobytes() == given.tobytes()
+    assert tifffile.imread(tmp_path / "normals.tiff").tobytes() == given.tobytes()
+
+
+def test_a_forked_process_writes_frames_with_threads_of_its_own():
+    """The writer threads are started once per process: a child forked after the parent wrote must not queue
+    its files to a copy of the parent's pool, whose threads it does not have."""
+    script = textwrap.dedent("""
+        import os
+        from rdc_extract.extract.pipeline import _writer_pool
+        assert _writer_pool(os.getpid()).submit(os.getpid).result() == os.getpid()
+        child = os.fork()
+        if child == 0:
+            os._exit(0 if _writer_pool(os.getpid()).submit(lambda: 7).result(timeout=20) == 7 else 1)
+        os._exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+    """)
+    assert subprocess.run([sys.executable, "-c", script], timeout=60).returncode == 0
 
 
 def test_normals_png_keeps_16_bits_per_channel(tmp_path):

@@ -172,3 +172,57 @@ def test_no_usable_depth_verifies_nothing():
     choice = choose_encoding(stored(normals, "unorm_xyz", "view"), sky, K, world_to_view=None,
                              stated=Candidate("unorm_xyz", "view"))
     assert not choice.verified and "pixels with usable depth" in choice.problems[0]
+
+
+def test_a_candidate_measures_the_same_when_the_other_space_decoded_the_sample_first():
+    """Both spaces of an encoding share one decode of the sample: that must not change what is measured."""
+    depth, normals = planar_scene(SCENE)
+    target = stored(normals, "unorm_xyz", "view")
+    world_first = choose_encoding(target, depth, K, world_to_view=WORLD_TO_VIEW, stated=Candidate("unorm_xyz", "world"))
+    assert world_first.better == Candidate("unorm_xyz", "view")
+    view_alone = choose_encoding(target, depth, K, world_to_view=WORLD_TO_VIEW, stated=Candidate("unorm_xyz", "view"))
+    assert view_alone.agreement == world_first.better_agreement
+
+
+def reference_normals_from_depth(z, k):
+    """normals_from_depth at every pixel as whole (H, W, 3) arrays: the algorithm as its docstring states it."""
+    height, width = z.shape
+    k_inv = np.linalg.inv(k)
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
+
+    def point(dr, dc):
+        r, c = v + dr, u + dc
+        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+        depth = z[np.clip(r, 0, height - 1).astype(int), np.clip(c, 0, width - 1).astype(int)].astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            depth = np.where(inside & np.isfinite(depth) & (depth > 0), depth, np.nan)
+        x = k_inv[0, 0] * c + k_inv[0, 1] * r + k_inv[0, 2]
+        y = k_inv[1, 0] * c + k_inv[1, 1] * r + k_inv[1, 2]
+        return np.stack([x, y, np.ones_like(x)], axis=-1) * depth[..., None], depth
+
+    centre, z_c = point(0, 0)
+
+    def tangent(dr, dc):
+        (after, z_a), (before, z_b) = point(dr, dc), point(-dr, -dc)
+        step_after = np.nan_to_num(np.abs(z_a - z_c), nan=np.inf)
+        step_before = np.nan_to_num(np.abs(z_c - z_b), nan=np.inf)
+        t = np.where((step_after <= step_before)[..., None], after - centre, centre - before)
+        return t, np.minimum(step_after, step_before)
+
+    (along_u, step_u), (along_v, step_v) = tangent(0, 1), tangent(1, 0)
+    with np.errstate(invalid="ignore"):
+        smooth = np.maximum(step_u, step_v) <= 0.1 * z_c
+    n = np.where(smooth[..., None], np.cross(along_v, along_u), 0.0).astype(np.float32)
+    length = np.sqrt(np.einsum("...i,...i->...", n, n))[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(length > 1e-6, n / length, 0.0).astype(np.float32)
+    out[~smooth | ~np.any(out != 0, axis=-1)] = np.nan
+    return out
+
+
+def test_depth_normals_are_those_of_the_whole_array_algorithm_bit_for_bit():
+    """normals_from_depth works plane by plane for speed; it must give the very bits of the plain algorithm."""
+    depth, _ = planar_scene(SCENE)
+    depth[60, 100] = 2.0
+    depth[:, 150:] = 30.0
+    assert normals_from_depth(depth, K).tobytes() == reference_normals_from_depth(depth, K).tobytes()

@@ -16,6 +16,7 @@ import numpy as np
 
 from rdc_extract.dataset.files import write_json, write_png, write_tiff
 from rdc_extract.dataset.names import OUTPUT_FILES, role_name_problem
+from rdc_extract.decode.channels import fill_pixels, finite_pixels
 from rdc_extract.decode.depth import depth_to_kitti_u16
 from rdc_extract.decode.normals import normals_to_u16_png
 
@@ -52,9 +53,11 @@ def write_depth(frame_dir: Path, depth_m: np.ndarray) -> dict[str, str]:
 def write_normals(frame_dir: Path, normals: np.ndarray) -> dict[str, str]:
     """normals.tiff (float32, NaN = none) and normals.png (uint16 Kubric encoding, 0 = none)."""
     _check("normals", normals, (np.float32,), (3,))
-    valid = np.all(np.isfinite(normals), axis=-1)
-    encoded = normals_to_u16_png(np.where(valid[..., None], normals, 0.0))
-    encoded[~valid] = 0
+    missing = ~finite_pixels(normals)
+    zeroed = normals.copy()
+    fill_pixels(zeroed, missing, 0.0)
+    encoded = normals_to_u16_png(zeroed)
+    fill_pixels(encoded, missing, 0)
     files = OUTPUT_FILES["normals"]
     write_tiff(frame_dir / files["normals"], normals)
     write_png(frame_dir / files["normals_u16"], encoded)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rdc_extract.decode.channels import leading_channels
+
 #: Highest 8-bit alpha still read as "≈ 0" (under 1 %).
 NEAR_ZERO_U8 = 2
 
@@ -26,5 +28,5 @@ def alpha_is_meaningless(alpha: np.ndarray) -> bool:
 def drop_meaningless_alpha(image: np.ndarray) -> np.ndarray:
     """An 8-bit RGBA ``(H, W, 4)`` image without its alpha when ``alpha_is_meaningless``; anything else as is."""
     if image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 4 and alpha_is_meaningless(image[..., 3]):
-        return np.ascontiguousarray(image[..., :3])
+        return leading_channels(image, 3)
     return image

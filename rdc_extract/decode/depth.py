@@ -131,14 +131,17 @@ def z_distance_m_from_projection(
     if (low, high) != (0.0, 1.0):
         window_depth = (np.asarray(window_depth, dtype=np.float64) - low) / (high - low)
     ndc = _ndc_z(window_depth, clip_range)
+    z_fwd = np.asarray(w * ndc)   # z_fwd = w * z_view, z_view = P23 / (w * ndc - P22): in place, a frame of float64
+    z_fwd -= p[2, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        z_view = p[2, 3] / (w * ndc - p[2, 2])
-        z_fwd = w * z_view
-    invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
+        np.divide(p[2, 3], z_fwd, out=z_fwd)
+        z_fwd *= w
+        invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
     if far_plane_invalid:
         d = np.asarray(window_depth)
         invalid |= (d <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (d >= 1.0)
-    return np.where(invalid, np.inf, z_fwd).astype(np.float32)
+    z_fwd[invalid] = np.inf
+    return z_fwd.astype(np.float32)
 
 
 def near_far_from_projection(proj: np.ndarray, *, clip_range: ClipRange = "zero_to_one") -> tuple[float, float]:
@@ -274,9 +277,13 @@ def depth_to_kitti_u16(depth_m: np.ndarray, *, too_far: Literal["clip", "invalid
     largest representable distance, so "at least 256 m"); ``too_far="invalid"``
     stores 0.
     """
-    d = np.asarray(depth_m, dtype=np.float64)
+    d = np.asarray(depth_m)
+    # float32 depth (what extraction writes) stays float32: × 256 and rounding are exact there, as in float64,
+    # and what overflows to inf there (over 1e36 m) is too far either way.
+    d = d if d.dtype == np.float32 else np.asarray(d, dtype=np.float64)
     valid = np.isfinite(d) & (d > 0)
-    scaled = np.where(valid, np.rint(d * KITTI_SCALE), 0.0)
+    with np.errstate(over="ignore"):
+        scaled = np.where(valid, np.rint(d * KITTI_SCALE), 0.0)
     scaled = np.where(valid & (scaled < 1), 1.0, scaled)
     over = scaled > 65535
     if too_far == "clip":

@@ -19,6 +19,8 @@ from typing import Literal
 
 import numpy as np
 
+from rdc_extract.decode.channels import leading_channels
+
 Encoding = Literal["unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm", "spheremap", "xy", "xy_unorm"]
 ViewFrame = Literal["gl", "d3d", "opencv"]
 
@@ -112,7 +114,7 @@ def decode_vectors(encoded: np.ndarray, encoding: Encoding) -> np.ndarray:
     count = channels_needed(encoding)
     if e.ndim != 3 or e.shape[-1] < count:
         raise ValueError(f"encoding {encoding!r} needs (H, W, >= {count}) input, got shape {e.shape}")
-    stored = e[..., :count]
+    stored = leading_channels(e, count)
     if encoding == "unorm_xyz":
         return stored * 2.0 - 1.0
     if encoding == "float_xyz":
@@ -195,10 +197,13 @@ def decode_normals(
 def normalize(vectors: np.ndarray) -> np.ndarray:
     """Scale ``(..., 3)`` vectors to unit length, float32; near-zero vectors → 0."""
     v = np.asarray(vectors, dtype=np.float32)
-    length = np.sqrt(np.einsum("...i,...i->...", v, v))[..., None]
+    length = np.sqrt(np.einsum("...i,...i->...", v, v))
+    long_enough = length > _MIN_LENGTH
+    out = np.zeros(v.shape, dtype=np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(length > _MIN_LENGTH, v / length, 0.0)
-    return out.astype(np.float32)
+        for axis in range(v.shape[-1]):  # plane by plane: decode/channels.py says why
+            np.divide(v[..., axis], length, out=out[..., axis], where=long_enough)
+    return out
 
 
 def normals_to_u16_png(normals: np.ndarray) -> np.ndarray:
@@ -214,8 +219,11 @@ def normals_to_u16_png(normals: np.ndarray) -> np.ndarray:
         raise ValueError("normals contain NaN or inf")
     if np.any(np.abs(n) > 1.0 + 1e-5):
         raise ValueError(f"normal components must lie in [-1, 1], max |n| = {float(np.abs(n).max())}")
-    scaled = np.rint((np.clip(n, -1.0, 1.0) * 0.5 + 0.5) * 65535.0)
-    return scaled.astype(np.uint16)
+    scaled = np.clip(n, -1.0, 1.0)
+    scaled *= 0.5
+    scaled += 0.5
+    scaled *= 65535.0
+    return np.rint(scaled, out=scaled).astype(np.uint16)
 
 
 def normals_from_u16_png(encoded: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from rdc_extract.decode.channels import fill_pixels
 from rdc_extract.decode.normals import (
     ENCODINGS,
     UNIT_LENGTH_ENCODINGS,
@@ -149,12 +150,18 @@ def grid(shape: tuple[int, ...], stride: int) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(0, shape[0], stride), np.arange(0, shape[1], stride)
 
 
-def _rays(k_inv: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """K⁻¹ [u, v, 1] at pixel centres, ``(len(rows), len(cols), 3)``, z = 1."""
+def _ray_xy(k_inv: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of K⁻¹ [u, v, 1] at pixel centres (z is 1), each ``(len(rows), len(cols))``."""
     u = cols[None, :].astype(np.float64)
     v = rows[:, None].astype(np.float64)
     x = k_inv[0, 0] * u + k_inv[0, 1] * v + k_inv[0, 2]
     y = k_inv[1, 0] * u + k_inv[1, 1] * v + k_inv[1, 2]
+    return x, y
+
+
+def _rays(k_inv: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """K⁻¹ [u, v, 1] at pixel centres, ``(len(rows), len(cols), 3)``, z = 1."""
+    x, y = _ray_xy(k_inv, rows, cols)
     return np.stack(np.broadcast_arrays(x, y, np.ones_like(x)), axis=-1)
 
 
@@ -176,13 +183,15 @@ def normals_from_depth(z_m: np.ndarray, K: np.ndarray, *, stride: int = 1) -> np
     rows, cols = grid(z.shape, stride)
     k_inv = np.linalg.inv(np.asarray(K, dtype=np.float64))
 
-    def point(dr: int, dc: int) -> tuple[np.ndarray, np.ndarray]:
+    def point(dr: int, dc: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """The back-projected points (as x, y, z planes: decode/channels.py says why) and their depth."""
         r, c = rows + dr, cols + dc
         inside = ((r >= 0) & (r < height))[:, None] & ((c >= 0) & (c < width))[None, :]
         depth = z[np.ix_(np.clip(r, 0, height - 1), np.clip(c, 0, width - 1))].astype(np.float64)
         with np.errstate(invalid="ignore"):
             depth = np.where(inside & np.isfinite(depth) & (depth > 0), depth, np.nan)
-        return _rays(k_inv, r, c) * depth[..., None], depth
+        x, y = _ray_xy(k_inv, r, c)
+        return (x * depth, y * depth, depth), depth
 
     centre, z_c = point(0, 0)
 
@@ -192,7 +201,8 @@ def normals_from_depth(z_m: np.ndarray, K: np.ndarray, *, stride: int = 1) -> np
         step_after = np.nan_to_num(np.abs(z_a - z_c), nan=np.inf)
         step_before = np.nan_to_num(np.abs(z_c - z_b), nan=np.inf)
         use_after = step_after <= step_before
-        t = np.where(use_after[..., None], after - centre, centre - before)
+        t = np.stack([np.where(use_after, ahead - here, here - behind)
+                      for ahead, behind, here in zip(after, before, centre)], axis=-1)
         return t, np.minimum(step_after, step_before)
 
     along_u, step_u = tangent(0, 1)
@@ -200,8 +210,9 @@ def normals_from_depth(z_m: np.ndarray, K: np.ndarray, *, stride: int = 1) -> np
     with np.errstate(invalid="ignore"):
         smooth = np.maximum(step_u, step_v) <= MAX_RELATIVE_DEPTH_STEP * z_c
     n = np.cross(along_v, along_u)
-    out = normalize(np.where(smooth[..., None], n, 0.0))
-    out[~smooth | ~np.any(out != 0, axis=-1)] = np.nan
+    fill_pixels(n, ~smooth, 0.0)
+    out = normalize(n)
+    fill_pixels(out, ~smooth | ~np.any(out != 0, axis=-1), np.nan)
     return out
 
 
@@ -212,21 +223,28 @@ def candidates(channels: int, *, world: bool, space: str | None = None) -> list[
             if channels_needed(encoding) <= channels and not (s == "world" and encoding in VIEW_ONLY_ENCODINGS)]
 
 
+def decode_sample(encoded: np.ndarray, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+    """``encoded`` ``(N, C)`` decoded as ``encoding``, and the vectors' lengths: what ``measure`` needs of it
+    in either space."""
+    vectors = decode_vectors(encoded[None], encoding)[0]
+    return vectors, np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+
+
 def measure(encoded: np.ndarray, candidate: Candidate, reference: np.ndarray, rays: np.ndarray,
-            world_to_view: np.ndarray | None) -> Agreement:
+            world_to_view: np.ndarray | None, decoded: tuple[np.ndarray, np.ndarray] | None = None) -> Agreement:
     """Agreement of ``encoded`` decoded as ``candidate`` with the depth normals ``reference``.
 
     ``encoded`` ``(N, C)``, ``reference`` ``(N, 3)`` (unit, all usable) and
     ``rays`` ``(N, 3)`` (viewing directions, camera frame) describe the same
-    pixels.
+    pixels. ``decoded``: ``decode_sample(encoded, candidate.encoding)`` when
+    the other space's candidate made it already.
     """
     pixels = len(reference)
     if pixels == 0:
         return Agreement(0, 180.0, 180.0, 0.0, 0.0, None)
-    vectors = decode_vectors(encoded[None], candidate.encoding)[0]
+    vectors, length = decoded or decode_sample(encoded, candidate.encoding)
     rotation = to_camera_rotation("gl", world_to_view if candidate.space == "world" else None)
     rotated = vectors @ rotation.T.astype(np.float32)
-    length = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
     cosine = np.divide(np.einsum("ij,ij->i", rotated, reference), length, out=np.zeros_like(length),
                        where=length > 1e-6)
     back = np.einsum("ij,ij->i", rotated, rays) > 0
@@ -285,10 +303,14 @@ def choose_encoding(encoded: np.ndarray, z_m: np.ndarray, K: np.ndarray, *, worl
     rays = _rays(np.linalg.inv(np.asarray(K, dtype=np.float64)), rows, cols)
     reference, rays, sample = reference[usable], rays[usable], e[np.ix_(rows, cols)][usable]
     measured: dict[Candidate, Agreement] = {}
+    decoded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def agreement(candidate: Candidate) -> Agreement:
         if candidate not in measured:
-            measured[candidate] = measure(sample, candidate, reference, rays, world_to_view)
+            if candidate.encoding not in decoded:
+                decoded[candidate.encoding] = decode_sample(sample, candidate.encoding)
+            measured[candidate] = measure(sample, candidate, reference, rays, world_to_view,
+                                          decoded[candidate.encoding])
         return measured[candidate]
 
     world = world_to_view is not None

@@ -123,8 +123,10 @@ def pixel_bytes(raw: bytes, desc: TextureDesc) -> np.ndarray:
 
 def _swizzle_bgra(arr: np.ndarray, fmt: TextureFormat) -> np.ndarray:
     if fmt.bgra and arr.shape[-1] >= 3:
-        order = [2, 1, 0] + list(range(3, arr.shape[-1]))
-        return arr[..., order]
+        out = np.empty(arr.shape, dtype=arr.dtype)
+        for channel, stored in enumerate([2, 1, 0] + list(range(3, arr.shape[-1]))):
+            out[..., channel] = arr[..., stored]  # plane by plane: decode/channels.py says why
+        return out
     return np.ascontiguousarray(arr)
 
 
@@ -169,9 +171,7 @@ def decode_color(raw: bytes, desc: TextureDesc) -> np.ndarray:
     if fmt.layout == "R10G10B10A2":
         if fmt.component_type != "UNorm":
             raise _unsupported(fmt, "only the UNorm variant decodes to float; use decode_integer")
-        out = _unpack_10_10_10_2(raw, desc, np.float32)
-        out /= np.array([1023.0, 1023.0, 1023.0, 3.0], dtype=np.float32)
-        return out
+        return _unpack_10_10_10_2(raw, desc, np.float32)
     if fmt.layout == "R11G11B10":
         return _decode_r11g11b10(raw, desc)
     raise _unsupported(fmt, f"layout {fmt.layout} is not a colour layout decode_color reads")
@@ -188,6 +188,17 @@ def decode_color_u8(raw: bytes, desc: TextureDesc) -> np.ndarray:
     if fmt.layout != "Regular" or fmt.component_type not in ("UNorm", "UNormSRGB") or fmt.component_bytes != 1:
         raise _unsupported(fmt, "decode_color_u8 needs an 8-bit UNorm or sRGB format")
     return _swizzle_bgra(_pixels(raw, desc, "<u1", fmt.component_count), fmt)
+
+
+def decode_color_f16(raw: bytes, desc: TextureDesc) -> np.ndarray:
+    """Decode a 16-bit float colour texture to float16 ``(H, W, C)``: ``decode_color`` narrowed back to float16,
+    without widening it to float32 first (every float16 value, NaN payloads included, survives that round trip).
+    """
+    desc = _typed(desc)
+    fmt = desc.format
+    if fmt.layout != "Regular" or fmt.component_type != "Float" or fmt.component_bytes != 2:
+        raise _unsupported(fmt, "decode_color_f16 needs a 16-bit float format")
+    return _swizzle_bgra(_pixels(raw, desc, "<f2", fmt.component_count), fmt)
 
 
 def decode_integer(raw: bytes, desc: TextureDesc) -> np.ndarray:
@@ -209,14 +220,18 @@ def decode_integer(raw: bytes, desc: TextureDesc) -> np.ndarray:
 
 
 def _unpack_10_10_10_2(raw: bytes, desc: TextureDesc, dtype: type = np.uint16) -> np.ndarray:
-    """(H, W, 4) R,G,B,A integer values from the DXGI/GL ``2_10_10_10_REV`` packing (R in bits 0-9)."""
+    """(H, W, 4) R,G,B,A from the DXGI/GL ``2_10_10_10_REV`` packing (R in bits 0-9): the integer values, or
+    for a float ``dtype`` the UNorm values (integer / 1023, alpha / 3, divided in ``dtype``)."""
     u = _pixels(raw, desc, "<u4", 1)[..., 0]
     out = np.empty(u.shape + (4,), dtype=dtype)
     r, b = (2, 0) if desc.format.bgra else (0, 2)
-    out[..., r] = u & 0x3FF
-    out[..., 1] = (u >> 10) & 0x3FF
-    out[..., b] = (u >> 20) & 0x3FF
-    out[..., 3] = u >> 30
+    unorm = np.issubdtype(dtype, np.floating)
+    for channel, values, top in ((r, u & 0x3FF, 1023), (1, (u >> 10) & 0x3FF, 1023), (b, (u >> 20) & 0x3FF, 1023),
+                                 (3, u >> 30, 3)):
+        if unorm:
+            np.divide(values, dtype(top), out=out[..., channel], dtype=dtype)
+        else:
+            out[..., channel] = values
     return out
 
 

@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from rdc_extract.decode.alpha import drop_meaningless_alpha
+from rdc_extract.decode.channels import fill_pixels, leading_channels
 from rdc_extract.decode.depth import z_distance_m_from_near_far, z_distance_m_from_projection
 from rdc_extract.decode.formats import TextureDesc, typed_view
 from rdc_extract.decode.normals import decode_normals
 from rdc_extract.decode.normals_check import Candidate, choose_encoding
-from rdc_extract.decode.textures import decode_color, decode_color_u8, decode_depth_stencil
+from rdc_extract.decode.textures import decode_color, decode_color_f16, decode_color_u8, decode_depth_stencil
 from rdc_extract.errors import ExtractionFailed, ProfileMismatch
 from rdc_extract.extract.camera import Camera
 from rdc_extract.extract.conventions import Conventions
@@ -68,15 +69,16 @@ def decode_target(raw: RawFrame, resource_id: int) -> np.ndarray:
     texture = raw.textures[resource_id]
     if _is_eight_bit(texture):
         return decode_color_u8(data, desc)
-    decoded = decode_color(data, desc)
-    return decoded.astype(np.float16) if _is_half_float(texture) else decoded
+    if _is_half_float(texture):
+        return decode_color_f16(data, desc)
+    return decode_color(data, desc)
 
 
 def final_image_rgb(raw: RawFrame, resource_id: int) -> np.ndarray:
-    image = decode_target(raw, resource_id)[..., :3]
+    image = leading_channels(decode_target(raw, resource_id), 3)
     if image.dtype != np.uint8:
         image = np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
-    return np.ascontiguousarray(image)
+    return image
 
 
 def depth_m(window_depth: np.ndarray, camera: Camera | None, conventions: Conventions, source: str) -> np.ndarray:
@@ -149,7 +151,7 @@ def _normals(raw: RawFrame, resource_id: int, role: TargetRole, depth: np.ndarra
             return
         stated = choice.candidate
     normals = decode_normals(encoded, stated.encoding, world_to_view=world_to_view if stated.space == "world" else None)
-    normals[~np.isfinite(depth)] = np.nan
+    fill_pixels(normals, ~np.isfinite(depth), np.nan)
     computed.arrays["normals"] = normals
 
 

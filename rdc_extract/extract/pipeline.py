@@ -16,7 +16,7 @@ import os
 import shlex
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,13 @@ from rdc_extract.rd.session import ReplaySession, open_capture
 
 FRAME_SCHEMA = "rdc-extract/frame/1"
 WRITE_THREADS = 4
+
+
+@functools.cache
+def _writer_pool(pid: int) -> ThreadPoolExecutor:
+    """The threads that write this process's frames, started once (a batch writes hundreds of frames per process);
+    per process id, since a forked child inherits the pool but not its threads."""
+    return ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="rdc-extract-write")
 
 
 def _class_map(path: Path) -> ClassMap:
@@ -404,9 +411,12 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
     labels = None
     # Encoding is zlib-bound and zlib releases the GIL: writing outputs side by side
     # hides most of it behind the largest one.
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        written = [pool.submit(writer_for(name), frame_dir, array) for name, array in arrays.items()
-                   if name != "stencil" or "stencil" in wanted]
+    pool = _writer_pool(os.getpid())
+    written: list[Future[dict[str, str]]] = []
+    try:
+        for name, array in arrays.items():
+            if name != "stencil" or "stencil" in wanted:
+                written.append(pool.submit(writer_for(name), frame_dir, array))
         if draw_ids is not None:
             written.append(pool.submit(write_drawids, frame_dir, draw_ids.ids, replayed.drawids_table))
         if instances is not None:
@@ -414,8 +424,10 @@ def _write_frame(replayed: Replayed, frame_dir: Path) -> dict[str, Any]:
         if label_images is not None and class_map is not None:
             labels = write_label_images(frame_dir, label_images, class_map)
             files = with_label_outputs(files, labels)
-        for future in written:
-            files.update(future.result())
+    finally:
+        wait(written)   # nothing may still write into the folder when this returns or raises
+    for future in written:
+        files.update(future.result())
     timing = {**replayed.timing, "decode": decoded - started, "write": time.perf_counter() - decoded}
     meta = _meta(replayed, raw, files, labels, timing, computed)
     write_json(frame_dir / META_FILE, meta)

@@ -1,0 +1,62 @@
+"""The plane-by-plane helpers give exactly what the numpy expressions they replace give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rdc_extract.decode.channels import fill_pixels, finite_pixels, leading_channels
+
+RNG = np.random.default_rng(7)
+
+
+def with_specials(shape):
+    image = RNG.normal(size=shape).astype(np.float32)
+    image[0, 0, 0] = np.nan
+    image[1, 2] = np.inf
+    image[2, 1, -1] = -np.inf
+    return image
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32])
+@pytest.mark.parametrize("channels, count", [(4, 3), (4, 2), (3, 3), (2, 3), (4, 1)])
+def test_leading_channels_is_the_slice_made_contiguous(dtype, channels, count):
+    image = RNG.integers(0, 255, size=(5, 7, channels)).astype(dtype)
+    out = leading_channels(image, count)
+    assert out.flags.c_contiguous and out.dtype == image.dtype
+    np.testing.assert_array_equal(out, image[..., :count])
+
+
+def test_leading_channels_copies_only_what_is_not_already_contiguous():
+    image = np.zeros((3, 4, 3), np.uint8)
+    assert leading_channels(image, 3) is image
+    flipped = np.zeros((3, 4, 3), np.uint8)[::-1]
+    assert leading_channels(flipped, 3) is not flipped and leading_channels(flipped, 3).flags.c_contiguous
+
+
+@pytest.mark.parametrize("shape", [(6, 5, 3), (6, 5, 1), (40, 3), (6, 5, 0)])
+def test_finite_pixels_is_all_channels_finite(shape):
+    image = RNG.normal(size=shape).astype(np.float32)
+    if image.size:
+        image.reshape(-1)[::7] = np.nan
+        image.reshape(-1)[3::11] = np.inf
+    np.testing.assert_array_equal(finite_pixels(image), np.all(np.isfinite(image), axis=-1))
+
+
+@pytest.mark.parametrize("value", [0.0, np.nan])
+def test_fill_pixels_is_a_masked_assignment_of_whole_pixels(value):
+    image = with_specials((6, 5, 3))
+    where = RNG.random((6, 5)) < 0.4
+    expected = image.copy()
+    expected[where] = value
+    fill_pixels(image, where, value)
+    assert image.tobytes() == expected.tobytes()
+
+
+def test_fill_pixels_of_integers():
+    image = RNG.integers(0, 65535, size=(6, 5, 3)).astype(np.uint16)
+    where = RNG.random((6, 5)) < 0.4
+    expected = image.copy()
+    expected[where] = 0
+    fill_pixels(image, where, 0)
+    np.testing.assert_array_equal(image, expected)
