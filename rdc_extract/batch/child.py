@@ -53,6 +53,7 @@ FAULT_ENV = "RDC_EXTRACT_TEST_FAULT"
 FAULT_KINDS = ("crash", "hang", "abort", "killworker", "enospc")
 IDLE_EXIT_CODE = 75
 TRIM_SLACK_MB = 96
+WRITER_NICENESS = 10   # a writer fills the gaps a replay leaves on the cores, never takes them from it
 HANDOVER_NAME = ".replayed.pickle"   # in the task's frame folder; never published (the supervisor removes it)
 
 
@@ -209,6 +210,8 @@ def main() -> int:
 
     reader = _LineReader(sys.stdin.fileno())
     settings = json.loads(reader.readline(None) or b"{}")
+    if settings.get("takes_handover"):
+        os.nice(WRITER_NICENESS)
     try:
         faults = parse_faults(settings.get("test_fault"))
         job = resolve(settings["job"])
