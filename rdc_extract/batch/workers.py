@@ -58,6 +58,9 @@ STALE_FRAME_REASONS = ("new", "changed")   # a failed attempt removes an existin
 REPLAY, WRITE = "replay", "write"          # the roles of a supervisor's children
 # A writer works beside a replay: BLAS's threads (numpy's matrix products) would spin on the replay's core.
 WRITER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# One malloc arena per child (unless the environment says otherwise): with an arena per writing thread, a
+# child's peak memory climbed ~30 MB over its first dozen captures, each thread keeping what it had freed.
+CHILD_DEFAULT_ENV = {"MALLOC_ARENA_MAX": "1"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ class Child:
         name = f"{socket.gethostname()}-{os.getpid()}"
         log = (log_dir / f"worker-{name}.log").open("ab")
         replay_log = log_dir / f"renderdoc-{name}-{next(_child_counter)}.log"
-        env = {**os.environ, **(replay_log_env(replay_log) | settings.env if role == REPLAY else WRITER_ENV)}
+        env = {**CHILD_DEFAULT_ENV, **os.environ,
+               **(replay_log_env(replay_log) | settings.env if role == REPLAY else WRITER_ENV)}
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rdc_extract.batch.child"],
