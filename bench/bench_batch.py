@@ -15,7 +15,8 @@ jobs hits all alike; medians over rounds:
   * --jobs 2 / --jobs 1 throughput, and the machine's own ceiling for it: two plain floor
     processes side by side (one core each, as --jobs 2 workers) against one (target >= 1.7, or
     >= 95 % of the ceiling); and --jobs 2 against those two floors side by side;
-  * memory: each batch worker's peak RSS after each capture (manifest `worker_peak_rss_mb`), its
+  * memory: each replay and writer process's peak RSS after each capture (manifest `worker_peak_rss_mb`,
+    `writer_peak_rss_mb`), its
     growth per capture after the second, and the floor process's resident memory after each capture.
 Default captures: the sample captures, each copied N times.
 """
@@ -78,12 +79,14 @@ def spacing(records: list[dict]) -> list[float]:
     return [later - earlier for earlier, later in zip(times, times[1:])]
 
 
-def worker_growth(records: list[dict]) -> list[tuple[int, list[float]]]:
-    """Per worker, its peak RSS (MB) after each of its captures, in order."""
-    peaks: dict[int, list[float]] = defaultdict(list)
+def worker_growth(records: list[dict]) -> list[tuple[str, list[float]]]:
+    """Per replay and writer process, its peak RSS (MB) after each of its captures, in order."""
+    peaks: dict[str, list[float]] = defaultdict(list)
     for record in records:
-        if record.get("worker_peak_rss_mb") is not None:
-            peaks[record["worker_pid"]].append(record["worker_peak_rss_mb"])
+        for role in ("worker", "writer"):
+            if record.get(f"{role}_peak_rss_mb") is not None:
+                peaks[f"{'replay' if role == 'worker' else 'writer'} {record[f'{role}_pid']}"].append(
+                    record[f"{role}_peak_rss_mb"])
     return sorted(peaks.items())
 
 
@@ -149,13 +152,13 @@ def main() -> None:
               f"cores give; --jobs 1 already writes on the second core while its child replays, which lowers "
               f"the ratio above)")
 
-        print("worker peak RSS (MB) after each capture, and growth per capture after the second:")
+        print("peak RSS (MB) of each replay and writer process after each of its captures, and growth per capture after the second:")
         slopes = []
-        for pid, peaks in growth:
+        for process, peaks in growth:
             slope = (peaks[-1] - peaks[1]) / (len(peaks) - 2) if len(peaks) > 2 else 0.0
             slopes.append(slope)
-            print(f"  worker {pid}: {' '.join(f'{p:.0f}' for p in peaks)}  ({slope:+.1f} MB/capture)")
-        print(f"median growth {median(slopes):+.1f} MB/capture per worker; floor process resident MB after each "
+            print(f"  {process}: {' '.join(f'{p:.0f}' for p in peaks)}  ({slope:+.1f} MB/capture)")
+        print(f"median growth {median(slopes):+.1f} MB/capture per process; floor process resident MB after each "
               f"capture: {' '.join(f'{r:.0f}' for r in floor_rss)}")
 
 

@@ -416,6 +416,7 @@ def _write_handed_over(settings: WorkerSettings, task: Task, stage: Path, reply:
     """The second phase of a two-phase job: the replay child's reply, completed as the whole job's."""
     if settings.write_in_child:
         written = _Attempt(settings, task, stage, WRITE).reply()
+        reply = {**reply, "writer_pid": written.get("worker_pid"), "writer_peak_rss_mb": written.get("peak_rss_mb")}
     else:
         written = _write_here(settings, task, stage)
     if not written.get("ok"):
@@ -512,6 +513,7 @@ def make_record(task: Task, reply: dict[str, Any], wall_s: float,
         "seconds": round(wall_s, 3),
         "worker_pid": reply.get("worker_pid"), "worker_host": socket.gethostname(),
         "worker_peak_rss_mb": reply.get("peak_rss_mb"),
+        "writer_pid": reply.get("writer_pid"), "writer_peak_rss_mb": reply.get("writer_peak_rss_mb"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
     }
     if reply.get("ok"):
