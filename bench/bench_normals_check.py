@@ -12,6 +12,7 @@ extraction time.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -54,7 +55,7 @@ def normals_inputs(capture: Path):
     window_depth, _ = decode_depth_stencil(data[found.depth_target], desc(found.depth_target))
     depth = depth_m(window_depth, camera, conventions, str(capture))
     texture = frame.textures[normals_id]
-    K = camera.intrinsics(texture.width, texture.height, ndc_y_up=frame.api != "Vulkan")
+    K = dataclasses.replace(camera, ndc_y_up=frame.api != "Vulkan").intrinsics(texture.width, texture.height)
     role = next(r for r in rules.gbuffer.targets if r.role == "normals")
     return encoded, depth, K, camera.view[:3, :3], Candidate(role.encoding, role.space or "view")
 
