@@ -9,9 +9,9 @@ jobs hits all alike; medians over rounds:
     meta.json of a warm-up batch), with the rasteriser threads a --jobs 1 worker gets;
   * batch per capture at --jobs 1: the whole command's wall time / captures, against the whole
     floor process's wall time / captures (both pay one start-up), and the steady state: the
-    time between consecutive captures' records (manifest `finished_at`; a worker writes one
-    frame while its child replays the next, so a capture's own `seconds` overlap) against the
-    floor's per-capture seconds;
+    time between consecutive captures' records (manifest `finished_at`; at --jobs 1 the worker's
+    writer process writes one frame while its replay process replays the next, so a capture's own
+    `seconds` overlap) against the floor's per-capture seconds;
   * --jobs 2 / --jobs 1 throughput, and the machine's own ceiling for it: two plain floor
     processes side by side (one core each, as --jobs 2 workers) against one (target >= 1.7, or
     >= 95 % of the ceiling); and --jobs 2 against those two floors side by side;

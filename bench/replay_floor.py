@@ -26,6 +26,13 @@ import sys
 import time
 
 RENDERDOC_MODULE = os.environ.get("RENDERDOC_PYTHON", "/usr/lib/python3/dist-packages/renderdoc.so")
+# RenderDoc 1.24 sets these (turning implicit Vulkan layers off) from a background thread while it opens a
+# capture, which now and then crashes the process (SIGSEGV); set before replay starts, they are only replaced.
+VULKAN_LAYER_SWITCHES = {
+    "DISABLE_LAYER_AMD_SWITCHABLE_GRAPHICS_1": "1", "DISABLE_LAYER_NV_OPTIMUS_1": "", "DISABLE_RTSS_LAYER": "1",
+    "DISABLE_VULKAN_OBS_CAPTURE": "1", "DISABLE_VULKAN_OW_OBS_CAPTURE": "1", "ENABLE_VULKAN_RENDERDOC_CAPTURE": "0",
+    "NODEVICE_SELECT": "1", "VK_LAYER_bandicam_helper_DEBUG_1": "1",
+}
 
 
 def load_renderdoc():
@@ -89,6 +96,8 @@ def main() -> None:
         plan = [plan[args.only]]
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+    for name, value in VULKAN_LAYER_SWITCHES.items():
+        os.environ.setdefault(name, value)
     rd = load_renderdoc()
     rd.InitialiseReplay(rd.GlobalEnvironment(), [])
     code = 0
