@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -557,8 +558,18 @@ def _warn_about_shader_cache() -> None:
         stderr.print(f"warning: {problem} (docs/doctor.md)", soft_wrap=True, highlight=False, markup=False)
 
 
+def _invoked_only(args: list[str]) -> list[typer.models.CommandInfo]:
+    """The registered commands with only the one `args` name, when they name one: typer inspects every
+    command's signature to build the command line, ~50 ms of each run otherwise."""
+    named = [command for command in app.registered_commands
+             if args and (command.name or typer.main.get_command_name(command.callback.__name__)) == args[0]]
+    return named or app.registered_commands
+
+
 def main() -> None:
     """Run the command; a command that replayed leaves at once after shutting replay down (rd/session.py)."""
+    every_command = app.registered_commands
+    app.registered_commands = _invoked_only(sys.argv[1:])
     try:
         app()
     except SystemExit as done:
@@ -568,3 +579,5 @@ def main() -> None:
 
             exit_after_replay(code or 0)
         raise
+    finally:
+        app.registered_commands = every_command

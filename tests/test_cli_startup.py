@@ -75,3 +75,24 @@ def test_a_clean_extract_leaves_no_renderdoc_log_behind(tmp_path):
                           capture_output=True, text=True, env={**os.environ, "RENDERDOC_DEBUG_LOG_FILE": str(log)})
     assert done.returncode == 0, done.stderr
     assert not log.exists(), "the fast exit skipped RenderDoc's own removal of its log"
+
+
+def test_the_command_line_is_built_with_only_the_command_it_names():
+    from rdc_extract.cli import _invoked_only, app
+
+    every = app.registered_commands
+    assert [command.callback.__name__ for command in _invoked_only(["relabel", "OUT", "--force"])] == ["relabel"]
+    for args in ([], ["--help"], ["--version"], ["nope"]):   # group help, options and typos see every command
+        assert _invoked_only(args) == every
+
+
+def test_a_command_and_the_group_help_still_work_from_the_console_script():
+    relabel = subprocess.run([sys.executable, "-m", "rdc_extract", "relabel", "--help"], capture_output=True,
+                             text=True, cwd=REPO, timeout=60)
+    assert relabel.returncode == 0 and "--classes" in relabel.stdout
+    group = subprocess.run([sys.executable, "-m", "rdc_extract", "--help"], capture_output=True, text=True,
+                           cwd=REPO, timeout=60)
+    assert group.returncode == 0 and all(name in group.stdout for name in ("batch", "extract", "relabel", "inspect"))
+    typo = subprocess.run([sys.executable, "-m", "rdc_extract", "relabl"], capture_output=True, text=True,
+                          cwd=REPO, timeout=60)
+    assert typo.returncode == 2 and "No such command" in typo.stderr
