@@ -21,8 +21,9 @@ JOIN_POLL_S = 0.2   # how often the waiting main thread wakes, so that Ctrl-C re
 
 
 def run_here(tasks: Iterator[Task], settings: WorkerSettings, n_jobs: int,
-             emit: Callable[[dict[str, Any]], None]) -> None:
+             emit: Callable[[dict[str, Any]], None], *, early: bool = True) -> None:
     """Extract `tasks` with `n_jobs` supervisor threads; `emit` gets each record (called under a lock).
+    `early`: start the children before the first capture is known (there is work to do).
 
     The first error of a supervisor (a child that cannot start) stops the
     others from taking captures and is raised here. On Ctrl-C the children are
@@ -43,7 +44,7 @@ def run_here(tasks: Iterator[Task], settings: WorkerSettings, n_jobs: int,
 
     def work() -> None:
         try:
-            supervise_thread(next_task, settings, locked_emit)
+            supervise_thread(next_task, settings, locked_emit, early=early)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             with lock:
                 errors.append(exc)

@@ -389,7 +389,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                     run_token="" if here else run_token, test_fault=os.environ.get(FAULT_ENV),
                 )
                 if here:
-                    run_here(tasks(), settings, jobs.n_jobs, record)
+                    run_here(tasks(), settings, jobs.n_jobs, record, early=to_run > 0)
                 else:
                     _run_on_dask(_chunks(tasks(), chunk_size(to_run, jobs.n_jobs)), settings, jobs.n_jobs,
                                  options.out_dir, in_flight, lock, record)

@@ -476,13 +476,14 @@ def supervise(next_task: Callable[[], Task | None], settings: WorkerSettings,
 
 
 def supervise_thread(next_task: Callable[[], Task | None], settings: WorkerSettings,
-                     emit: Callable[[dict[str, Any]], None]) -> None:
-    """`supervise` in a thread of the batch process (the local backend), with its own children: started
-    before the first capture is taken, they start up while discovery finds it."""
+                     emit: Callable[[dict[str, Any]], None], *, early: bool = True) -> None:
+    """`supervise` in a thread of the batch process (the local backend), with its own children: `early`,
+    they are started before the first capture is taken and start up while discovery finds it."""
     try:
-        _child_for_this_thread(settings, REPLAY)
-        if settings.finisher is not None and settings.write_in_child:
-            _child_for_this_thread(settings, WRITE)
+        if early:
+            _child_for_this_thread(settings, REPLAY)
+            if settings.finisher is not None and settings.write_in_child:
+                _child_for_this_thread(settings, WRITE)
         supervise(next_task, settings, emit)
     finally:
         close_children()
