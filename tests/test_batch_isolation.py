@@ -288,3 +288,25 @@ def test_captures_with_undecodable_names_are_recorded_and_reported_in_every_run(
     shown = CliRunner().invoke(app, [*args, "--retry-failed"]).output.replace("\n", "")
     assert "bad\\xff.rdc: not a RenderDoc capture" in shown
     assert "good\\xfe\\x1b[31m.rdc: capture error: RenderDoc opens only paths that are valid UTF-8" in shown
+
+
+def test_a_writer_child_yields_the_cores_to_replay_and_allocates_from_one_arena(tmp_path):
+    from rdc_extract.batch.workers import REPLAY, WRITE, Child, WorkerSettings
+
+    settings = WorkerSettings(out_dir=str(tmp_path), job="rdc_extract.batch.standin:touch_job",
+                              finisher="rdc_extract.batch.standin:touch_job", write_in_child=True)
+    children = {role: Child(settings, role) for role in (REPLAY, WRITE)}
+    try:
+        for child in children.values():
+            child._await_ready()
+        nice = {role: int(Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+                for role, child in children.items()}
+        environ = {role: Path(f"/proc/{child.pid}/environ").read_bytes().split(b"\0")
+                   for role, child in children.items()}
+    finally:
+        for child in children.values():
+            child.close()
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    assert nice == {REPLAY: here, WRITE: min(here + 10, 19)}
+    assert all(b"MALLOC_ARENA_MAX=1" in variables for variables in environ.values())
+    assert b"OPENBLAS_NUM_THREADS=1" in environ[WRITE]
