@@ -1,7 +1,7 @@
 """The `rdc-extract` command line: thin typer layer; domain errors become exit codes here.
 
 Each command imports what it needs when it runs, so `extract` never pays for
-importing the batch engine, joblib or Pillow (tests/test_cli_startup.py).
+importing the batch engine, dask or Pillow (tests/test_cli_startup.py).
 
 Exit codes: 0 success; 1 the command ran but failed (a check failed, a capture
 could not be used); 2 usage error (typer/click).
@@ -513,7 +513,7 @@ def batch(
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Retry captures that failed before.")] = False,
     profile: Annotated[Optional[str], typer.Option("--profile", "-p", help="Profile name or .toml path; default: auto-detect per capture.")] = None,
     outputs: Annotated[Optional[str], typer.Option("--outputs", help="Comma-separated outputs; default: all but drawids and instances.")] = None,
-    backend: Annotated[str, typer.Option("--backend", help="local (this machine) or dask (a dask.distributed cluster, through joblib).")] = "local",
+    backend: Annotated[str, typer.Option("--backend", help="local (this machine) or dask (a dask.distributed cluster).")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="dask scheduler address, with --backend dask.")] = None,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Walk symbolic links to directories (each directory once; loops are reported).")] = False,
     job: Annotated[Optional[str], typer.Option("--job", hidden=True, help="module:function run per capture (tests, benchmarks); default: extraction.")] = None,

@@ -1,4 +1,4 @@
-"""The same batch on a dask.distributed cluster (joblib's dask backend), here a local one on loopback."""
+"""The same batch on a dask.distributed cluster, here a local one on loopback."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ distributed = pytest.importorskip("dask.distributed", reason='needs pip install 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+    import dask
+
+    # a killed worker's task fails at once instead of being retried on the other worker (and killing it too)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as local_cluster:
         yield local_cluster
 
@@ -51,6 +54,30 @@ def test_batch_on_a_local_dask_cluster_isolates_crashes_and_resumes(cluster, tmp
     rerun = CliRunner().invoke(app, args)
     assert rerun.exit_code == 1
     assert len((out / "manifest.jsonl").read_text().splitlines()) == len(records)
+
+
+def test_a_killed_dask_worker_costs_its_captures_and_the_batch_goes_on(cluster, tmp_path, vk_capture, monkeypatch):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    for number in range(4):
+        shutil.copyfile(vk_capture, folder / f"vk_{number}.rdc")
+    out = tmp_path / "out"
+    monkeypatch.setenv(FAULT_ENV, "killworker:vk_2")   # SIGKILLs the dask worker, which writes that frame
+    args = ["batch", str(folder), str(out), "--backend", "dask", "--scheduler", cluster.scheduler_address,
+            "--outputs", "rgb", "--timeout", "60"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    records = {record["capture"]: record for record in lines}
+    assert records["vk_2.rdc"]["cause"] == "batch worker killed"
+    assert {c for c, r in records.items() if r["status"] == "done"} == {"vk_0.rdc", "vk_1.rdc", "vk_3.rdc"}
+
+    monkeypatch.delenv(FAULT_ENV)
+    rerun = CliRunner().invoke(app, args)   # a killed worker says nothing about the capture: retried
+    assert rerun.exit_code == 0, rerun.output
 
 
 def test_dask_backend_needs_a_scheduler(tmp_path):

@@ -175,7 +175,7 @@ def test_kill_9_mid_batch_leaves_no_half_written_outputs_and_resumes(tmp_path, v
         assert 3 <= done_before < count
     finally:
         try:
-            os.killpg(batch.pid, signal.SIGKILL)  # the joblib workers it left behind
+            os.killpg(batch.pid, signal.SIGKILL)  # the children it left behind
         except ProcessLookupError:
             pass
 

@@ -36,7 +36,7 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in NOT_FOR_EXTRACT))
 
 
-def test_importing_the_cli_leaves_out_batch_joblib_dask_and_pillow():
+def test_importing_the_cli_leaves_out_batch_dask_and_pillow():
     probe = "import json, sys; import rdc_extract.cli; print(json.dumps(sorted(sys.modules)))"
     modules = set(json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                                             check=True, cwd=REPO).stdout))

@@ -18,7 +18,6 @@ import os
 import shutil
 import threading
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -28,12 +27,13 @@ from typing import Any, Protocol
 
 from rdc_extract.batch.child import FAULT_ENV
 from rdc_extract.batch.discover import SkippedEntry, iter_captures
+from rdc_extract.batch.cluster import connect, run_on_dask
 from rdc_extract.batch.index import FAILURES_NAME, INDEX_NAME, read_index, write_failures, write_index
 from rdc_extract.batch.local import run_here
 from rdc_extract.batch.manifest import DONE, Manifest
 from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
 from rdc_extract.batch.resources import JobsChoice, available_memory_mb, cap_jobs
-from rdc_extract.batch.workers import META_NAME, WorkerSettings, make_record, run_tasks
+from rdc_extract.batch.workers import META_NAME, WorkerSettings
 from rdc_extract.dataset.files import TEMP_PREFIX, remove_temporaries
 from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.names import frame_id
@@ -124,36 +124,26 @@ class _NoProgress:
 
 
 @contextlib.contextmanager
-def _backend(options: BatchOptions, to_run: int) -> Iterator[JobsChoice]:
-    """Select the backend (dask: joblib's, on the cluster); yields how many workers to start (docs/batch.md,
-    "Workers")."""
+def _backend(options: BatchOptions, to_run: int) -> Iterator[tuple[JobsChoice, Any]]:
+    """Select the backend; yields how many workers to start (docs/batch.md, "Workers") and the dask client
+    (None on this machine)."""
     servers = len(options.remote.servers) if options.remote and options.remote.only_apis is None else None
     if options.backend == "local":
         cores = os.cpu_count() or 1
-        yield cap_jobs(options.jobs, cores, to_run, cores=cores, available_mb=available_memory_mb(), servers=servers)
+        yield cap_jobs(options.jobs, cores, to_run, cores=cores, available_mb=available_memory_mb(),
+                       servers=servers), None
         return
     if options.backend != "dask":
         raise BatchError(f"unknown backend {options.backend!r} (choose from {', '.join(BACKENDS)})")
-    try:
-        from dask.distributed import Client
-        from joblib import parallel_config
-    except ImportError:
-        raise BatchError('the dask backend needs dask.distributed: pip install "dask[distributed]"') from None
-    if not options.scheduler:
-        raise BatchError("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.1:8786)")
-    try:
-        client = Client(options.scheduler, timeout="30s")
-    except (OSError, TimeoutError) as exc:
-        raise BatchError(f"cannot reach the dask scheduler at {options.scheduler}: {exc}") from None
-    with client, parallel_config(backend="dask"):
+    with connect(options.scheduler) as client:
         threads = sum(client.nthreads().values())
-        yield cap_jobs(options.jobs, max(threads, 1), to_run, servers=servers)
+        yield cap_jobs(options.jobs, max(threads, 1), to_run, servers=servers), client
 
 
 def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
     """Each local worker's share of the cores, given to its replay as rasteriser threads, and the remote route.
 
-    The same split joblib's loky applies to BLAS/OpenMP threads. On a cluster
+    The split joblib's loky applies to BLAS/OpenMP threads. On a cluster
     the scheduler's thread count says nothing about one machine, so dask workers
     keep their defaults unless `cores_per_worker` is given.
     """
@@ -254,48 +244,6 @@ def _clear_staging(out_dir: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _worker_death(exc: BaseException) -> bool:
-    """A dask worker died under a task (OOM killer, kill -9): dask's KilledWorker."""
-    return type(exc).__name__ == "KilledWorker"
-
-
-def _killed_record(task: Task) -> dict[str, Any]:
-    return make_record(task, {"ok": False, "cause": WORKER_KILLED, "error": (
-        "the dask worker running this capture was killed; the batch went on and a rerun retries this capture")},
-        0.0)
-
-
-def _run_on_dask(chunks: Iterator[list[Task]], settings: WorkerSettings, n_jobs: int, out_dir: Path,
-                 in_flight: dict[str, Task], lock: threading.Lock, record: Callable[..., None]) -> None:
-    """Hand `chunks` to dask workers through joblib; a killed worker costs the captures it held, recorded
-    as such, and the batch goes on with the others."""
-    from joblib import Parallel, delayed
-
-    while True:
-        # max_nbytes=None: arguments are never memory-mapped, and with a temp_folder
-        # given joblib does not create (and, when killed, leave) a folder in /dev/shm
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs",
-                            max_nbytes=None, temp_folder=str(out_dir / STAGING_DIR))
-        try:
-            with warnings.catch_warnings():   # joblib's advice on the tasks a worker death cancelled
-                warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being processed")
-                for done in parallel(delayed(run_tasks)(chunk, settings) for chunk in chunks):
-                    with lock:
-                        for capture in done["captures"]:
-                            in_flight.pop(capture, None)
-                    for result in done["records"]:
-                        record(result)
-            return
-        except Exception as exc:
-            if not _worker_death(exc):
-                raise
-            with lock:
-                lost = list(in_flight.values())
-                in_flight.clear()
-            for number, task in enumerate(lost):
-                record(_killed_record(task), a_death=number == 0)
-
-
 def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchSummary:
     """Extract every capture under `options.input_dir` that is not done yet; see docs/batch.md."""
     progress = progress or _NoProgress()
@@ -316,7 +264,6 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         to_run = sum(1 for action, _ in _plan(options, manifest, summary.note_not_walked) if action is Action.RUN)
         progress.start(to_run)
         lock = threading.Lock()
-        in_flight: dict[str, Task] = {}   # handed out, no record yet
 
         def tasks() -> Iterator[Task]:
             for action, task in _plan(options, manifest):
@@ -325,7 +272,6 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 if action is Action.RUN:
                     checked.result()
                     with lock:
-                        in_flight[task.capture] = task
                         if task.reason in REDONE_REASONS:
                             summary.redone[task.reason] += 1
                     yield task
@@ -346,8 +292,6 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             (a dask worker's death costs every capture it held, but counts once)."""
             nonlocal last_index, index_every_s, deaths_in_a_row
             manifest.append(result)
-            with lock:
-                in_flight.pop(result["capture"], None)
             if result["status"] == DONE:
                 summary.done += 1
                 deaths_in_a_row = 0
@@ -376,7 +320,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
 
         failing = True
         try:
-            with _backend(options, to_run) as jobs:
+            with _backend(options, to_run) as (jobs, client):
                 if jobs.note:
                     summary.notes.append(jobs.note)
                 here = options.backend == "local"
@@ -391,8 +335,8 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 if here:
                     run_here(tasks(), settings, jobs.n_jobs, record, early=to_run > 0)
                 else:
-                    _run_on_dask(_chunks(tasks(), chunk_size(to_run, jobs.n_jobs)), settings, jobs.n_jobs,
-                                 options.out_dir, in_flight, lock, record)
+                    run_on_dask(client, _chunks(tasks(), chunk_size(to_run, jobs.n_jobs)), settings, jobs.n_jobs,
+                                record)
             checked.result()
             failing = False
         finally:
