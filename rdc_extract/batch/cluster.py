@@ -67,6 +67,6 @@ def run_on_dask(client: Any, groups: Iterator[list[Task]], settings: WorkerSetti
             for number, task in enumerate(group):   # one death costs the whole group, and counts once
                 record(_killed_record(task), a_death=number == 0)
         else:
-            for result in future.result()["records"]:
+            for result in future.result():
                 record(result)
         hand_out()

@@ -489,16 +489,16 @@ def supervise_thread(next_task: Callable[[], Task | None], settings: WorkerSetti
         close_children()
 
 
-def run_tasks(tasks: list[Task], settings: WorkerSettings) -> dict[str, Any]:
-    """Extract `tasks` in this thread's children (a dask task): `{"captures", "records"}`.
+def run_tasks(tasks: list[Task], settings: WorkerSettings) -> list[dict[str, Any]]:
+    """Extract `tasks` in this thread's children (a dask task); their records.
 
     After a full disk the remaining tasks are not attempted and get no record
-    (the batch stops; a rerun does them): `captures` names every task handed in.
+    (the batch stops; a rerun does them).
     """
     records: list[dict[str, Any]] = []
     waiting = iter(tasks)
     supervise(lambda: next(waiting, None), settings, records.append)
-    return {"captures": [task.capture for task in tasks], "records": records}
+    return records
 
 
 def make_record(task: Task, reply: dict[str, Any], wall_s: float,
