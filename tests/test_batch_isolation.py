@@ -310,3 +310,23 @@ def test_a_writer_child_yields_the_cores_to_replay_and_allocates_from_one_arena(
     assert nice == {REPLAY: here, WRITE: min(here + 10, 19)}
     assert all(b"MALLOC_ARENA_MAX=1" in variables for variables in environ.values())
     assert b"OPENBLAS_NUM_THREADS=1" in environ[WRITE]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a writer process starts only with a core to spare")
+def test_with_a_core_to_spare_a_writer_process_writes_and_is_recorded(tmp_path):
+    sample = sorted((Path(__file__).resolve().parents[1] / "samples" / "captures").glob("*.rdc"))[0]
+    folder = capture_folder(tmp_path, sample, "a.rdc")
+    result = CliRunner().invoke(app, ["batch", str(folder), str(tmp_path / "out"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    record = _records(tmp_path / "out")["a.rdc"]
+    assert record["writer_pid"] not in (None, record["worker_pid"]) and record["writer_peak_rss_mb"] > 0
+
+
+def test_a_batch_with_nothing_to_do_starts_no_child(tmp_path, vk_capture):
+    folder = capture_folder(tmp_path, vk_capture, "a.rdc")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "rdc_extract", "batch", str(folder), str(out), "--job", STAND_IN]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    rerun = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert rerun.wait(timeout=120) == 0
+    assert not list((out / "logs").glob(f"worker-*-{rerun.pid}.log"))   # a child's stderr log names its batch
