@@ -56,11 +56,13 @@ LOGS_DIR = "logs"
 META_NAME = "meta.json"
 STALE_FRAME_REASONS = ("new", "changed")   # a failed attempt removes an existing frame folder only for these
 REPLAY, WRITE = "replay", "write"          # the roles of a supervisor's children
-# A writer works beside a replay: BLAS's threads (numpy's matrix products) would spin on the replay's core.
-WRITER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-# One malloc arena per child (unless the environment says otherwise): with an arena per writing thread, a
-# child's peak memory climbed ~30 MB over its first dozen captures, each thread keeping what it had freed.
-CHILD_DEFAULT_ENV = {"MALLOC_ARENA_MAX": "1"}
+# A child shares the cores with others: BLAS's threads (numpy's matrix products, all small here) would spin on
+# theirs (measured side by side: with them, a --jobs 1 batch took ~2 % longer).
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# A child that writes frames allocates from one malloc arena (unless the environment says otherwise): with an arena
+# per writing thread its memory climbed 30-50 MB over its first captures, each thread keeping what it had freed.
+# A child that only replays keeps glibc's arenas: its rasteriser threads contending for one made replay ~8 % slower.
+WRITING_CHILD_DEFAULT_ENV = {"MALLOC_ARENA_MAX": "1"}
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,9 @@ class Child:
         name = f"{socket.gethostname()}-{os.getpid()}"
         log = (log_dir / f"worker-{name}.log").open("ab")
         replay_log = log_dir / f"renderdoc-{name}-{next(_child_counter)}.log"
-        env = {**CHILD_DEFAULT_ENV, **os.environ,
-               **(replay_log_env(replay_log) | settings.env if role == REPLAY else WRITER_ENV)}
+        writes = role == WRITE or not settings.finisher
+        env = {**(WRITING_CHILD_DEFAULT_ENV if writes else {}), **os.environ, **ONE_BLAS_THREAD,
+               **(replay_log_env(replay_log) | settings.env if role == REPLAY else {})}
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rdc_extract.batch.child"],
