@@ -3,7 +3,7 @@
     python bench/bench_batch.py [--captures DIR] [--copies N] [--rounds R]
 
 Every figure is measured in this one run, the runs of a round interleaved so load from other
-jobs hits all alike; medians over rounds:
+jobs hits all alike; each ratio is the median over rounds of the ratio within a round:
   * warm floor: bench/replay_floor.py (no rdc_extract code) replaying every capture in one
     process that initialised replay once, reading what extraction reads (taken from the frames'
     meta.json of a warm-up batch), with the rasteriser threads a --jobs 1 worker gets;
@@ -14,7 +14,10 @@ jobs hits all alike; medians over rounds:
     `seconds` overlap) against the floor's per-capture seconds;
   * --jobs 2 / --jobs 1 throughput, and the machine's own ceiling for it: two plain floor
     processes side by side (one core each, as --jobs 2 workers) against one (target >= 1.7, or
-    >= 95 % of the ceiling); and --jobs 2 against those two floors side by side;
+    >= 95 % of the ceiling); and --jobs 2 against those two floors side by side; the same in the steady
+    state: captures per second between each run's first capture of its last worker to start delivering and
+    its last capture (record times; the floor's per-capture lines), without the start-up and the tail that a
+    short run weighs and a long batch does not;
   * memory: each replay and writer process's peak RSS after each capture (manifest `worker_peak_rss_mb`,
     `writer_peak_rss_mb`), its
     growth per capture after the second, and the floor process's resident memory after each capture.
@@ -63,14 +66,27 @@ def batch(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict]]:
     return wall, records
 
 
-def floor_pair(plan_halves: list[Path], lp_threads: str) -> float:
-    """Wall seconds of two warm floor processes side by side, each on half the captures."""
+def floor_pair(plan_halves: list[Path], lp_threads: str) -> tuple[float, list[dict]]:
+    """(wall seconds, both processes' per-capture lines) of two warm floor processes side by side, each on half
+    the captures."""
     started = time.perf_counter()
-    processes = [subprocess.Popen([sys.executable, str(FLOOR_SCRIPT), str(half)], stdout=subprocess.DEVNULL,
+    processes = [subprocess.Popen([sys.executable, str(FLOOR_SCRIPT), str(half)], stdout=subprocess.PIPE, text=True,
                                   env={**os.environ, "LP_NUM_THREADS": lp_threads}) for half in plan_halves]
-    if any(process.wait() for process in processes):
+    outputs = [process.communicate()[0] for process in processes]
+    if any(process.returncode for process in processes):
         raise RuntimeError("a floor process failed")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, [line for output in outputs for line in floor_lines(output)]
+
+
+def steady_rate(finished: list[float], workers: int) -> float:
+    """Captures per second between the first capture of the last worker to deliver one and the last capture:
+    the throughput of a long batch, without the start-up and the tail of a short one."""
+    times = sorted(finished)[workers - 1:]
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+def record_times(records: list[dict]) -> list[float]:
+    return [datetime.fromisoformat(r["finished_at"]).timestamp() for r in records]
 
 
 def spacing(records: list[dict]) -> list[float]:
@@ -115,6 +131,7 @@ def main() -> None:
         halves = [write_plan(items[0::2], scratch / "half0.json"), write_plan(items[1::2], scratch / "half1.json")]
 
         runs: dict[str, list[float]] = defaultdict(list)
+        rates: dict[str, list[float]] = defaultdict(list)   # steady captures per second, per round
         floor_per_capture: list[float] = []
         batch_per_capture: list[float] = []
         growth: list[tuple[int, list[float]]] = []
@@ -123,12 +140,16 @@ def main() -> None:
             wall, lines = timed([sys.executable, str(FLOOR_SCRIPT), str(plan)], {"LP_NUM_THREADS": lp_one_worker})
             records = floor_lines(lines)
             runs["floor, one process"].append(wall)
+            rates["floor, one process"].append(steady_rate([r["finished_at"] for r in records], 1))
             floor_per_capture += [r["seconds"] for r in records[1:]]  # after the process's first capture
             floor_rss = [r["rss_mb"] for r in records]
-            runs["floor, two processes"].append(floor_pair(halves, "0"))
+            wall, records = floor_pair(halves, "0")
+            runs["floor, two processes"].append(wall)
+            rates["floor, two processes"].append(steady_rate([r["finished_at"] for r in records], 2))
             for jobs in (1, 2):
                 wall, records = batch(scratch / "captures", scratch / "out", jobs)
                 runs[f"batch --jobs {jobs}"].append(wall)
+                rates[f"batch --jobs {jobs}"].append(steady_rate(record_times(records), jobs))
                 if jobs == 1:
                     batch_per_capture += spacing(records)[1:]
                 growth += worker_growth(records)
@@ -136,21 +157,38 @@ def main() -> None:
         for name, wall in best.items():
             print(f"  {name:22s} {wall:6.2f} s  ({wall / count:.3f} s/capture)")
 
-        whole = best["batch --jobs 1"] / best["floor, one process"]
+        def per_round(numerator: str, denominator: str) -> tuple[float, str]:
+            """The median over rounds of a ratio of two runs of the same round (adjacent in time, so alike in load)."""
+            ratios = [a / b for a, b in zip(runs[numerator], runs[denominator])]
+            return median(ratios), " ".join(f"{ratio:.2f}" for ratio in ratios)
+
+        whole, whole_rounds = per_round("batch --jobs 1", "floor, one process")
         steady = median(batch_per_capture) / median(floor_per_capture)
-        print(f"batch --jobs 1 / warm floor, whole processes: {whole:.2f}  ({verdict(whole, 1.25)})")
+        print(f"batch --jobs 1 / warm floor, whole processes: {whole:.2f}  ({verdict(whole, 1.25)}; rounds: "
+              f"{whole_rounds})")
         print(f"batch --jobs 1 / warm floor, steady state per capture: {median(batch_per_capture):.3f} / "
               f"{median(floor_per_capture):.3f} s = {steady:.2f}  (between records vs floor seconds, "
               f"start-ups excluded)")
-        scaling = best["batch --jobs 1"] / best["batch --jobs 2"]
-        ceiling = best["floor, one process"] / best["floor, two processes"]
-        print(f"--jobs 2 / --jobs 1 throughput: {scaling:.2f}  ({verdict(scaling, 1.7, at_most=False)}); "
-              f"machine ceiling (two plain floors / one): {ceiling:.2f}, the batch reaches {scaling / ceiling:.0%} "
-              f"of it ({verdict(scaling / ceiling, 0.95, at_most=False)})")
-        pair = best["batch --jobs 2"] / best["floor, two processes"]
-        print(f"batch --jobs 2 / two warm floors side by side, whole processes: {pair:.2f}  (the throughput both "
-              f"cores give; --jobs 1 already writes on the second core while its child replays, which lowers "
-              f"the ratio above)")
+        scaling, scaling_rounds = per_round("batch --jobs 1", "batch --jobs 2")
+        ceiling, ceiling_rounds = per_round("floor, one process", "floor, two processes")
+        reached = median([(j1 / j2) / (f1 / f2) for j1, j2, f1, f2 in zip(
+            runs["batch --jobs 1"], runs["batch --jobs 2"], runs["floor, one process"], runs["floor, two processes"])])
+        print(f"--jobs 2 / --jobs 1 throughput: {scaling:.2f}  ({verdict(scaling, 1.7, at_most=False)}; rounds: "
+              f"{scaling_rounds}); machine ceiling (two plain floors / one): {ceiling:.2f} (rounds: {ceiling_rounds}), "
+              f"the batch reaches {reached:.0%} of it ({verdict(reached, 0.95, at_most=False)})")
+        pair, pair_rounds = per_round("batch --jobs 2", "floor, two processes")
+        print(f"batch --jobs 2 / two warm floors side by side, whole processes: {pair:.2f}  (rounds: {pair_rounds}; "
+              f"the throughput both cores give; --jobs 1 already writes on the second core while its child replays, "
+              f"which lowers the ratio above)")
+        steady_scaling = median([j2 / j1 for j1, j2 in zip(rates["batch --jobs 1"], rates["batch --jobs 2"])])
+        steady_ceiling = median([f2 / f1 for f1, f2 in zip(rates["floor, one process"], rates["floor, two processes"])])
+        steady_reached = median([(j2 / j1) / (f2 / f1) for j1, j2, f1, f2 in zip(
+            rates["batch --jobs 1"], rates["batch --jobs 2"], rates["floor, one process"], rates["floor, two processes"])])
+        print(f"steady state (captures per second from each run's first capture of its last worker to its last "
+              f"capture, start-up and tail excluded): --jobs 2 / --jobs 1 {steady_scaling:.2f}, ceiling "
+              f"{steady_ceiling:.2f}, the batch reaches {steady_reached:.0%} of it "
+              f"({verdict(steady_reached, 0.95, at_most=False)}); --jobs 2 / two floors side by side "
+              f"{median([f2 / j2 for j2, f2 in zip(rates['batch --jobs 2'], rates['floor, two processes'])]):.2f}")
 
         print("peak RSS (MB) of each replay and writer process after each of its captures, and growth per capture after the second:")
         slopes = []
@@ -158,8 +196,9 @@ def main() -> None:
             slope = (peaks[-1] - peaks[1]) / (len(peaks) - 2) if len(peaks) > 2 else 0.0
             slopes.append(slope)
             print(f"  {process}: {' '.join(f'{p:.0f}' for p in peaks)}  ({slope:+.1f} MB/capture)")
+        floor_slope = (floor_rss[-1] - floor_rss[1]) / (len(floor_rss) - 2) if len(floor_rss) > 2 else 0.0
         print(f"median growth {median(slopes):+.1f} MB/capture per process; floor process resident MB after each "
-              f"capture: {' '.join(f'{r:.0f}' for r in floor_rss)}")
+              f"capture: {' '.join(f'{r:.0f}' for r in floor_rss)}  ({floor_slope:+.1f} MB/capture, the same way)")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ there (mip 0, slice 0, sample 0), read the named constant block at its event whe
 The benches take the events and resource ids from the frame's meta.json, so this script reads
 exactly what extraction reads, without reading the action tree or identifying anything.
 
-Prints one JSON line per capture, `{"capture", "seconds", "bytes", "rss_mb"}` (seconds from open to
-close; rss_mb is the resident memory after closing), then shuts replay down and leaves with
+Prints one JSON line per capture, `{"capture", "seconds", "bytes", "rss_mb", "finished_at"}` (seconds from
+open to close; rss_mb is the resident memory after closing; finished_at the Unix time after closing), then shuts replay down and leaves with
 `os._exit` (a plain interpreter exit after RenderDoc costs more than the replay of a small capture).
 Deliberately imports nothing from rdc_extract: it is the independent yardstick.
 """
@@ -106,7 +106,7 @@ def main() -> None:
             started = time.perf_counter()
             read = replay(rd, item)
             print(json.dumps({"capture": item["capture"], "seconds": time.perf_counter() - started,
-                              "bytes": read, "rss_mb": round(rss_mb(), 1)}), flush=True)
+                              "bytes": read, "rss_mb": round(rss_mb(), 1), "finished_at": time.time()}), flush=True)
     except Exception as exc:  # noqa: BLE001 - reported, then the same fast exit
         print(f"replay_floor: {exc}", file=sys.stderr, flush=True)
         code = 1
