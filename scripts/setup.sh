@@ -58,7 +58,7 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
   echo "$wanted" > "$stamp"
 fi
 # An editable install is not byte-compiled, and where PYTHONDONTWRITEBYTECODE is set (as on CI machines) Python
-# never caches the package's bytecode, so every command would compile its ~130 modules again (~70 ms of each
+# never caches the package's bytecode, so every command would compile its ~130 modules again (~80 ms of each
 # `rdc-extract extract`). compileall writes the caches regardless and skips those still current.
 .venv/bin/python -m compileall -q rdc_extract >/dev/null
 echo "setup: ready ($(.venv/bin/rdc-extract --version), $(.venv/bin/python --version))"

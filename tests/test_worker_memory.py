@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import deque
 
 _PROBE = """
 import numpy as np
@@ -35,7 +36,7 @@ def test_the_heap_is_trimmed_only_after_a_capture_that_left_more_than_captures_u
     trims = []
     monkeypatch.setattr(child, "resident_mb", lambda: next(residents))
     monkeypatch.setattr(child, "release_freed_memory", lambda: trims.append(len(left_behind)))
-    left_behind: list[float] = []
+    left_behind: deque[float] = deque(maxlen=child.USUAL_OVER)
     for _ in range(7):
         child.keep_memory_bounded(left_behind)
     # only the outsized fourth capture trims; a small (failed) capture does not make ordinary ones trim

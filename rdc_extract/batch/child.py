@@ -44,6 +44,7 @@ import statistics
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ FAULT_ENV = "RDC_EXTRACT_TEST_FAULT"
 FAULT_KINDS = ("crash", "hang", "abort", "killworker", "enospc")
 IDLE_EXIT_CODE = 75
 TRIM_SLACK_MB = 96
+USUAL_OVER = 64   # captures whose resident memory sets what is usual
 WRITER_NICENESS = 10   # a writer fills the gaps a replay leaves on the cores, never takes them from it
 HANDOVER_NAME = ".replayed.pickle"   # in the task's frame folder; never published (the supervisor removes it)
 
@@ -159,7 +161,7 @@ def resident_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def keep_memory_bounded(left_behind: list[float]) -> None:
+def keep_memory_bounded(left_behind: deque[float]) -> None:
     """After a capture: trim the heap if it left resident memory `TRIM_SLACK_MB` above what captures usually leave.
 
     glibc keeps the heap a capture freed for reuse, so one large capture would
@@ -167,7 +169,7 @@ def keep_memory_bounded(left_behind: list[float]) -> None:
     page-faults back in: a sample capture's working set is ~150 MB above the
     trimmed heap, ~22,000 page faults and ~35 ms of CPU each time. So the
     resident memory each capture left (`left_behind`, appended to) is
-    compared with the median of the earlier ones: captures of the usual size
+    compared with the median of the earlier ones (the last `USUAL_OVER` of them): captures of the usual size
     never trim, an outsized one does (the median is not moved by a few outsized
     or failed captures).
     """
@@ -232,7 +234,7 @@ def main() -> int:
     hand_over, takes_handover = bool(settings.get("hand_over")), bool(settings.get("takes_handover"))
     parent_writes = bool(settings.get("parent_writes"))
 
-    left_behind: list[float] = []   # resident MB after each capture served
+    left_behind: deque[float] = deque(maxlen=USUAL_OVER)   # resident MB after each capture served
     while True:
         line = reader.readline(idle_timeout)
         if line is None:
