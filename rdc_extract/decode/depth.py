@@ -58,13 +58,13 @@ class DepthState:
     clip_range_asked: bool = False
 
 
-def _ndc_z(window_depth: np.ndarray, clip_range: ClipRange) -> np.ndarray:
-    d = np.asarray(window_depth, dtype=np.float64)
-    if clip_range == "zero_to_one":
-        return d
+def _ndc_z_in_place(d: np.ndarray, clip_range: ClipRange) -> None:
+    """Window depth (float64) → NDC z."""
     if clip_range == "minus_one_to_one":
-        return 2.0 * d - 1.0
-    raise ValueError(f"clip_range must be 'zero_to_one' or 'minus_one_to_one', got {clip_range!r}")
+        d *= 2.0
+        d -= 1.0
+    elif clip_range != "zero_to_one":
+        raise ValueError(f"clip_range must be 'zero_to_one' or 'minus_one_to_one', got {clip_range!r}")
 
 
 _ROUNDING = 1e-9  # relative: a projection derived from other matrices (`[camera]` products) is not exact
@@ -128,18 +128,23 @@ def z_distance_m_from_projection(
     p = _check_perspective(proj)
     w = p[3, 2]
     low, high = depth_range
+    # one frame of float64, every step below in place: z_fwd = w * z_view, z_view = P23 / (w * ndc - P22)
+    z_fwd = np.array(window_depth, dtype=np.float64)
     if (low, high) != (0.0, 1.0):
-        window_depth = (np.asarray(window_depth, dtype=np.float64) - low) / (high - low)
-    ndc = _ndc_z(window_depth, clip_range)
-    z_fwd = np.asarray(w * ndc)   # z_fwd = w * z_view, z_view = P23 / (w * ndc - P22): in place, a frame of float64
+        z_fwd -= low
+        z_fwd /= high - low
+    far = None
+    if far_plane_invalid:
+        far = (z_fwd <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (z_fwd >= 1.0)
+    _ndc_z_in_place(z_fwd, clip_range)
+    z_fwd *= w
     z_fwd -= p[2, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(p[2, 3], z_fwd, out=z_fwd)
         z_fwd *= w
         invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
-    if far_plane_invalid:
-        d = np.asarray(window_depth)
-        invalid |= (d <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (d >= 1.0)
+    if far is not None:
+        invalid |= far
     z_fwd[invalid] = np.inf
     return z_fwd.astype(np.float32)
 

@@ -183,7 +183,9 @@ def apply_class_map(raw: np.ndarray | None, class_map: ClassMap, draw_ids: DrawI
     counts = np.bincount(unlabelled.ravel(), minlength=RAW_VALUES) if raw_read else np.zeros(RAW_VALUES, np.int64)
     missing = np.flatnonzero((counts > 0) & ~class_map.covered)
     ids, train_ids, colors = tables
-    # np.take is several times faster than fancy indexing for these small tables
+    # np.take is several times faster than fancy indexing for these small tables; it converts the index to
+    # intp first, so that is done once for the three tables
+    index = index.astype(np.intp, copy=False)
     return LabelImages(np.take(ids, index), None if train_ids is None else np.take(train_ids, index),
                        np.take(colors, index, axis=0), {int(v): int(counts[v]) for v in missing},
                        None if draw_ids is None else coverage(draw_ids.draws, class_map.rules), raw_read)
