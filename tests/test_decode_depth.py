@@ -212,3 +212,27 @@ def test_z_distance_in_place_gives_the_bytes_of_the_expression_before(clip_range
     assert out.dtype == np.float32
     assert out.tobytes() == z_distance_before(window, proj, clip_range, depth_range).tobytes()
     assert window.tobytes() == before.tobytes(), "the input is left as it was"
+
+
+def kitti_before(depth_m, too_far):
+    """depth_to_kitti_u16 as written before it worked in place."""
+    d = np.asarray(depth_m)
+    d = d if d.dtype == np.float32 else np.asarray(d, dtype=np.float64)
+    valid = np.isfinite(d) & (d > 0)
+    with np.errstate(over="ignore"):
+        scaled = np.where(valid, np.rint(d * 256.0), 0.0)
+    scaled = np.where(valid & (scaled < 1), 1.0, scaled)
+    over = scaled > 65535
+    scaled = np.where(over, 65535.0 if too_far == "clip" else 0.0, scaled)
+    return scaled.astype(np.uint16)
+
+
+@pytest.mark.parametrize("too_far", ["clip", "invalid"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kitti_encoding_in_place_gives_the_values_of_the_expression_before(too_far, dtype):
+    edges = [0.0, -0.0, -1.0, np.nan, np.inf, -np.inf, 1 / 512, np.nextafter(1 / 512, 0), 1 / 1024, 1e-45,
+             255.99, 65535 / 256, 65535.5 / 256, 256.0, 1.3e36, 3e38]
+    depth = np.concatenate([np.random.default_rng(12).uniform(-1, 300, 4000), edges]).astype(dtype).reshape(4, -1)
+    before = depth.copy()
+    assert depth_to_kitti_u16(depth, too_far=too_far).tobytes() == kitti_before(depth, too_far).tobytes()
+    assert depth.tobytes() == before.tobytes()

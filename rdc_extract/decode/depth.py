@@ -286,17 +286,15 @@ def depth_to_kitti_u16(depth_m: np.ndarray, *, too_far: Literal["clip", "invalid
     # float32 depth (what extraction writes) stays float32: × 256 and rounding are exact there, as in float64,
     # and what overflows to inf there (over 1e36 m) is too far either way.
     d = d if d.dtype == np.float32 else np.asarray(d, dtype=np.float64)
-    valid = np.isfinite(d) & (d > 0)
-    with np.errstate(over="ignore"):
-        scaled = np.where(valid, np.rint(d * KITTI_SCALE), 0.0)
-    scaled = np.where(valid & (scaled < 1), 1.0, scaled)
-    over = scaled > 65535
-    if too_far == "clip":
-        scaled = np.where(over, 65535.0, scaled)
-    elif too_far == "invalid":
-        scaled = np.where(over, 0.0, scaled)
-    else:
+    if too_far not in ("clip", "invalid"):
         raise ValueError(f"too_far must be 'clip' or 'invalid', got {too_far!r}")
+    valid = np.isfinite(d) & (d > 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = d * KITTI_SCALE   # the one frame-sized float array: every step below is in place
+        np.rint(scaled, out=scaled)
+    np.copyto(scaled, 0.0, where=~valid)
+    np.copyto(scaled, 1.0, where=valid & (scaled < 1))
+    np.copyto(scaled, 65535.0 if too_far == "clip" else 0.0, where=scaled > 65535)
     return scaled.astype(np.uint16)
 
 
