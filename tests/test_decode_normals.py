@@ -231,3 +231,14 @@ def test_u16_png_encoding_accepts_float_rounding_beyond_one_as_before():
     with pytest.raises(ValueError):
         normals_to_u16_png(np.array([[[np.nextafter(limit, np.float32(2)), 0.0, 0.0]]], dtype=np.float32))
     assert normals_to_u16_png(np.zeros((0, 4, 3), np.float32)).shape == (0, 4, 3)
+
+
+def test_u16_png_encoding_in_place_gives_the_same_values_and_scales_only_a_float32_input():
+    n = normalize(np.random.default_rng(13).normal(size=(30, 40, 3)).astype(np.float32))
+    expected = normals_to_u16_png(n)
+    scratch = n.copy()
+    assert normals_to_u16_png(scratch, overwrite=True).tobytes() == expected.tobytes()
+    assert not np.array_equal(scratch, n), "scaled in place"
+    wide = n.astype(np.float64)
+    assert normals_to_u16_png(wide, overwrite=True).tobytes() == expected.tobytes()
+    assert np.array_equal(wide, n.astype(np.float64)), "a float64 input is converted, not overwritten"

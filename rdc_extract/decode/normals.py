@@ -223,11 +223,13 @@ def _scale_to_unit(v: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def normals_to_u16_png(normals: np.ndarray) -> np.ndarray:
+def normals_to_u16_png(normals: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Unit normals float ``(H, W, 3)`` in [-1, 1] → uint16 ``(H, W, 3)``: round((n * 0.5 + 0.5) * 65535).
 
     Kubric's normal encoding. Raises ``ValueError`` for components outside
     [-1, 1] (beyond float rounding) or non-finite values instead of clipping.
+    ``overwrite``: a float32 ``normals`` is scaled in place (a caller's scratch
+    copy) instead of in a new frame-sized array.
     """
     n = np.asarray(normals, dtype=np.float32)
     if n.ndim != 3 or n.shape[-1] != 3:
@@ -240,7 +242,7 @@ def normals_to_u16_png(normals: np.ndarray) -> np.ndarray:
         largest = max(-low, high)
         if largest > np.float32(1.0 + 1e-5):
             raise ValueError(f"normal components must lie in [-1, 1], max |n| = {float(largest)}")
-    scaled = np.clip(n, -1.0, 1.0)
+    scaled = np.clip(n, -1.0, 1.0, out=n if overwrite and n is normals else None)
     scaled *= 0.5
     scaled += 0.5
     scaled *= 65535.0
