@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from rdc_extract.cli import app
 from rdc_extract.errors import ClassMapError
-from rdc_extract.labels.classmap import apply_class_map, load_class_map, resolve_class_map
+from rdc_extract.labels.classmap import apply_class_map, load_class_map, resolve_class_map, take_colors
 
 SHIPPED = Path(__file__).resolve().parents[1] / "pipelines" / "classes"
 
@@ -213,3 +213,16 @@ def test_classes_command_reports_invalid_mapping(tmp_path):
     result = CliRunner().invoke(app, ["classes", str(path)])
     assert result.exit_code == 1
     assert "id 7 already used" in result.output
+
+
+@pytest.mark.parametrize("shape", [(36, 64), (5,), (0, 7)])
+def test_take_colors_is_take_along_the_rows(shape):
+    rng = np.random.default_rng(11)
+    colors = rng.integers(0, 256, size=(270, 3)).astype(np.uint8)
+    index = rng.integers(0, 270, size=shape)
+    out = take_colors(colors, index)
+    expected = np.take(colors, index, axis=0)
+    assert out.dtype == np.uint8 and out.flags.c_contiguous and out.tobytes() == expected.tobytes()
+    assert out.shape == expected.shape
+    with pytest.raises(IndexError):
+        take_colors(colors, np.array([[270]]))

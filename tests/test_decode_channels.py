@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rdc_extract.decode.channels import fill_pixels, finite_pixels, leading_channels
+from rdc_extract.decode.channels import dot_pixels, fill_pixels, finite_pixels, leading_channels
 
 RNG = np.random.default_rng(7)
 
@@ -60,3 +60,24 @@ def test_fill_pixels_of_integers():
     expected[where] = 0
     fill_pixels(image, where, 0)
     np.testing.assert_array_equal(image, expected)
+
+
+@pytest.mark.parametrize("shape", [(40, 50, 3), (300, 3), (3,), (30, 2)])
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float32), (np.float64, np.float64), (np.float32, np.float64),
+                                    (np.float16, np.float16)])
+def test_dot_pixels_is_einsum_over_the_last_axis(shape, dtypes):
+    a = RNG.normal(size=shape).astype(dtypes[0])
+    b = RNG.normal(size=shape).astype(dtypes[1])
+    flat_a, flat_b = a.reshape(-1, shape[-1]), b.reshape(-1, shape[-1])
+    with np.errstate(over="ignore", under="ignore"):  # float16 overflows to inf
+        flat_a[::5] *= 1e-20
+        flat_b[1::7] *= 1e30
+    flat_a[2::11, 0] = np.nan
+    flat_b[3::13, -1] = np.inf
+    flat_a[4::17] = 0.0
+    expected = np.einsum("...i,...i->...", a, b)
+    out = dot_pixels(a, b)
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    assert np.array_equal(out, expected, equal_nan=True)  # -0 and +0 compare equal: the one difference allowed
+    finite = np.isfinite(expected)
+    assert np.asarray(out)[finite & (expected != 0)].tobytes() == np.asarray(expected)[finite & (expected != 0)].tobytes()

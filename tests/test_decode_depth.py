@@ -175,3 +175,64 @@ def test_bad_inputs():
         z_distance_m_from_projection(np.array([0.5]), reversed_zero_to_one(NEAR, FAR), clip_range="0..1")
     with pytest.raises(ValueError):
         projection_from_near_far(10.0, 1.0)
+
+
+def z_distance_before(window_depth, proj, clip_range, depth_range):
+    """z_distance_m_from_projection as written before it worked in place (frame-sized temporaries)."""
+    p = np.asarray(proj, dtype=np.float64)
+    p = p / abs(p[3, 2])
+    w = p[3, 2]
+    low, high = depth_range
+    if (low, high) != (0.0, 1.0):
+        window_depth = (np.asarray(window_depth, dtype=np.float64) - low) / (high - low)
+    d = np.asarray(window_depth, dtype=np.float64)
+    ndc = d if clip_range == "zero_to_one" else 2.0 * d - 1.0
+    z_fwd = np.asarray(w * ndc)
+    z_fwd -= p[2, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(p[2, 3], z_fwd, out=z_fwd)
+        z_fwd *= w
+        invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
+    d = np.asarray(window_depth)
+    invalid |= (d <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (d >= 1.0)
+    z_fwd[invalid] = np.inf
+    return z_fwd.astype(np.float32)
+
+
+@pytest.mark.parametrize("clip_range", ["zero_to_one", "minus_one_to_one"])
+@pytest.mark.parametrize("reversed_z", [False, True])
+@pytest.mark.parametrize("depth_range", [(0.0, 1.0), (0.1, 1.0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_z_distance_in_place_gives_the_bytes_of_the_expression_before(clip_range, reversed_z, depth_range, dtype):
+    proj = projection_from_near_far(0.3, 800.0, reversed_z=reversed_z, clip_range=clip_range)
+    window = np.random.default_rng(3).uniform(-0.1, 1.1, size=(20, 30)).astype(dtype)
+    window[0, :6] = [0.0, 1.0, np.nan, np.inf, -np.inf, 0.1]
+    before = window.copy()
+    out = z_distance_m_from_projection(window, proj, clip_range=clip_range, depth_range=depth_range)
+    assert out.dtype == np.float32
+    assert out.tobytes() == z_distance_before(window, proj, clip_range, depth_range).tobytes()
+    assert window.tobytes() == before.tobytes(), "the input is left as it was"
+
+
+def kitti_before(depth_m, too_far):
+    """depth_to_kitti_u16 as written before it worked in place."""
+    d = np.asarray(depth_m)
+    d = d if d.dtype == np.float32 else np.asarray(d, dtype=np.float64)
+    valid = np.isfinite(d) & (d > 0)
+    with np.errstate(over="ignore"):
+        scaled = np.where(valid, np.rint(d * 256.0), 0.0)
+    scaled = np.where(valid & (scaled < 1), 1.0, scaled)
+    over = scaled > 65535
+    scaled = np.where(over, 65535.0 if too_far == "clip" else 0.0, scaled)
+    return scaled.astype(np.uint16)
+
+
+@pytest.mark.parametrize("too_far", ["clip", "invalid"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kitti_encoding_in_place_gives_the_values_of_the_expression_before(too_far, dtype):
+    edges = [0.0, -0.0, -1.0, np.nan, np.inf, -np.inf, 1 / 512, np.nextafter(1 / 512, 0), 1 / 1024, 1e-45,
+             255.99, 65535 / 256, 65535.5 / 256, 256.0, 1.3e36, 3e38]
+    depth = np.concatenate([np.random.default_rng(12).uniform(-1, 300, 4000), edges]).astype(dtype).reshape(4, -1)
+    before = depth.copy()
+    assert depth_to_kitti_u16(depth, too_far=too_far).tobytes() == kitti_before(depth, too_far).tobytes()
+    assert depth.tobytes() == before.tobytes()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
+from rdc_extract.decode.channels import leading_channels
 from rdc_extract.decode.normals import (
     ENCODINGS,
     decode_normals,
@@ -15,6 +18,7 @@ from rdc_extract.decode.normals import (
     normals_to_u16_png,
     octahedral_to_vector,
     spheremap_to_vector,
+    to_camera_rotation,
     vector_to_octahedral,
     vector_to_spheremap,
     xy_to_vector,
@@ -187,3 +191,54 @@ def test_u16_png_encoding_is_computed_in_float32():
     n = normalize(np.random.default_rng(6).normal(size=(30, 40, 3)).astype(np.float32))
     expected = np.rint((np.clip(n, -1.0, 1.0) * 0.5 + 0.5) * 65535.0).astype(np.uint16)
     np.testing.assert_array_equal(normals_to_u16_png(n), expected)
+
+
+@pytest.mark.parametrize(("encoding", "signed_decode"), [("unorm_xyz", lambda v: v), ("octahedral_unorm", octahedral_to_vector),
+                                                         ("xy_unorm", xy_to_vector)])
+def test_unorm_encodings_decode_as_the_stored_values_times_two_minus_one_did(encoding, signed_decode):
+    stored = np.random.default_rng(8).uniform(0, 1, size=(9, 11, 4)).astype(np.float32)
+    stored[0, 0] = [0.0, 1.0, 0.5, 1.0]
+    count = 3 if encoding == "unorm_xyz" else 2
+    expected = signed_decode(leading_channels(stored, count) * 2.0 - 1.0)
+    out = decode_vectors(stored, encoding)
+    assert out.dtype == np.float32 and out.tobytes() == expected.tobytes()
+    assert stored[0, 0].tolist() == [0.0, 1.0, 0.5, 1.0], "the input is left as it was"
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_decode_normals_is_normalize_of_the_rotated_vectors(encoding):
+    """decode_normals normalises the rotated vectors in place: the same values as `normalize` of them."""
+    stored = np.random.default_rng(9).uniform(-1, 1, size=(12, 10, 4)).astype(np.float32)
+    stored[0, :3] = 0.5  # unorm (0.5, 0.5, 0.5) is the zero vector
+    world_to_view = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
+    expected = normalize(decode_vectors(stored, encoding) @ to_camera_rotation("gl", world_to_view).T.astype(np.float32))
+    assert decode_normals(stored, encoding, world_to_view=world_to_view).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize(("bad", "message"), [(np.nan, "NaN or inf"), (np.inf, "NaN or inf"), (-np.inf, "NaN or inf"),
+                                              (1.5, "max |n| = 1.5"), (-2.0, "max |n| = 2.0")])
+def test_u16_png_encoding_refuses_what_it_refused(bad, message):
+    n = np.zeros((3, 4, 3), np.float32)
+    n[1, 2, 1] = bad
+    with pytest.raises(ValueError, match=re.escape(message)):
+        normals_to_u16_png(n)
+
+
+def test_u16_png_encoding_accepts_float_rounding_beyond_one_as_before():
+    limit = np.float32(1.0 + 1e-5)
+    n = np.array([[[limit, -limit, 0.0]]], dtype=np.float32)
+    np.testing.assert_array_equal(normals_to_u16_png(n), [[[65535, 0, 32768]]])
+    with pytest.raises(ValueError):
+        normals_to_u16_png(np.array([[[np.nextafter(limit, np.float32(2)), 0.0, 0.0]]], dtype=np.float32))
+    assert normals_to_u16_png(np.zeros((0, 4, 3), np.float32)).shape == (0, 4, 3)
+
+
+def test_u16_png_encoding_in_place_gives_the_same_values_and_scales_only_a_float32_input():
+    n = normalize(np.random.default_rng(13).normal(size=(30, 40, 3)).astype(np.float32))
+    expected = normals_to_u16_png(n)
+    scratch = n.copy()
+    assert normals_to_u16_png(scratch, overwrite=True).tobytes() == expected.tobytes()
+    assert not np.array_equal(scratch, n), "scaled in place"
+    wide = n.astype(np.float64)
+    assert normals_to_u16_png(wide, overwrite=True).tobytes() == expected.tobytes()
+    assert np.array_equal(wide, n.astype(np.float64)), "a float64 input is converted, not overwritten"

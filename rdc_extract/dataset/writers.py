@@ -56,7 +56,7 @@ def write_normals(frame_dir: Path, normals: np.ndarray) -> dict[str, str]:
     missing = ~finite_pixels(normals)
     zeroed = normals.copy()
     fill_pixels(zeroed, missing, 0.0)
-    encoded = normals_to_u16_png(zeroed)
+    encoded = normals_to_u16_png(zeroed, overwrite=True)
     fill_pixels(encoded, missing, 0)
     files = OUTPUT_FILES["normals"]
     write_tiff(frame_dir / files["normals"], normals)

@@ -34,3 +34,21 @@ def fill_pixels(image: np.ndarray, where: np.ndarray, value: float) -> None:
     """``image[where] = value`` in place, for an ``(H, W)`` mask ``where``: every channel of those pixels."""
     for channel in range(image.shape[-1]):
         image[..., channel][where] = value
+
+
+def dot_pixels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.einsum("...i,...i->...", a, b)`` for arrays of the same shape, the same values.
+
+    float32 is done plane by plane: einsum adds float32 products in channel
+    order, as here (only a sum of negative zeros may come out as -0 here, +0
+    there). Its float64 loop rounds otherwise, so other types go to einsum.
+    """
+    if a.dtype != np.float32 or b.dtype != np.float32:
+        return np.einsum("...i,...i->...", a, b)
+    with np.errstate(over="ignore", invalid="ignore"):  # einsum does not warn either
+        total = np.multiply(a[..., 0], b[..., 0])
+        term = np.empty_like(total)
+        for channel in range(1, a.shape[-1]):
+            np.multiply(a[..., channel], b[..., channel], out=term)
+            total += term
+    return total

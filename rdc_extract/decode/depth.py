@@ -58,13 +58,13 @@ class DepthState:
     clip_range_asked: bool = False
 
 
-def _ndc_z(window_depth: np.ndarray, clip_range: ClipRange) -> np.ndarray:
-    d = np.asarray(window_depth, dtype=np.float64)
-    if clip_range == "zero_to_one":
-        return d
+def _ndc_z_in_place(d: np.ndarray, clip_range: ClipRange) -> None:
+    """Window depth (float64) → NDC z."""
     if clip_range == "minus_one_to_one":
-        return 2.0 * d - 1.0
-    raise ValueError(f"clip_range must be 'zero_to_one' or 'minus_one_to_one', got {clip_range!r}")
+        d *= 2.0
+        d -= 1.0
+    elif clip_range != "zero_to_one":
+        raise ValueError(f"clip_range must be 'zero_to_one' or 'minus_one_to_one', got {clip_range!r}")
 
 
 _ROUNDING = 1e-9  # relative: a projection derived from other matrices (`[camera]` products) is not exact
@@ -128,18 +128,23 @@ def z_distance_m_from_projection(
     p = _check_perspective(proj)
     w = p[3, 2]
     low, high = depth_range
+    # one frame of float64, every step below in place: z_fwd = w * z_view, z_view = P23 / (w * ndc - P22)
+    z_fwd = np.array(window_depth, dtype=np.float64)
     if (low, high) != (0.0, 1.0):
-        window_depth = (np.asarray(window_depth, dtype=np.float64) - low) / (high - low)
-    ndc = _ndc_z(window_depth, clip_range)
-    z_fwd = np.asarray(w * ndc)   # z_fwd = w * z_view, z_view = P23 / (w * ndc - P22): in place, a frame of float64
+        z_fwd -= low
+        z_fwd /= high - low
+    far = None
+    if far_plane_invalid:
+        far = (z_fwd <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (z_fwd >= 1.0)
+    _ndc_z_in_place(z_fwd, clip_range)
+    z_fwd *= w
     z_fwd -= p[2, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(p[2, 3], z_fwd, out=z_fwd)
         z_fwd *= w
         invalid = ~np.isfinite(z_fwd) | (z_fwd <= 0)
-    if far_plane_invalid:
-        d = np.asarray(window_depth)
-        invalid |= (d <= 0.0) if is_reversed_z(p, clip_range=clip_range) else (d >= 1.0)
+    if far is not None:
+        invalid |= far
     z_fwd[invalid] = np.inf
     return z_fwd.astype(np.float32)
 
@@ -281,17 +286,15 @@ def depth_to_kitti_u16(depth_m: np.ndarray, *, too_far: Literal["clip", "invalid
     # float32 depth (what extraction writes) stays float32: × 256 and rounding are exact there, as in float64,
     # and what overflows to inf there (over 1e36 m) is too far either way.
     d = d if d.dtype == np.float32 else np.asarray(d, dtype=np.float64)
-    valid = np.isfinite(d) & (d > 0)
-    with np.errstate(over="ignore"):
-        scaled = np.where(valid, np.rint(d * KITTI_SCALE), 0.0)
-    scaled = np.where(valid & (scaled < 1), 1.0, scaled)
-    over = scaled > 65535
-    if too_far == "clip":
-        scaled = np.where(over, 65535.0, scaled)
-    elif too_far == "invalid":
-        scaled = np.where(over, 0.0, scaled)
-    else:
+    if too_far not in ("clip", "invalid"):
         raise ValueError(f"too_far must be 'clip' or 'invalid', got {too_far!r}")
+    valid = np.isfinite(d) & (d > 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = d * KITTI_SCALE   # the one frame-sized float array: every step below is in place
+        np.rint(scaled, out=scaled)
+    np.copyto(scaled, 0.0, where=~valid)
+    np.copyto(scaled, 1.0, where=valid & (scaled < 1))
+    np.copyto(scaled, 65535.0 if too_far == "clip" else 0.0, where=scaled > 65535)
     return scaled.astype(np.uint16)
 
 

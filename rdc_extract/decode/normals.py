@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from rdc_extract.decode.channels import leading_channels
+from rdc_extract.decode.channels import dot_pixels, fill_pixels, leading_channels
 
 Encoding = Literal["unorm_xyz", "float_xyz", "octahedral", "octahedral_unorm", "spheremap", "xy", "xy_unorm"]
 ViewFrame = Literal["gl", "d3d", "opencv"]
@@ -114,20 +114,30 @@ def decode_vectors(encoded: np.ndarray, encoding: Encoding) -> np.ndarray:
     count = channels_needed(encoding)
     if e.ndim != 3 or e.shape[-1] < count:
         raise ValueError(f"encoding {encoding!r} needs (H, W, >= {count}) input, got shape {e.shape}")
-    stored = leading_channels(e, count)
     if encoding == "unorm_xyz":
-        return stored * 2.0 - 1.0
+        return _unorm_to_signed(e, count)
+    if encoding == "octahedral_unorm":
+        return octahedral_to_vector(_unorm_to_signed(e, count))
+    if encoding == "xy_unorm":
+        return xy_to_vector(_unorm_to_signed(e, count))
+    stored = leading_channels(e, count)
     if encoding == "float_xyz":
         return stored.copy()
     if encoding == "octahedral":
         return octahedral_to_vector(stored)
-    if encoding == "octahedral_unorm":
-        return octahedral_to_vector(stored * 2.0 - 1.0)
     if encoding == "spheremap":
         return spheremap_to_vector(stored)
-    if encoding == "xy":
-        return xy_to_vector(stored)
-    return xy_to_vector(stored * 2.0 - 1.0)
+    return xy_to_vector(stored)
+
+
+def _unorm_to_signed(e: np.ndarray, count: int) -> np.ndarray:
+    """``leading_channels(e, count) * 2.0 - 1.0`` (float32 steps, the same values) into one new array instead of
+    three: a frame-sized temporary costs its page faults as well (docs/performance.md)."""
+    out = np.empty(e.shape[:-1] + (count,), dtype=np.float32)
+    for channel in range(count):  # plane by plane: decode/channels.py says why
+        np.multiply(e[..., channel], np.float32(2.0), out=out[..., channel])
+    out -= np.float32(1.0)
+    return out
 
 
 def encode_vectors(vectors: np.ndarray, encoding: Encoding) -> np.ndarray:
@@ -191,35 +201,48 @@ def decode_normals(
     """
     vectors = decode_vectors(encoded, encoding)
     rotation = to_camera_rotation(view_frame, world_to_view)
-    return normalize(vectors @ rotation.T.astype(np.float32))
+    rotated = vectors @ rotation.T.astype(np.float32)
+    return _scale_to_unit(rotated, out=rotated)
 
 
 def normalize(vectors: np.ndarray) -> np.ndarray:
     """Scale ``(..., 3)`` vectors to unit length, float32; near-zero vectors → 0."""
     v = np.asarray(vectors, dtype=np.float32)
-    length = np.sqrt(np.einsum("...i,...i->...", v, v))
+    return _scale_to_unit(v, out=np.empty(v.shape, dtype=np.float32))
+
+
+def _scale_to_unit(v: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``normalize(v)`` written to ``out``, which may be ``v`` itself (each element is read before it is written)."""
+    length = np.asarray(dot_pixels(v, v))  # an array also for one vector
+    np.sqrt(length, out=length)
     long_enough = length > _MIN_LENGTH
-    out = np.zeros(v.shape, dtype=np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
         for axis in range(v.shape[-1]):  # plane by plane: decode/channels.py says why
             np.divide(v[..., axis], length, out=out[..., axis], where=long_enough)
+    fill_pixels(out, ~long_enough, 0.0)
     return out
 
 
-def normals_to_u16_png(normals: np.ndarray) -> np.ndarray:
+def normals_to_u16_png(normals: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Unit normals float ``(H, W, 3)`` in [-1, 1] → uint16 ``(H, W, 3)``: round((n * 0.5 + 0.5) * 65535).
 
     Kubric's normal encoding. Raises ``ValueError`` for components outside
     [-1, 1] (beyond float rounding) or non-finite values instead of clipping.
+    ``overwrite``: a float32 ``normals`` is scaled in place (a caller's scratch
+    copy) instead of in a new frame-sized array.
     """
     n = np.asarray(normals, dtype=np.float32)
     if n.ndim != 3 or n.shape[-1] != 3:
         raise ValueError(f"normals must be (H, W, 3), got {n.shape}")
-    if not np.all(np.isfinite(n)):
-        raise ValueError("normals contain NaN or inf")
-    if np.any(np.abs(n) > 1.0 + 1e-5):
-        raise ValueError(f"normal components must lie in [-1, 1], max |n| = {float(np.abs(n).max())}")
-    scaled = np.clip(n, -1.0, 1.0)
+    if n.size:
+        # min and max (NaN propagates through both) instead of isfinite and abs over the frame: no temporaries
+        low, high = n.min(), n.max()
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise ValueError("normals contain NaN or inf")
+        largest = max(-low, high)
+        if largest > np.float32(1.0 + 1e-5):
+            raise ValueError(f"normal components must lie in [-1, 1], max |n| = {float(largest)}")
+    scaled = np.clip(n, -1.0, 1.0, out=n if overwrite and n is normals else None)
     scaled *= 0.5
     scaled += 0.5
     scaled *= 65535.0

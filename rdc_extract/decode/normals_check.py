@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rdc_extract.decode.channels import fill_pixels
+from rdc_extract.decode.channels import dot_pixels, fill_pixels
 from rdc_extract.decode.normals import (
     ENCODINGS,
     UNIT_LENGTH_ENCODINGS,
@@ -227,7 +227,7 @@ def decode_sample(encoded: np.ndarray, encoding: str) -> tuple[np.ndarray, np.nd
     """``encoded`` ``(N, C)`` decoded as ``encoding``, and the vectors' lengths: what ``measure`` needs of it
     in either space."""
     vectors = decode_vectors(encoded[None], encoding)[0]
-    return vectors, np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+    return vectors, np.sqrt(dot_pixels(vectors, vectors))
 
 
 def measure(encoded: np.ndarray, candidate: Candidate, reference: np.ndarray, rays: np.ndarray,
@@ -245,7 +245,7 @@ def measure(encoded: np.ndarray, candidate: Candidate, reference: np.ndarray, ra
     vectors, length = decoded or decode_sample(encoded, candidate.encoding)
     rotation = to_camera_rotation("gl", world_to_view if candidate.space == "world" else None)
     rotated = vectors @ rotation.T.astype(np.float32)
-    cosine = np.divide(np.einsum("ij,ij->i", rotated, reference), length, out=np.zeros_like(length),
+    cosine = np.divide(dot_pixels(rotated, reference), length, out=np.zeros_like(length),
                        where=length > 1e-6)
     back = np.einsum("ij,ij->i", rotated, rays) > 0
     unit = float(np.mean(np.abs(length - 1.0) <= 0.1)) if candidate.encoding in UNIT_LENGTH_ENCODINGS else None

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from rdc_extract.dataset.names import LABEL_FILES, ROLE_NAME, is_safe_component
+from rdc_extract.decode.channels import leading_channels
 from rdc_extract.errors import ClassMapError
 from rdc_extract.labels.signature_rules import (
     NAME_KINDS, NO_CLASS, PRECEDENCES, SIGNATURE, SIGNATURES_FIRST, STENCIL_FIRST, Coverage, DrawIds, NameRule,
@@ -183,10 +184,21 @@ def apply_class_map(raw: np.ndarray | None, class_map: ClassMap, draw_ids: DrawI
     counts = np.bincount(unlabelled.ravel(), minlength=RAW_VALUES) if raw_read else np.zeros(RAW_VALUES, np.int64)
     missing = np.flatnonzero((counts > 0) & ~class_map.covered)
     ids, train_ids, colors = tables
-    # np.take is several times faster than fancy indexing for these small tables
+    # np.take is several times faster than fancy indexing for these small tables; it converts the index to
+    # intp first, so that is done once for the three tables
+    index = index.astype(np.intp, copy=False)
     return LabelImages(np.take(ids, index), None if train_ids is None else np.take(train_ids, index),
-                       np.take(colors, index, axis=0), {int(v): int(counts[v]) for v in missing},
+                       take_colors(colors, index), {int(v): int(counts[v]) for v in missing},
                        None if draw_ids is None else coverage(draw_ids.draws, class_map.rules), raw_read)
+
+
+def take_colors(colors: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``np.take(colors, index, axis=0)`` for a uint8 ``(N, 3)`` table: each colour taken as one uint32 (numpy
+    copies 3-byte rows one at a time, 4-byte items in a loop), then the three bytes as planes."""
+    packed = np.zeros((len(colors), 4), dtype=np.uint8)
+    packed[:, :3] = colors
+    taken = np.take(packed.view(np.uint32)[:, 0], index)
+    return leading_channels(taken.view(np.uint8).reshape(index.shape + (4,)), 3)
 
 
 def _signature_index(class_map: ClassMap, raw: np.ndarray, draw_ids: DrawIds) -> tuple[np.ndarray, np.ndarray]:
