@@ -37,11 +37,12 @@ def fill_pixels(image: np.ndarray, where: np.ndarray, value: float) -> None:
 
 
 def dot_pixels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``np.einsum("...i,...i->...", a, b)`` for arrays of the same shape, the same values.
+    """``np.einsum("...i,...i->...", a, b)`` for arrays of the same shape.
 
-    float32 is done plane by plane: einsum adds float32 products in channel
-    order, as here (only a sum of negative zeros may come out as -0 here, +0
-    there). Its float64 loop rounds otherwise, so other types go to einsum.
+    float32 is done plane by plane, the products added in channel order: the
+    values numpy 2.4's einsum gives (only a sum of negative zeros may come out
+    as -0 here, +0 there), without its per-pixel loop. Its float64 loop rounds
+    otherwise, so other types go to einsum.
     """
     if a.dtype != np.float32 or b.dtype != np.float32:
         return np.einsum("...i,...i->...", a, b)
