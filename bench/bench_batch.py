@@ -78,11 +78,11 @@ def floor_pair(plan_halves: list[Path], lp_threads: str) -> tuple[float, list[di
     return time.perf_counter() - started, [line for output in outputs for line in floor_lines(output)]
 
 
-def steady_rate(finished: list[float], workers: int) -> float:
-    """Captures per second between the first capture of the last worker to deliver one and the last capture:
+def steady_seconds(finished: list[float], workers: int) -> float:
+    """Seconds per capture between the first capture of the last worker to deliver one and the last capture:
     the throughput of a long batch, without the start-up and the tail of a short one."""
     times = sorted(finished)[workers - 1:]
-    return (len(times) - 1) / (times[-1] - times[0])
+    return (times[-1] - times[0]) / (len(times) - 1)
 
 
 def record_times(records: list[dict]) -> list[float]:
@@ -91,8 +91,26 @@ def record_times(records: list[dict]) -> list[float]:
 
 def spacing(records: list[dict]) -> list[float]:
     """Seconds between consecutive records' `finished_at`, in the order they finished."""
-    times = sorted(datetime.fromisoformat(r["finished_at"]).timestamp() for r in records)
+    times = sorted(record_times(records))
     return [later - earlier for earlier, later in zip(times, times[1:])]
+
+
+def per_round(table: dict[str, list[float]], numerator: str, denominator: str) -> tuple[float, str]:
+    """The median over rounds of the ratio of two runs of the same round (adjacent in time, so alike in load),
+    and each round's."""
+    ratios = [a / b for a, b in zip(table[numerator], table[denominator])]
+    return median(ratios), " ".join(f"{ratio:.2f}" for ratio in ratios)
+
+
+def share_of_ceiling(table: dict[str, list[float]]) -> float:
+    """The median over rounds of (--jobs 2 / --jobs 1 throughput) / (two floors / one floor)."""
+    return median([(j1 / j2) / (f1 / f2) for j1, j2, f1, f2 in zip(
+        table["batch --jobs 1"], table["batch --jobs 2"], table["floor, one process"], table["floor, two processes"])])
+
+
+def growth_per_capture(peaks: list[float]) -> float:
+    """MB a process grew per capture from its second capture to its last."""
+    return (peaks[-1] - peaks[1]) / (len(peaks) - 2) if len(peaks) > 2 else 0.0
 
 
 def worker_growth(records: list[dict]) -> list[tuple[str, list[float]]]:
@@ -131,7 +149,7 @@ def main() -> None:
         halves = [write_plan(items[0::2], scratch / "half0.json"), write_plan(items[1::2], scratch / "half1.json")]
 
         runs: dict[str, list[float]] = defaultdict(list)
-        rates: dict[str, list[float]] = defaultdict(list)   # steady captures per second, per round
+        steady: dict[str, list[float]] = defaultdict(list)   # steady-state seconds per capture, per round
         floor_per_capture: list[float] = []
         batch_per_capture: list[float] = []
         growth: list[tuple[int, list[float]]] = []
@@ -140,16 +158,16 @@ def main() -> None:
             wall, lines = timed([sys.executable, str(FLOOR_SCRIPT), str(plan)], {"LP_NUM_THREADS": lp_one_worker})
             records = floor_lines(lines)
             runs["floor, one process"].append(wall)
-            rates["floor, one process"].append(steady_rate([r["finished_at"] for r in records], 1))
+            steady["floor, one process"].append(steady_seconds([r["finished_at"] for r in records], 1))
             floor_per_capture += [r["seconds"] for r in records[1:]]  # after the process's first capture
             floor_rss = [r["rss_mb"] for r in records]
             wall, records = floor_pair(halves, "0")
             runs["floor, two processes"].append(wall)
-            rates["floor, two processes"].append(steady_rate([r["finished_at"] for r in records], 2))
+            steady["floor, two processes"].append(steady_seconds([r["finished_at"] for r in records], 2))
             for jobs in (1, 2):
                 wall, records = batch(scratch / "captures", scratch / "out", jobs)
                 runs[f"batch --jobs {jobs}"].append(wall)
-                rates[f"batch --jobs {jobs}"].append(steady_rate(record_times(records), jobs))
+                steady[f"batch --jobs {jobs}"].append(steady_seconds(record_times(records), jobs))
                 if jobs == 1:
                     batch_per_capture += spacing(records)[1:]
                 growth += worker_growth(records)
@@ -157,46 +175,40 @@ def main() -> None:
         for name, wall in best.items():
             print(f"  {name:22s} {wall:6.2f} s  ({wall / count:.3f} s/capture)")
 
-        def per_round(numerator: str, denominator: str) -> tuple[float, str]:
-            """The median over rounds of a ratio of two runs of the same round (adjacent in time, so alike in load)."""
-            ratios = [a / b for a, b in zip(runs[numerator], runs[denominator])]
-            return median(ratios), " ".join(f"{ratio:.2f}" for ratio in ratios)
-
-        whole, whole_rounds = per_round("batch --jobs 1", "floor, one process")
-        steady = median(batch_per_capture) / median(floor_per_capture)
+        whole, whole_rounds = per_round(runs, "batch --jobs 1", "floor, one process")
+        steady_ratio = median(batch_per_capture) / median(floor_per_capture)
         print(f"batch --jobs 1 / warm floor, whole processes: {whole:.2f}  ({verdict(whole, 1.25)}; rounds: "
               f"{whole_rounds})")
         print(f"batch --jobs 1 / warm floor, steady state per capture: {median(batch_per_capture):.3f} / "
-              f"{median(floor_per_capture):.3f} s = {steady:.2f}  (between records vs floor seconds, "
+              f"{median(floor_per_capture):.3f} s = {steady_ratio:.2f}  (between records vs floor seconds, "
               f"start-ups excluded)")
-        scaling, scaling_rounds = per_round("batch --jobs 1", "batch --jobs 2")
-        ceiling, ceiling_rounds = per_round("floor, one process", "floor, two processes")
-        reached = median([(j1 / j2) / (f1 / f2) for j1, j2, f1, f2 in zip(
-            runs["batch --jobs 1"], runs["batch --jobs 2"], runs["floor, one process"], runs["floor, two processes"])])
+        scaling, scaling_rounds = per_round(runs, "batch --jobs 1", "batch --jobs 2")
+        ceiling, ceiling_rounds = per_round(runs, "floor, one process", "floor, two processes")
+        reached = share_of_ceiling(runs)
         print(f"--jobs 2 / --jobs 1 throughput: {scaling:.2f}  ({verdict(scaling, 1.7, at_most=False)}; rounds: "
               f"{scaling_rounds}); machine ceiling (two plain floors / one): {ceiling:.2f} (rounds: {ceiling_rounds}), "
               f"the batch reaches {reached:.0%} of it ({verdict(reached, 0.95, at_most=False)})")
-        pair, pair_rounds = per_round("batch --jobs 2", "floor, two processes")
+        pair, pair_rounds = per_round(runs, "batch --jobs 2", "floor, two processes")
         print(f"batch --jobs 2 / two warm floors side by side, whole processes: {pair:.2f}  (rounds: {pair_rounds}; "
               f"the throughput both cores give; --jobs 1 already writes on the second core while its child replays, "
               f"which lowers the ratio above)")
-        steady_scaling = median([j2 / j1 for j1, j2 in zip(rates["batch --jobs 1"], rates["batch --jobs 2"])])
-        steady_ceiling = median([f2 / f1 for f1, f2 in zip(rates["floor, one process"], rates["floor, two processes"])])
-        steady_reached = median([(j2 / j1) / (f2 / f1) for j1, j2, f1, f2 in zip(
-            rates["batch --jobs 1"], rates["batch --jobs 2"], rates["floor, one process"], rates["floor, two processes"])])
+        steady_scaling, _ = per_round(steady, "batch --jobs 1", "batch --jobs 2")
+        steady_ceiling, _ = per_round(steady, "floor, one process", "floor, two processes")
+        steady_reached = share_of_ceiling(steady)
+        steady_pair, _ = per_round(steady, "batch --jobs 2", "floor, two processes")
         print(f"steady state (captures per second from each run's first capture of its last worker to its last "
               f"capture, start-up and tail excluded): --jobs 2 / --jobs 1 {steady_scaling:.2f}, ceiling "
               f"{steady_ceiling:.2f}, the batch reaches {steady_reached:.0%} of it "
               f"({verdict(steady_reached, 0.95, at_most=False)}); --jobs 2 / two floors side by side "
-              f"{median([f2 / j2 for j2, f2 in zip(rates['batch --jobs 2'], rates['floor, two processes'])]):.2f}")
+              f"{steady_pair:.2f}")
 
         print("peak RSS (MB) of each replay and writer process after each of its captures, and growth per capture after the second:")
         slopes = []
         for process, peaks in growth:
-            slope = (peaks[-1] - peaks[1]) / (len(peaks) - 2) if len(peaks) > 2 else 0.0
+            slope = growth_per_capture(peaks)
             slopes.append(slope)
             print(f"  {process}: {' '.join(f'{p:.0f}' for p in peaks)}  ({slope:+.1f} MB/capture)")
-        floor_slope = (floor_rss[-1] - floor_rss[1]) / (len(floor_rss) - 2) if len(floor_rss) > 2 else 0.0
+        floor_slope = growth_per_capture(floor_rss)
         print(f"median growth {median(slopes):+.1f} MB/capture per process; floor process resident MB after each "
               f"capture: {' '.join(f'{r:.0f}' for r in floor_rss)}  ({floor_slope:+.1f} MB/capture, the same way)")
 
