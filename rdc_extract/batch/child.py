@@ -169,9 +169,9 @@ def keep_memory_bounded(left_behind: deque[float]) -> None:
     page-faults back in: a sample capture's working set is ~150 MB above the
     trimmed heap, ~22,000 page faults and ~35 ms of CPU each time. So the
     resident memory each capture left (`left_behind`, appended to) is
-    compared with the median of the earlier ones (the last `USUAL_OVER` of them): captures of the usual size
-    never trim, an outsized one does (the median is not moved by a few outsized
-    or failed captures).
+    compared with the median of the earlier ones (the last `USUAL_OVER`):
+    captures of the usual size never trim, an outsized one does (the median is
+    not moved by a few outsized or failed captures).
     """
     resident = resident_mb()
     usual = statistics.median(left_behind) if left_behind else resident

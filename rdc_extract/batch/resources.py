@@ -1,8 +1,8 @@
 """How many workers a batch may start: bounded by the work there is, the cores and the memory.
 
 Each local worker is a replay child, with a writer child beside it when a core
-is spare (peak ~350-850 MB together seen on real captures), so `--jobs 32` for one capture, or `--jobs 100000`,
-must not start what it asks for.
+is spare (peak ~350-850 MB together seen on real captures), so `--jobs 32` for
+one capture, or `--jobs 100000`, must not start what it asks for.
 """
 
 from __future__ import annotations

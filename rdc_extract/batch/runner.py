@@ -143,9 +143,8 @@ def _backend(options: BatchOptions, to_run: int) -> Iterator[tuple[JobsChoice, A
 def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
     """Each local worker's share of the cores, given to its replay as rasteriser threads, and the remote route.
 
-    On a cluster
-    the scheduler's thread count says nothing about one machine, so dask workers
-    keep their defaults unless `cores_per_worker` is given.
+    On a cluster the scheduler's thread count says nothing about one machine,
+    so dask workers keep their defaults unless `cores_per_worker` is given.
     """
     route = route_env(options.remote)
     if options.cores_per_worker is not None:
