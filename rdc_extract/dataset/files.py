@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,27 +60,44 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = F
     return path
 
 
-ZLIB_LEVEL = 1  # PNG and TIFF: level 6 costs ~3x the time for ~10-40 % smaller files
+#: zlib-ng levels whose files are the size the former encoders' (libpng, libdeflate at level 1) were, for
+#: less than half their CPU (docs/performance.md, "Image files").
+PNG_LEVEL = 2
+TIFF_LEVEL = 4
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}   # channels -> grey, grey+alpha, RGB, RGBA
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
 def encode_png(image: np.ndarray) -> bytes:
     """PNG bytes of a uint8/uint16 (H, W) or (H, W, 1-4) array, 16-bit colour included.
 
-    libpng (through imagecodecs) with no row filter and zlib level 1: the
-    cheapest lossless setting, which matters against the replay floor
-    (docs/performance.md, "Image files"); deterministic, read everywhere.
+    The container is PNG's minimal one (IHDR, one IDAT, IEND; no row filter,
+    samples big-endian); its zlib stream comes from zlib-ng (through
+    imagecodecs), which compresses as well as libpng's zlib at level 1 in
+    ~40 % of the CPU, and a frame's PNGs are a tenth of a batch's CPU.
+    Deterministic; read by libpng, Pillow and every other decoder.
     """
     import imagecodecs  # with numpy, only for image files: the batch's bookkeeping imports this module too
     import numpy as np
 
     if image.dtype not in (np.uint8, np.uint16) or image.ndim not in (2, 3):
         raise ValueError(f"PNG needs a 2D/3D uint8 or uint16 array, got {image.dtype} {image.shape}")
-    if image.ndim == 3 and not 1 <= image.shape[2] <= 4:
-        raise ValueError(f"PNG holds 1 to 4 channels, got {image.shape[2]}")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    return bytes(imagecodecs.png_encode(np.ascontiguousarray(image), level=ZLIB_LEVEL,
-                                        filter=imagecodecs.PNG.FILTER.NONE))
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    if not 1 <= channels <= 4:
+        raise ValueError(f"PNG holds 1 to 4 channels, got {channels}")
+    height, width = image.shape[:2]
+    sample = np.dtype(">u2") if image.dtype == np.uint16 else np.dtype(np.uint8)
+    scanlines = np.empty((height, 1 + width * channels * sample.itemsize), np.uint8)
+    scanlines[:, 0] = 0   # filter type "none" before every row
+    scanlines[:, 1:].view(sample)[...] = image.reshape(height, width * channels)
+    header = struct.pack(">IIBBBBB", width, height, 8 * sample.itemsize, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
+    return b"".join((_PNG_SIGNATURE, _png_chunk(b"IHDR", header),
+                     _png_chunk(b"IDAT", imagecodecs.zlibng_encode(scanlines, level=PNG_LEVEL)),
+                     _png_chunk(b"IEND", b"")))
 
 
 def write_png(path: Path, image: np.ndarray) -> Path:
@@ -102,12 +121,18 @@ def read_png(path: Path) -> np.ndarray:
 
 
 def write_tiff(path: Path, image: np.ndarray) -> Path:
-    """Float TIFF (zlib-compressed) that keeps inf/NaN markers intact."""
-    photometric = "rgb" if image.ndim == 3 and image.shape[-1] in (3, 4) else "minisblack"
+    """Float TIFF that keeps inf/NaN markers intact: one page, channels interleaved, one zlib-compressed strip
+    from zlib-ng (see `encode_png`)."""
+    import imagecodecs
+    import numpy as np
     import tifffile  # only writers of float outputs need it; relabel and readers of PNGs do not
 
+    samples = np.ascontiguousarray(image, image.dtype.newbyteorder("<"))   # TIFF's byte order as tifffile writes it
+    strip = imagecodecs.zlibng_encode(samples, level=TIFF_LEVEL)
+    colour = image.ndim == 3 and image.shape[-1] in (3, 4)
     return atomic_write(path, lambda temp: tifffile.imwrite(
-        temp, image, photometric=photometric, compression="zlib", compressionargs={"level": ZLIB_LEVEL}))
+        temp, iter([strip]), shape=image.shape, dtype=samples.dtype, photometric="rgb" if colour else "minisblack",
+        planarconfig="contig" if image.ndim == 3 and image.shape[-1] > 1 else None, compression="zlib", rowsperstrip=image.shape[0]))
 
 
 def write_json(path: Path, document: Any) -> Path:
