@@ -24,6 +24,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from rdc_extract import __version__
+from rdc_extract.blas import one_blas_thread_unless_set
 from rdc_extract.errors import RdcExtractError
 
 EXIT_FAILED = 1
@@ -568,6 +569,7 @@ def _invoked_only(args: list[str]) -> list[typer.models.CommandInfo]:
 
 def main() -> None:
     """Run the command; a command that replayed leaves at once after shutting replay down (rd/session.py)."""
+    one_blas_thread_unless_set()
     every_command = app.registered_commands
     app.registered_commands = _invoked_only(sys.argv[1:])
     try:

@@ -96,3 +96,16 @@ def test_a_command_and_the_group_help_still_work_from_the_console_script():
     typo = subprocess.run([sys.executable, "-m", "rdc_extract", "relabl"], capture_output=True, text=True,
                           cwd=REPO, timeout=60)
     assert typo.returncode == 2 and "No such command" in typo.stderr
+
+
+def test_every_command_runs_numpy_s_blas_on_one_thread_unless_the_user_says_otherwise():
+    """OpenBLAS's threads spin ~0.13 s of CPU after numpy's import for matrix products of 3x3 (rdc_extract/blas.py)."""
+    probe = ("import json, os, sys; import rdc_extract.rd.session as session; "
+             "session.exit_after_replay = lambda code: print(json.dumps([os.environ.get(name) for name in "
+             "('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')])); "
+             "sys.argv = ['rdc-extract', '--help']; from rdc_extract.cli import main; main()")
+    plain = {name: value for name, value in os.environ.items() if not name.endswith("_NUM_THREADS")}
+    for extra, expected in (({}, ["1", "1", "1"]), ({"OPENBLAS_NUM_THREADS": "3"}, ["3", "1", "1"])):
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO,
+                              env={**plain, **extra}, timeout=60)
+        assert json.loads(done.stdout.splitlines()[-1]) == expected, done.stderr[-2000:]

@@ -47,6 +47,7 @@ from typing import Any
 from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, failure_cause, one_line, resolve, take_handover
 from rdc_extract.batch.manifest import DONE, FAILED, summarise_result
 from rdc_extract.batch.plan import WORKER_KILLED, Task
+from rdc_extract.blas import ONE_BLAS_THREAD
 from rdc_extract.dataset.lock import LOCK_NAME
 from rdc_extract.dataset.publish import StagedFrame
 from rdc_extract.errors import DISK_FULL, BatchAbandoned, NotARegularFile, WorkerStartFailed, is_disk_full
@@ -56,9 +57,6 @@ LOGS_DIR = "logs"
 META_NAME = "meta.json"
 STALE_FRAME_REASONS = ("new", "changed")   # a failed attempt removes an existing frame folder only for these
 REPLAY, WRITE = "replay", "write"          # the roles of a supervisor's children
-# A child shares the cores with others: BLAS's threads (numpy's matrix products, all small here) would spin on
-# theirs (measured side by side: with them, a --jobs 1 batch took ~2 % longer).
-ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # A child that writes frames allocates from one malloc arena (unless the environment says otherwise): with an arena
 # per writing thread its memory climbed 30-50 MB over its first captures, each thread keeping what it had freed.
 # A child that only replays keeps glibc's arenas: its rasteriser threads contending for one made replay ~8 % slower.
