@@ -129,10 +129,10 @@ def write_tiff(path: Path, image: np.ndarray) -> Path:
 
     samples = np.ascontiguousarray(image, image.dtype.newbyteorder("<"))   # TIFF's byte order as tifffile writes it
     strip = imagecodecs.zlibng_encode(samples, level=TIFF_LEVEL)
-    colour = image.ndim == 3 and image.shape[-1] in (3, 4)
+    channels = image.shape[2] if image.ndim == 3 else 1
     return atomic_write(path, lambda temp: tifffile.imwrite(
-        temp, iter([strip]), shape=image.shape, dtype=samples.dtype, photometric="rgb" if colour else "minisblack",
-        planarconfig="contig" if image.ndim == 3 and image.shape[-1] > 1 else None, compression="zlib", rowsperstrip=image.shape[0]))
+        temp, iter([strip]), shape=image.shape, dtype=samples.dtype, compression="zlib", rowsperstrip=image.shape[0],
+        photometric="rgb" if channels in (3, 4) else "minisblack", planarconfig="contig" if channels > 1 else None))
 
 
 def write_json(path: Path, document: Any) -> Path:
