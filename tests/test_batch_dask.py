@@ -72,8 +72,12 @@ def test_a_killed_dask_worker_costs_its_captures_and_the_batch_goes_on(cluster, 
     assert "Traceback" not in result.output
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     records = {record["capture"]: record for record in lines}
-    assert records["vk_2.rdc"]["cause"] == "batch worker killed"
-    assert {c for c, r in records.items() if r["status"] == "done"} == {"vk_0.rdc", "vk_1.rdc", "vk_3.rdc"}
+    killed = {c for c, r in records.items() if r["status"] == "failed"}
+    assert all(records[c]["cause"] == "batch worker killed" for c in killed)
+    # the dead worker's groups: the one it ran, and the one dask had queued on it behind that, if any
+    assert "vk_2.rdc" in killed and len(killed) <= 2
+    assert {c for c, r in records.items() if r["status"] == "done"} == set(records) - killed
+    assert len(records) == 4
 
     monkeypatch.delenv(FAULT_ENV)
     rerun = CliRunner().invoke(app, args)   # a killed worker says nothing about the capture: retried
