@@ -37,6 +37,7 @@ import time
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from measure import (
     FLOOR_SCRIPT, SAMPLES, command, floor_item, floor_lines, fresh, median, timed, verdict, write_plan,
@@ -102,10 +103,23 @@ def per_round(table: dict[str, list[float]], numerator: str, denominator: str) -
     return median(ratios), " ".join(f"{ratio:.2f}" for ratio in ratios)
 
 
-def share_of_ceiling(table: dict[str, list[float]]) -> float:
-    """The median over rounds of (--jobs 2 / --jobs 1 throughput) / (two floors / one floor)."""
-    return median([(j1 / j2) / (f1 / f2) for j1, j2, f1, f2 in zip(
+class Scaling(NamedTuple):
+    """What `--jobs 2` gives, each ratio a `per_round` (median, rounds): over `--jobs 1`, the machine's ceiling
+    (two floors over one), and over two floors side by side; `reached` the median share of the ceiling."""
+
+    jobs: tuple[float, str]
+    ceiling: tuple[float, str]
+    pair: tuple[float, str]
+    reached: float
+
+
+def scaling(table: dict[str, list[float]]) -> Scaling:
+    """The `--jobs 2` figures of one table of times per round (whole runs, or steady-state seconds per capture)."""
+    reached = median([(j1 / j2) / (f1 / f2) for j1, j2, f1, f2 in zip(
         table["batch --jobs 1"], table["batch --jobs 2"], table["floor, one process"], table["floor, two processes"])])
+    return Scaling(per_round(table, "batch --jobs 1", "batch --jobs 2"),
+                   per_round(table, "floor, one process", "floor, two processes"),
+                   per_round(table, "batch --jobs 2", "floor, two processes"), reached)
 
 
 def growth_per_capture(peaks: list[float]) -> float:
@@ -182,25 +196,19 @@ def main() -> None:
         print(f"batch --jobs 1 / warm floor, steady state per capture: {median(batch_per_capture):.3f} / "
               f"{median(floor_per_capture):.3f} s = {steady_ratio:.2f}  (between records vs floor seconds, "
               f"start-ups excluded)")
-        scaling, scaling_rounds = per_round(runs, "batch --jobs 1", "batch --jobs 2")
-        ceiling, ceiling_rounds = per_round(runs, "floor, one process", "floor, two processes")
-        reached = share_of_ceiling(runs)
-        print(f"--jobs 2 / --jobs 1 throughput: {scaling:.2f}  ({verdict(scaling, 1.7, at_most=False)}; rounds: "
-              f"{scaling_rounds}); machine ceiling (two plain floors / one): {ceiling:.2f} (rounds: {ceiling_rounds}), "
+        whole_runs, steady_state = scaling(runs), scaling(steady)
+        (jobs, jobs_rounds), (ceiling, ceiling_rounds), (pair, pair_rounds), reached = whole_runs
+        print(f"--jobs 2 / --jobs 1 throughput: {jobs:.2f}  ({verdict(jobs, 1.7, at_most=False)}; rounds: "
+              f"{jobs_rounds}); machine ceiling (two plain floors / one): {ceiling:.2f} (rounds: {ceiling_rounds}), "
               f"the batch reaches {reached:.0%} of it ({verdict(reached, 0.95, at_most=False)})")
-        pair, pair_rounds = per_round(runs, "batch --jobs 2", "floor, two processes")
         print(f"batch --jobs 2 / two warm floors side by side, whole processes: {pair:.2f}  (rounds: {pair_rounds}; "
               f"the throughput both cores give; --jobs 1 already writes on the second core while its child replays, "
               f"which lowers the ratio above)")
-        steady_scaling, _ = per_round(steady, "batch --jobs 1", "batch --jobs 2")
-        steady_ceiling, _ = per_round(steady, "floor, one process", "floor, two processes")
-        steady_reached = share_of_ceiling(steady)
-        steady_pair, _ = per_round(steady, "batch --jobs 2", "floor, two processes")
         print(f"steady state (captures per second from each run's first capture of its last worker to its last "
-              f"capture, start-up and tail excluded): --jobs 2 / --jobs 1 {steady_scaling:.2f}, ceiling "
-              f"{steady_ceiling:.2f}, the batch reaches {steady_reached:.0%} of it "
-              f"({verdict(steady_reached, 0.95, at_most=False)}); --jobs 2 / two floors side by side "
-              f"{steady_pair:.2f}")
+              f"capture, start-up and tail excluded): --jobs 2 / --jobs 1 {steady_state.jobs[0]:.2f}, ceiling "
+              f"{steady_state.ceiling[0]:.2f}, the batch reaches {steady_state.reached:.0%} of it "
+              f"({verdict(steady_state.reached, 0.95, at_most=False)}); --jobs 2 / two floors side by side "
+              f"{steady_state.pair[0]:.2f}")
 
         print("peak RSS (MB) of each replay and writer process after each of its captures, and growth per capture after the second:")
         slopes = []
