@@ -60,8 +60,8 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = F
     return path
 
 
-#: zlib-ng levels whose files are the size the former encoders' (libpng, libdeflate at level 1) were, for
-#: less than half their CPU (docs/performance.md, "Image files").
+#: zlib-ng levels whose files are the size the former encoders' (libpng, libdeflate at level 1) were: PNGs for
+#: about half their CPU, TIFFs for about two thirds (docs/performance.md, "Image files").
 PNG_LEVEL = 2
 TIFF_LEVEL = 4
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -77,8 +77,8 @@ def encode_png(image: np.ndarray) -> bytes:
 
     The container is PNG's minimal one (IHDR, one IDAT, IEND; no row filter,
     samples big-endian); its zlib stream comes from zlib-ng (through
-    imagecodecs), which compresses as well as libpng's zlib at level 1 in
-    ~40 % of the CPU, and a frame's PNGs are a tenth of a batch's CPU.
+    imagecodecs), which compresses as well as libpng's zlib at level 1 for
+    about half the CPU (no PNG library here offers zlib-ng).
     Deterministic; read by libpng, Pillow and every other decoder.
     """
     import imagecodecs  # with numpy, only for image files: the batch's bookkeeping imports this module too
@@ -127,12 +127,13 @@ def write_tiff(path: Path, image: np.ndarray) -> Path:
     import numpy as np
     import tifffile  # only writers of float outputs need it; relabel and readers of PNGs do not
 
-    samples = np.ascontiguousarray(image, image.dtype.newbyteorder("<"))   # TIFF's byte order as tifffile writes it
+    samples = np.ascontiguousarray(image, image.dtype.newbyteorder("<"))   # the file's byte order, below
     strip = imagecodecs.zlibng_encode(samples, level=TIFF_LEVEL)
     channels = image.shape[2] if image.ndim == 3 else 1
     return atomic_write(path, lambda temp: tifffile.imwrite(
-        temp, iter([strip]), shape=image.shape, dtype=samples.dtype, compression="zlib", rowsperstrip=image.shape[0],
-        photometric="rgb" if channels in (3, 4) else "minisblack", planarconfig="contig" if channels > 1 else None))
+        temp, iter([strip]), shape=image.shape, dtype=samples.dtype, byteorder="<", compression="zlib",
+        rowsperstrip=image.shape[0], photometric="rgb" if channels in (3, 4) else "minisblack",
+        planarconfig="contig" if channels > 1 else None))
 
 
 def write_json(path: Path, document: Any) -> Path:
