@@ -1,3 +1,3 @@
-from rdc_extract.cli import main
+from rdc_extract.launch import main
 
 main()

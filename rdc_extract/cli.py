@@ -171,10 +171,10 @@ def _checked_outputs(profile: str | None, outputs: str | None) -> list[str] | No
     Loads the --profile (and its class mapping), or every installed profile when
     the profile is auto-detected, and refuses names none of them can write.
     """
-    from rdc_extract.extract.plan import check_outputs
+    from rdc_extract.extract.plan import check_outputs, split_outputs
     from rdc_extract.profiles.registry import available_profiles, resolve_profile
 
-    wanted = [name.strip() for name in outputs.split(",") if name.strip()] if outputs else None
+    wanted = split_outputs(outputs)
     check_outputs(wanted, [resolve_profile(profile)] if profile is not None else available_profiles())
     return wanted
 
@@ -195,6 +195,7 @@ def extract(
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
     from rdc_extract.dataset.lock import output_lock
+    from rdc_extract.extract import head_start
     from rdc_extract.extract.pipeline import extract_to_dataset
     from rdc_extract.rd.remote import route_replay
     from rdc_extract.rd.session import check_capture_file
@@ -205,7 +206,8 @@ def extract(
     check_capture_file(capture)
     out.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
-        meta, frame_dir = extract_to_dataset(capture, out, profile=profile, outputs=wanted)
+        replayed = head_start.take(capture, profile, outputs)   # replayed ahead, when the console script could
+        meta, frame_dir = extract_to_dataset(capture, out, profile=profile, outputs=wanted, replayed=replayed)
     stdout.print(extraction_view(meta, frame_dir))
     for warning in meta["warnings"]:
         stderr.print(f"warning: {warning}", soft_wrap=True, highlight=False, markup=False)
@@ -577,9 +579,11 @@ def main() -> None:
     except SystemExit as done:
         code = done.code
         if code is None or isinstance(code, int):
+            from rdc_extract.extract import head_start
             from rdc_extract.rd.session import exit_after_replay
 
             exit_after_replay(code or 0)
+            head_start.exit_after_answer(code or 0)
         raise
     finally:
         app.registered_commands = every_command

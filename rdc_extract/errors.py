@@ -21,6 +21,18 @@ def is_disk_full(exc: BaseException) -> bool:
 class RdcExtractError(Exception):
     """Base of every error the tool reports to a user."""
 
+    def __reduce__(self) -> tuple:
+        """Pickled as it is (message, path, cause, hint), whatever its constructor takes: errors cross
+        processes (`extract`'s replay process, extract/head_start.py)."""
+        return _restored, (type(self), self.args, self.__dict__)
+
+
+def _restored(kind: type[RdcExtractError], args: tuple, state: dict) -> RdcExtractError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class RenderDocNotFound(RdcExtractError):
     """The RenderDoc Python module could not be found or imported."""

@@ -17,7 +17,7 @@ from rdc_extract.decode.preview import previews
 from rdc_extract.errors import FileError, IdentificationFailed, TextureDataMismatch, UnsupportedFormat
 from rdc_extract.extract.checks import CHECKED_OUTPUTS, ERROR, Check, check_computation, check_profile, checks_json
 from rdc_extract.extract.compute import RawFrame
-from rdc_extract.extract.pipeline import image_aspect, read_for_extraction, wanted_outputs
+from rdc_extract.extract.replay import image_aspect, read_for_extraction, wanted_outputs
 from rdc_extract.extract.plan import plan_reads
 from rdc_extract.frame.model import Action, Frame
 from rdc_extract.profiles.identify import Candidate

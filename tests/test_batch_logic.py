@@ -18,7 +18,7 @@ from rdc_extract.batch.manifest import Manifest, summarise_result
 from rdc_extract.batch.plan import Action, decide
 from rdc_extract.batch.report import failure_line, summary_view
 from rdc_extract.batch.runner import BatchSummary, profile_hash_now
-from rdc_extract.batch.workers import death_cause
+from rdc_extract.batch.child import death_cause
 from rdc_extract.dataset.names import frame_id
 from rdc_extract.progress import rate_and_eta
 from rdc_extract.profiles.registry import available_profiles

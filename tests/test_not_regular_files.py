@@ -22,7 +22,7 @@ import pytest
 
 from rdc_extract.capture.sidecar import read_sidecar
 from rdc_extract.errors import ClassMapError, NotACapture, NotARegularFile, ProfileError, SidecarError
-from rdc_extract.extract.pipeline import sidecar_of
+from rdc_extract.extract.replay import sidecar_of
 from rdc_extract.labels.classmap import load_class_map
 from rdc_extract.profiles.schema import load_profile
 from rdc_extract.rd.session import check_capture_file

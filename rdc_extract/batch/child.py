@@ -81,7 +81,7 @@ def parse_faults(spec: str | None) -> list[tuple[str, str]]:
     return faults
 
 
-def _inject_fault(faults: list[tuple[str, str]], capture: str, frame_dir: str, *, replays: bool,
+def inject_fault(faults: list[tuple[str, str]], capture: str, frame_dir: str, *, replays: bool,
                   writes: bool, parent_writes: bool) -> None:
     """Misbehave as `faults` say for `capture` (module docstring); `replays`/`writes`: what this child does."""
     for kind, substring in faults:
@@ -136,6 +136,17 @@ def failure_cause(exc: BaseException) -> str:
     if isinstance(exc, RdcExtractError):
         return type(exc).__name__
     return f"internal error ({type(exc).__name__})"
+
+
+def death_cause(returncode: int | None, who: str = "worker") -> str:
+    """`-11` → "crashed (SIGSEGV)"; a positive code → "<who> exited (code N)"."""
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"crashed ({name})"
+    return f"{who} exited (code {returncode})"
 
 
 def peak_rss_mb() -> float:
@@ -245,7 +256,7 @@ def main() -> int:
         started = time.perf_counter()
         frame_dir = Path(task["frame_dir"])
         try:
-            _inject_fault(faults, task["capture"], task["frame_dir"], replays=not takes_handover,
+            inject_fault(faults, task["capture"], task["frame_dir"], replays=not takes_handover,
                           writes=not hand_over, parent_writes=parent_writes)
             extra = {"frame_id": task["frame_id"]} if takes_frame_id and task.get("frame_id") else {}
             if hand_over:   # the first half of a two-phase job reads; it writes no frame folder

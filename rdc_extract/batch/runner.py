@@ -44,7 +44,7 @@ from rdc_extract.rd.session import rasteriser_env
 
 DEFAULT_JOB = "rdc_extract.extract.pipeline:extract_capture"
 TWO_PHASE_JOBS = {   # job → (what the replay child runs, what its supervisor runs on the result: decode and write)
-    DEFAULT_JOB: ("rdc_extract.extract.pipeline:replay_capture", "rdc_extract.extract.pipeline:write_frame"),
+    DEFAULT_JOB: ("rdc_extract.extract.replay:replay_capture", "rdc_extract.extract.pipeline:write_frame"),
 }
 MAX_CHUNK = 8           # captures per dask task: the child replays one while its worker writes another
 REPLAY_INITIALISER = "rdc_extract.rd.session:initialise_replay"

@@ -44,7 +44,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rdc_extract.batch.child import IDLE_EXIT_CODE, _LineReader, failure_cause, one_line, resolve, take_handover
+from rdc_extract.batch.child import (IDLE_EXIT_CODE, _LineReader, death_cause, failure_cause, one_line, resolve,
+                                     take_handover)
 from rdc_extract.batch.manifest import DONE, FAILED, summarise_result
 from rdc_extract.batch.plan import WORKER_KILLED, Task
 from rdc_extract.blas import ONE_BLAS_THREAD
@@ -203,17 +204,6 @@ def _describe_death(exc: BaseException) -> str:
     if isinstance(exc, _ChildDied):
         return death_cause(exc.returncode)
     return one_line(exc)
-
-
-def death_cause(returncode: int | None) -> str:
-    """`-11` → "crashed (SIGSEGV)"; a positive code → "worker exited (code N)"."""
-    if returncode is not None and returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return f"crashed ({name})"
-    return f"worker exited (code {returncode})"
 
 
 _children: weakref.WeakSet[Child] = weakref.WeakSet()

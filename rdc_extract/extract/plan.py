@@ -39,6 +39,11 @@ def available_outputs(profile: Profile) -> tuple[str, ...]:
 
 
 
+def split_outputs(text: str | None) -> list[str] | None:
+    """`--outputs "rgb, depth"` → ["rgb", "depth"]; None: every output."""
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None
+
+
 def check_outputs(requested: Sequence[str] | None, profiles: Sequence[Profile]) -> tuple[str, ...]:
     """Refuse output names none of `profiles` can write; returns every name they can, in a stable order.
 
