@@ -165,6 +165,8 @@ def _replay(request: Request) -> Replayed:
 
 def _inject_test_fault(capture: str) -> None:
     """The batch's test-only fault hook (batch/child.py), so tests can crash this process too."""
+    if "RDC_EXTRACT_TEST_FAULT" not in os.environ:   # batch/child.py's FAULT_ENV, imported only when set
+        return
     from rdc_extract.batch.child import FAULT_ENV, inject_fault, parse_faults
 
     faults = parse_faults(os.environ.get(FAULT_ENV))
