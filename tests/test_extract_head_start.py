@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,19 @@ def test_a_replay_of_something_else_is_stopped_and_the_command_replays_itself(tm
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["None", "stopped"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_replay_leaves_no_process_and_no_log(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "RENDERDOC_DEBUG_LOG_FILE"}
+    running = subprocess.Popen([sys.executable, "-m", "rdc_extract", "extract", str(SAMPLE), str(tmp_path / "out")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, start_new_session=True,
+                               env={**env, "TMPDIR": str(tmp_path)})
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("rdc-extract-replay-*.log")):   # replay has started: RenderDoc opened its log
+        assert running.poll() is None and time.monotonic() < deadline, "the replay process never started"
+        time.sleep(0.01)
+    os.killpg(running.pid, signal.SIGINT)   # what Ctrl-C in a terminal does: the whole process group
+    assert running.wait(timeout=60) == 130
+    with pytest.raises(ProcessLookupError):
+        os.killpg(running.pid, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "the interrupted replay's log was left"

@@ -38,6 +38,7 @@ SWITCH_ENV = "RDC_EXTRACT_EARLY_REPLAY"   # "0": never replay ahead
 LOG_ENV = "RENDERDOC_DEBUG_LOG_FILE"      # rd/session.py's REPLAY_LOG_ENV, not imported: nothing heavy before the fork
 _VALUED_OPTIONS = {"--profile": "profile", "-p": "profile", "--outputs": "outputs"}
 _HEADER = struct.Struct("<Q")   # the length of the pickled message that follows
+LEAVING_S = 10.0   # after answering, the replay process shuts replay down; one that hangs there is killed
 
 
 class Request(NamedTuple):
@@ -83,8 +84,9 @@ class _Replaying:
     """The replay process started ahead: its pid, the pipe it answers on, its RenderDoc log."""
 
     def __init__(self, request: Request, pid: int, results: int) -> None:
-        self.request, self.pid, self.results, self.log = request, pid, results, _log_of(pid)
-        self.answered = False   # it sent its answer and is leaving by itself
+        self.request, self.pid, self.log = request, pid, _log_of(pid)
+        self.results = os.fdopen(results, "rb")
+        self.answered = False   # its whole answer arrived: it is leaving by itself
 
 
 _replaying: _Replaying | None = None
@@ -209,13 +211,13 @@ def take(capture: Path, profile: str | None, outputs: str | None) -> Replayed | 
         _end()
         return None
     waited = time.perf_counter()
-    with os.fdopen(replaying.results, "rb") as pipe:
-        replaying.answered = True
+    with replaying.results as pipe:
         header = pipe.read(_HEADER.size)
         received = time.perf_counter()
         payload = pipe.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size else b""
     if not payload:
         raise _death(capture, replaying)
+    replaying.answered = True
     kind, value = pickle.loads(payload)
     if kind == "failed":
         raise value
@@ -254,11 +256,21 @@ def _end() -> None:
     replaying, _replaying = _replaying, None
     if replaying is None:
         return
-    if replaying.answered:
-        os.waitpid(replaying.pid, 0)
+    replaying.results.close()
+    if replaying.answered and _left_within(replaying.pid, LEAVING_S):
         return
-    os.close(replaying.results)
     os.kill(replaying.pid, signal.SIGKILL)
     os.waitpid(replaying.pid, 0)
-    with contextlib.suppress(OSError):
-        os.unlink(replaying.log)
+    if not replaying.answered:
+        with contextlib.suppress(OSError):
+            os.unlink(replaying.log)
+
+
+def _left_within(pid: int, seconds: float) -> bool:
+    """Reap `pid` if it ends within `seconds` (shutting replay down takes ~0.03 s)."""
+    deadline = time.monotonic() + seconds
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
