@@ -124,11 +124,13 @@ def test_ctrl_c_during_replay_leaves_no_process_and_no_log(tmp_path):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, start_new_session=True,
                                env={**env, "TMPDIR": str(tmp_path)})
     deadline = time.monotonic() + 60
-    while not list(tmp_path.glob("rdc-extract-replay-*.log")):   # replay has started: RenderDoc opened its log
-        assert running.poll() is None and time.monotonic() < deadline, "the replay process never started"
-        time.sleep(0.01)
+    wchan = Path(f"/proc/{running.pid}/wchan")
+    # the replay has started (RenderDoc opened its log) and the command waits for it (reads the pipe)
+    while not (list(tmp_path.glob("rdc-extract-replay-*.log")) and "pipe" in wchan.read_text()):
+        assert running.poll() is None and time.monotonic() < deadline, "the replay ended before the command waited"
+        time.sleep(0.005)
     os.killpg(running.pid, signal.SIGINT)   # what Ctrl-C in a terminal does: the whole process group
     assert running.wait(timeout=60) == 130
     with pytest.raises(ProcessLookupError):
         os.killpg(running.pid, 0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [], "the interrupted replay's log was left"
+    assert list(tmp_path.glob("rdc-extract-replay-*")) == [], "the interrupted replay's log was left"
