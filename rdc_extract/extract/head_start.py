@@ -24,7 +24,6 @@ import os
 import pickle
 import signal
 import stat
-import struct
 import sys
 import time
 from collections.abc import Sequence
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 SWITCH_ENV = "RDC_EXTRACT_EARLY_REPLAY"   # "0": never replay ahead
 LOG_ENV = "RENDERDOC_DEBUG_LOG_FILE"      # rd/session.py's REPLAY_LOG_ENV, not imported: nothing heavy before the fork
 _VALUED_OPTIONS = {"--profile": "profile", "-p": "profile", "--outputs": "outputs"}
-_HEADER = struct.Struct("<Q")   # the length of the pickled message that follows
 LEAVING_S = 10.0   # after answering, the replay process shuts replay down; one that hangs there is killed
 
 
@@ -191,10 +189,9 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _send(answer: int, message: tuple[str, object]) -> None:
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    """Pickled straight into the pipe: no second copy of the texture data in memory."""
     with os.fdopen(answer, "wb") as pipe:
-        pipe.write(_HEADER.pack(len(payload)))
-        pipe.write(payload)
+        pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def take(capture: Path, profile: str | None, outputs: str | None) -> Replayed | None:
@@ -212,13 +209,13 @@ def take(capture: Path, profile: str | None, outputs: str | None) -> Replayed | 
         return None
     waited = time.perf_counter()
     with replaying.results as pipe:
-        header = pipe.read(_HEADER.size)
+        pipe.peek(1)   # the answer starts (or the pipe closed)
         received = time.perf_counter()
-        payload = pipe.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size else b""
-    if not payload:
-        raise _death(capture, replaying)
+        try:
+            kind, value = pickle.load(pipe)
+        except (EOFError, pickle.UnpicklingError):   # it died before its answer was whole
+            raise _death(capture, replaying) from None
     replaying.answered = True
-    kind, value = pickle.loads(payload)
     if kind == "failed":
         raise value
     value.timing["handover"] = time.perf_counter() - received
