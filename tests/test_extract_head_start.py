@@ -134,3 +134,19 @@ def test_ctrl_c_during_replay_leaves_no_process_and_no_log(tmp_path):
     with pytest.raises(ProcessLookupError):
         os.killpg(running.pid, 0)
     assert list(tmp_path.glob("rdc-extract-replay-*")) == [], "the interrupted replay's log was left"
+
+
+@pytest.mark.parametrize("case", ["bad sidecar", "unknown profile"])
+def test_errors_read_the_same_whichever_process_replayed(tmp_path, case):
+    capture = tmp_path / "cap.rdc"
+    capture.symlink_to(SAMPLE)
+    args = []
+    if case == "bad sidecar":
+        capture.with_suffix(".json").write_text("{nope")   # the replay process reads it and fails first
+    else:
+        args = ["--profile", "no_such_game"]                 # the command line fails first and stops the replay
+    outcomes = [subprocess.run([sys.executable, "-m", "rdc_extract", "extract", str(capture), str(tmp_path / "out"),
+                                *args], capture_output=True, text=True, cwd=REPO, timeout=300,
+                               env={**os.environ, SWITCH_ENV: switch}) for switch in ("1", "0")]
+    assert [done.returncode for done in outcomes] == [1, 1]
+    assert outcomes[0].stderr == outcomes[1].stderr and outcomes[0].stderr.count("\n") == 1, outcomes[0].stderr
