@@ -108,7 +108,12 @@ def start(argv: Sequence[str]) -> None:
     except (OSError, ValueError):
         return
     results, answer = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:   # no process to spare (ulimit -u, memory): the command replays itself
+        os.close(results)
+        os.close(answer)
+        return
     if pid == 0:
         os.close(results)
         _replay_and_exit(request, answer)
