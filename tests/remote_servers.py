@@ -6,12 +6,17 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 RENDERDOCCMD = "renderdoccmd"
+# Where a server keeps the captures clients send it (a fixed folder: RenderDoc ignores TMPDIR); a server killed
+# with SIGKILL, as these tests do, never removes them.
+REMOTE_COPIES = Path("/tmp/RenderDoc")
 
 
 def free_port() -> int:
@@ -26,6 +31,7 @@ class RemoteServer:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
+        self.log = Path(tempfile.gettempdir()) / f"rdc-extract-test-server-{self.port}.log"
 
     @property
     def address(self) -> str:
@@ -35,7 +41,7 @@ class RemoteServer:
         self.process = subprocess.Popen(
             [RENDERDOCCMD, "remoteserver", "-h", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            env={**os.environ, "EGL_PLATFORM": "surfaceless"})
+            env={**os.environ, "EGL_PLATFORM": "surfaceless", "RENDERDOC_DEBUG_LOG_FILE": str(self.log)})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -47,9 +53,15 @@ class RemoteServer:
         raise RuntimeError(f"renderdoccmd remoteserver did not listen on {self.address}")
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        """SIGKILL the server, and remove what it leaves behind: the captures sent to it and its log."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        for copy in REMOTE_COPIES.glob(f"renderdoccmd_*_remotecopy_{self.process.pid}_*.rdc"):
+            copy.unlink(missing_ok=True)
+        self.log.unlink(missing_ok=True)
 
 
 @contextmanager
