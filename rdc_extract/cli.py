@@ -194,7 +194,7 @@ def extract(
     remote_only: RemoteOnlyOption = None,
 ) -> None:
     """Extract one labelled frame (RGB, G-buffer targets, depth, normals, stencil, labels, meta)."""
-    from rdc_extract.dataset.lock import output_lock
+    from rdc_extract.dataset.lock import make_output_folder, output_lock
     from rdc_extract.extract import head_start
     from rdc_extract.extract.pipeline import extract_to_dataset
     from rdc_extract.rd.remote import route_replay
@@ -204,7 +204,7 @@ def extract(
     route_replay(_route(remote, remote_only))
     wanted = _checked_outputs(profile, outputs)
     check_capture_file(capture)
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out)
     with output_lock(out):
         replayed = head_start.take(capture, profile, outputs)   # replayed ahead, when the console script could
         meta, frame_dir = extract_to_dataset(capture, out, profile=profile, outputs=wanted, replayed=replayed)

@@ -136,3 +136,18 @@ def test_commands_given_a_fifo_fail_at_once_with_one_line(tmp_path, gl_capture):
             if process.poll() is None:
                 os.killpg(process.pid, 9)
                 process.wait()
+
+
+@pytest.mark.parametrize("out", ["file", "file/below"])
+def test_an_output_folder_that_is_a_file_is_one_line_naming_it(tmp_path, gl_capture, out):
+    (tmp_path / "file").write_text("not a folder")
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    shutil.copyfile(gl_capture, captures / "a.rdc")
+    for command in (["batch", str(captures)], ["extract", str(captures / "a.rdc")]):
+        done = subprocess.run([sys.executable, "-m", "rdc_extract", *command, str(tmp_path / out)],
+                              capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr == f"error: {tmp_path / out}: cannot be the output folder: it, or a folder above it, " \
+                              "is a file\n"
+    assert (tmp_path / "file").read_text() == "not a folder"

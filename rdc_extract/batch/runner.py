@@ -35,7 +35,7 @@ from rdc_extract.batch.plan import WORKER_KILLED, Action, Task, decide
 from rdc_extract.batch.resources import JobsChoice, available_memory_mb, cap_jobs
 from rdc_extract.batch.workers import META_NAME, WorkerSettings
 from rdc_extract.dataset.files import TEMP_PREFIX, remove_temporaries
-from rdc_extract.dataset.lock import output_lock
+from rdc_extract.dataset.lock import make_output_folder, output_lock
 from rdc_extract.dataset.names import frame_id
 from rdc_extract.dataset.publish import FRAMES_DIR, STAGING_DIR
 from rdc_extract.errors import DISK_FULL, BatchError, WriteFailed
@@ -249,7 +249,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     started = time.perf_counter()
     if not options.input_dir.is_dir():
         raise BatchError(f"{options.input_dir}: input folder does not exist")
-    options.out_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(options.out_dir)
     options = dataclasses.replace(options, input_dir=options.input_dir.resolve(), out_dir=options.out_dir.resolve())
     summary = BatchSummary(out_dir=options.out_dir)
     with output_lock(options.out_dir) as run_token, Manifest(options.out_dir) as manifest:

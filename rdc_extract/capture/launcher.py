@@ -65,6 +65,7 @@ from rdc_extract.capture.modkit import ENV_DIR, ModConfig
 from rdc_extract.capture.target_tracker import TargetStatus, TargetTracker
 from rdc_extract.capture.trigger import TriggerPlan, game_name, launcher_sidecar
 from rdc_extract.capture.watchdog import Watchdog, kill_group
+from rdc_extract.dataset.lock import make_output_folder
 from rdc_extract.errors import CaptureRunFailed, RdcExtractError
 from rdc_extract.rd.loader import renderdoc_version
 from rdc_extract.rd.target_control import TargetCapture, TargetControlWatcher
@@ -418,7 +419,7 @@ def run_capture(config: CaptureRunConfig, on_progress: Callable[[RunProgress], N
     """
     renderdoccmd = find_renderdoccmd(config.renderdoccmd)
     out_dir = config.out_dir.resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out_dir)
     with CaptureLock(out_dir) as lock:
         stop_leftover_game(lock.previous, out_dir)
         lock.record()

@@ -10,9 +10,17 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from rdc_extract.errors import BatchError
+from rdc_extract.errors import BatchError, FileError
 
 LOCK_NAME = ".batch.lock"
+
+
+def make_output_folder(out_dir: Path) -> None:
+    """Create a writing command's output folder (and its parents); a file in the way is an error that says so."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise FileError(out_dir, "cannot be the output folder: it, or a folder above it, is a file") from None
 
 
 @contextlib.contextmanager
