@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from rdc_extract.capture.sidecar import read_sidecar
-from rdc_extract.errors import ClassMapError, NotACapture, NotARegularFile, ProfileError, SidecarError
+from rdc_extract.errors import CaptureError, ClassMapError, NotACapture, NotARegularFile, ProfileError, SidecarError
 from rdc_extract.extract.replay import sidecar_of
 from rdc_extract.labels.classmap import load_class_map
 from rdc_extract.profiles.schema import load_profile
@@ -151,3 +151,11 @@ def test_an_output_folder_that_is_a_file_is_one_line_naming_it(tmp_path, gl_capt
         assert done.stderr == f"error: {tmp_path / out}: cannot be the output folder: it, or a folder above it, " \
                               "is a file\n"
     assert (tmp_path / "file").read_text() == "not a folder"
+
+
+def test_a_capture_path_that_loops_is_a_capture_error_naming_it(tmp_path):
+    (tmp_path / "a.rdc").symlink_to(tmp_path / "b.rdc")
+    (tmp_path / "b.rdc").symlink_to(tmp_path / "a.rdc")
+    with pytest.raises(CaptureError) as raised:
+        check_capture_file(tmp_path / "a.rdc")
+    assert str(raised.value) == f"{tmp_path / 'a.rdc'}: capture error: cannot be read: Too many levels of symbolic links"

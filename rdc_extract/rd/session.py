@@ -178,6 +178,8 @@ def check_capture_file(path: Path) -> None:
         raise CaptureNotFound(path, "file does not exist") from None
     except NotARegularFile as exc:
         raise NotACapture(path, f"is {exc.kind}") from None
+    except OSError as exc:   # a loop of links, no permission, an I/O error
+        raise CaptureError(path, f"cannot be read: {exc.strerror or exc}") from None
     if not magic:
         raise NotACapture(path, "file is empty")
     if magic != CAPTURE_MAGIC:
