@@ -181,6 +181,10 @@ class ClassMapError(FileError):
 class NotADataset(FileError):
     """A folder given as a dataset has no `frames/` folder of frame folders (docs/dataset.md)."""
 
+    @classmethod
+    def without_frames(cls, path: str | Path) -> NotADataset:
+        return cls(path, "not a dataset: no frames/ folder (see docs/dataset.md)")
+
 
 class DatasetFileError(FileError):
     """A file of an extracted dataset (index.csv, a frame's meta.json or output) is missing or unreadable."""

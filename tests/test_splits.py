@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rdc_extract.batch.index import write_index
 from rdc_extract.cli import app
 from rdc_extract.dataset.files import write_json
-from rdc_extract.errors import DatasetIndexError
+from rdc_extract.errors import DatasetIndexError, NotADataset
 from rdc_extract.splits.assign import SplitPlan, SplitPlanError, assign_groups, parse_plan
 from rdc_extract.splits.groups import NO_GROUP, group_of, suggested_grouping
 from rdc_extract.splits.run import SPLITS_NAME, split_dataset
@@ -197,7 +197,10 @@ def test_split_command_prints_counts_files_and_the_next_command(tmp_path):
     bad = CliRunner().invoke(app, ["split", str(out), "--ratios", "1,1,1,1"])
     assert bad.exit_code == 2 and "name the splits with --names" in bad.output
     missing = CliRunner().invoke(app, ["split", str(tmp_path)])
-    assert missing.exit_code == 1 and "index.csv: no frames to split" in missing.output
+    assert missing.exit_code == 1 and f"{tmp_path}: not a dataset: no frames/ folder" in missing.output
+    (tmp_path / "frames").mkdir()
+    empty = CliRunner().invoke(app, ["split", str(tmp_path)])
+    assert empty.exit_code == 1 and "index.csv: no frames to split" in empty.output
 
 
 def test_the_suggested_grouping_is_the_coarsest_that_fills_three_splits():
@@ -206,3 +209,15 @@ def test_the_suggested_grouping_is_the_coarsest_that_fills_three_splits():
     runs = [{"scenario.run_id": f"r{n}", "scenario.seed": "1"} for n in range(3)]
     assert suggested_grouping(runs) == "run"
     assert suggested_grouping([{"scenario.run_id": "r1"}] * 5) is None   # nothing to split by: export as one split
+
+
+@pytest.mark.parametrize("kind", ["missing", "file", "folder without frames/"])
+def test_split_of_what_is_not_a_dataset_says_so_and_writes_nothing(tmp_path, kind):
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("")
+    elif kind != "missing":
+        out.mkdir()
+    with pytest.raises(NotADataset, match=r"out: not a dataset: no frames/ folder"):
+        split_dataset(out, "seed", parse_plan("0.8,0.2", None))
+    assert not out.exists() or out.is_file() or list(out.iterdir()) == []

@@ -224,7 +224,7 @@ class Dataset(Sequence[Frame]):
         self.root = Path(root)
         frames = self.root / FRAMES_DIR
         if not frames.is_dir():
-            raise NotADataset(self.root, f"not a dataset: no {FRAMES_DIR}/ folder (docs/dataset.md)")
+            raise NotADataset.without_frames(self.root)
         entries = self._listed() if (self.root / INDEX_FILE).is_file() else self._scanned(frames)
         if where is not None:
             entries = [(frame_id, folder) for frame_id, folder in entries if where(Frame(frame_id, folder))]

@@ -159,7 +159,7 @@ def frame_dirs(out_dir: Path) -> tuple[list[Path], list[Path]]:
     if frames.is_symlink():
         raise NotADataset(out_dir, f"{FRAMES_DIR}/ is a symbolic link; relabel only writes inside the dataset folder")
     if not frames.is_dir():
-        raise NotADataset(out_dir, f"not a dataset: no {FRAMES_DIR}/ folder (see docs/dataset.md)")
+        raise NotADataset.without_frames(out_dir)
     entries = sorted(p for p in frames.iterdir() if not p.name.startswith("."))
     links = [p for p in entries if p.is_symlink()]
     return [p for p in entries if not p.is_symlink() and p.is_dir()], links

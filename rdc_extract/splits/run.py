@@ -21,7 +21,8 @@ from rdc_extract.batch.index import INDEX_NAME, SPLIT_COLUMN, Written, index_cel
 from rdc_extract.dataset.files import write_json
 from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.names import command_line, shown
-from rdc_extract.errors import DatasetIndexError
+from rdc_extract.dataset.publish import FRAMES_DIR
+from rdc_extract.errors import DatasetIndexError, NotADataset
 from rdc_extract.splits.assign import SplitPlan, SplitPlanError, assign_groups
 from rdc_extract.splits.groups import NO_GROUP, WHAT, group_of
 
@@ -82,6 +83,8 @@ def split_dataset(out: str | Path, by: str, plan: SplitPlan, *, reassign: bool =
     its groups cannot fill the splits, BatchError while another command writes to `out`."""
     out = Path(out)
     index_path = out / INDEX_NAME
+    if not (out / FRAMES_DIR).is_dir():
+        raise NotADataset.without_frames(out)
     with output_lock(out):
         rows = read_index(out, as_written=True)
         if not rows:
