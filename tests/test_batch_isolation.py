@@ -232,6 +232,16 @@ def test_missing_input_folder_is_an_error(tmp_path):
     assert "input folder does not exist" in result.output
 
 
+def test_a_capture_given_as_the_input_folder_points_to_extract(tmp_path):
+    capture = tmp_path / "one capture.rdc"
+    capture.write_bytes(b"RDOC")
+    result = CliRunner().invoke(app, ["batch", str(capture), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {capture}: not a folder of captures (one capture: rdc-extract extract "
+                             f"'{capture}' OUT)\n")
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, vk_capture):
     folder = capture_folder(tmp_path, vk_capture, "a.rdc")
     (tmp_path / "a_file").write_text("")

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import itertools
 import os
+import shlex
 import shutil
 import threading
 import time
@@ -248,6 +249,9 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     progress = progress or _NoProgress()
     started = time.perf_counter()
     if not options.input_dir.is_dir():
+        if options.input_dir.exists():
+            raise BatchError(f"{options.input_dir}: not a folder of captures (one capture: rdc-extract extract "
+                             f"{shlex.quote(str(options.input_dir))} OUT)")
         raise BatchError(f"{options.input_dir}: input folder does not exist")
     make_output_folder(options.out_dir)
     options = dataclasses.replace(options, input_dir=options.input_dir.resolve(), out_dir=options.out_dir.resolve())
