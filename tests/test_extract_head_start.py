@@ -56,7 +56,8 @@ def test_anything_else_starts_no_replay(argv):
     RdcExtractError("plain"),
 ])
 def test_errors_cross_processes_whole(error):
-    error.add_hint("see inspect") if hasattr(error, "add_hint") else None
+    if hasattr(error, "add_hint"):
+        error.add_hint("see inspect")
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is type(error) and str(again) == str(error) and vars(again) == vars(error)
 

@@ -82,7 +82,7 @@ def parse_faults(spec: str | None) -> list[tuple[str, str]]:
 
 
 def inject_fault(faults: list[tuple[str, str]], capture: str, frame_dir: str, *, replays: bool,
-                  writes: bool, parent_writes: bool) -> None:
+                 writes: bool, parent_writes: bool) -> None:
     """Misbehave as `faults` say for `capture` (module docstring); `replays`/`writes`: what this child does."""
     for kind, substring in faults:
         if substring not in capture:
@@ -257,7 +257,7 @@ def main() -> int:
         frame_dir = Path(task["frame_dir"])
         try:
             inject_fault(faults, task["capture"], task["frame_dir"], replays=not takes_handover,
-                          writes=not hand_over, parent_writes=parent_writes)
+                         writes=not hand_over, parent_writes=parent_writes)
             extra = {"frame_id": task["frame_id"]} if takes_frame_id and task.get("frame_id") else {}
             if hand_over:   # the first half of a two-phase job reads; it writes no frame folder
                 result = job(Path(task["capture"]), **kwargs, **extra)

@@ -1,5 +1,5 @@
-"""The output folder's lock: one writing command (batch, relabel, extract) per folder at a time, and no writer
-while a command reads the whole folder (export)."""
+"""The output folder: made for a writing command, and locked: one writing command (batch, relabel, extract) per
+folder at a time, and no writer while a command reads the whole folder (export)."""
 
 from __future__ import annotations
 

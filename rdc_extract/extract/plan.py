@@ -38,7 +38,6 @@ def available_outputs(profile: Profile) -> tuple[str, ...]:
             *ON_REQUEST_OUTPUTS)
 
 
-
 def split_outputs(text: str | None) -> list[str] | None:
     """`--outputs "rgb, depth"` → ["rgb", "depth"]; None: every output."""
     return [name.strip() for name in text.split(",") if name.strip()] if text else None
