@@ -58,16 +58,16 @@ def floor_item(capture: Path, meta: dict) -> dict:
     identification work the floor does not do.
     """
     events, targets = meta["events"], meta["targets"]
-    reads: dict[int, set[int]] = {}
+    reads: dict[int, set[int | str]] = {}
     for role, target in targets.items():
         event = {"final_image": events["final_image"], "depth_stencil": events["scene_depth"]}.get(
             role, events["gbuffer_last"])
-        reads.setdefault(event, set()).add(target["resource_id"])
+        reads.setdefault(event, set()).add(target["name"] if target["resource_id"] is None else target["resource_id"])
     block = None
     if meta.get("camera"):
         name = re.fullmatch(r"constant block '(.+)' members .*", meta["camera"]["source"])
         block = [events["scene_depth"], name.group(1)] if name else None
-    return {"capture": str(capture), "reads": [[event, sorted(ids)] for event, ids in sorted(reads.items())],
+    return {"capture": str(capture), "reads": [[event, sorted(ids, key=str)] for event, ids in sorted(reads.items())],
             "block": block}
 
 

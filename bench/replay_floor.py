@@ -5,6 +5,8 @@
 
 PLAN.json is a list of captures, each
     {"capture": PATH, "reads": [[EVENT_ID, [RESOURCE_ID, ...]], ...], "block": [EVENT_ID, NAME] or null}
+where a texture the replay itself creates (an OpenGL window's default framebuffer) is given by its name
+instead of its id: RenderDoc numbers those afresh in every replay.
 Per capture: open it, `SetFrameEvent` to each event in order, `GetTextureData` of each listed texture
 there (mip 0, slice 0, sample 0), read the named constant block at its event when given, close.
 The benches take the events and resource ids from the frame's meta.json, so this script reads
@@ -72,6 +74,9 @@ def replay(rd, item: dict) -> int:
     if result.code != rd.ResultCode.Succeeded:
         raise RuntimeError(f"{item['capture']}: {result.Message()}")
     ids = {int(texture.resourceId): texture.resourceId for texture in controller.GetTextures()}
+    if any(isinstance(texture, str) for _, textures in item["reads"] for texture in textures):
+        ids.update({resource.name: resource.resourceId for resource in controller.GetResources()
+                    if int(resource.resourceId) in ids})
     block_event, block_name = item.get("block") or (None, None)
     read = 0
     for event_id, resource_ids in item["reads"]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
 from typer.testing import CliRunner
 
 from rdc_extract.cli import app
+from rdc_extract.frame.model import REPLAY_CREATED_IDS_FROM
 from tests.corpus import CORPUS, decompressed
 
 
@@ -45,3 +47,12 @@ def test_batch_without_a_profile_extracts_every_corpus_capture(tmp_path):
         assert np.allclose(pose[:3, :3] @ pose[:3, :3].T, np.eye(3), atol=1e-4) and np.linalg.det(pose[:3, :3]) > 0
         K = np.array(meta["camera"]["K"])
         assert K[0, 0] > 0 and abs(K[0, 0] - K[1, 1]) < 1e-3 * K[0, 0]
+    # warzone2100 draws into the window: its final image and depth exist only in replay, numbered by RenderDoc
+    # according to what the worker replayed before, so meta.json names them and records no id
+    targets = json.loads((out / "frames" / "warzone2100" / "meta.json").read_text())["targets"]
+    assert targets["final_image"]["resource_id"] is None and targets["final_image"]["name"] == "Backbuffer Color"
+    for game in games:
+        meta = json.loads((out / "frames" / game / "meta.json").read_text())
+        assert all(t["resource_id"] is None or t["resource_id"] < REPLAY_CREATED_IDS_FROM
+                   for t in meta["targets"].values()), game
+        assert not re.search(r"#\d{19}", json.dumps(meta["identification"]) + meta["final_image"]["why"]), game

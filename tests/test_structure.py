@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rdc_extract.errors import IdentificationFailed
-from rdc_extract.frame.model import DrawState
+from rdc_extract.frame.model import REPLAY_CREATED_IDS_FROM, DrawState, capture_resource_id
 from rdc_extract.frame.overlay import is_fullscreen, last_scene_draw
 from rdc_extract.profiles.registry import identify_with, resolve_profile
 from tests.frames import FrameBuilder, deferred_frame
@@ -83,6 +83,24 @@ def test_forward_frame_has_no_gbuffer_and_ui_by_state(generic):
     assert (found.depth_target, found.depth_event) == (2, 41)
     assert (found.final_image_event, found.first_hud_event) == (42, 43)
     assert found.evidence[0].startswith("no G-buffer: forward renderer")
+
+
+def test_textures_the_replay_made_are_named_in_evidence_not_numbered(generic):
+    """An OpenGL window's default framebuffer exists only in replay: RenderDoc numbers it from 10**18 up, afresh in
+    every replay of a process, so evidence written to meta.json names it instead."""
+    b = FrameBuilder()
+    made = REPLAY_CREATED_IDS_FROM + 264
+    back, depth, other = b.texture(made, "R8G8B8A8_UNORM", swap=True), b.texture(made + 1, "D32S8"), b.texture(9, "D32")
+    b.add("draw", (back,), other, count=2)
+    b.add("draw", (back,), depth, count=40)
+    frame = b.frame()
+    found = identify_with(frame, generic)
+    assert found.depth_target == made + 1
+    evidence = "\n".join(found.evidence)
+    assert f"scene depth: 'Texture {made + 1}' D32S8" in evidence and "other depth targets: #9 (2 draws" in evidence
+    assert f"#{made}" not in evidence and f"#{made + 1}" not in evidence
+    assert (capture_resource_id(9), capture_resource_id(made)) == (9, None)
+    assert (frame.texture_ref(9), frame.texture_ref(made), frame.texture_ref(12345)) == ("#9", f"'Texture {made}'", "#12345")
 
 
 def test_scene_depth_is_read_before_a_late_depth_clear_for_a_first_person_hand(generic):

@@ -29,6 +29,7 @@ from rdc_extract.extract.compute import Computed, RawFrame, compute_outputs
 from rdc_extract.extract.conventions import PROFILE
 from rdc_extract.extract.instances import FrameLabels, build_instances, merge_record, rule_warning
 from rdc_extract.extract.replay import Replayed, pointing_to_inspect, replay_capture
+from rdc_extract.frame.model import capture_resource_id
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map, load_class_map
 from rdc_extract.labels.files import write_label_images
 from rdc_extract.labels.meta import label_sets_entry, with_label_outputs
@@ -122,7 +123,8 @@ def _meta(replayed: Replayed, raw: RawFrame, files: dict[str, str], labels: dict
                         "why": found.final_image_rule},
         "identification": found.evidence,
         "targets": {
-            role: {"resource_id": rid, "name": raw.textures[rid].name, "format": raw.textures[rid].format.name}
+            role: {"resource_id": capture_resource_id(rid), "name": raw.textures[rid].name,
+                   "format": raw.textures[rid].format.name}
             for role, rid in {**found.target_roles, "depth_stencil": found.depth_target,
                               "final_image": found.final_image_target}.items()
             if rid in raw.textures

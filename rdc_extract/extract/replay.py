@@ -31,7 +31,7 @@ from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.drawids import DrawIdBuilder, DrawIdMap, ScenePass, differencing, scene_pass
 from rdc_extract.extract.instances import MergeKeys, MergeRule
 from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
-from rdc_extract.frame.model import Frame, Texture
+from rdc_extract.frame.model import Frame, Texture, capture_resource_id
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile
 from rdc_extract.rd.frame_reader import read_frame
@@ -207,7 +207,8 @@ def _drawids_table(scene: ScenePass, table: list[dict[str, Any]], textures: dict
     return {
         "none": 0,
         "pass": {"first_event": scene.steps[0].event_id, "last_event": scene.steps[-1].event_id,
-                 "targets_compared": [{"resource_id": rid, "name": textures[rid].name} for rid in scene.targets]},
+                 "targets_compared": [{"resource_id": capture_resource_id(rid), "name": textures[rid].name}
+                                      for rid in scene.targets]},
         "draws": table,
     }
 

@@ -13,6 +13,16 @@ from dataclasses import dataclass, field
 
 from rdc_extract.decode.formats import TextureFormat
 
+#: RenderDoc numbers the resources its replay creates itself (an OpenGL window's default framebuffer, say) from
+#: 10**18 up, and that counter runs on across every capture one process opens (ResourceIDGen::SetReplayResourceIDs).
+REPLAY_CREATED_IDS_FROM = 10**18
+
+
+def capture_resource_id(resource_id: int) -> int | None:
+    """`resource_id` as the capture knows it; None for a resource only the replay made, whose id depends on what
+    the process replayed before (a dataset records it by name)."""
+    return None if resource_id >= REPLAY_CREATED_IDS_FROM else resource_id
+
 
 @dataclass(frozen=True)
 class Texture:
@@ -170,6 +180,13 @@ class Frame:
 
     def texture(self, resource_id: int | None) -> Texture | None:
         return None if resource_id is None else self.textures.get(resource_id)
+
+    def texture_ref(self, resource_id: int | None) -> str:
+        """How messages name a texture: `#28`, or `'Backbuffer Color'` when only the replay made it (its id varies)."""
+        texture = self.texture(resource_id)
+        if texture is not None and capture_resource_id(texture.resource_id) is None:
+            return repr(texture.name)
+        return f"#{resource_id}"
 
     @property
     def back_buffer(self) -> Texture | None:

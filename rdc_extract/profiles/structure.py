@@ -43,12 +43,12 @@ def _scene_depth(frame: Frame, before: int | None, size: tuple[int, int], eviden
     ranked = sorted(pool.items(), key=lambda item: (-item[1], item[0]))
     chosen, draws = ranked[0]
     where = f"at the final image's size {size[0]}×{size[1]}" if at_size else "(none at the final image's size)"
-    evidence.append(f"scene depth: #{chosen} {frame.textures[chosen].format.name} {_size(frame.texture(chosen))}, "
+    evidence.append(f"scene depth: {frame.texture_ref(chosen)} {frame.textures[chosen].format.name} {_size(frame.texture(chosen))}, "
                     f"the depth target with the most draws ({draws}) {where}")
     others = sorted(((rid, n) for rid, n in counts.items() if rid != chosen), key=lambda item: (-item[1], item[0]))
     if others:
         evidence.append("  other depth targets: " + ", ".join(
-            f"#{rid} ({n} draws, {_size(frame.texture(rid))})" for rid, n in others))
+            f"{frame.texture_ref(rid)} ({n} draws, {_size(frame.texture(rid))})" for rid, n in others))
     return chosen
 
 
@@ -65,13 +65,14 @@ def _judge(frame: Frame, pass_: Pass, depth: int, back_buffer: int, size: tuple[
     if not colour:
         reasons.append("no colour targets")
     if pass_.depth_target != depth:
-        reasons.append(f"depth target #{pass_.depth_target} is not the scene depth #{depth}"
+        reasons.append(f"depth target {frame.texture_ref(pass_.depth_target)} is not the scene depth "
+                       f"{frame.texture_ref(depth)}"
                        if pass_.depth_target else "no depth target")
     if back_buffer in colour:
         reasons.append("draws into the final image (forward rendering)")
     off_size = [rid for rid in colour if (t := frame.texture(rid)) is None or t.size != size]
     if off_size:
-        reasons.append(f"colour target #{off_size[0]} is not {size[0]}×{size[1]}")
+        reasons.append(f"colour target {frame.texture_ref(off_size[0])} is not {size[0]}×{size[1]}")
     if not reasons and reads_known:
         readers = _readers(frame, pass_)
         lighting = [a for a in readers if len(colour) >= 2 or depth in a.reads]
@@ -131,7 +132,7 @@ def _final_image(frame: Frame, evidence: list[str]) -> tuple[int, int, int | Non
         evidence.append(f"UI: {len(ui)} draws from event {ui[0].event_id} by state")
         return tail.target, scene.event_id, ui[0].event_id, _ui_rule(scene, ui, "")
     finisher = tail.finisher
-    how = (f"blit/copy of #{finisher.copy_source} into the back buffer" if finisher.kind == "copy"
+    how = (f"blit/copy of {frame.texture_ref(finisher.copy_source)} into the back buffer" if finisher.kind == "copy"
            else "last full-screen draw into the back buffer")
     if not tail.after:
         return tail.target, finisher.event_id, None, f"{how}, event {finisher.event_id}; nothing drawn after it"
