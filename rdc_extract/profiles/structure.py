@@ -43,8 +43,8 @@ def _scene_depth(frame: Frame, before: int | None, size: tuple[int, int], eviden
     ranked = sorted(pool.items(), key=lambda item: (-item[1], item[0]))
     chosen, draws = ranked[0]
     where = f"at the final image's size {size[0]}×{size[1]}" if at_size else "(none at the final image's size)"
-    evidence.append(f"scene depth: {frame.texture_ref(chosen)} {frame.textures[chosen].format.name} {_size(frame.texture(chosen))}, "
-                    f"the depth target with the most draws ({draws}) {where}")
+    evidence.append(f"scene depth: {frame.texture_ref(chosen)} {frame.textures[chosen].format.name} "
+                    f"{_size(frame.texture(chosen))}, the depth target with the most draws ({draws}) {where}")
     others = sorted(((rid, n) for rid, n in counts.items() if rid != chosen), key=lambda item: (-item[1], item[0]))
     if others:
         evidence.append("  other depth targets: " + ", ".join(
