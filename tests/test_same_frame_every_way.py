@@ -36,7 +36,7 @@ def _frames(out: Path) -> dict[tuple[str, str], object]:
     return found
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 1 writes in a process of its own only with a core to spare")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 1 writes in a process of its own only with a spare core")
 def test_extract_and_batch_at_either_jobs_make_the_same_frames(tmp_path):
     """warzone2100 draws into the window's default framebuffer, which exists only in replay: RenderDoc numbers it
     afresh in every replay of a process, so a batch worker's second capture once recorded other ids than extract."""
