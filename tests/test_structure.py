@@ -90,7 +90,8 @@ def test_textures_the_replay_made_are_named_in_evidence_not_numbered(generic):
     every replay of a process, so evidence written to meta.json names it instead."""
     b = FrameBuilder()
     made = REPLAY_CREATED_IDS_FROM + 264
-    back, depth, other = b.texture(made, "R8G8B8A8_UNORM", swap=True), b.texture(made + 1, "D32S8"), b.texture(9, "D32")
+    back, depth = b.texture(made, "R8G8B8A8_UNORM", swap=True), b.texture(made + 1, "D32S8")
+    other = b.texture(9, "D32")
     b.add("draw", (back,), other, count=2)
     b.add("draw", (back,), depth, count=40)
     frame = b.frame()
