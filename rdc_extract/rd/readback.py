@@ -77,10 +77,10 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
     suffice (each replay costs in proportion to its event), and the vertex
     shader's output positions where `wants_clip_positions` asks for them (a
     post-VS fetch replays the draw's vertex shader: 0.01 to 0.07 s on the corpus
-    here, and makes the next move replay from the frame's start). The events of
-    `stepping` join the same forward sweep: moving forward replays only the
-    events in between, while moving back (or forcing the same event again)
-    replays the frame from its start.
+    here). The events of `stepping` join the same sweep. Every move replays
+    the frame from its start up to the event, forward or back, forced or not
+    (RenderDoc 1.24 here: docs/performance.md, "Why differencing targets"), so
+    each event is visited once and everything read there shares its replay.
     """
     rd = load_renderdoc()
     controller, ids = session.controller, session.resource_ids
