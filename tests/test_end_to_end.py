@@ -27,6 +27,8 @@ def dataset(tmp_path_factory) -> Path:
     result = runner.invoke(app, ["batch", str(SAMPLES), str(out), "--jobs", "2"])
     assert result.exit_code == 0, result.stdout + result.stderr
     assert f"next: rdc-extract split {out} --by seed --ratios 0.8,0.1,0.1" in result.stdout  # one run, six seeds
+    # labels but no instance maps (an output only on request): cityscapes, not coco, can be exported
+    assert f"then: rdc-extract export {out} DEST --format cityscapes" in result.stdout
     return out
 
 

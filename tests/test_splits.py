@@ -126,7 +126,7 @@ def make_index(out: Path, scenarios: dict[str, dict]) -> Path:
     for frame_id, scenario in scenarios.items():
         write_json(out / "frames" / frame_id / "meta.json", {"frame_id": frame_id})
         records.append({"status": "done", "frame_id": frame_id, "capture": f"{frame_id}.rdc", "profile": "city_game",
-                        "outputs": {"rgb": "rgb.png"}, "scenario": scenario})
+                        "outputs": {"rgb": "rgb.png", "depth_kitti": "depth_kitti.png"}, "scenario": scenario})
     return write_index(out, records)
 
 
@@ -192,7 +192,7 @@ def test_split_command_prints_counts_files_and_the_next_command(tmp_path):
     assert result.stdout.splitlines()[0] == (
         "split by seed: train 7 frames (3 groups), val 6 frames (2 groups)")
     assert f"written: {out / 'index.csv'} (column split), {out / SPLITS_NAME}" in result.stdout
-    assert f"next: rdc-extract export {out} DEST --format coco" in result.stdout
+    assert f"next: rdc-extract export {out} DEST --format kitti" in result.stdout   # the frames have rgb and depth
     assert "warning: 1 frames have no seed in their sidecar (or no sidecar)" in result.stderr
     bad = CliRunner().invoke(app, ["split", str(out), "--ratios", "1,1,1,1"])
     assert bad.exit_code == 2 and "name the splits with --names" in bad.output

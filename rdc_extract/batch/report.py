@@ -15,6 +15,7 @@ from rdc_extract.batch.runner import BatchSummary
 from rdc_extract.dataset.names import command_line, shown
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import RdcExtractError
+from rdc_extract.export.registry import suggested_export
 from rdc_extract.progress import CommandProgress
 from rdc_extract.splits.groups import suggested_grouping
 
@@ -94,12 +95,13 @@ def next_steps(summary: BatchSummary) -> list[str]:
     out = summary.out_dir
     written = (f"written: {shown(str(out / FRAMES_DIR))}/ (one folder per frame), {shown(str(out / INDEX_NAME))} "
                f"(one row per frame), {shown(str(out / MANIFEST_NAME))}, {shown(str(out / FAILURES_NAME))}")
-    export = command_line("rdc-extract", "export", out, "DEST", "--format", "coco")
     try:
-        by = suggested_grouping(list((read_index(out) or {}).values()))
+        rows = list((read_index(out) or {}).values())
+        by = suggested_grouping(rows)
     except RdcExtractError:
-        by = None
+        rows, by = [], None
+    export = suggested_export(out, rows)
     if by is None:   # too few runs, seeds or scenarios for three splits that share none
-        return [written, "next: " + export]
+        return [written, *(["next: " + export] if export else [])]
     return [written, "next: " + command_line("rdc-extract", "split", out, "--by", by, "--ratios", "0.8,0.1,0.1"),
-            "then: " + export]
+            *(["then: " + export] if export else [])]

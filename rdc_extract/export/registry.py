@@ -7,7 +7,10 @@ packages (pycocotools for coco) never burden the others or the CLI's start.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
 
+from rdc_extract.dataset.names import command_line
 from rdc_extract.errors import MissingDependency
 from rdc_extract.export.base import Exporter
 
@@ -17,6 +20,25 @@ FORMATS = {
     "kitti": "rdc_extract.export.kitti",
     "hf": "rdc_extract.export.hf",
 }
+
+
+#: What commands suggest exporting to, richest first (hf holds what cityscapes holds).
+SUGGESTED = ("coco", "cityscapes", "kitti")
+
+
+def suggested_export(out: str | Path, rows: Iterable[Mapping[str, str]]) -> str | None:
+    """The `rdc-extract export` command line of the first SUGGESTED format that some frame has every file for
+    (`rows`: index.csv's, whose `outputs.*` cells are each frame's files); None when no frame has any's.
+
+    A dataset made with the default outputs has no instance maps (coco), and one whose profile has no class
+    mapping has no labels (coco, cityscapes): a suggestion they cannot follow would end in "nothing exported".
+    """
+    files = [{PurePosixPath(path).name for key, path in row.items() if key.startswith("outputs.")} for row in rows]
+    for name in SUGGESTED:
+        needs = {need.file for need in importlib.import_module(FORMATS[name]).EXPORTER.needs}
+        if any(needs <= present for present in files):
+            return command_line("rdc-extract", "export", out, "DEST", "--format", name)
+    return None
 
 
 def load_format(name: str) -> type[Exporter]:

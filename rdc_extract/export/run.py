@@ -84,7 +84,10 @@ def _with_needs(exporter_class: type[Exporter], frames: Sequence[ExportFrame],
         if missing:
             files = ", ".join(need.file for need in missing)
             outputs = ",".join(dict.fromkeys(need.output for need in missing))
-            report.skipped.append((frame.frame_id, f"no {files} (extract with --outputs ...,{outputs})"))
+            how = f"extract with --outputs ...,{outputs}"
+            if any(need.output == "labels" for need in missing):   # a profile without a class mapping writes none
+                how += "; or label by draw call: --outputs ...,drawids, then relabel (docs/classes.md)"
+            report.skipped.append((frame.frame_id, f"no {files} ({how})"))
         else:
             kept.append(frame)
     return kept

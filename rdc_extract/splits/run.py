@@ -23,6 +23,7 @@ from rdc_extract.dataset.lock import output_lock
 from rdc_extract.dataset.names import command_line, shown
 from rdc_extract.dataset.publish import FRAMES_DIR
 from rdc_extract.errors import DatasetIndexError, NotADataset
+from rdc_extract.export.registry import suggested_export
 from rdc_extract.splits.assign import SplitPlan, SplitPlanError, assign_groups
 from rdc_extract.splits.groups import NO_GROUP, WHAT, group_of
 
@@ -124,7 +125,9 @@ def split_lines(report: SplitReport) -> list[str]:
         lines.append(f"{report.kept} groups kept in the split they had; new groups placed around them")
     lines.append(f"written: {shown(str(report.out / INDEX_NAME))} (column {SPLIT_COLUMN}), "
                  f"{shown(str(report.out / SPLITS_NAME))}")
-    lines.append("next: " + command_line("rdc-extract", "export", report.out, "DEST", "--format", "coco"))
+    export = suggested_export(report.out, (read_index(report.out) or {}).values())
+    if export:
+        lines.append("next: " + export)
     return lines
 
 
