@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import rdc_extract.capture.launcher as launcher
 from rdc_extract.capture.folder import complete_captures
 from rdc_extract.capture.launcher import CaptureRunConfig, run_capture
-from rdc_extract.capture.progress import summary
+from rdc_extract.capture.progress import progress_note, summary
 from rdc_extract.capture.target_tracker import NOT_CONNECTED, TargetTracker
 from rdc_extract.cli import app
 from rdc_extract.errors import CaptureRunFailed, RenderDocNotFound
@@ -58,6 +58,15 @@ def test_tracker_connection_status_lines():
     tracker.launch_started()
     assert tracker.status.describe() == NOT_CONNECTED
     assert (tracker.status.connections, tracker.status.disconnects) == (1, 1)
+
+
+def test_the_progress_line_says_a_connection_once():
+    tracker = TargetTracker()
+    news = tracker.apply(TargetConnected(ident=38920, pid=12, name="game", api="Vulkan"), 0.0)
+    state = launcher.RunProgress(message=news, target=tracker.status)
+    assert progress_note(state) == "RenderDoc connected, target 38920, API Vulkan"   # was said twice
+    state.message = "launch 1 started"
+    assert progress_note(state) == "launch 1 started · RenderDoc connected, target 38920, API Vulkan"
     tracker.apply(TargetControlUnavailable("RenderDoc Python module not found"), 0.3)
     assert tracker.status.describe().startswith("target control: unavailable (RenderDoc Python module not found)")
 

@@ -13,6 +13,11 @@ from rdc_extract.dataset.names import command_line
 from rdc_extract.progress import CommandProgress
 
 
+def progress_note(state: RunProgress) -> str:
+    """The run's last message and target control's state, once when the message is that state (a connection)."""
+    return " · ".join(dict.fromkeys(filter(None, (state.message, state.target.describe()))))
+
+
 class CaptureProgress:
     """Context manager whose `update` is the launcher's progress callback.
 
@@ -38,8 +43,7 @@ class CaptureProgress:
         for reason in state.restart_reasons[self._restarts_shown:]:
             self._display.print(f"restart after {reason}")
         self._restarts_shown = len(state.restart_reasons)
-        self._display.update(completed=state.complete, restarts=state.restarts,
-                             note=" · ".join(filter(None, (state.message, state.target.describe()))))
+        self._display.update(completed=state.complete, restarts=state.restarts, note=progress_note(state))
         if not self._started:
             self._display.start(self._target, at_start=state.found_at_start)
             self._started = True
