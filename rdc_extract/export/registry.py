@@ -10,9 +10,13 @@ import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
+from typing import TYPE_CHECKING
+
 from rdc_extract.dataset.names import command_line
 from rdc_extract.errors import MissingDependency
-from rdc_extract.export.base import Exporter
+
+if TYPE_CHECKING:   # the batch's summary suggests an export: it need not import numpy for that until it ends
+    from rdc_extract.export.base import Exporter
 
 FORMATS = {
     "coco": "rdc_extract.export.coco",
