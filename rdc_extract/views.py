@@ -64,14 +64,20 @@ def _target_label(inspection: Inspection, resource_id: int | None, with_role: bo
 
 
 def inspection_view(inspection: Inspection, show_draws: bool = False) -> Group:
+    from rdc_extract.frame.passes import same_target_runs
+
     frame = inspection.frame
     found = inspection.detection.identification if inspection.detection else None
     tree = Tree(f"[bold]{frame.capture}[/] — {frame.api}, {len(frame.draws)} draws, {len(frame.passes)} passes")
-    for pass_ in frame.passes:
-        tag = " [bold green]← G-buffer[/]" if found and pass_.index == found.gbuffer_pass else ""
+    gbuffer = {found.gbuffer_pass} if found and found.gbuffer_pass is not None else set()
+    runs = [[p] for p in frame.passes] if show_draws else same_target_runs(frame.passes, alone=gbuffer)
+    for run in runs:
+        pass_, last = run[0], run[-1]
+        tag = " [bold green]← G-buffer[/]" if pass_.index in gbuffer else ""
+        name = pass_.name if len(run) == 1 else f"{pass_.name} … {last.name} ({len(run)} passes into the same targets)"
         node = tree.add(
-            f"[cyan]{pass_.name}[/] events {pass_.first_event}–{pass_.last_event}: "
-            f"{len(pass_.draws)} draws, {len(pass_.clears)} clears{tag}"
+            f"[cyan]{name}[/] events {pass_.first_event}–{last.last_event}: "
+            f"{sum(len(p.draws) for p in run)} draws, {sum(len(p.clears) for p in run)} clears{tag}"
         )
         for rid in pass_.colour_targets:
             node.add(f"colour {_target_label(inspection, rid)}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from frames import FrameBuilder, deferred_frame
 
+from rdc_extract.frame.passes import same_target_runs
+
 
 def test_deferred_frame_groups_into_its_passes():
     frame = deferred_frame()
@@ -57,3 +59,33 @@ def test_copies_end_a_pass():
     b.add("copy", ())
     b.add("draw", (a,))
     assert len(b.frame().passes) == 2
+
+
+def test_consecutive_passes_into_the_same_targets_show_as_one_run_but_a_pass_kept_alone():
+    """Zink ends a render pass at nearly every draw: `inspect` shows such runs on one line."""
+    b = FrameBuilder(api="Vulkan")
+    back, depth, shadow = b.texture(1, "R8G8B8A8_UNORM", swap=True), b.texture(2, "D32S8"), b.texture(3, "D32")
+    b.add("draw", (), shadow)
+    for _ in range(4):
+        b.add("draw", (back,), depth)
+        b.add("present", (), None)   # a render-pass boundary between each of them
+    b.add("draw", (back,), None)
+    passes = b.frame().passes
+    assert [[p.index for p in run] for run in same_target_runs(passes)] == [[0], [1, 2, 3, 4], [5]]
+    assert [[p.index for p in run] for run in same_target_runs(passes, alone={2})] == [[0], [1], [2], [3, 4], [5]]
+
+
+def test_passes_rejected_for_the_same_reasons_are_one_line_from_three_on():
+    from rdc_extract.errors import IdentificationFailed
+    from rdc_extract.profiles.identify import Candidate
+    from rdc_extract.profiles.registry import _identification_failures
+
+    same = ["no colour targets"]
+    candidates = [Candidate(0, "Shadow", 30, False, ["other"]), *(Candidate(i, f"Pass #{i}", 1, False, same)
+                                                                  for i in range(1, 5)),
+                  Candidate(5, "Pass #5", 2, False, same), Candidate(6, "Pass #6", 3, False, ["other"]),
+                  Candidate(7, "Pass #7", 3, False, ["other"])]
+    lines = _identification_failures(IdentificationFailed("x.rdc", "no pass qualifies", candidates))
+    assert lines == ["no pass qualifies", "pass #0 Shadow (30 draws): other",
+                     "5 passes, #1 to #5 (6 draws): no colour targets",
+                     "pass #6 Pass #6 (3 draws): other", "pass #7 Pass #7 (3 draws): other"]

@@ -8,6 +8,8 @@ dispatches. Clears join the pass that next draws into the same targets.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from rdc_extract.frame.model import Action, Pass
 
 _BREAKING_KINDS = frozenset({"copy", "dispatch", "present"})
@@ -80,3 +82,20 @@ def group_passes(actions: list[Action]) -> list[Pass]:
     for index, found in enumerate(passes):
         found.index = index
     return passes
+
+
+def same_target_runs(passes: Sequence[Pass], alone: Collection[int] = ()) -> list[list[Pass]]:
+    """Consecutive passes into the same targets, as runs; a pass whose index is in `alone` is a run of its own.
+
+    What `inspect` shows as one line each: Zink (a legacy-GL game on Vulkan) ends a render pass at nearly
+    every draw, so a scene of 20 draws is 20 passes into the same back buffer.
+    """
+    runs: list[list[Pass]] = []
+    for pass_ in passes:
+        previous = runs[-1][-1] if runs else None
+        if (previous is not None and pass_.index not in alone and previous.index not in alone
+                and (pass_.colour_targets, pass_.depth_target) == (previous.colour_targets, previous.depth_target)):
+            runs[-1].append(pass_)
+        else:
+            runs.append([pass_])
+    return runs

@@ -11,6 +11,7 @@ the one satisfying the most rules wins; the generic profile is the fallback.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,10 +70,23 @@ class Detection:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+#: Consecutive passes rejected for the same reasons are listed as one line from this many on.
+FOLDED_FROM = 3
+
+
 def _identification_failures(exc: IdentificationFailed) -> list[str]:
-    """The failure, then each pass weighed as the G-buffer with the rules it broke."""
-    return [exc.detail, *(f"pass #{c.pass_index} {c.name} ({c.draws} draws): {'; '.join(c.reasons)}"
-                          for c in exc.candidates if not c.accepted)]
+    """The failure, then each pass weighed as the G-buffer with the rules it broke; consecutive passes that
+    broke the same ones on one line (Zink's one-draw passes would repeat a line per draw)."""
+    lines = [exc.detail]
+    rejected = [c for c in exc.candidates if not c.accepted]
+    for reasons, same in itertools.groupby(rejected, key=lambda c: "; ".join(c.reasons)):
+        run = list(same)
+        if len(run) < FOLDED_FROM:
+            lines += [f"pass #{c.pass_index} {c.name} ({c.draws} draws): {reasons}" for c in run]
+        else:
+            lines.append(f"{len(run)} passes, #{run[0].pass_index} to #{run[-1].pass_index} "
+                         f"({sum(c.draws for c in run)} draws): {reasons}")
+    return lines
 
 
 def _match_failures(frame: Frame, profile: Profile, found: Identification | None) -> tuple[list[str], list[str]]:
