@@ -84,6 +84,7 @@ def test_card_text_shows_counts_splits_classes_depth_failures_and_unreadable_fra
     without = card_markdown(summarise("demo", {"c": _record(mapping=None)}, {}), {}, None, "9.9")
     assert "## Splits" not in without and "## Failures" not in without and "## Depth" not in without
     assert "no sidecar" in without and "split" not in without.split("## Loading it")[1]
+    assert "frame.labels()" in text and "frame.labels()" not in without   # no frame has labels: none to load
 
 
 def test_card_text_escapes_what_would_break_a_markdown_table():

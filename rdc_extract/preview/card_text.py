@@ -151,7 +151,9 @@ def _loading(data: CardData) -> str:
         "",
         'dataset = Dataset("path/to/this/folder")',
         "frame = dataset[0]",
-        "rgb, train_ids, depth = frame.rgb(), frame.labels(), frame.depth()   # depth: metres, NaN where none"
+        ("rgb, train_ids, depth = frame.rgb(), frame.labels(), frame.depth()   # depth: metres, NaN where none"
+         if any(record.mapping for record in data.records.values()) else
+         "rgb, depth = frame.rgb(), frame.depth()   # depth: metres, NaN where none; these frames have no labels")
         + split,
         "```", "",
         "rdc-extract's docs/training.md (\"From captures to a DataLoader\") shows the PyTorch `Dataset` and a "
