@@ -73,9 +73,14 @@ def test_consecutive_passes_into_the_same_targets_show_as_one_run_but_a_pass_kep
     passes = b.frame().passes
     assert [[p.index for p in run] for run in same_target_runs(passes)] == [[0], [1, 2, 3, 4], [5]]
     assert [[p.index for p in run] for run in same_target_runs(passes, alone={2})] == [[0], [1], [2], [3, 4], [5]]
+    named = FrameBuilder()
+    back, depth = named.texture(1, "R8G8B8A8_UNORM", swap=True), named.texture(2, "D32S8")
+    for marker in ("Opaque", "Sky", "Sky"):   # the game's own passes keep their lines
+        named.add("draw", (back,), depth, markers=(marker,))
+    assert [len(run) for run in same_target_runs(named.frame().passes)] == [1, 1]
 
 
-def test_passes_rejected_for_the_same_reasons_are_one_line_from_three_on():
+def test_unnamed_passes_rejected_for_the_same_reasons_are_one_line_from_three_on():
     from rdc_extract.errors import IdentificationFailed
     from rdc_extract.profiles.identify import Candidate
     from rdc_extract.profiles.registry import _identification_failures
@@ -84,8 +89,10 @@ def test_passes_rejected_for_the_same_reasons_are_one_line_from_three_on():
     candidates = [Candidate(0, "Shadow", 30, False, ["other"]), *(Candidate(i, f"Pass #{i}", 1, False, same)
                                                                   for i in range(1, 5)),
                   Candidate(5, "Pass #5", 2, False, same), Candidate(6, "Pass #6", 3, False, ["other"]),
-                  Candidate(7, "Pass #7", 3, False, ["other"])]
+                  Candidate(7, "Pass #7", 3, False, ["other"]),
+                  *(Candidate(i, name, 1, False, same) for i, name in ((8, "A"), (9, "B"), (10, "C")))]
     lines = _identification_failures(IdentificationFailed("x.rdc", "no pass qualifies", candidates))
     assert lines == ["no pass qualifies", "pass #0 Shadow (30 draws): other",
                      "5 passes, #1 to #5 (6 draws): no colour targets",
-                     "pass #6 Pass #6 (3 draws): other", "pass #7 Pass #7 (3 draws): other"]
+                     "pass #6 Pass #6 (3 draws): other", "pass #7 Pass #7 (3 draws): other",
+                     *(f"pass #{i} {name} (1 draws): no colour targets" for i, name in ((8, "A"), (9, "B"), (10, "C")))]

@@ -85,15 +85,18 @@ def group_passes(actions: list[Action]) -> list[Pass]:
 
 
 def same_target_runs(passes: Sequence[Pass], alone: Collection[int] = ()) -> list[list[Pass]]:
-    """Consecutive passes into the same targets, as runs; a pass whose index is in `alone` is a run of its own.
+    """Consecutive passes into the same targets and without debug markers, as runs; a pass with markers, or
+    whose index is in `alone`, is a run of its own.
 
     What `inspect` shows as one line each: Zink (a legacy-GL game on Vulkan) ends a render pass at nearly
-    every draw, so a scene of 20 draws is 20 passes into the same back buffer.
+    every draw, so a scene of 20 draws is 20 passes into the same back buffer. Passes the game named keep
+    their lines.
     """
     runs: list[list[Pass]] = []
     for pass_ in passes:
         previous = runs[-1][-1] if runs else None
-        if (previous is not None and pass_.index not in alone and previous.index not in alone
+        if (previous is not None and not ({pass_.index, previous.index} & set(alone))
+                and not pass_.marker_path and not previous.marker_path
                 and (pass_.colour_targets, pass_.depth_target) == (previous.colour_targets, previous.depth_target)):
             runs[-1].append(pass_)
         else:

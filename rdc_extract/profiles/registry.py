@@ -75,11 +75,13 @@ FOLDED_FROM = 3
 
 
 def _identification_failures(exc: IdentificationFailed) -> list[str]:
-    """The failure, then each pass weighed as the G-buffer with the rules it broke; consecutive passes that
-    broke the same ones on one line (Zink's one-draw passes would repeat a line per draw)."""
+    """The failure, then each pass weighed as the G-buffer with the rules it broke; consecutive passes without
+    debug markers that broke the same ones on one line (Zink's one-draw passes would repeat a line per draw)."""
     lines = [exc.detail]
     rejected = [c for c in exc.candidates if not c.accepted]
-    for reasons, same in itertools.groupby(rejected, key=lambda c: "; ".join(c.reasons)):
+    unnamed = {c.pass_index for c in rejected if c.name == f"Pass #{c.pass_index}"}   # no debug markers
+    for (reasons, _), same in itertools.groupby(
+            rejected, key=lambda c: ("; ".join(c.reasons), c.pass_index if c.pass_index not in unnamed else None)):
         run = list(same)
         if len(run) < FOLDED_FROM:
             lines += [f"pass #{c.pass_index} {c.name} ({c.draws} draws): {reasons}" for c in run]
