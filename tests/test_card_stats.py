@@ -54,8 +54,10 @@ def test_scenario_counts_leave_out_identifying_fields_and_set_aside_fields_with_
     assert counts.many == {"hour": 20}
 
 
-def _record(size=(2, 3), mapping=("no_such_mapping", "ab" * 32), pixels=None, depth=None, scenario=None):
-    return FrameRecord(size, "game", "Vulkan", ("0.1.0", "1.24"), mapping, pixels or {}, depth, scenario)
+def _record(size=(2, 3), mapping=("no_such_mapping", "ab" * 32), pixels=None, depth=None, scenario=None,
+            unit_assumed=False):
+    return FrameRecord(size, "game", "Vulkan", ("0.1.0", "1.24"), mapping, pixels or {}, depth, scenario,
+                       unit_assumed)
 
 
 def test_card_text_shows_counts_splits_classes_depth_failures_and_unreadable_frames():
@@ -85,6 +87,14 @@ def test_card_text_shows_counts_splits_classes_depth_failures_and_unreadable_fra
     assert "## Splits" not in without and "## Failures" not in without and "## Depth" not in without
     assert "no sidecar" in without and "split" not in without.split("## Loading it")[1]
     assert "frame.labels()" in text and "frame.labels()" not in without   # no frame has labels: none to load
+    assert "world unit as a metre" not in text
+    guessed = {"a": _record(depth=depth_stats(depth), unit_assumed=True), "b": _record(depth=depth_stats(depth))}
+    assert "The metres of 1 of these frames take the game's world unit as a metre" in card_markdown(
+        summarise("demo", guessed, {}), {}, None, "9.9")
+    assert FrameRecord.from_json({**guessed["a"].to_json()}).unit_assumed   # and a card's cache keeps it
+    old_cache = guessed["a"].to_json()
+    del old_cache["unit_assumed"]
+    assert not FrameRecord.from_json(old_cache).unit_assumed                 # a cache written before it reads
 
 
 def test_card_text_escapes_what_would_break_a_markdown_table():

@@ -52,6 +52,7 @@ class FrameRecord:
     class_pixels: dict[int, int]
     depth: DepthStats | None
     scenario: dict[str, Any] | None
+    unit_assumed: bool = False   # depth in metres taking the game's unit as a metre: no profile stated it
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
@@ -67,7 +68,7 @@ class FrameRecord:
             mapping=tuple(document["mapping"]) if document["mapping"] else None,
             class_pixels={int(label): count for label, count in document["class_pixels"].items()},
             depth=None if depth is None else DepthStats(**{**depth, "counts": tuple(depth["counts"])}),
-            scenario=document["scenario"],
+            scenario=document["scenario"], unit_assumed=document.get("unit_assumed", False),
         )
 
 
@@ -81,7 +82,14 @@ def frame_record(frame: Frame) -> FrameRecord:
     size = frame.size if "image" in meta else None
     return FrameRecord(size, (meta.get("profile") or {}).get("name"), meta.get("api"),
                        (versions.get("rdc_extract"), versions.get("renderdoc")),
-                       None if mapping is None else (mapping.name, mapping.sha256), pixels, depth, frame.scenario)
+                       None if mapping is None else (mapping.name, mapping.sha256), pixels, depth, frame.scenario,
+                       _unit_assumed(meta))
+
+
+def _unit_assumed(meta: dict[str, Any]) -> bool:
+    """Whether the frame's metres rest on taking the game's world unit as a metre (meta.json `depth`)."""
+    scale = (meta.get("depth") or {}).get("metres_per_unit") or {}
+    return isinstance(scale, dict) and str(scale.get("source", "")).startswith("assumed")
 
 
 def fingerprint(frame: Frame) -> list[int]:

@@ -117,6 +117,10 @@ def _depth(data: CardData, plot: str | None) -> str:
     lines.append(f"Metres along the optical axis over the {frames} frames with depth: {depth.valid} of their "
                  f"{pixels} pixels ({_percent(depth.valid / pixels if pixels else 0.0)}) have a depth; the others "
                  "show nothing drawn (sky, cleared background).")
+    assumed = sum(record.unit_assumed for record in data.records.values() if record.depth is not None)
+    if assumed:
+        lines += ["", f"The metres of {assumed} of these frames take the game's world unit as a metre: no profile "
+                      "states the game's scale (`[depth] metres_per_unit`; meta.json `depth.metres_per_unit`)."]
     percentiles = depth_percentiles(depth)
     if percentiles:
         heads = ["min", *(f"{p} %" for p in DEPTH_PERCENTS), "max"]
