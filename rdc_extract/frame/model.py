@@ -24,6 +24,11 @@ def capture_resource_id(resource_id: int) -> int | None:
     return None if resource_id >= REPLAY_CREATED_IDS_FROM else resource_id
 
 
+def unnamed_pass_name(index: int) -> str:
+    """What a pass without debug markers is called."""
+    return f"Pass #{index}"
+
+
 @dataclass(frozen=True)
 class Texture:
     """A texture the frame renders into (colour target, depth-stencil or swap buffer)."""
@@ -129,7 +134,7 @@ class Pass:
 
     @property
     def name(self) -> str:
-        return "/".join(self.marker_path) if self.marker_path else f"Pass #{self.index}"
+        return "/".join(self.marker_path) if self.marker_path else unnamed_pass_name(self.index)
 
 
 @dataclass

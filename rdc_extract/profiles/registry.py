@@ -17,8 +17,8 @@ from pathlib import Path
 
 from rdc_extract.decode.formats import format_matches
 from rdc_extract.errors import IdentificationFailed, ProfileError
-from rdc_extract.frame.model import Frame
-from rdc_extract.profiles.identify import Identification, formats_match, identify
+from rdc_extract.frame.model import Frame, unnamed_pass_name
+from rdc_extract.profiles.identify import Candidate, Identification, formats_match, identify
 from rdc_extract.profiles.location import pipelines_dir
 from rdc_extract.profiles.schema import Profile, load_profile
 from rdc_extract.profiles.structure import identify_by_structure
@@ -78,10 +78,11 @@ def _identification_failures(exc: IdentificationFailed) -> list[str]:
     """The failure, then each pass weighed as the G-buffer with the rules it broke; consecutive passes without
     debug markers that broke the same ones on one line (Zink's one-draw passes would repeat a line per draw)."""
     lines = [exc.detail]
-    rejected = [c for c in exc.candidates if not c.accepted]
-    unnamed = {c.pass_index for c in rejected if c.name == f"Pass #{c.pass_index}"}   # no debug markers
-    for (reasons, _), same in itertools.groupby(
-            rejected, key=lambda c: ("; ".join(c.reasons), c.pass_index if c.pass_index not in unnamed else None)):
+
+    def group(c: Candidate) -> tuple[str, int | None]:   # a pass the game named is a group of its own
+        return "; ".join(c.reasons), None if c.name == unnamed_pass_name(c.pass_index) else c.pass_index
+
+    for (reasons, _), same in itertools.groupby((c for c in exc.candidates if not c.accepted), key=group):
         run = list(same)
         if len(run) < FOLDED_FROM:
             lines += [f"pass #{c.pass_index} {c.name} ({c.draws} draws): {reasons}" for c in run]
