@@ -3,7 +3,9 @@
     python bench/bench_batch.py [--captures DIR] [--copies N] [--rounds R]
 
 Every figure is measured in this one run, the runs of a round interleaved so load from other
-jobs hits all alike; each ratio is the median over rounds of the ratio within a round:
+jobs hits all alike (each floor run next to the batch run it is compared with, in reverse order
+every other round); each ratio is the median over rounds of the ratio within a round, every
+round's ratio printed too:
   * warm floor: bench/replay_floor.py (no rdc_extract code) replaying every capture in one
     process that initialised replay once, reading what extraction reads (taken from the frames'
     meta.json of a warm-up batch), with the rasteriser threads a --jobs 1 worker gets;
@@ -105,18 +107,19 @@ def per_round(table: dict[str, list[float]], numerator: str, denominator: str) -
 
 class Scaling(NamedTuple):
     """What `--jobs 2` gives, each ratio a `per_round` (median, rounds): over `--jobs 1`, the machine's ceiling
-    (two floors over one), and over two floors side by side; `reached` the median share of the ceiling."""
+    (two floors over one), and over two floors side by side; `reached` the share of the ceiling, the same way."""
 
     jobs: tuple[float, str]
     ceiling: tuple[float, str]
     pair: tuple[float, str]
-    reached: float
+    reached: tuple[float, str]
 
 
 def scaling(table: dict[str, list[float]]) -> Scaling:
     """The `--jobs 2` figures of one table of times per round (whole runs, or steady-state seconds per capture)."""
-    reached = median([(j1 / j2) / (f1 / f2) for j1, j2, f1, f2 in zip(
-        table["batch --jobs 1"], table["batch --jobs 2"], table["floor, one process"], table["floor, two processes"])])
+    shares = [(j1 / j2) / (f1 / f2) for j1, j2, f1, f2 in zip(
+        table["batch --jobs 1"], table["batch --jobs 2"], table["floor, one process"], table["floor, two processes"])]
+    reached = median(shares), " ".join(f"{share:.0%}" for share in shares)
     return Scaling(per_round(table, "batch --jobs 1", "batch --jobs 2"),
                    per_round(table, "floor, one process", "floor, two processes"),
                    per_round(table, "batch --jobs 2", "floor, two processes"), reached)
@@ -168,23 +171,28 @@ def main() -> None:
         batch_per_capture: list[float] = []
         growth: list[tuple[int, list[float]]] = []
         floor_rss: list[float] = []
-        for _ in range(args.rounds):
-            wall, lines = timed([sys.executable, str(FLOOR_SCRIPT), str(plan)], {"LP_NUM_THREADS": lp_one_worker})
-            records = floor_lines(lines)
-            runs["floor, one process"].append(wall)
-            steady["floor, one process"].append(steady_seconds([r["finished_at"] for r in records], 1))
-            floor_per_capture += [r["seconds"] for r in records[1:]]  # after the process's first capture
-            floor_rss = [r["rss_mb"] for r in records]
-            wall, records = floor_pair(halves, "0")
-            runs["floor, two processes"].append(wall)
-            steady["floor, two processes"].append(steady_seconds([r["finished_at"] for r in records], 2))
-            for jobs in (1, 2):
-                wall, records = batch(scratch / "captures", scratch / "out", jobs)
-                runs[f"batch --jobs {jobs}"].append(wall)
-                steady[f"batch --jobs {jobs}"].append(steady_seconds(record_times(records), jobs))
-                if jobs == 1:
-                    batch_per_capture += spacing(records)[1:]
-                growth += worker_growth(records)
+        for round_number in range(args.rounds):
+            # Each ratio pairs adjacent runs (one floor with --jobs 1, two floors with --jobs 2); every other round
+            # runs them in reverse, so neither side of a pair always goes first into the host's load.
+            order = ["floor, one process", "batch --jobs 1", "floor, two processes", "batch --jobs 2"]
+            for kind in order if round_number % 2 == 0 else order[::-1]:
+                if kind == "floor, one process":
+                    wall, lines = timed([sys.executable, str(FLOOR_SCRIPT), str(plan)], {"LP_NUM_THREADS": lp_one_worker})
+                    records = floor_lines(lines)
+                    steady[kind].append(steady_seconds([r["finished_at"] for r in records], 1))
+                    floor_per_capture += [r["seconds"] for r in records[1:]]  # after the process's first capture
+                    floor_rss = [r["rss_mb"] for r in records]
+                elif kind == "floor, two processes":
+                    wall, records = floor_pair(halves, "0")
+                    steady[kind].append(steady_seconds([r["finished_at"] for r in records], 2))
+                else:
+                    jobs = int(kind[-1])
+                    wall, records = batch(scratch / "captures", scratch / "out", jobs)
+                    steady[kind].append(steady_seconds(record_times(records), jobs))
+                    if jobs == 1:
+                        batch_per_capture += spacing(records)[1:]
+                    growth += worker_growth(records)
+                runs[kind].append(wall)
         best = {name: median(walls) for name, walls in runs.items()}
         for name, wall in best.items():
             print(f"  {name:22s} {wall:6.2f} s  ({wall / count:.3f} s/capture)")
@@ -197,17 +205,18 @@ def main() -> None:
               f"{median(floor_per_capture):.3f} s = {steady_ratio:.2f}  (between records vs floor seconds, "
               f"start-ups excluded)")
         whole_runs, steady_state = scaling(runs), scaling(steady)
-        (jobs, jobs_rounds), (ceiling, ceiling_rounds), (pair, pair_rounds), reached = whole_runs
+        (jobs, jobs_rounds), (ceiling, ceiling_rounds), (pair, pair_rounds), (reached, reached_rounds) = whole_runs
         print(f"--jobs 2 / --jobs 1 throughput: {jobs:.2f}  ({verdict(jobs, 1.7, at_most=False)}; rounds: "
               f"{jobs_rounds}); machine ceiling (two plain floors / one): {ceiling:.2f} (rounds: {ceiling_rounds}), "
-              f"the batch reaches {reached:.0%} of it ({verdict(reached, 0.95, at_most=False)})")
+              f"the batch reaches {reached:.0%} of it ({verdict(reached, 0.95, at_most=False)}; rounds: {reached_rounds})")
         print(f"batch --jobs 2 / two warm floors side by side, whole processes: {pair:.2f}  (rounds: {pair_rounds}; "
               f"the throughput both cores give; --jobs 1 already writes on the second core while its child replays, "
               f"which lowers the ratio above)")
         print(f"steady state (captures per second from each run's first capture of its last worker to its last "
               f"capture, start-up and tail excluded): --jobs 2 / --jobs 1 {steady_state.jobs[0]:.2f}, ceiling "
-              f"{steady_state.ceiling[0]:.2f}, the batch reaches {steady_state.reached:.0%} of it "
-              f"({verdict(steady_state.reached, 0.95, at_most=False)}); --jobs 2 / two floors side by side "
+              f"{steady_state.ceiling[0]:.2f}, the batch reaches {steady_state.reached[0]:.0%} of it "
+              f"({verdict(steady_state.reached[0], 0.95, at_most=False)}; rounds: {steady_state.reached[1]}); "
+              f"--jobs 2 / two floors side by side "
               f"{steady_state.pair[0]:.2f}")
 
         print("peak RSS (MB) of each replay and writer process after each of its captures, and growth per capture after the second:")
