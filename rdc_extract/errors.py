@@ -144,6 +144,34 @@ class ExtractionFailed(CaptureError):
     cause = "cannot extract"
 
 
+_TIMEOUT_CAUSE = ("timeout (> ", " s)")
+
+
+def timeout_cause(seconds: float) -> str:
+    """The cause a batch records for a capture that takes longer than its `--timeout`."""
+    return f"{_TIMEOUT_CAUSE[0]}{seconds:g}{_TIMEOUT_CAUSE[1]}"
+
+
+def timed_out_after(cause: str | None) -> float | None:
+    """The `--timeout` a `timeout_cause` names, or None for any other cause."""
+    head, tail = _TIMEOUT_CAUSE
+    if not cause or not cause.startswith(head) or not cause.endswith(tail):
+        return None
+    try:
+        return float(cause[len(head):-len(tail)])
+    except ValueError:
+        return None
+
+
+class SweepTooSlow(ExtractionFailed):
+    """A draw-id sweep foreseen to take longer than the batch allows a capture: stopped after a few of its steps
+    and recorded as the timeout it would have become (a rerun treats both alike)."""
+
+    def __init__(self, path: str | Path, detail: str, budget_s: float) -> None:
+        self.cause = timeout_cause(budget_s)
+        super().__init__(path, detail)
+
+
 class ProfileMismatch(ExtractionFailed):
     """The profile does not fit the frame: its camera, depth conventions or target slots (docs/profiles.md)."""
 

@@ -13,7 +13,7 @@ from rdc_extract.batch.manifest import Manifest
 from rdc_extract.batch.plan import TRANSIENT_CAUSES, WORKER_KILLED, Action, decide
 from rdc_extract.batch.resources import WORKER_MEMORY_MB, available_memory_mb, cap_jobs
 from rdc_extract.dataset.files import atomic_write
-from rdc_extract.errors import DISK_FULL, REMOTE_LOST, REMOTE_UNAVAILABLE, WriteFailed
+from rdc_extract.errors import DISK_FULL, REMOTE_LOST, REMOTE_UNAVAILABLE, WriteFailed, timed_out_after, timeout_cause
 
 
 def _failed(cause: str) -> dict:
@@ -95,3 +95,21 @@ def test_a_manifest_append_on_a_full_disk_names_the_manifest(tmp_path):
         manifest.append({"capture": "a.rdc", "status": "done"})
     assert str(caught.value) == f"{tmp_path / 'manifest.jsonl'}: disk full: No space left on device"
     assert manifest.get("a.rdc") is None
+
+
+@pytest.mark.parametrize(("recorded", "now", "expected"), [
+    ("timeout (> 60 s)", 180.0, (Action.RUN, "retry-longer-timeout")),
+    ("timeout (> 60 s)", 60.0, (Action.SKIP_FAILED, "failed earlier")),
+    ("timeout (> 600 s)", 60.0, (Action.SKIP_FAILED, "failed earlier")),
+    ("timeout (> 1.5e+06 s)", 1e7, (Action.RUN, "retry-longer-timeout")),
+    ("crashed (SIGSEGV)", 1e7, (Action.SKIP_FAILED, "failed earlier")),
+])
+def test_a_capture_that_timed_out_is_retried_by_a_run_that_allows_it_longer(recorded, now, expected):
+    """A draw-id sweep stopped for its timeout says "raise it, e.g. --timeout 180": a rerun with that does so."""
+    decision = decide(FoundCapture("/in/a.rdc", "a.rdc", 10, 5), _failed(recorded), timeout_s=now)
+    assert (decision.action, decision.reason) == expected
+
+
+def test_the_timeout_a_cause_names_is_read_back():
+    assert [timed_out_after(timeout_cause(s)) for s in (1, 60, 0.5, 604800)] == [1, 60, 0.5, 604800]
+    assert [timed_out_after(c) for c in (None, "", "timeout (> x s)", "disk full")] == [None] * 4

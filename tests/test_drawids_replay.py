@@ -114,3 +114,22 @@ def test_a_depth_only_clear_before_the_hand_leaves_the_world_to_its_draws(tmp_pa
     ids, _ = _read(tmp_path / "frame")
     assert (ids > 0).mean() > 0.5
     _pixel_history_agrees(capture, tmp_path / "frame", VULKAN_PIXELS)
+
+
+def test_a_batch_stops_a_draw_id_sweep_that_would_overrun_its_timeout_after_a_few_steps(tmp_path):
+    """warzone2100's sweep takes minutes (each step replays the frame up to it): with `--timeout 60` the
+    forecast after the first steps stops it, recorded as the timeout it would have become, long before 60 s."""
+    from typer.testing import CliRunner
+
+    from rdc_extract.cli import app
+
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    decompressed("warzone2100", captures)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["batch", str(captures), str(out), "--jobs", "1", "--timeout", "60",
+                                      "--outputs", "rgb,depth,drawids"])
+    assert result.exit_code != 0
+    [record] = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert record["status"] == "failed" and record["cause"] == "timeout (> 60 s)"
+    assert "stopped early (raise it, e.g. --timeout" in record["error"] and record["seconds"] < 45

@@ -10,7 +10,7 @@ from typing import Any
 from rdc_extract.batch.discover import FoundCapture
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.dataset.names import ON_REQUEST_OUTPUTS, frame_id
-from rdc_extract.errors import DISK_FULL, REMOTE_LOST, REMOTE_UNAVAILABLE
+from rdc_extract.errors import DISK_FULL, REMOTE_LOST, REMOTE_UNAVAILABLE, timed_out_after
 
 WORKER_KILLED = "batch worker killed"
 # Failures that say nothing about the capture: a rerun retries them without --retry-failed.
@@ -26,8 +26,8 @@ class Action(enum.Enum):
 @dataclass(frozen=True)
 class Decision:
     action: Action
-    reason: str   # why it runs (new, changed, forced, retry-failed, retry-transient, outputs-missing,
-                  # profile-changed, outputs-changed) or is skipped
+    reason: str   # why it runs (new, changed, forced, retry-failed, retry-transient, retry-longer-timeout,
+                  # outputs-missing, profile-changed, outputs-changed) or is skipped
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,11 @@ def decide(
     frame_complete: Callable[[], bool] = lambda: True,
     profile_sha256: Callable[[dict[str, Any]], str | None] = lambda record: None,
     outputs_wanted: list[str] | None = None,
+    timeout_s: float | None = None,
 ) -> Decision:
     """Run or skip one capture. `frame_complete` and `profile_sha256` (the hash of the profile this run
-    would use for the capture of a record, None when unknown) are only called for an unchanged, done capture."""
+    would use for the capture of a record, None when unknown) are only called for an unchanged, done capture;
+    `timeout_s`: this run's `--timeout`, which retries a capture that timed out under a shorter one."""
     if record is None:
         return Decision(Action.RUN, "new")
     if not same_identity(found, record):
@@ -105,5 +107,8 @@ def decide(
     if status == FAILED and not retry_failed:
         if record.get("cause") in TRANSIENT_CAUSES:
             return Decision(Action.RUN, "retry-transient")
+        timed_out = timed_out_after(record.get("cause"))
+        if timed_out is not None and timeout_s is not None and timeout_s > timed_out:
+            return Decision(Action.RUN, "retry-longer-timeout")
         return Decision(Action.SKIP_FAILED, "failed earlier")
     return Decision(Action.RUN, "retry-failed" if status == FAILED else "unknown-status")

@@ -141,6 +141,14 @@ def _backend(options: BatchOptions, to_run: int) -> Iterator[tuple[JobsChoice, A
         yield cap_jobs(options.jobs, max(threads, 1), to_run, servers=servers), client
 
 
+def _job_kwargs(options: BatchOptions) -> dict[str, Any]:
+    """The job's arguments; extraction also gets the capture's time budget, so that a draw-id sweep foreseen
+    to overrun `--timeout` stops after a few steps instead of at the timeout (extract/sweep_clock.py)."""
+    if options.job != DEFAULT_JOB:
+        return options.job_kwargs
+    return {**options.job_kwargs, "time_budget_s": options.timeout_s}
+
+
 def _worker_env(options: BatchOptions, n_jobs: int) -> dict[str, str]:
     """Each local worker's share of the cores, given to its replay as rasteriser threads, and the remote route.
 
@@ -205,7 +213,7 @@ def _plan(options: BatchOptions, manifest: Manifest,
         decision = decide(
             found, manifest.get(found.relative), force=options.force, retry_failed=options.retry_failed,
             frame_complete=lambda: os.path.isfile(os.path.join(frames, frame, META_NAME)),
-            profile_sha256=profile_now, outputs_wanted=options.job_kwargs.get("outputs"),
+            profile_sha256=profile_now, outputs_wanted=options.job_kwargs.get("outputs"), timeout_s=options.timeout_s,
         )
         collides_with = owner if owner != found.relative else None
         yield decision.action, Task.from_found(found, decision.reason, frame, collides_with)
@@ -331,7 +339,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                     if _writes_beside_replay(options, jobs.n_jobs) else (options.job, None)
                 settings = WorkerSettings(
                     out_dir=str(options.out_dir), job=job, finisher=finisher, write_in_child=here,
-                    initialiser=options.initialiser, kwargs=options.job_kwargs, env=_worker_env(options, jobs.n_jobs),
+                    initialiser=options.initialiser, kwargs=_job_kwargs(options), env=_worker_env(options, jobs.n_jobs),
                     timeout_s=options.timeout_s, recycle_after=options.recycle_after,
                     run_token="" if here else run_token, test_fault=os.environ.get(FAULT_ENV),
                 )

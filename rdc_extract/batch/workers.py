@@ -51,7 +51,8 @@ from rdc_extract.batch.plan import WORKER_KILLED, Task
 from rdc_extract.blas import ONE_BLAS_THREAD
 from rdc_extract.dataset.lock import LOCK_NAME
 from rdc_extract.dataset.publish import StagedFrame
-from rdc_extract.errors import DISK_FULL, BatchAbandoned, NotARegularFile, WorkerStartFailed, is_disk_full
+from rdc_extract.errors import (DISK_FULL, BatchAbandoned, NotARegularFile, WorkerStartFailed, is_disk_full,
+                                 timeout_cause)
 from rdc_extract.rd.session import replay_log_env
 
 LOGS_DIR = "logs"
@@ -296,7 +297,7 @@ class _Attempt:
                 reply = child.receive_reply(max(0.0, self.sent_at + timeout_s - time.monotonic()))
             except _ChildTimedOut:
                 _drop_child(self.role, kill=True)
-                return {"ok": False, "cause": f"timeout (> {timeout_s:g} s)",
+                return {"ok": False, "cause": timeout_cause(timeout_s),
                         "error": f"no result after {timeout_s:g} s; worker killed",
                         "seconds": timeout_s, "worker_pid": child.pid, "peak_rss_mb": child.peak_rss_mb}
             except _ChildDied as died:

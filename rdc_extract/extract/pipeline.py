@@ -148,15 +148,18 @@ def _meta(replayed: Replayed, raw: RawFrame, files: dict[str, str], labels: dict
 
 
 def extract_capture(capture: str | Path, frame_dir: str | Path, *, profile: str | None = None,
-                    outputs: Sequence[str] | None = None, frame_id: str | None = None) -> dict[str, Any]:
-    """Write one frame folder from `capture`; returns its meta.json document.
+                    outputs: Sequence[str] | None = None, frame_id: str | None = None,
+                    time_budget_s: float | None = None) -> dict[str, Any]:
+    """Write one frame folder from `capture`; returns its meta.json document (`time_budget_s`: as
+    `replay_capture` takes it).
 
     Raises CaptureError subclasses (path-carrying) for captures that cannot be
     used, SidecarError for a bad sidecar, ProfileError for a bad profile. When
     the profile does not fit the frame, the message ends with the `inspect`
     command that lists every check.
     """
-    replayed = replay_capture(capture, profile=profile, outputs=outputs, frame_id=frame_id)
+    replayed = replay_capture(capture, profile=profile, outputs=outputs, frame_id=frame_id,
+                              time_budget_s=time_budget_s)
     return write_frame(replayed, Path(frame_dir))
 
 

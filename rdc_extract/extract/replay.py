@@ -15,6 +15,7 @@ import contextlib
 import functools
 import os
 import shlex
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,7 @@ from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.drawids import DrawIdBuilder, DrawIdMap, ScenePass, differencing, scene_pass
 from rdc_extract.extract.instances import MergeKeys, MergeRule
 from rdc_extract.extract.plan import DRAW_SWEEP_OUTPUTS, ReadPlan, camera_draws, choose_outputs, needs_draw_sweep, plan_reads
+from rdc_extract.extract.sweep_clock import SweepClock
 from rdc_extract.frame.model import Frame, Texture, capture_resource_id
 from rdc_extract.profiles.registry import Detection, choose_profile
 from rdc_extract.profiles.schema import Profile
@@ -42,12 +44,13 @@ from rdc_extract.rd.session import ReplaySession, open_capture
 
 
 def replay_capture(capture: str | Path, *, profile: str | None = None, outputs: Sequence[str] | None = None,
-                   frame_id: str | None = None) -> Replayed:
+                   frame_id: str | None = None, time_budget_s: float | None = None) -> Replayed:
     """The replay half of `extract_capture` (extract/pipeline.py): open, identify, read what the outputs need,
-    close."""
+    close. `time_budget_s`: what a batch allows the capture (`--timeout`); a draw-id sweep foreseen to overrun
+    it stops early (`SweepTooSlow`)."""
     capture = Path(capture)
     with pointing_to_inspect(capture, profile):
-        return retried_elsewhere(lambda: _replay(capture, profile, outputs, frame_id))
+        return retried_elsewhere(lambda: _replay(capture, profile, outputs, frame_id, time_budget_s))
 
 
 @contextlib.contextmanager
@@ -66,7 +69,8 @@ def inspect_hint(capture: Path, profile: str | None) -> str:
     return f"run: rdc-extract inspect {shown(shlex.quote(str(capture)))}{named} for details"
 
 
-def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, frame_id: str | None) -> Replayed:
+def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, frame_id: str | None,
+            time_budget_s: float | None) -> Replayed:
     started = time.perf_counter()
     sidecar = sidecar_of(capture)
     recorded = sidecar.capture_sha256 if sidecar else None
@@ -82,7 +86,8 @@ def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, f
             plan = plan_reads(detection.identification, detection.profile, wanted, scene)
             identified = time.perf_counter()
             merge_keys = _merge_keys(detection.profile, wanted)
-            drawids, stepping = _drawid_stepping(frame, scene, plan, merge_keys)
+            clock = SweepClock(capture, tuple(sorted(plan.steps)), started, time_budget_s, _to_stderr)
+            drawids, stepping = _drawid_stepping(frame, scene, plan, merge_keys, clock)
             reads = read_for_extraction(session, frame, detection, plan, stepping)
             replayed_on = session.server
         digest = hashing.result()
@@ -168,10 +173,15 @@ def read_for_extraction(session: ReplaySession, frame: Frame, detection: Detecti
                           functools.partial(wants_clip_positions, aspect=aspect), stepping)
 
 
-def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan,
-                     merge_keys: MergeKeys | None) -> tuple[DrawIdBuilder | None, Stepping | None]:
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan, merge_keys: MergeKeys | None,
+                     clock: SweepClock) -> tuple[DrawIdBuilder | None, Stepping | None]:
     """The builder of the draw-id map and the stepping that feeds it, when the plan steps through the scene; with
-    `merge_keys`, each draw's value of the profile's instance constant is read in the same sweep."""
+    `merge_keys`, each draw's value of the profile's instance constant is read in the same sweep; `clock` times
+    the steps."""
     if scene is None or not plan.steps:
         return None, None
     descs = [TextureDesc(frame.textures[rid].width, frame.textures[rid].height, frame.textures[rid].format, frame.api)
@@ -181,7 +191,7 @@ def _drawid_stepping(frame: Frame, scene: ScenePass | None, plan: ReadPlan,
     return builder, Stepping(plan.steps, plan.step_targets, seen, tuple(a.event_id for a in scene.draws),
                              builder.describe, tuple(frame.textures),
                              (rule.block, rule.member) if rule is not None else None,
-                             merge_keys.seen if merge_keys is not None else None)
+                             merge_keys.seen if merge_keys is not None else None, clock.step)
 
 
 def _scene_for(frame: Frame, detection: Detection, wanted: Sequence[str], capture: Path) -> ScenePass | None:

@@ -52,7 +52,8 @@ class Stepping:
     """Events to stop at in order, reading `targets` at each and handing their bytes to `seen(event, data)` at
     once (a pass of thousands of draws is never held in memory); at each of `draws`, the draw's content
     (signatures) is handed to `described(event, content)` too, and the value of `constant` (block, member;
-    None where the draw binds none) to `valued(event, value)`."""
+    None where the draw binds none) to `valued(event, value)`; `timed` hears how long each stop took (a sweep
+    can take minutes: extract/sweep_clock.py)."""
 
     events: tuple[int, ...]
     targets: tuple[int, ...]
@@ -62,6 +63,7 @@ class Stepping:
     rendered: tuple[int, ...] = ()  # the frame's render targets: named, never hashed, by `described` draws
     constant: tuple[str, str] | None = None
     valued: Callable[[int, np.ndarray | None], None] | None = None
+    timed: Callable[[int, float, float], None] | None = None   # (event, the step's seconds, perf_counter now)
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
@@ -108,6 +110,9 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
                 began = time.perf_counter()
                 stepping.valued(event_id, block_member(controller, *stepping.constant))
                 out.constant_seconds += time.perf_counter() - began
+            if stepping.timed is not None:
+                now = time.perf_counter()
+                stepping.timed(event_id, now - started, now)
         if event_id in textures or event_id in steps:
             started = time.perf_counter()  # what follows is the camera's and the conventions' cost
         if event_id == scene_event:
