@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from frames import FrameBuilder, deferred_frame
-from rdc_extract.extract.drawids import DrawIdBuilder, scene_pass
+from rdc_extract.decode.formats import TextureDesc, regular, special
+from rdc_extract.extract.drawids import FAINT_LEVELS, DrawIdBuilder, DrawIdMap, level_channels, scene_pass
 from rdc_extract.frame.model import Action
 from rdc_extract.profiles.identify import identify
 from rdc_extract.profiles.registry import resolve_profile
@@ -47,7 +48,7 @@ class Targets:
 
 def _run(steps: list[tuple[Action, tuple[tuple[slice, slice], float | None, int, str] | None]]) -> np.ndarray:
     targets = Targets()
-    builder = DrawIdBuilder([action for action, _ in steps], colour_images=1)
+    builder = DrawIdBuilder([action for action, _ in steps], colour_images=1, level_channels=[3])
     builder.baseline(targets.images())
     for action, drawn in steps:
         if drawn is not None:
@@ -111,6 +112,60 @@ def test_a_depth_only_clear_keeps_the_colour_and_its_owner():
     builder.after(12, targets.images())
     ids = builder.result().ids
     assert (ids[3, 4:] == 2).all() and (ids == 1).sum() == H * W - 2
+
+
+def _layered(change: int, rgb_only: bool = False) -> DrawIdMap:
+    """Two opaque draws (left and right halves), then a blended layer over the whole frame that writes no depth
+    and changes every pixel's colour by `change` levels (its alpha by 200: blending writes alpha too)."""
+    targets = Targets()
+    steps = [_draw(10), _draw(11), _draw(12)]
+    builder = DrawIdBuilder(steps, colour_images=1, level_channels=[3])
+    builder.baseline(targets.images())
+    targets.draw((slice(None), slice(0, 3)), 0.5, 100)
+    builder.after(10, targets.images())
+    targets.draw((slice(None), slice(3, None)), 0.5, 100)
+    builder.after(11, targets.images())
+    targets.colour[..., :3] += np.array([change, change // 2, 0], np.uint8)
+    if not rgb_only:
+        targets.colour[..., 3] += 200
+    builder.after(12, targets.images())
+    return builder.result()
+
+
+def test_a_faint_translucent_layer_over_the_frame_owns_nothing():
+    """Haze or dust drawn late over most of the image shifts every pixel by a few levels: what is seen there is
+    still what the earlier draws drew (a trigger-rally dust layer: median 4 levels, 89 % of the frame)."""
+    result = _layered(FAINT_LEVELS)
+    assert (result.ids[:, :3] == 1).all() and (result.ids[:, 3:] == 2).all()
+    assert result.table[2]["pixels"] == 0 and result.table[2]["faint_layer"] == {"median_levels": FAINT_LEVELS}
+    assert "faint_layer" not in result.table[0]
+
+
+def test_a_blended_layer_that_changes_what_is_seen_owns_its_pixels():
+    """Blended foliage, glass or a decal changes its pixels by more than a few levels: it is what is seen."""
+    result = _layered(FAINT_LEVELS + 1, rgb_only=True)
+    assert (result.ids == 3).all() and "faint_layer" not in result.table[2]
+
+
+def test_a_layer_in_targets_not_stored_as_8_bit_levels_owns_what_it_changed():
+    targets = Targets()
+    builder = DrawIdBuilder([_draw(10), _draw(11)], colour_images=1, level_channels=[None])
+    builder.baseline(targets.images())
+    targets.draw((slice(None), slice(None)), 0.5, 100)
+    builder.after(10, targets.images())
+    targets.colour[..., 0] += 1
+    builder.after(11, targets.images())
+    assert (builder.result().ids == 2).all()
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    (regular("UNorm", 4, 1), 3), (regular("UNorm", 4, 1, bgra=True), 3), (regular("UNormSRGB", 4, 1), 3),
+    (regular("UNorm", 1, 1), 1), (regular("UNorm", 2, 1), 2), (regular("Typeless", 4, 1), 3),
+    (regular("Float", 4, 2), None), (regular("UNorm", 4, 2), None), (regular("UInt", 4, 1), None),
+    (special("R10G10B10A2"), None), (special("R11G11B10", "Float"), None),
+])
+def test_only_8_bit_colour_channels_are_measured_in_levels(fmt, expected):
+    assert level_channels(TextureDesc(4, 4, fmt, "Vulkan")) == expected
 
 
 def test_steps_need_a_baseline_first():

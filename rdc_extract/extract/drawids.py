@@ -18,13 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from rdc_extract.decode.formats import TextureDesc
+from rdc_extract.decode.formats import TextureDesc, typed_view
 from rdc_extract.decode.textures import pixel_bytes
 from rdc_extract.frame.model import Action, Frame
 from rdc_extract.extract.signatures import DrawContent
 from rdc_extract.profiles.identify import Identification
 
 MAX_DRAWS = int(np.iinfo(np.uint16).max)
+#: A draw that writes no depth and changes its pixels' colour by at most this many levels of 255 (median over
+#: the pixels it changes, the most-changed colour channel of each) is a faint translucent layer: it owns nothing.
+FAINT_LEVELS = 8
 
 
 @dataclass(frozen=True)
@@ -97,24 +100,40 @@ def _words(image: np.ndarray) -> np.ndarray:
     return image.view(f"<u{width}") if image.strides[-1] == 1 else np.ascontiguousarray(image).view(f"<u{width}")
 
 
+def level_channels(desc: TextureDesc) -> int | None:
+    """How many leading bytes of a pixel of `desc` are colour channels of one 8-bit level each (alpha left out),
+    or None when its format does not store colour that way."""
+    fmt = typed_view(desc.format)
+    if fmt.layout != "Regular" or fmt.component_bytes != 1 or fmt.component_type not in ("UNorm", "UNormSRGB"):
+        return None
+    return min(fmt.component_count, 3)
+
+
 class DrawIdBuilder:
     """Fed the targets as they are before the pass and after each step; owns the pixels each step changed.
 
     Images are the raw pixel bytes (H, W, bytes per pixel) of every target read, in the same order each time:
-    the first `colour_images` are colour targets, the rest depth(-stencil).
+    the first `colour_images` are colour targets, the rest depth(-stencil). `level_channels`: per colour
+    target, how many of its leading bytes are colour channels of one 8-bit level each (3 for RGBA8 and BGRA8,
+    whose alpha blending writes but nobody sees), or None for other formats; a draw that writes no depth and
+    changes those channels only faintly (`FAINT_LEVELS`) owns nothing.
     """
 
-    def __init__(self, steps: Sequence[Action], colour_images: int) -> None:
+    def __init__(self, steps: Sequence[Action], colour_images: int,
+                 level_channels: Sequence[int | None] = ()) -> None:
         draws = [a for a in steps if a.kind == "draw"]
         if len(draws) > MAX_DRAWS:
             raise ValueError(f"the scene pass has {len(draws)} draws; a uint16 draw-id map holds {MAX_DRAWS}")
         self.steps = tuple(steps)
         self.colour_images = colour_images
+        self.level_channels = tuple(level_channels)
         self.draws = tuple(draws)
         self._index = {a.event_id: i + 1 for i, a in enumerate(draws)}
         self._previous: list[np.ndarray] | None = None
+        self._previous_bytes: list[np.ndarray] = []
         self._owner: np.ndarray | None = None
         self._contents: dict[int, DrawContent] = {}
+        self._faint: dict[int, float] = {}   # event → the median change of a draw found to be a faint layer
 
     def describe(self, event_id: int, content: DrawContent) -> None:
         """The content of draw `event_id`: its signature goes into the table."""
@@ -122,6 +141,7 @@ class DrawIdBuilder:
 
     def baseline(self, images: Sequence[np.ndarray]) -> None:
         self._previous = [_words(image) for image in images]
+        self._previous_bytes = list(images)
         self._owner = np.zeros(images[0].shape[:2], np.uint16)
 
     def after(self, event_id: int, images: Sequence[np.ndarray]) -> None:
@@ -129,15 +149,36 @@ class DrawIdBuilder:
         if self._previous is None or self._owner is None:
             raise ValueError("DrawIdBuilder: baseline() must come before the first step")
         words = [_words(image) for image in images]
-        changed = np.zeros(self._owner.shape, bool)
+        colour = np.zeros(self._owner.shape, bool)
+        depth = np.zeros(self._owner.shape, bool)
         compared = len(words) if event_id in self._index else self.colour_images
-        for before, now in zip(self._previous[:compared], words[:compared]):
+        for target, (before, now) in enumerate(zip(self._previous[:compared], words[:compared])):
             if before.shape != now.shape:
                 raise ValueError(f"target image shape changed during the pass: {before.shape} → {now.shape}")
+            changed = colour if target < self.colour_images else depth
             for column in range(now.shape[-1]):
                 changed |= before[..., column] != now[..., column]
-        self._owner[changed] = self._index.get(event_id, 0)
-        self._previous = words
+        median = self._faint_change(colour, images) if event_id in self._index and not depth.any() else None
+        if median is not None and median <= FAINT_LEVELS:
+            self._faint[event_id] = median
+        else:
+            self._owner[colour | depth] = self._index.get(event_id, 0)
+        self._previous, self._previous_bytes = words, list(images)
+
+    def _faint_change(self, changed: np.ndarray, images: Sequence[np.ndarray]) -> float | None:
+        """The median over the `changed` pixels of their largest colour-level change in the 8-bit colour
+        targets, or None when nothing changed or no colour target counts in 8-bit levels."""
+        if not changed.any():
+            return None
+        largest: np.ndarray | None = None
+        for target, channels in enumerate(self.level_channels[:self.colour_images]):
+            if channels is None:
+                continue
+            before = self._previous_bytes[target][changed][:, :channels].astype(np.int16)
+            now = images[target][changed][:, :channels].astype(np.int16)
+            step = np.abs(now - before).max(axis=-1)
+            largest = step if largest is None else np.maximum(largest, step)
+        return None if largest is None else float(np.median(largest))
 
     def result(self) -> DrawIdMap:
         if self._owner is None:
@@ -145,6 +186,7 @@ class DrawIdBuilder:
         counts = np.bincount(self._owner.ravel(), minlength=len(self.draws) + 1)
         table = [{"index": i + 1, "event_id": a.event_id, "name": a.name, "marker_path": list(a.marker_path),
                   "pixels": int(counts[i + 1]),
+                  **({"faint_layer": {"median_levels": self._faint[a.event_id]}} if a.event_id in self._faint else {}),
                   **(self._contents[a.event_id].to_json() if a.event_id in self._contents else {})}
                  for i, a in enumerate(self.draws)]
         return DrawIdMap(self._owner, table)
@@ -152,7 +194,8 @@ class DrawIdBuilder:
 
 def differencing(scene: ScenePass, descs: Sequence[TextureDesc]) -> tuple[DrawIdBuilder, Callable[[int, list[bytes]], None]]:
     """A builder and the callback replay hands each step's texture bytes to (`scene.targets` order, `descs` alike)."""
-    builder = DrawIdBuilder(scene.steps, scene.colour_targets)
+    builder = DrawIdBuilder(scene.steps, scene.colour_targets,
+                            [level_channels(desc) for desc in descs[:scene.colour_targets]])
 
     def seen(event_id: int, data: list[bytes]) -> None:
         images = [pixel_bytes(raw, desc) for raw, desc in zip(data, descs)]
