@@ -158,6 +158,20 @@ def test_a_layer_in_targets_not_stored_as_8_bit_levels_owns_what_it_changed():
     assert (builder.result().ids == 2).all()
 
 
+def test_a_draw_that_also_changes_a_target_not_counted_in_levels_owns_what_it_changed():
+    """Beside an RGBA8 target barely touched, a float target (HDR colour, velocity) changed by an unknown amount:
+    not a faint layer."""
+    targets, hdr = Targets(), np.zeros((H, W, 8), np.uint8)
+    builder = DrawIdBuilder([_draw(10), _draw(11)], colour_images=2, level_channels=[3, None])
+    builder.baseline([targets.colour.copy(), hdr.copy(), targets.images()[1]])
+    targets.draw((slice(None), slice(None)), 0.5, 100)
+    builder.after(10, [targets.colour.copy(), hdr.copy(), targets.images()[1]])
+    targets.colour[..., 0] += 1
+    hdr[..., 0] = 60
+    builder.after(11, [targets.colour.copy(), hdr.copy(), targets.images()[1]])
+    assert (builder.result().ids == 2).all()
+
+
 @pytest.mark.parametrize(("fmt", "expected"), [
     (regular("UNorm", 4, 1), 3), (regular("UNorm", 4, 1, bgra=True), 3), (regular("UNormSRGB", 4, 1), 3),
     (regular("UNorm", 1, 1), 1), (regular("UNorm", 2, 1), 2), (regular("Typeless", 4, 1), 3),

@@ -149,36 +149,39 @@ class DrawIdBuilder:
         if self._previous is None or self._owner is None:
             raise ValueError("DrawIdBuilder: baseline() must come before the first step")
         words = [_words(image) for image in images]
-        colour = np.zeros(self._owner.shape, bool)
-        depth = np.zeros(self._owner.shape, bool)
+        colour = np.zeros(self._owner.shape, bool)   # changed in a colour target counted in 8-bit levels
+        other = np.zeros(self._owner.shape, bool)    # changed in depth, or in a colour target of another format
         compared = len(words) if event_id in self._index else self.colour_images
         for target, (before, now) in enumerate(zip(self._previous[:compared], words[:compared])):
             if before.shape != now.shape:
                 raise ValueError(f"target image shape changed during the pass: {before.shape} → {now.shape}")
-            changed = colour if target < self.colour_images else depth
+            measured = target < self.colour_images and self._levels(target) is not None
+            changed = colour if measured else other
             for column in range(now.shape[-1]):
                 changed |= before[..., column] != now[..., column]
-        median = self._faint_change(colour, images) if event_id in self._index and not depth.any() else None
+        median = self._faint_change(colour, images) if event_id in self._index and not other.any() else None
         if median is not None and median <= FAINT_LEVELS:
             self._faint[event_id] = median
         else:
-            self._owner[colour | depth] = self._index.get(event_id, 0)
+            self._owner[colour | other] = self._index.get(event_id, 0)
         self._previous, self._previous_bytes = words, list(images)
+
+    def _levels(self, target: int) -> int | None:
+        return self.level_channels[target] if target < len(self.level_channels) else None
 
     def _faint_change(self, changed: np.ndarray, images: Sequence[np.ndarray]) -> float | None:
         """The median over the `changed` pixels of their largest colour-level change in the 8-bit colour
-        targets, or None when nothing changed or no colour target counts in 8-bit levels."""
+        targets, or None when nothing changed there."""
         if not changed.any():
             return None
-        largest: np.ndarray | None = None
-        for target, channels in enumerate(self.level_channels[:self.colour_images]):
-            if channels is None:
-                continue
-            before = self._previous_bytes[target][changed][:, :channels].astype(np.int16)
-            now = images[target][changed][:, :channels].astype(np.int16)
-            step = np.abs(now - before).max(axis=-1)
-            largest = step if largest is None else np.maximum(largest, step)
-        return None if largest is None else float(np.median(largest))
+        largest = np.zeros(int(changed.sum()), np.int16)
+        for target in range(self.colour_images):
+            channels = self._levels(target)
+            if channels is not None:
+                before = self._previous_bytes[target][changed][:, :channels].astype(np.int16)
+                now = images[target][changed][:, :channels].astype(np.int16)
+                np.maximum(largest, np.abs(now - before).max(axis=-1), out=largest)
+        return float(np.median(largest))
 
     def result(self) -> DrawIdMap:
         if self._owner is None:
