@@ -53,7 +53,7 @@ class Stepping:
     once (a pass of thousands of draws is never held in memory); at each of `draws`, the draw's content
     (signatures) is handed to `described(event, content)` too, and the value of `constant` (block, member;
     None where the draw binds none) to `valued(event, value)`; `timed` hears how long each stop took (a sweep
-    can take minutes: extract/sweep_clock.py)."""
+    can take minutes: extract/sweep_clock.py), and may time one replay up to the last stop."""
 
     events: tuple[int, ...]
     targets: tuple[int, ...]
@@ -63,7 +63,8 @@ class Stepping:
     rendered: tuple[int, ...] = ()  # the frame's render targets: named, never hashed, by `described` draws
     constant: tuple[str, str] | None = None
     valued: Callable[[int, np.ndarray | None], None] | None = None
-    timed: Callable[[int, float, float], None] | None = None   # (event, the step's seconds, perf_counter now)
+    # (event, the step's seconds, perf_counter now, a function replaying up to the last event, returning seconds)
+    timed: Callable[[int, float, float, Callable[[], float]], None] | None = None
 
 
 def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[int]]],
@@ -92,6 +93,16 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
     began = time.perf_counter()
     contents = DrawContentReader(session, stepping.rendered) if stepping and stepping.described else None
     out.signature_seconds = time.perf_counter() - began
+
+    def replay_to_last_step() -> float:
+        """What a step at the last stop costs: the move and the targets' reads (the replay completes only when
+        something reads its result: the move alone returned in a tenth of the time on warzone2100)."""
+        start = time.perf_counter()
+        controller.SetFrameEvent(max(steps), True)
+        for rid in stepping.targets if stepping else ():
+            controller.GetTextureData(ids[rid], rd.Subresource(0, 0, 0))
+        return time.perf_counter() - start
+
     for event_id in sorted({*textures, *camera_draws, *steps}):
         if event_id not in textures and event_id not in steps and event_id != scene_event and enough(out.draw_blocks):
             continue
@@ -112,7 +123,7 @@ def read_at_events(session: ReplaySession, reads: Sequence[tuple[int, Sequence[i
                 out.constant_seconds += time.perf_counter() - began
             if stepping.timed is not None:
                 now = time.perf_counter()
-                stepping.timed(event_id, now - started, now)
+                stepping.timed(event_id, now - started, now, replay_to_last_step)
         if event_id in textures or event_id in steps:
             started = time.perf_counter()  # what follows is the camera's and the conventions' cost
         if event_id == scene_event:
