@@ -144,6 +144,16 @@ class ExtractionFailed(CaptureError):
     cause = "cannot extract"
 
 
+OUTPUT_NOT_AVAILABLE = "output not available"
+
+
+class OutputNotAvailable(ExtractionFailed):
+    """An output asked for that this capture's frame cannot give (its profile does not offer it, a forward frame
+    has no G-buffer, its depth no stencil): known once the frame is identified, before anything is read."""
+
+    cause = OUTPUT_NOT_AVAILABLE
+
+
 _TIMEOUT_CAUSE = ("timeout (> ", " s)")
 
 

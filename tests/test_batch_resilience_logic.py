@@ -113,3 +113,11 @@ def test_a_capture_that_timed_out_is_retried_by_a_run_that_allows_it_longer(reco
 def test_the_timeout_a_cause_names_is_read_back():
     assert [timed_out_after(timeout_cause(s)) for s in (1, 60, 0.5, 604800)] == [1, 60, 0.5, 604800]
     assert [timed_out_after(c) for c in (None, "", "timeout (> x s)", "disk full")] == [None] * 4
+
+
+def test_a_capture_that_could_not_give_an_output_is_retried_when_other_outputs_are_asked():
+    record = {**_failed("output not available"), "outputs_wanted": ["rgb", "stencil"]}
+    found = FoundCapture("/in/a.rdc", "a.rdc", 10, 5)
+    assert decide(found, record, outputs_wanted=["rgb"]).reason == "outputs-changed"
+    assert decide(found, record, outputs_wanted=None).reason == "outputs-changed"
+    assert decide(found, record, outputs_wanted=["rgb", "stencil"]).action == Action.SKIP_FAILED

@@ -56,3 +56,24 @@ def test_batch_without_a_profile_extracts_every_corpus_capture(tmp_path):
         assert all(t["resource_id"] is None or t["resource_id"] < REPLAY_CREATED_IDS_FROM
                    for t in meta["targets"].values()), game
         assert not re.search(r"#\d{19}", json.dumps(meta["identification"]) + meta["final_image"]["why"]), game
+
+
+def test_an_output_the_frame_cannot_give_fails_before_any_reading_and_other_outputs_retry_it(tmp_path):
+    """minetest's scene depth is D24 without stencil: `stencil` fails right after identification (not after the
+    draw-id sweep, as it did), with a cause of its own, and a rerun asking for other outputs retries it."""
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    decompressed("minetest", captures)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(app, ["batch", str(captures), str(out), "--jobs", "1",
+                                 "--outputs", "rgb,depth,stencil,drawids"])
+    assert result.exit_code != 0
+    [failed] = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert failed["cause"] == "output not available"
+    assert failed["error"].endswith("output not available: depth target D24 has no stencil to label from")
+    assert failed["seconds"] < 8   # identification only; the sweep alone takes longer
+    result = runner.invoke(app, ["batch", str(captures), str(out), "--jobs", "1", "--outputs", "rgb,depth"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert (records[-1]["status"], records[-1]["reason"]) == ("done", "outputs-changed")

@@ -10,7 +10,7 @@ from typing import Any
 from rdc_extract.batch.discover import FoundCapture
 from rdc_extract.batch.manifest import DONE, FAILED
 from rdc_extract.dataset.names import ON_REQUEST_OUTPUTS, frame_id
-from rdc_extract.errors import DISK_FULL, REMOTE_LOST, REMOTE_UNAVAILABLE, timed_out_after
+from rdc_extract.errors import DISK_FULL, OUTPUT_NOT_AVAILABLE, REMOTE_LOST, REMOTE_UNAVAILABLE, timed_out_after
 
 WORKER_KILLED = "batch worker killed"
 # Failures that say nothing about the capture: a rerun retries them without --retry-failed.
@@ -89,7 +89,8 @@ def decide(
 ) -> Decision:
     """Run or skip one capture. `frame_complete` and `profile_sha256` (the hash of the profile this run
     would use for the capture of a record, None when unknown) are only called for an unchanged, done capture;
-    `timeout_s`: this run's `--timeout`, which retries a capture that timed out under a shorter one."""
+    `timeout_s`: this run's `--timeout`, which retries a capture that timed out under a shorter one; other
+    `outputs_wanted` retry one that could not give those asked before."""
     if record is None:
         return Decision(Action.RUN, "new")
     if not same_identity(found, record):
@@ -110,5 +111,7 @@ def decide(
         timed_out = timed_out_after(record.get("cause"))
         if timed_out is not None and timeout_s is not None and timeout_s > timed_out:
             return Decision(Action.RUN, "retry-longer-timeout")
+        if record.get("cause") == OUTPUT_NOT_AVAILABLE and record.get("outputs_wanted") != outputs_wanted:
+            return Decision(Action.RUN, "outputs-changed")
         return Decision(Action.SKIP_FAILED, "failed earlier")
     return Decision(Action.RUN, "retry-failed" if status == FAILED else "unknown-status")

@@ -26,7 +26,8 @@ from typing import Any
 from rdc_extract.capture.sidecar import SIDECAR_SUFFIX, Sidecar, file_sha256, read_sidecar
 from rdc_extract.dataset.names import frame_id as frame_id_of, shown
 from rdc_extract.decode.formats import TextureDesc
-from rdc_extract.errors import CaptureDigestMismatch, CaptureError, ExtractionFailed
+from rdc_extract.errors import (CaptureDigestMismatch, CaptureError, ExtractionFailed, FileError, OutputNotAvailable,
+                                RdcExtractError)
 from rdc_extract.extract.camera import has_rigid_view
 from rdc_extract.extract.clipspace import wants_clip_positions
 from rdc_extract.extract.drawids import DrawIdBuilder, DrawIdMap, ScenePass, differencing, scene_pass
@@ -81,7 +82,7 @@ def _replay(capture: Path, profile: str | None, outputs: Sequence[str] | None, f
             opened = time.perf_counter()
             frame = read_frame(session)
             detection = choose_profile(frame, profile)
-            wanted = wanted_outputs(frame, detection, outputs)
+            wanted = _available(capture, frame, detection, outputs)
             scene = _scene_for(frame, detection, wanted, capture)
             plan = plan_reads(detection.identification, detection.profile, wanted, scene)
             identified = time.perf_counter()
@@ -234,6 +235,21 @@ def wanted_outputs(frame: Frame, detection: Detection, outputs: Sequence[str] | 
     depth = frame.texture(detection.identification.depth_target)
     return choose_outputs(detection.profile, list(outputs) if outputs else None, detection.identification,
                           has_stencil=depth is None or depth.has_stencil)
+
+
+def _available(capture: Path, frame: Frame, detection: Detection, outputs: Sequence[str] | None) -> tuple[str, ...]:
+    """`wanted_outputs`, refusing at once what the frame cannot give: a draw-id sweep can take minutes, and an
+    output refused after it wastes them."""
+    try:
+        wanted = wanted_outputs(frame, detection, outputs)
+    except FileError:
+        raise
+    except RdcExtractError as exc:
+        raise OutputNotAvailable(capture, str(exc)) from exc
+    depth = frame.texture(detection.identification.depth_target)
+    if depth is not None and not depth.has_stencil and {"stencil", "labels"} & set(wanted):
+        raise OutputNotAvailable(capture, f"depth target {depth.format.name} has no stencil to label from")
+    return wanted
 
 
 def _camera_draws(frame: Frame, detection: Detection) -> tuple[int, ...]:
