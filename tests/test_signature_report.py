@@ -57,3 +57,12 @@ def test_a_dataset_without_draw_ids_is_a_one_line_error(tmp_path):
     (tmp_path / "frames").mkdir()
     result = CliRunner().invoke(app, ["signatures", str(tmp_path)])
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "--outputs ...,drawids" in result.stderr
+
+
+def test_a_damaged_draw_id_table_is_a_one_line_error_naming_it(drawids_dataset, tmp_path):
+    out = Path(shutil.copytree(drawids_dataset, tmp_path / "out"))
+    table = sorted(out.glob("frames/*/drawids.json"))[0]
+    table.write_text(table.read_text()[:200])   # cut short, as by a full disk or a copy stopped half-way
+    result = CliRunner().invoke(app, ["signatures", str(out), "--top", "5"])
+    assert result.exit_code != 0 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{table}: cannot be read as a draw-id table (Unterminated string" in " ".join(result.stderr.split())

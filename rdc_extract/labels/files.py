@@ -17,6 +17,7 @@ import numpy as np
 
 from rdc_extract.dataset.files import read_png, write_png
 from rdc_extract.dataset.names import LABEL_FILES, OUTPUT_FILES
+from rdc_extract.errors import DatasetFileError
 from rdc_extract.labels.classmap import ClassMap, LabelImages, apply_class_map
 from rdc_extract.labels.signature_rules import DrawIds
 
@@ -35,13 +36,18 @@ def read_raw(frame_dir: Path, source: str) -> np.ndarray:
 
 
 def read_draw_table(frame_dir: Path) -> list[dict[str, Any]] | None:
-    """The ``draws`` of the frame's drawids.json, None when the frame has no draw ids."""
+    """The ``draws`` of the frame's drawids.json, None when the frame has no draw ids; `DatasetFileError` naming
+    the file when it cannot be read as one."""
     path = frame_dir / DRAW_TABLE
     if not path.is_file():
         return None
-    draws = json.loads(path.read_text(encoding="utf-8")).get("draws")
-    if not isinstance(draws, list):
-        raise ValueError(f"{path}: no list of draws")
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetFileError(path, f"cannot be read as a draw-id table ({exc})") from None
+    draws = table.get("draws") if isinstance(table, dict) else None
+    if not isinstance(draws, list) or not all(isinstance(draw, dict) for draw in draws):
+        raise DatasetFileError(path, "not a draw-id table: no list of draws (docs/drawids.md)")
     return draws
 
 

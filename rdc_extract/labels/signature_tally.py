@@ -10,7 +10,6 @@ sheet are the two functions at the end.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 from rdc_extract.batch.index import write_csv
 from rdc_extract.dataset.files import read_png, write_png
+from rdc_extract.labels.files import read_draw_table
 from rdc_extract.labels.relabel import frame_dirs
 
 TILE = 96
@@ -100,9 +100,9 @@ class SignatureReport:
 
 def _tables(frames: list[Path]) -> Iterable[tuple[str, dict]]:
     for frame in frames:
-        path = frame / "drawids.json"
-        if path.is_file():
-            yield frame.name, json.loads(path.read_text())
+        draws = read_draw_table(frame)
+        if draws is not None:
+            yield frame.name, {"draws": draws}
 
 
 def signature_report(out_dir: Path, *, top: int = 48) -> SignatureReport:
