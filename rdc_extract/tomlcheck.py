@@ -49,7 +49,8 @@ def named_toml(name_or_path: str | Path, folder: Path, error: Callable[[Path, st
     path = folder / f"{name_or_path}.toml"
     if not path.is_file():
         known = ", ".join(p.stem for p in sorted(folder.glob("*.toml"))) or "none"
-        raise error(path, f"no {what} named {str(name_or_path)!r} (available: {known})")
+        raise error(path, f"no {what} named {str(name_or_path)!r} (available: {known}); for one of your own, "
+                          f"give the path of its .toml file")
     return path
 
 

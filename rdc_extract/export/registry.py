@@ -30,9 +30,10 @@ FORMATS = {
 SUGGESTED = ("coco", "cityscapes", "kitti")
 
 
-def suggested_export(out: str | Path, rows: Iterable[Mapping[str, str]]) -> str | None:
+def suggested_export(out: str | Path, rows: Iterable[Mapping[str, str]], classes: str | None = None) -> str | None:
     """The `rdc-extract export` command line of the first SUGGESTED format that some frame has every file for
     (`rows`: index.csv's, whose `outputs.*` cells are each frame's files); None when no frame has any's.
+    `classes`: a mapping file the export must be given, its labels being of no installed mapping.
 
     A dataset made with the default outputs has no instance maps (coco), and one whose profile has no class
     mapping has no labels (coco, cityscapes): a suggestion they cannot follow would end in "nothing exported".
@@ -41,7 +42,8 @@ def suggested_export(out: str | Path, rows: Iterable[Mapping[str, str]]) -> str 
     for name in SUGGESTED:
         needs = {need.file for need in importlib.import_module(FORMATS[name]).EXPORTER.needs}
         if any(needs <= present for present in files):
-            return command_line("rdc-extract", "export", out, "DEST", "--format", name)
+            return command_line("rdc-extract", "export", out, "DEST", "--format", name,
+                                *(("--classes", classes) if classes else ()))
     return None
 
 

@@ -220,6 +220,13 @@ def load_class_map(path: str | Path) -> ClassMap:
     return parse_class_map(data, path)
 
 
+def is_mapping_file(name_or_path: str | Path) -> bool:
+    """Whether `name_or_path` names a mapping by its file rather than as one installed in the pipelines folder:
+    later commands on the same labels must be given that file too."""
+    installed = pipelines_dir() / "classes"
+    return named_toml(name_or_path, installed, ClassMapError, "class mapping").resolve().parent != installed.resolve()
+
+
 def resolve_class_map(name_or_path: str | Path) -> ClassMap:
     """Load a mapping from a file path, or by name from ``<pipelines>/classes/<name>.toml``."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from rdc_extract.batch.index import INDEX_NAME, read_index
 from rdc_extract.dataset.names import command_line, shown
 from rdc_extract.export.registry import suggested_export
-from rdc_extract.labels.classmap import ClassMap
+from rdc_extract.labels.classmap import ClassMap, is_mapping_file
 from rdc_extract.labels.relabel import (
     COVERAGE_NAME, CURRENT, LINKED, RELABELLED, SWITCHED, UNFINISHED, RelabelReport,
 )
@@ -122,7 +122,8 @@ def relabel_epilogue(report: RelabelReport, classes: str) -> list[str]:
     if len(labelled) > default:
         lines.append("next, to make them the default: " + command_line(
             "rdc-extract", "relabel", report.out_dir, "--classes", classes, "--default"))
-    elif labelled and (export := suggested_export(report.out_dir, (read_index(report.out_dir) or {}).values())):
+    elif labelled and (export := suggested_export(report.out_dir, (read_index(report.out_dir) or {}).values(),
+                                                  classes if is_mapping_file(classes) else None)):
         lines.append("next: " + export)
     return lines
 
