@@ -320,10 +320,17 @@ def test_a_mapping_for_another_game_is_named_in_one_warning_line(dataset):
     report = relabel_dataset(dataset, resolve_class_map("gtav"), jobs=1)
     warning = report.game_warning()
     assert warning == (f"{resolve_class_map('gtav').path}: mapping 'gtav' is for game 'gtav', but 4 of 4 frames "
-                       "were made with profile 'city_game' (3), 'generic' (1)")
+                       "are of other games: profile 'city_game' (3), profile 'generic' (1)")
     assert report.count(RELABELLED) == 4   # a warning, not a refusal
     own_game = relabel_dataset(dataset, resolve_class_map("city_game_cityscapes"), jobs=1).game_warning()
-    assert own_game.endswith("but 1 of 4 frames were made with profile 'generic' (1)")   # no sidecar names its game
+    assert own_game.endswith("but 1 of 4 frames are of other games: profile 'generic' (1)")   # no sidecar game
+
+
+def test_frames_whose_sidecars_name_their_game_are_counted_by_that_game(dataset):
+    """Games without a profile are all made by `generic`: the warning names the games their sidecars name."""
+    _made_with(dataset, ["generic"] * 3, game="minetest")
+    warning = relabel_dataset(dataset, resolve_class_map("gtav"), jobs=1).game_warning()
+    assert warning.endswith("but 3 of 4 frames are of other games: 'minetest' (3)")
 
 
 def test_a_frame_of_the_generic_profile_is_of_the_game_its_sidecar_names(dataset):
@@ -337,7 +344,7 @@ def test_relabel_command_warns_once_about_another_games_mapping(dataset):
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == [f"warning: {resolve_class_map('gtav_cityscapes').path}: mapping 'gtav_cityscapes' is for "
-                        "game 'gtav', but 4 of 4 frames were made with profile 'city_game' (4)"]
+                        "game 'gtav', but 4 of 4 frames are of other games: profile 'city_game' (4)"]
     assert "in frames/<frame_id>/labels/gtav_cityscapes/" in result.stdout
     assert "relabel" in result.stdout and "--classes gtav_cityscapes --default" in result.stdout   # the next command
 

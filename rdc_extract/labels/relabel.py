@@ -70,7 +70,8 @@ class FrameOutcome:
     coverage: Coverage | None = None  # scene pixels signature rules label; None when the frame has no draw ids
     default: dict[str, Any] | None = None  # the frame's meta.json `labels` entry: its default set, afterwards
     sets: tuple[str, ...] = ()  # the names of its label sets, the default first
-    games: tuple[str, ...] = ()  # the profile that made the frame and its sidecar's game, where recorded
+    profile: str | None = None   # the profile that made the frame, where recorded
+    game: str | None = None      # the game its sidecar names, where recorded
     facts: dict[str, Any] | None = None  # meta.json's image size and intrinsics, for the manifest and index
 
 
@@ -88,26 +89,28 @@ class RelabelReport:
 
     @property
     def other_games(self) -> dict[str, int]:
-        """Frames made for a game other than the mapping's: the frame's profile name → frames (none when the
-        mapping names no game; a frame whose profile or sidecar names the mapping's game is its game's)."""
+        """Frames made for a game other than the mapping's, by their game (`'G'`: the one their sidecar names;
+        `profile 'P'`: the profile that made them, when no sidecar names one) → frames; none when the mapping
+        names no game. A frame whose profile or sidecar names the mapping's game is its game's."""
         others: dict[str, int] = {}
         if self.game is None:
             return others
         for frame in self.labelled:
-            if frame.games and self.game not in frame.games:
-                others[frame.games[0]] = others.get(frame.games[0], 0) + 1
+            if (frame.profile or frame.game) and self.game not in (frame.profile, frame.game):
+                known = repr(frame.game) if frame.game else f"profile {frame.profile!r}"
+                others[known] = others.get(known, 0) + 1
         return dict(sorted(others.items(), key=lambda item: (-item[1], item[0])))
 
     def game_warning(self) -> str | None:
-        """One line when the mapping was written for another game than the frames' profile."""
+        """One line when the mapping was written for another game than the frames'."""
         others = self.other_games
         if not others:
             return None
         frames = sum(others.values())
-        games = ", ".join(f"{name!r} ({count})" for name, count in others.items())
+        games = ", ".join(f"{name} ({count})" for name, count in others.items())
         where = self.mapping_path or self.mapping
         return (f"{where}: mapping {self.mapping!r} is for game {self.game!r}, but {frames} of "
-                f"{len(self.labelled)} frames were made with profile {games}")
+                f"{len(self.labelled)} frames are of other games: {games}")
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.frames if f.status == status)
@@ -165,12 +168,13 @@ def frame_dirs(out_dir: Path) -> tuple[list[Path], list[Path]]:
     return [p for p in entries if not p.is_symlink() and p.is_dir()], links
 
 
-def _games(meta: dict[str, Any]) -> tuple[str, ...]:
-    names = []
-    for entry, key in ((meta.get("profile"), "name"), (meta.get("scenario"), "game")):
-        if isinstance(entry, dict) and isinstance(entry.get(key), str):
-            names.append(entry[key])
-    return tuple(names)
+def _profile_and_game(meta: dict[str, Any]) -> dict[str, str | None]:
+    """The profile that made the frame and the game its sidecar names, where meta.json records them."""
+    def text(entry: Any, key: str) -> str | None:
+        value = entry.get(key) if isinstance(entry, dict) else None
+        return value if isinstance(value, str) else None
+
+    return {"profile": text(meta.get("profile"), "name"), "game": text(meta.get("scenario"), "game")}
 
 
 def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False,
@@ -197,7 +201,7 @@ def relabel_frame(frame_dir: Path, class_map: ClassMap, force: bool = False,
         current = not force and isinstance(record, dict) and record.get("mapping_sha256") == class_map.sha256
         top = default in (None, name)
         facts = frame_facts(meta)
-        outcome = FrameOutcome(frame_id, CURRENT, coverage=covered, games=_games(meta),
+        outcome = FrameOutcome(frame_id, CURRENT, coverage=covered, **_profile_and_game(meta),
                                facts={"image": facts["image"], "intrinsics": facts["intrinsics"]})
         if current and (top or not make_default):
             return _outcome(outcome, record, default, sets)
