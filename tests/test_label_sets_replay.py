@@ -51,3 +51,25 @@ def test_sample_frames_carry_two_label_sets_and_switch_between_them(drawids_data
     assert [line for line in other_game.stderr.splitlines() if line.startswith("warning:")] == [
         f"warning: {resolve_class_map('gtav').path}: mapping 'gtav' is for game 'gtav', but 2 of 2 frames were made "
         "with profile 'city_game' (2)"]
+
+
+def test_a_batch_that_redoes_frames_for_more_outputs_says_which_label_sets_to_make_again(tmp_path):
+    """A redone frame has the labels extraction makes; those relabel made are gone (QA: the summary said only
+    'redone: more outputs asked for'). The summary names them and the relabel command that makes them again."""
+    from tests.conftest import SAMPLE_CAPTURES
+
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    shutil.copy(SAMPLE_CAPTURES[0], captures)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    first = runner.invoke(app, ["batch", str(captures), str(out), "-j", "1", "--outputs", "rgb,stencil,labels"])
+    assert first.exit_code == 0, first.output
+    assert runner.invoke(app, ["relabel", str(out), "-c", "city_game_cityscapes", "-j", "1"]).exit_code == 0
+    result = runner.invoke(app, ["batch", str(captures), str(out), "-j", "1", "--outputs", "rgb,stencil,labels,depth"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert ("redone frames no longer have the label sets relabel made: 'city_game_cityscapes' (1 frames); to make "
+            f"them again: rdc-extract relabel {out} --classes city_game_cityscapes") in said
+    again = runner.invoke(app, ["batch", str(captures), str(out), "-j", "1", "--outputs", "rgb,stencil,labels,depth"])
+    assert "no longer have" not in again.stdout   # nothing redone, nothing to say

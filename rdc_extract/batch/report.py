@@ -101,7 +101,20 @@ def next_steps(summary: BatchSummary) -> list[str]:
     except RdcExtractError:
         rows, by = [], None
     export = suggested_export(out, rows)
+    relabel = _relabel_again(summary)
     if by is None:   # too few runs, seeds or scenarios for three splits that share none
-        return [written, *(["next: " + export] if export else [])]
-    return [written, "next: " + command_line("rdc-extract", "split", out, "--by", by, "--ratios", "0.8,0.1,0.1"),
+        return [written, *relabel, *(["next: " + export] if export else [])]
+    return [written, *relabel,
+            "next: " + command_line("rdc-extract", "split", out, "--by", by, "--ratios", "0.8,0.1,0.1"),
             *(["then: " + export] if export else [])]
+
+
+def _relabel_again(summary: BatchSummary) -> list[str]:
+    """What the frames this run redid lost: the label sets relabel had made, which extraction does not make."""
+    if not summary.sets_dropped:
+        return []
+    sets = ", ".join(f"{shown(name)!r} ({count} frames)" for name, count in summary.sets_dropped.most_common())
+    first = next(iter(summary.sets_dropped))
+    return [f"redone frames no longer have the label sets relabel made: {sets}; to make them again: "
+            + command_line("rdc-extract", "relabel", summary.out_dir, "--classes", first)
+            + " (one run per mapping; for a mapping of your own, its .toml file)"]

@@ -14,13 +14,14 @@ import contextlib
 import dataclasses
 import functools
 import itertools
+import json
 import os
 import shlex
 import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,7 @@ class BatchSummary:
     skipped_failed: int = 0
     causes: Counter = field(default_factory=Counter)           # this run's failures
     redone: Counter = field(default_factory=Counter)           # done frames handed out again: profile/outputs-changed
+    sets_dropped: Counter = field(default_factory=Counter)     # label sets redone frames had and no longer have
     first_failures: list[dict[str, Any]] = field(default_factory=list)   # this run's first FAILURES_SHOWN
     earlier_causes: Counter = field(default_factory=Counter)   # failures skipped (not retried)
     stopped: str | None = None          # why no further captures were handed out (disk full)
@@ -139,6 +141,15 @@ def _backend(options: BatchOptions, to_run: int) -> Iterator[tuple[JobsChoice, A
     with connect(options.scheduler) as client:
         threads = sum(client.nthreads().values())
         yield cap_jobs(options.jobs, max(threads, 1), to_run, servers=servers), client
+
+
+def indexed_label_sets(row: Mapping[str, str] | None) -> list[str]:
+    """The mappings a frame's index row lists in `label_sets` (the labels relabel made), [] when none or unreadable."""
+    try:
+        names = json.loads((row or {}).get("label_sets") or "[]")
+    except ValueError:
+        return []
+    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
 
 
 def _job_kwargs(options: BatchOptions) -> dict[str, Any]:
@@ -306,6 +317,9 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             if result["status"] == DONE:
                 summary.done += 1
                 deaths_in_a_row = 0
+                if result.get("reason") in REDONE_REASONS:   # relabel's label sets are not made again
+                    before = indexed_label_sets(previous_index.get(result["frame_id"]))
+                    summary.sets_dropped.update(set(before) - set(result.get("label_sets") or ()))
             else:
                 summary.failed += 1
                 summary.causes[result["cause"]] += 1
