@@ -49,8 +49,8 @@ def test_sample_frames_carry_two_label_sets_and_switch_between_them(drawids_data
     other_game = runner.invoke(app, ["relabel", str(out), "-c", "gtav", "-j", "1"])
     assert other_game.exit_code == 0, other_game.output
     assert [line for line in other_game.stderr.splitlines() if line.startswith("warning:")] == [
-        f"warning: {resolve_class_map('gtav').path}: mapping 'gtav' is for game 'gtav', but 2 of 2 frames were made "
-        "with profile 'city_game' (2)"]
+        f"warning: {resolve_class_map('gtav').path}: mapping 'gtav' is for game 'gtav', but 2 of 2 frames are of "
+        "other games: 'city_game' (2)"]   # the game the sample captures' sidecars name
 
 
 def test_a_batch_that_redoes_frames_for_more_outputs_says_which_label_sets_to_make_again(tmp_path):
