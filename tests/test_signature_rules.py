@@ -291,6 +291,20 @@ def test_suggest_command_votes_with_the_mapping_the_frames_carry(tmp_path):
     assert refused.exit_code == 1 and "pass --classes MAP" in refused.stderr and refused.stderr.count("\n") == 1
 
 
+def test_suggesting_from_frames_without_a_stencil_is_refused_naming_what_is_missing(tmp_path):
+    """QA: on frames with draw ids but no stencil.png, `--suggest --classes city_game` wrote a mapping of 0 rules
+    and 0 frames, exit 0."""
+    out = synthetic_dataset(tmp_path / "out")
+    for stencil in out.glob("frames/*/stencil.png"):
+        stencil.unlink()
+    target = tmp_path / "rules.toml"
+    refused = CliRunner().invoke(app, ["signatures", str(out), "--suggest", str(target), "--classes", "city_game"])
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1, refused.output
+    assert "no frame has both draw ids and stencil.png" in refused.stderr and "--outputs ...,stencil,drawids" in \
+        " ".join(refused.stderr.split())
+    assert not target.exists()
+
+
 def test_a_mapping_may_hold_more_signature_rules_than_a_profile_may_hold_bytes(tmp_path):
     rules = "".join(f'{i:032x} = "road"   # purity 100.0%, 303,657 px (23.26% of the scene pixels), 6 frames\n'
                     for i in range(16_000))

@@ -193,7 +193,8 @@ def recorded_mapping(out_dir: Path) -> str:
     if len(names) != 1:
         found = ", ".join(sorted(names)) or "none"
         raise NotADataset(out_dir, f"cannot tell which class mapping to vote with (frames are labelled with: "
-                                   f"{found}); pass --classes MAP")
+                                   f"{found}); pass --classes MAP, a mapping whose stencil rules give the classes "
+                                   "that vote")
     return names.pop()
 
 
@@ -209,6 +210,11 @@ def suggest_rules(out_dir: Path, class_map: ClassMap, *, tiles: dict[str, int] |
             continue
         votes.add_frame(read_draw_ids(frame, draws), read_raw(frame, class_map.source), class_map)
         used += 1
+    if not used:
+        raise NotADataset(out_dir, f"no frame has both draw ids and {class_map.source}.png: suggestions are the "
+                                   f"votes of the classes mapping {class_map.name!r} gives the {class_map.source}, "
+                                   f"pixel by pixel (extract with --outputs ...,{class_map.source},drawids, for a "
+                                   f"game whose {class_map.source} carries classes); nothing written")
     suggestions = votes.suggestions()
     text = mapping_toml(class_map, suggestions, origin=f"{used} frames of {out_dir}", tiles=tiles)
     _check_loads(text, class_map)
