@@ -69,7 +69,7 @@ def test_a_batch_that_redoes_frames_for_more_outputs_says_which_label_sets_to_ma
     result = runner.invoke(app, ["batch", str(captures), str(out), "-j", "1", "--outputs", "rgb,stencil,labels,depth"])
     assert result.exit_code == 0, result.output
     said = " ".join(result.stdout.split())
-    assert ("redone frames no longer have the label sets relabel made: 'city_game_cityscapes' (1 frames); to make "
+    assert ("redone frames no longer have the label sets relabel made: 'city_game_cityscapes' (1 frame); to make "
             f"them again: rdc-extract relabel {out} --classes city_game_cityscapes") in said
     again = runner.invoke(app, ["batch", str(captures), str(out), "-j", "1", "--outputs", "rgb,stencil,labels,depth"])
     assert "no longer have" not in again.stdout   # nothing redone, nothing to say

@@ -113,7 +113,8 @@ def _relabel_again(summary: BatchSummary) -> list[str]:
     """What the frames this run redid lost: the label sets relabel had made, which extraction does not make."""
     if not summary.sets_dropped:
         return []
-    sets = ", ".join(f"{shown(name)!r} ({count} frames)" for name, count in summary.sets_dropped.most_common())
+    sets = ", ".join(f"{shown(name)!r} ({count} frame{'s' if count > 1 else ''})"
+                     for name, count in summary.sets_dropped.most_common())
     first = next(iter(summary.sets_dropped))
     return [f"redone frames no longer have the label sets relabel made: {sets}; to make them again: "
             + command_line("rdc-extract", "relabel", summary.out_dir, "--classes", first)

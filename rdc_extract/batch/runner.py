@@ -143,7 +143,7 @@ def _backend(options: BatchOptions, to_run: int) -> Iterator[tuple[JobsChoice, A
         yield cap_jobs(options.jobs, max(threads, 1), to_run, servers=servers), client
 
 
-def indexed_label_sets(row: Mapping[str, str] | None) -> list[str]:
+def _indexed_label_sets(row: Mapping[str, str] | None) -> list[str]:
     """The mappings a frame's index row lists in `label_sets` (the labels relabel made), [] when none or unreadable."""
     try:
         names = json.loads((row or {}).get("label_sets") or "[]")
@@ -318,7 +318,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
                 summary.done += 1
                 deaths_in_a_row = 0
                 if result.get("reason") in REDONE_REASONS:   # relabel's label sets are not made again
-                    before = indexed_label_sets(previous_index.get(result["frame_id"]))
+                    before = _indexed_label_sets(previous_index.get(result["frame_id"]))
                     summary.sets_dropped.update(set(before) - set(result.get("label_sets") or ()))
             else:
                 summary.failed += 1
