@@ -14,14 +14,13 @@ import contextlib
 import dataclasses
 import functools
 import itertools
-import json
 import os
 import shlex
 import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +86,7 @@ class BatchSummary:
     skipped_failed: int = 0
     causes: Counter = field(default_factory=Counter)           # this run's failures
     redone: Counter = field(default_factory=Counter)           # done frames handed out again: profile/outputs-changed
-    sets_dropped: Counter = field(default_factory=Counter)     # label sets redone frames had and no longer have
+    sets_dropped: Counter = field(default_factory=Counter)     # label sets redone frames had (manifest) and lost
     first_failures: list[dict[str, Any]] = field(default_factory=list)   # this run's first FAILURES_SHOWN
     earlier_causes: Counter = field(default_factory=Counter)   # failures skipped (not retried)
     stopped: str | None = None          # why no further captures were handed out (disk full)
@@ -141,15 +140,6 @@ def _backend(options: BatchOptions, to_run: int) -> Iterator[tuple[JobsChoice, A
     with connect(options.scheduler) as client:
         threads = sum(client.nthreads().values())
         yield cap_jobs(options.jobs, max(threads, 1), to_run, servers=servers), client
-
-
-def _indexed_label_sets(row: Mapping[str, str] | None) -> list[str]:
-    """The mappings a frame's index row lists in `label_sets` (the labels relabel made), [] when none or unreadable."""
-    try:
-        names = json.loads((row or {}).get("label_sets") or "[]")
-    except ValueError:
-        return []
-    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
 
 
 def _job_kwargs(options: BatchOptions) -> dict[str, Any]:
@@ -313,13 +303,14 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             """Append one capture's record; `a_death`: a killed worker's record that counts as one more death
             (a dask worker's death costs every capture it held, but counts once)."""
             nonlocal last_index, index_every_s, deaths_in_a_row
+            redone = manifest.get(result["capture"]) if result.get("reason") in REDONE_REASONS else None
             manifest.append(result)
             if result["status"] == DONE:
                 summary.done += 1
                 deaths_in_a_row = 0
-                if result.get("reason") in REDONE_REASONS:   # relabel's label sets are not made again
-                    before = _indexed_label_sets(previous_index.get(result["frame_id"]))
-                    summary.sets_dropped.update(set(before) - set(result.get("label_sets") or ()))
+                if redone is not None:   # the label sets relabel made are not made again
+                    made_now = set(result.get("label_sets") or ())
+                    summary.sets_dropped.update(set(redone.get("label_sets") or ()) - made_now)
             else:
                 summary.failed += 1
                 summary.causes[result["cause"]] += 1
