@@ -220,17 +220,21 @@ def load_class_map(path: str | Path) -> ClassMap:
     return parse_class_map(data, path)
 
 
+def _mapping_path(name_or_path: str | Path) -> Path:
+    """A mapping's file: the path given, or ``<pipelines>/classes/<name>.toml`` for a name."""
+    return named_toml(name_or_path, pipelines_dir() / "classes", ClassMapError, "class mapping")
+
+
 def is_mapping_file(name_or_path: str | Path) -> bool:
     """Whether `name_or_path` names a mapping by its file rather than as one installed in the pipelines folder:
     later commands on the same labels must be given that file too."""
-    installed = pipelines_dir() / "classes"
-    return named_toml(name_or_path, installed, ClassMapError, "class mapping").resolve().parent != installed.resolve()
+    return _mapping_path(name_or_path).resolve().parent != (pipelines_dir() / "classes").resolve()
 
 
 def resolve_class_map(name_or_path: str | Path) -> ClassMap:
     """Load a mapping from a file path, or by name from ``<pipelines>/classes/<name>.toml``."""
 
-    return load_class_map(named_toml(name_or_path, pipelines_dir() / "classes", ClassMapError, "class mapping"))
+    return load_class_map(_mapping_path(name_or_path))
 
 
 def parse_class_map(data: dict[str, Any], path: Path) -> ClassMap:
