@@ -94,7 +94,6 @@ class SweepClock:
     started_s: float
     budget_s: float | None = None
     report: Callable[[str], None] | None = None
-    what: str = "draw ids"
     done: int = 0
     done_sum: int = 0
     swept_s: float = 0.0
@@ -122,7 +121,7 @@ class SweepClock:
             raise SweepTooSlow(self.capture, self._too_slow(elapsed, left), self.budget_s)
         if self.report is not None and (self.reported_at_s is None or now_s - self.reported_at_s >= REPORT_EVERY_S):
             self.reported_at_s = now_s
-            self.report(f"{self.what}: {self.done} of {len(self.events)} steps in {_minutes(self.swept_s)}, "
+            self.report(f"draw ids: {self.done} of {len(self.events)} steps in {_minutes(self.swept_s)}, "
                         f"about {_minutes(left.about)} left")
 
     @functools.cached_property
@@ -130,7 +129,7 @@ class SweepClock:
         return sum(self.events)
 
     def _too_slow(self, elapsed: float, left: Forecast) -> str:
-        return (f"{self.what}: stepping through {len(self.events)} events would take {_minutes(elapsed + left.least)} "
+        return (f"draw ids: stepping through {len(self.events)} events would take {_minutes(elapsed + left.least)} "
                 f"or more here (the {len(self.events) - self.done} steps left each as long as the last ones, "
                 f"{statistics.median(self.recent):.1f} s), beyond the {self.budget_s:g} s allowed; stopped early "
                 f"(raise it, e.g. --timeout {suggested_timeout(elapsed + left.most)}, or leave drawids and instances "
