@@ -118,6 +118,6 @@ def test_the_timeout_a_cause_names_is_read_back():
 def test_a_capture_that_could_not_give_an_output_is_retried_when_other_outputs_are_asked():
     record = {**_failed("output not available"), "outputs_wanted": ["rgb", "stencil"]}
     found = FoundCapture("/in/a.rdc", "a.rdc", 10, 5)
-    assert decide(found, record, outputs_wanted=["rgb"]).reason == "outputs-changed"
-    assert decide(found, record, outputs_wanted=None).reason == "outputs-changed"
+    assert decide(found, record, outputs_wanted=["rgb"]).reason == "retry-other-outputs"
+    assert decide(found, record, outputs_wanted=None).reason == "retry-other-outputs"
     assert decide(found, record, outputs_wanted=["rgb", "stencil"]).action == Action.SKIP_FAILED

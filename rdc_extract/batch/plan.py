@@ -27,7 +27,7 @@ class Action(enum.Enum):
 class Decision:
     action: Action
     reason: str   # why it runs (new, changed, forced, retry-failed, retry-transient, retry-longer-timeout,
-                  # outputs-missing, profile-changed, outputs-changed) or is skipped
+                  # retry-other-outputs, outputs-missing, profile-changed, outputs-changed) or is skipped
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,6 @@ def decide(
         if timed_out is not None and timeout_s is not None and timeout_s > timed_out:
             return Decision(Action.RUN, "retry-longer-timeout")
         if record.get("cause") == OUTPUT_NOT_AVAILABLE and record.get("outputs_wanted") != outputs_wanted:
-            return Decision(Action.RUN, "outputs-changed")
+            return Decision(Action.RUN, "retry-other-outputs")
         return Decision(Action.SKIP_FAILED, "failed earlier")
     return Decision(Action.RUN, "retry-failed" if status == FAILED else "unknown-status")
